@@ -1,0 +1,299 @@
+//! Ranking: the query is analysed with the shared analyzer, each term is matched in every
+//! weighted field, and tantivy's BM25 scores are combined.
+//!
+//! | field | default weight | why |
+//! |---|---|---|
+//! | `title` | 3.0 | short and written to name the problem |
+//! | `symptoms` | 2.0 | the phrases callers really write |
+//! | `summary` | 1.5 | one line about the fix |
+//! | `tags` | 1.5 | curated keywords |
+//! | `body` | 1.0 | cause and steps: long, many incidental words |
+//!
+//! Per query term the field scores are combined as a disjunction-max with a tie-breaker
+//! (`tie_breaker` 1.0 is a plain sum, 0.0 takes the best field only).
+
+use std::collections::HashSet;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{TantivyDocument, Term};
+use triage_core::analysis::Analyzer;
+use triage_core::tenant::{Audience, TenantId};
+
+use crate::{KbIndex, Result};
+
+/// Most distinct query terms used; a pasted e-mail thread must not become a 2,000-clause query.
+pub const MAX_QUERY_TERMS: usize = 64;
+/// Longest snippet, in characters.
+pub const SNIPPET_CHARS: usize = 220;
+
+/// Weights of the fields in ranking (see the module docs for the defaults).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FieldWeights {
+    pub title: f32,
+    pub symptoms: f32,
+    pub summary: f32,
+    pub tags: f32,
+    pub body: f32,
+    /// How much the non-best fields add for one term: 1.0 sums them, 0.0 keeps only the best.
+    pub tie_breaker: f32,
+}
+
+impl Default for FieldWeights {
+    fn default() -> Self {
+        Self { title: 3.0, symptoms: 2.0, summary: 1.5, tags: 1.5, body: 1.0, tie_breaker: 1.0 }
+    }
+}
+
+/// A search request.
+#[derive(Debug, Clone)]
+pub struct KbQuery<'a> {
+    pub text: &'a str,
+    /// Only articles shared with every tenant, or scoped to this one. `None`: shared articles only.
+    pub tenant: Option<&'a TenantId>,
+    pub category: Option<&'a str>,
+    pub limit: usize,
+    /// Whether to build highlighted snippets (skipped for evaluation runs that need ids only).
+    pub snippets: bool,
+}
+
+impl<'a> KbQuery<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Self { text, tenant: None, category: None, limit: 5, snippets: true }
+    }
+    pub fn tenant(mut self, tenant: Option<&'a TenantId>) -> Self {
+        self.tenant = tenant;
+        self
+    }
+    pub fn category(mut self, category: Option<&'a str>) -> Self {
+        self.category = category;
+        self
+    }
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+    pub fn snippets(mut self, snippets: bool) -> Self {
+        self.snippets = snippets;
+        self
+    }
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KbHit {
+    pub id: String,
+    pub title: String,
+    pub category: String,
+    pub score: f32,
+    /// HTML with matched words in `<b>`; text is escaped. Empty when snippets were not asked for.
+    pub snippet: String,
+}
+
+impl KbIndex {
+    /// Searches the index. Query text is analysed, never parsed as query syntax, so input such as
+    /// `title:x OR *` is just words.
+    pub fn search(&self, q: &KbQuery<'_>) -> Result<Vec<KbHit>> {
+        let Some(text_query) = self.text_query(q.text) else {
+            return Ok(Vec::new());
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
+        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(self.tenant_filter(q.tenant), 0.0))));
+        if let Some(category) = q.category {
+            let term = Term::from_field_text(self.fields.category, category);
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(TermQuery::new(term, IndexRecordOption::Basic)), 0.0))));
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(q.limit.max(1)).order_by_score())?;
+        let snippets = if q.snippets && !top.is_empty() {
+            let mut g = SnippetGenerator::create(&searcher, &query, self.fields.body)?;
+            g.set_max_num_chars(SNIPPET_CHARS);
+            Some(g)
+        } else {
+            None
+        };
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let text = |f: Field| doc.get_first(f).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let snippet = match &snippets {
+                Some(g) => {
+                    let body = text(self.fields.body);
+                    let s = g.snippet(&body);
+                    if s.fragment().is_empty() { escape_html(&first_chars(&text(self.fields.summary), SNIPPET_CHARS)) } else { s.to_html() }
+                }
+                None => String::new(),
+            };
+            hits.push(KbHit { id: text(self.fields.id), title: text(self.fields.title), category: text(self.fields.category), score, snippet });
+        }
+        Ok(hits)
+    }
+
+    /// Distinct analysed terms of `text`, at most [`MAX_QUERY_TERMS`], in order of appearance.
+    pub fn query_terms(text: &str) -> Vec<String> {
+        let mut seen = HashSet::new();
+        let mut terms = Vec::new();
+        Analyzer::search().for_each_token(text, |t| {
+            if terms.len() < MAX_QUERY_TERMS && seen.insert(t.term.to_owned()) {
+                terms.push(t.term.to_owned());
+            }
+        });
+        terms
+    }
+
+    fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
+        let terms = Self::query_terms(text);
+        if terms.is_empty() {
+            return None;
+        }
+        let f = &self.fields;
+        let w = &self.weights;
+        let weighted = [(f.title, w.title), (f.symptoms, w.symptoms), (f.summary, w.summary), (f.tags, w.tags), (f.body, w.body)];
+        let per_term: Vec<(Occur, Box<dyn Query>)> = terms
+            .iter()
+            .map(|term| {
+                let fields: Vec<Box<dyn Query>> = weighted
+                    .iter()
+                    .filter(|(_, weight)| *weight > 0.0)
+                    .map(|&(field, weight)| {
+                        let tq = TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs);
+                        Box::new(BoostQuery::new(Box::new(tq), weight)) as Box<dyn Query>
+                    })
+                    .collect();
+                (Occur::Should, Box::new(DisjunctionMaxQuery::with_tie_breaker(fields, w.tie_breaker)) as Box<dyn Query>)
+            })
+            .collect();
+        Some(Box::new(BooleanQuery::new(per_term)))
+    }
+
+    fn tenant_filter(&self, tenant: Option<&TenantId>) -> Box<dyn Query> {
+        let term = |t: &str| -> (Occur, Box<dyn Query>) {
+            (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(self.fields.tenants, t), IndexRecordOption::Basic)))
+        };
+        let mut allowed = vec![term(Audience::ALL_MARKER)];
+        if let Some(t) = tenant {
+            allowed.push(term(t.as_str()));
+        }
+        Box::new(BooleanQuery::new(allowed))
+    }
+}
+
+fn first_chars(text: &str, n: usize) -> String {
+    text.chars().take(n).collect()
+}
+
+/// Escapes text for HTML so snippets can be shown as they are.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::KbDocument;
+
+    fn index() -> KbIndex {
+        let tenant = |t: &str| Audience::Tenants(vec![TenantId::parse(t).unwrap()]);
+        let docs = vec![
+            KbDocument {
+                id: "account-locked".into(),
+                title: "Account locked out".into(),
+                symptoms: vec!["my account is locked".into(), "too many password attempts".into()],
+                body: "Unlock the account in the directory after checking identity.".into(),
+                category: "accounts".into(),
+                ..KbDocument::default()
+            },
+            KbDocument {
+                id: "printer-offline".into(),
+                title: "Printer offline".into(),
+                symptoms: vec!["printer says offline".into(), "nothing prints".into()],
+                body: "Restart the print queue. The <printer> must be on the network.".into(),
+                category: "printing".into(),
+                ..KbDocument::default()
+            },
+            KbDocument {
+                id: "northmoor-remote-desktop".into(),
+                title: "Remote desktop gateway".into(),
+                symptoms: vec!["remote desktop will not connect".into(), "gateway error".into(), "account locked on gateway".into()],
+                body: "Northmoor only gateway.".into(),
+                category: "remote-access".into(),
+                audience: tenant("northmoor"),
+                ..KbDocument::default()
+            },
+        ];
+        let index = KbIndex::create_in_ram().unwrap();
+        index.sync(&docs).unwrap();
+        index
+    }
+
+    #[test]
+    fn the_best_matching_article_ranks_first() {
+        let idx = index();
+        let hits = idx.search(&KbQuery::new("I am locked out of my account")).unwrap();
+        assert_eq!(hits[0].id, "account-locked");
+        let hits = idx.search(&KbQuery::new("nothing comes out of the printer")).unwrap();
+        assert_eq!(hits[0].id, "printer-offline");
+    }
+
+    #[test]
+    fn snippets_highlight_matches_and_escape_html() {
+        let hits = index().search(&KbQuery::new("printer network")).unwrap();
+        assert!(hits[0].snippet.contains("<b>network</b>"), "{}", hits[0].snippet);
+        assert!(hits[0].snippet.contains("&lt;"), "{}", hits[0].snippet);
+    }
+
+    #[test]
+    fn tenant_scoped_articles_are_invisible_to_other_tenants() {
+        let idx = index();
+        let northmoor = TenantId::parse("northmoor").unwrap();
+        let eastbrook = TenantId::parse("eastbrook").unwrap();
+        let ids = |t: Option<&TenantId>| -> Vec<String> {
+            idx.search(&KbQuery::new("remote desktop gateway").tenant(t)).unwrap().into_iter().map(|h| h.id).collect()
+        };
+        assert!(ids(Some(&northmoor)).contains(&"northmoor-remote-desktop".to_owned()));
+        assert!(!ids(Some(&eastbrook)).contains(&"northmoor-remote-desktop".to_owned()));
+        assert!(!ids(None).contains(&"northmoor-remote-desktop".to_owned()));
+    }
+
+    #[test]
+    fn category_filter_keeps_only_that_category_without_changing_scores() {
+        let idx = index();
+        let all = idx.search(&KbQuery::new("account locked")).unwrap();
+        let only = idx.search(&KbQuery::new("account locked").category(Some("accounts"))).unwrap();
+        assert_eq!(only.len(), 1);
+        assert_eq!(only[0].id, "account-locked");
+        let same = all.iter().find(|h| h.id == "account-locked").unwrap();
+        assert_eq!(same.score, only[0].score);
+    }
+
+    #[test]
+    fn query_syntax_is_treated_as_words() {
+        let idx = index();
+        assert!(idx.search(&KbQuery::new("title:printer OR * AND (")).unwrap().iter().any(|h| h.id == "printer-offline"));
+        assert!(idx.search(&KbQuery::new("*** ((( ")).unwrap().is_empty());
+        assert!(idx.search(&KbQuery::new("the and of")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn query_terms_are_distinct_and_capped() {
+        let text: String = (0..200).map(|i| format!("word{i} word{i} ")).collect();
+        let terms = KbIndex::query_terms(&text);
+        assert_eq!(terms.len(), MAX_QUERY_TERMS);
+        assert_eq!(terms[0], "word0");
+        assert_eq!(terms[1], "word1");
+    }
+}
