@@ -1,1 +1,67 @@
-fn main() {}
+//! `triage`: the one binary. Serves the API, checks and indexes the knowledge base, evaluates.
+
+mod eval;
+mod kb;
+mod progress;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "triage", version, about = "Service-desk triage engine: classify tickets and suggest the fixes most likely to work")]
+struct Cli {
+    /// Configuration file (TOML) layered over the embedded defaults; `TRIAGE__...` variables win over both.
+    #[arg(long, global = true, env = "TRIAGE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP service.
+    Serve {
+        /// Port to listen on (overrides `server.port`).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Data directory for indexes and state (overrides `data_dir`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Knowledge-base tools.
+    Kb {
+        #[command(subcommand)]
+        command: kb::KbCommand,
+    },
+    /// Offline evaluation on public data sets.
+    Eval {
+        #[command(subcommand)]
+        command: eval::EvalCommand,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve { port, data_dir } => serve(cli.config, port, data_dir),
+        Command::Kb { command } => kb::run(command, cli.config),
+        Command::Eval { command } => eval::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: Option<PathBuf>, port: Option<u16>, data_dir: Option<PathBuf>) -> anyhow::Result<std::process::ExitCode> {
+    let overrides = triage_server::config::Overrides { port, data_dir };
+    let settings = triage_server::config::load(config.as_deref(), &overrides, std::env::vars())?;
+    triage_server::telemetry::init(&settings.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(triage_server::run(settings))?;
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -1,1 +1,19 @@
-//! placeholder
+//! The triage pipeline: checked ticket in, ranked fixes out. Composes the knowledge-base index
+//! (and, later, the classifiers and the store); knows nothing of HTTP.
+//!
+//! ```no_run
+//! use triage_core::ticket::{Channel, NewTicket};
+//! use triage_engine::{EngineParams, TriageEngine};
+//!
+//! let (engine, _report) = TriageEngine::open(&EngineParams::new("knowledge-base", "data")).unwrap();
+//! let ticket = NewTicket::parse(Some("locked out"), None, None, Channel::Phone, None, None).unwrap();
+//! let outcome = engine.triage(&ticket).unwrap();
+//! println!("{}: {:?}", outcome.triage_id, outcome.suggestions.first().map(|s| &s.id));
+//! ```
+
+mod engine;
+mod error;
+pub mod eval;
+
+pub use engine::{EngineParams, OpenReport, TriageEngine, TriageOutcome};
+pub use error::{EngineError, Result};

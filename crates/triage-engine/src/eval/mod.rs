@@ -1,0 +1,4 @@
+//! Offline evaluation against public data sets. Uses the same index, analysis and ranking as the
+//! service; nothing here is tuned for one data set.
+
+pub mod retrieval;

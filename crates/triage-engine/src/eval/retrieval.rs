@@ -1,0 +1,145 @@
+//! Retrieval evaluation on the StackFAQ format: articles (`{"id","title","answers":[...]}`) and
+//! queries (`{"query","article_id"}`), one JSON object per line.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use triage_core::metrics::RankingMetrics;
+use triage_kb::{KbDocument, KbIndex, KbQuery};
+
+use crate::{EngineError, Result};
+
+/// How deep the ranking is read when looking for the expected article.
+pub const EVAL_DEPTH: usize = 10;
+
+#[derive(Debug, Deserialize)]
+struct FaqArticle {
+    id: String,
+    title: String,
+    #[serde(default)]
+    answers: Vec<String>,
+}
+
+/// One query and the article that answers it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FaqQuery {
+    pub query: String,
+    pub article_id: String,
+}
+
+/// The figures of one evaluation run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetrievalReport {
+    pub p_at_1: f64,
+    pub mrr: f64,
+    pub hit_at_3: f64,
+    pub hit_at_5: f64,
+    pub queries: usize,
+    pub articles: usize,
+    pub index_millis: f64,
+    pub query_p50_micros: f64,
+    pub query_p99_micros: f64,
+}
+
+/// Reads a JSON Lines file, reporting the line of the first bad record.
+fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
+    let err = |message: String| EngineError::EvalData { path: path.display().to_string(), message };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).map_err(|e| err(format!("line {}: {e}", i + 1))))
+        .collect()
+}
+
+/// Loads StackFAQ articles as knowledge-base documents: the title, and every answer as body.
+pub fn load_articles(path: &Path) -> Result<Vec<KbDocument>> {
+    let raw: Vec<FaqArticle> = read_jsonl(path)?;
+    Ok(raw
+        .into_iter()
+        .map(|a| KbDocument { id: a.id, title: a.title, body: a.answers.join("\n"), ..KbDocument::default() })
+        .collect())
+}
+
+/// Loads StackFAQ queries.
+pub fn load_queries(path: &Path) -> Result<Vec<FaqQuery>> {
+    read_jsonl(path)
+}
+
+/// Indexes `articles` in RAM and ranks every query, calling `progress` after each.
+pub fn evaluate(articles: &[KbDocument], queries: &[FaqQuery], mut progress: impl FnMut(usize)) -> Result<RetrievalReport> {
+    let started = Instant::now();
+    let index = KbIndex::create_in_ram().map_err(EngineError::from)?;
+    index.sync(articles)?;
+    let index_millis = started.elapsed().as_secs_f64() * 1e3;
+    let mut metrics = RankingMetrics::default();
+    let mut latencies: Vec<Duration> = Vec::with_capacity(queries.len());
+    for (i, q) in queries.iter().enumerate() {
+        let t = Instant::now();
+        let hits = index.search(&KbQuery::new(&q.query).limit(EVAL_DEPTH).snippets(false))?;
+        latencies.push(t.elapsed());
+        metrics.record(hits.iter().position(|h| h.id == q.article_id).map(|p| p + 1));
+        progress(i + 1);
+    }
+    latencies.sort_unstable();
+    Ok(RetrievalReport {
+        p_at_1: metrics.p_at_1(),
+        mrr: metrics.mrr(),
+        hit_at_3: metrics.hit_at_3(),
+        hit_at_5: metrics.hit_at_5(),
+        queries: metrics.queries(),
+        articles: articles.len(),
+        index_millis,
+        query_p50_micros: percentile_micros(&latencies, 0.50),
+        query_p99_micros: percentile_micros(&latencies, 0.99),
+    })
+}
+
+/// The `q` quantile of sorted durations, in microseconds (nearest rank).
+pub fn percentile_micros(sorted: &[Duration], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1].as_secs_f64() * 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evaluation_ranks_queries_against_their_articles() {
+        let dir = tempfile::tempdir().unwrap();
+        let articles = dir.path().join("a.jsonl");
+        let queries = dir.path().join("q.jsonl");
+        std::fs::write(&articles, "{\"id\":\"A\",\"title\":\"Delete a Facebook account\",\"answers\":[\"Go to settings\"]}\n{\"id\":\"B\",\"title\":\"Strikethrough in GitHub markdown\",\"answers\":[\"Use tildes\"]}\n").unwrap();
+        std::fs::write(&queries, "{\"query\":\"how to delete facebook\",\"article_id\":\"A\"}\n{\"query\":\"cross out text github\",\"article_id\":\"B\"}\n{\"query\":\"tildes\",\"article_id\":\"A\"}\n").unwrap();
+        let docs = load_articles(&articles).unwrap();
+        let qs = load_queries(&queries).unwrap();
+        let mut calls = 0;
+        let report = evaluate(&docs, &qs, |_| calls += 1).unwrap();
+        assert_eq!(calls, 3);
+        assert_eq!(report.queries, 3);
+        assert!((report.p_at_1 - 2.0 / 3.0).abs() < 1e-9, "{report:?}");
+        assert!((report.mrr - 2.0 / 3.0).abs() < 1e-9, "third query's article is never retrieved: {report:?}");
+    }
+
+    #[test]
+    fn a_bad_line_is_reported_with_its_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.jsonl");
+        std::fs::write(&path, "{\"query\":\"x\",\"article_id\":\"A\"}\nnot json\n").unwrap();
+        let err = load_queries(&path).unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let d: Vec<Duration> = (1..=100).map(Duration::from_micros).collect();
+        assert_eq!(percentile_micros(&d, 0.5), 50.0);
+        assert_eq!(percentile_micros(&d, 0.99), 99.0);
+        assert_eq!(percentile_micros(&[], 0.5), 0.0);
+    }
+}

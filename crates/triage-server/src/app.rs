@@ -1,0 +1,109 @@
+//! Building and running the HTTP server.
+
+use std::net::TcpListener;
+use std::time::Instant;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use tracing_actix_web::TracingLogger;
+use triage_engine::TriageEngine;
+
+use crate::config::ValidatedSettings;
+use crate::problem::{ApiError, ErrorCode};
+use crate::routes::{docs, health, kb, method_not_allowed, route_not_found, triage};
+use crate::state::AppState;
+
+/// A bound, not yet running server. The engine loads in the background; `/readyz` says when.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds the listener, starts loading the engine, and builds the server.
+    pub fn build(settings: ValidatedSettings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}; pick another port with --port", settings.server.host, settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let workers = if settings.server.workers == 0 { std::thread::available_parallelism().map_or(2, usize::from) } else { settings.server.workers };
+        let shutdown = settings.server.shutdown_timeout_secs;
+        let params = settings.engine_params();
+        let state = web::Data::new(AppState::new(settings));
+        spawn_engine_load(state.clone(), params);
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::new(ErrorCode::InvalidQuery, format!("{e}; see /docs for the parameters")).into()))
+                .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::new(ErrorCode::RouteNotFound, e.to_string()).into()))
+                .configure(configure_routes)
+                .default_service(web::to(route_not_found))
+        })
+        .workers(workers)
+        .shutdown_timeout(shutdown)
+        .listen(listener)?
+        .run();
+        tracing::info!(port, workers, "listening");
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until SIGINT/SIGTERM; in-flight requests then get `server.shutdown_timeout_secs`.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Every route, with a problem+json 405 for known paths and wrong methods.
+pub fn configure_routes(cfg: &mut web::ServiceConfig) {
+    let resource = |path: &str| web::resource(path.to_owned()).default_service(web::to(method_not_allowed));
+    cfg.service(resource("/v1/triage").route(web::post().to(triage::post_triage)))
+        .service(resource("/v1/kb/search").route(web::get().to(kb::search)))
+        .service(resource("/v1/kb/articles/{id}").route(web::get().to(kb::article)))
+        .service(resource("/healthz").route(web::get().to(health::healthz)))
+        .service(resource("/readyz").route(web::get().to(health::readyz)))
+        .service(resource("/openapi.json").route(web::get().to(docs::openapi_json)))
+        .service(resource("/docs").route(web::get().to(docs::docs_page)))
+        .service(resource("/").route(web::get().to(|| async { HttpResponse::Found().insert_header(("Location", "/docs")).finish() })));
+}
+
+fn spawn_engine_load(state: web::Data<AppState>, params: triage_engine::EngineParams) {
+    let span = tracing::info_span!("engine_load", kb_dir = %params.kb_dir.display(), data_dir = %params.data_dir.display());
+    std::thread::Builder::new()
+        .name("engine-load".into())
+        .spawn(move || {
+            let _enter = span.enter();
+            let started = Instant::now();
+            match TriageEngine::open(&params) {
+                Ok((engine, report)) => {
+                    let s = report.sync;
+                    tracing::info!(
+                        articles = report.articles,
+                        added = s.added,
+                        updated = s.updated,
+                        removed = s.removed,
+                        unchanged = s.unchanged,
+                        millis = started.elapsed().as_millis() as u64,
+                        "engine ready"
+                    );
+                    state.set_engine(engine);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "engine failed to load; /readyz will answer 503");
+                    state.set_load_error(e.to_string());
+                }
+            }
+        })
+        .expect("spawning the engine-load thread");
+}
+
+/// Builds and runs the service until it is stopped.
+pub async fn run(settings: ValidatedSettings) -> anyhow::Result<()> {
+    let app = Application::build(settings)?;
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! Reading and decoding JSON bodies with precise errors: size, content type, UTF-8, syntax,
+//! unknown fields and types each get their own code.
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use actix_web::web::{Bytes, BytesMut, Payload};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::problem::{ApiError, ErrorCode};
+
+/// Reads the whole body, refusing it as soon as it passes `limit` bytes.
+pub async fn read_limited(req: &HttpRequest, mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
+    let too_large = || ApiError::new(ErrorCode::PayloadTooLarge, format!("the body is over {limit} bytes; send a smaller request"));
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("the body could not be read: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Checks the content type is JSON (`application/json` or any `+json` type).
+pub fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")) {
+        Ok(())
+    } else {
+        let shown = if ct.is_empty() { "none".to_owned() } else { ct.chars().take(60).collect() };
+        Err(ApiError::new(ErrorCode::UnsupportedMediaType, format!("Content-Type was {shown}; send `Content-Type: application/json`")))
+    }
+}
+
+/// Decodes a JSON body into `T`, classifying the failure.
+pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        ApiError::new(ErrorCode::InvalidUtf8, format!("byte {} is not valid UTF-8; encode the body as UTF-8", e.valid_up_to()))
+    })?;
+    serde_json::from_str(text).map_err(|e| {
+        use serde_json::error::Category;
+        let msg = e.to_string();
+        match e.classify() {
+            Category::Data if msg.starts_with("unknown field") => ApiError::new(ErrorCode::UnknownField, msg),
+            Category::Data => ApiError::new(ErrorCode::InvalidField, msg),
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::new(ErrorCode::InvalidJson, format!("{msg}; send one JSON object"))
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct T {
+        a: String,
+    }
+
+    #[test]
+    fn decoding_failures_get_their_own_codes() {
+        let code = |b: &[u8]| decode_json::<T>(b).unwrap_err().code;
+        assert_eq!(code(b"{\"a\":"), ErrorCode::InvalidJson);
+        assert_eq!(code(b"{\"a\":\"\xff\"}"), ErrorCode::InvalidUtf8);
+        assert_eq!(code(b"{\"a\":\"x\",\"b\":1}"), ErrorCode::UnknownField);
+        assert_eq!(code(b"{\"a\":1}"), ErrorCode::InvalidField);
+        assert_eq!(code(b"[]"), ErrorCode::InvalidField);
+        assert!(decode_json::<T>(b"{\"a\":\"x\"}").is_ok());
+    }
+}

@@ -1,0 +1,230 @@
+//! Configuration: embedded defaults, then an optional file, then `TRIAGE__...` environment
+//! variables, then command-line overrides. Unknown keys are an error.
+//!
+//! | name | default | purpose | range |
+//! |---|---|---|---|
+//! | `data_dir` | `data` | indexes and state | writable folder |
+//! | `server.host` | `127.0.0.1` | listen address (`0.0.0.0` in the container) | IP address |
+//! | `server.port` | 8080 | listen port; 0 picks a free one | 0..=65535 |
+//! | `server.workers` | 0 | HTTP workers; 0 = one per core | 0..=256 |
+//! | `server.shutdown_timeout_secs` | 30 | grace period for in-flight requests | 0..=600 |
+//! | `server.max_body_bytes` | 262144 | largest request body | 1 KiB..=64 MiB |
+//! | `knowledge_base.dir` | `knowledge-base` | Markdown articles | existing folder |
+//! | `triage.max_suggestions` | 5 | suggestions per triage | 1..=50 |
+//! | `search.default_limit` | 5 | results when `limit` is absent | 1..=`max_limit` |
+//! | `search.max_limit` | 50 | largest accepted `limit` | 1..=200 |
+//! | `log.format` | `pretty` | `pretty` or `json` | |
+//! | `log.level` | `info` | filter when `RUST_LOG` is unset | tracing filter |
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+use serde::Deserialize;
+use triage_engine::EngineParams;
+
+/// The embedded defaults.
+pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub server: ServerSettings,
+    pub knowledge_base: KnowledgeBaseSettings,
+    pub triage: TriageSettings,
+    pub search: SearchSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
+    pub shutdown_timeout_secs: u64,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeBaseSettings {
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageSettings {
+    pub max_suggestions: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSettings {
+    pub default_limit: usize,
+    pub max_limit: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Settings that passed [`Settings::validate`].
+#[derive(Debug, Clone)]
+pub struct ValidatedSettings(Settings);
+
+impl std::ops::Deref for ValidatedSettings {
+    type Target = Settings;
+    fn deref(&self) -> &Settings {
+        &self.0
+    }
+}
+
+/// Values given on the command line; they win over every other source.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub port: Option<u16>,
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Why the configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration is not valid: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration is not valid: {0}")]
+    Invalid(String),
+}
+
+/// Loads and validates the settings. `env` is the process environment (tests pass a map).
+pub fn load(
+    file: Option<&Path>,
+    overrides: &Overrides,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<ValidatedSettings, ConfigError> {
+    let env: HashMap<String, String> = env.into_iter().filter(|(k, _)| k.starts_with("TRIAGE__")).collect();
+    let mut builder = Config::builder().add_source(File::from_str(DEFAULTS_TOML, FileFormat::Toml));
+    if let Some(path) = file {
+        builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
+    }
+    builder = builder.add_source(Environment::with_prefix("TRIAGE").prefix_separator("__").separator("__").try_parsing(true).source(Some(env)));
+    if let Some(port) = overrides.port {
+        builder = builder.set_override("server.port", port)?;
+    }
+    if let Some(dir) = &overrides.data_dir {
+        builder = builder.set_override("data_dir", dir.to_string_lossy().into_owned())?;
+    }
+    let settings: Settings = builder.build()?.try_deserialize()?;
+    settings.validate()
+}
+
+impl Settings {
+    /// Checks ranges and paths, so a bad value stops the start with a message instead of a
+    /// surprise later.
+    pub fn validate(self) -> Result<ValidatedSettings, ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if !(1024..=64 * 1024 * 1024).contains(&self.server.max_body_bytes) {
+            return bad(format!("server.max_body_bytes is {}; use 1024..=67108864", self.server.max_body_bytes));
+        }
+        if self.server.workers > 256 {
+            return bad(format!("server.workers is {}; use 0 (one per core) ..=256", self.server.workers));
+        }
+        if self.server.shutdown_timeout_secs > 600 {
+            return bad("server.shutdown_timeout_secs is over 600; use 0..=600".into());
+        }
+        if !(1..=50).contains(&self.triage.max_suggestions) {
+            return bad(format!("triage.max_suggestions is {}; use 1..=50", self.triage.max_suggestions));
+        }
+        if !(1..=200).contains(&self.search.max_limit) || !(1..=self.search.max_limit).contains(&self.search.default_limit) {
+            return bad("search.default_limit must be in 1..=search.max_limit, and search.max_limit in 1..=200".into());
+        }
+        if !self.knowledge_base.dir.is_dir() {
+            return bad(format!(
+                "knowledge_base.dir `{}` is not a folder; run from the repository root or set TRIAGE__KNOWLEDGE_BASE__DIR",
+                self.knowledge_base.dir.display()
+            ));
+        }
+        if self.server.host.parse::<std::net::IpAddr>().is_err() {
+            return bad(format!("server.host `{}` is not an IP address", self.server.host));
+        }
+        Ok(ValidatedSettings(self))
+    }
+}
+
+impl ValidatedSettings {
+    /// Engine parameters derived from these settings.
+    pub fn engine_params(&self) -> EngineParams {
+        EngineParams {
+            kb_dir: self.knowledge_base.dir.clone(),
+            data_dir: self.data_dir.clone(),
+            max_suggestions: self.triage.max_suggestions,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn kb_env() -> (String, String) {
+        ("TRIAGE__KNOWLEDGE_BASE__DIR".into(), concat!(env!("CARGO_MANIFEST_DIR"), "/../../knowledge-base").into())
+    }
+
+    #[test]
+    fn environment_overrides_the_embedded_defaults() {
+        let mut e = env(&[("TRIAGE__SERVER__PORT", "0"), ("TRIAGE__LOG__FORMAT", "json")]);
+        e.push(kb_env());
+        let s = load(None, &Overrides::default(), e).unwrap();
+        assert_eq!(s.server.port, 0);
+        assert_eq!(s.log.format, LogFormat::Json);
+        assert_eq!(s.search.max_limit, 50);
+    }
+
+    #[test]
+    fn command_line_overrides_win_over_environment() {
+        let mut e = env(&[("TRIAGE__SERVER__PORT", "9000")]);
+        e.push(kb_env());
+        let o = Overrides { port: Some(9100), data_dir: Some("/tmp/x".into()) };
+        let s = load(None, &o, e).unwrap();
+        assert_eq!(s.server.port, 9100);
+        assert_eq!(s.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let mut e = env(&[("TRIAGE__SERVER__PORTT", "1")]);
+        e.push(kb_env());
+        assert!(load(None, &Overrides::default(), e).unwrap_err().to_string().contains("portt"));
+        let mut e = env(&[("TRIAGE__TRIAGE__MAX_SUGGESTIONS", "0")]);
+        e.push(kb_env());
+        assert!(load(None, &Overrides::default(), e).unwrap_err().to_string().contains("max_suggestions"));
+        let e = env(&[("TRIAGE__KNOWLEDGE_BASE__DIR", "/nonexistent")]);
+        assert!(load(None, &Overrides::default(), e).unwrap_err().to_string().contains("not a folder"));
+    }
+
+    #[test]
+    fn a_config_file_is_layered_between_defaults_and_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("triage.toml");
+        std::fs::write(&path, "[server]\nport = 7000\nworkers = 3\n").unwrap();
+        let mut e = env(&[("TRIAGE__SERVER__PORT", "7001")]);
+        e.push(kb_env());
+        let s = load(Some(&path), &Overrides::default(), e).unwrap();
+        assert_eq!((s.server.port, s.server.workers), (7001, 3));
+    }
+}

@@ -1,0 +1,155 @@
+//! Errors as `application/problem+json` (RFC 9457) with a stable machine `code`.
+//!
+//! One table, [`ErrorCode::describe`], maps each error kind to its HTTP status and title.
+//! Internal causes are logged with their whole chain and never sent to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use triage_core::CoreError;
+use utoipa::ToSchema;
+
+/// Every error the API can answer with. The `code` strings are part of the API contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidJson,
+    InvalidUtf8,
+    UnknownField,
+    InvalidField,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    EmptyTicket,
+    TextTooLong,
+    ControlCharacter,
+    InvalidTenant,
+    InvalidQuery,
+    ArticleNotFound,
+    RouteNotFound,
+    MethodNotAllowed,
+    NotReady,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The table: status, stable code, title.
+    pub fn describe(self) -> (StatusCode, &'static str, &'static str) {
+        use ErrorCode::*;
+        match self {
+            InvalidJson => (StatusCode::BAD_REQUEST, "invalid_json", "Request body is not valid JSON"),
+            InvalidUtf8 => (StatusCode::BAD_REQUEST, "invalid_utf8", "Request body is not valid UTF-8"),
+            UnknownField => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_field", "Request has a field the API does not know"),
+            InvalidField => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "A field has the wrong type or form"),
+            UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Content-Type must be application/json"),
+            PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body is too large"),
+            EmptyTicket => (StatusCode::UNPROCESSABLE_ENTITY, "empty_ticket", "Ticket has no text"),
+            TextTooLong => (StatusCode::UNPROCESSABLE_ENTITY, "text_too_long", "Ticket text is over the limit"),
+            ControlCharacter => (StatusCode::UNPROCESSABLE_ENTITY, "control_character", "Text contains a control character"),
+            InvalidTenant => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_tenant", "Tenant id is not valid"),
+            InvalidQuery => (StatusCode::BAD_REQUEST, "invalid_query", "Query parameters are not valid"),
+            ArticleNotFound => (StatusCode::NOT_FOUND, "article_not_found", "No such article"),
+            RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found", "No such endpoint"),
+            MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed on this endpoint"),
+            NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready", "Service is starting"),
+            Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+        }
+    }
+}
+
+/// The problem-details body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type: `urn:triage:problem:<code>`.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: &'static str,
+    pub status: u16,
+    /// What went wrong and what to do next.
+    pub detail: String,
+    /// Stable machine-readable code.
+    pub code: &'static str,
+}
+
+/// An error answered to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub detail: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self { code, detail: detail.into() }
+    }
+
+    /// An internal failure: logged with its chain, answered with a generic message.
+    pub fn internal(err: &(dyn std::error::Error + 'static)) -> Self {
+        let mut chain = err.to_string();
+        let mut source = err.source();
+        while let Some(s) = source {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        tracing::error!(error = %chain, "request failed");
+        Self::new(ErrorCode::Internal, "the service failed to answer; try again, and report it if it persists")
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (status, code, title) = self.code.describe();
+        Problem { type_uri: format!("urn:triage:problem:{code}"), title, status: status.as_u16(), detail: self.detail.clone(), code }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.describe().1, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.describe().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code()).content_type("application/problem+json").json(self.problem())
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        let code = match &e {
+            CoreError::EmptyText { .. } => ErrorCode::EmptyTicket,
+            CoreError::TextTooLong { .. } => ErrorCode::TextTooLong,
+            CoreError::ControlCharacter { .. } => ErrorCode::ControlCharacter,
+            CoreError::InvalidTenant(_) => ErrorCode::InvalidTenant,
+            CoreError::InvalidId { .. } => ErrorCode::InvalidField,
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+impl From<triage_engine::EngineError> for ApiError {
+    fn from(e: triage_engine::EngineError) -> Self {
+        Self::internal(&e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_distinct_and_4xx_or_5xx() {
+        use ErrorCode::*;
+        let all = [
+            InvalidJson, InvalidUtf8, UnknownField, InvalidField, UnsupportedMediaType, PayloadTooLarge, EmptyTicket, TextTooLong,
+            ControlCharacter, InvalidTenant, InvalidQuery, ArticleNotFound, RouteNotFound, MethodNotAllowed, NotReady, Internal,
+        ];
+        let mut codes: Vec<&str> = all.iter().map(|c| c.describe().1).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
+        assert!(all.iter().all(|c| c.describe().0.is_client_error() || c.describe().0.is_server_error()));
+    }
+}

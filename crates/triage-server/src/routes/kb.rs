@@ -1,0 +1,61 @@
+//! `GET /v1/kb/search` and `GET /v1/kb/articles/{id}`.
+
+use actix_web::{HttpResponse, web};
+use triage_core::tenant::TenantId;
+use triage_kb::KbQuery;
+
+use crate::problem::{ApiError, ErrorCode, Problem};
+use crate::state::AppState;
+use crate::wire::{ArticleParams, ArticleView, SearchParams, SearchResponse};
+
+/// Longest accepted search text, in characters.
+pub const MAX_QUERY_CHARS: usize = 2_000;
+
+/// Search the knowledge base.
+#[utoipa::path(
+    get,
+    path = "/v1/kb/search",
+    tag = "knowledge base",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "Matching articles, best first", body = SearchResponse),
+        (status = 400, description = "invalid_query", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid_tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(results = tracing::field::Empty))]
+pub async fn search(params: web::Query<SearchParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let p = params.into_inner();
+    let max = state.settings.search.max_limit;
+    let limit = p.limit.unwrap_or(state.settings.search.default_limit);
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::new(ErrorCode::InvalidQuery, format!("limit is {limit}; use 1..={max}")));
+    }
+    let text = p.q.trim();
+    if text.is_empty() || text.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::new(ErrorCode::InvalidQuery, format!("q must hold 1..={MAX_QUERY_CHARS} characters of search text")));
+    }
+    let tenant = p.tenant.as_deref().map(TenantId::parse).transpose()?;
+    let query = KbQuery::new(text).tenant(tenant.as_ref()).category(p.category.as_deref()).limit(limit);
+    let results = state.engine()?.search(&query)?;
+    tracing::Span::current().record("results", results.len());
+    Ok(HttpResponse::Ok().json(SearchResponse { results: results.into_iter().map(Into::into).collect() }))
+}
+
+/// One article. Articles scoped to other tenants answer 404, as if they did not exist.
+#[utoipa::path(
+    get,
+    path = "/v1/kb/articles/{id}",
+    tag = "knowledge base",
+    params(("id" = String, Path, description = "Article id"), ArticleParams),
+    responses(
+        (status = 200, description = "The article", body = ArticleView),
+        (status = 404, description = "article_not_found", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn article(id: web::Path<String>, params: web::Query<ArticleParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let tenant = params.tenant.as_deref().map(TenantId::parse).transpose()?;
+    let not_found = || ApiError::new(ErrorCode::ArticleNotFound, "no article with that id; search with /v1/kb/search");
+    let article = state.engine()?.article(&id, tenant.as_ref()).ok_or_else(not_found)?;
+    Ok(HttpResponse::Ok().json(ArticleView::from(article.as_ref())))
+}

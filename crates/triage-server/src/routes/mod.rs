@@ -1,0 +1,20 @@
+//! HTTP routes. Handlers parse, call the engine, and map the result; nothing else.
+
+pub mod docs;
+pub mod health;
+pub mod kb;
+pub mod triage;
+
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::problem::{ApiError, ErrorCode};
+
+/// Answer for unknown paths.
+pub async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::RouteNotFound, format!("no endpoint at {}; see /docs for the API", req.path())))
+}
+
+/// Answer for a known path with the wrong method.
+pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::MethodNotAllowed, format!("{} is not allowed on {}; see /docs for the API", req.method(), req.path())))
+}

@@ -1,0 +1,45 @@
+//! `POST /v1/triage`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use triage_core::ticket::NewTicket;
+
+use crate::body::{decode_json, read_limited, require_json};
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use crate::wire::{TriageRequest, TriageResponse};
+
+/// Triage a new ticket: ranked fixes from the knowledge base.
+#[utoipa::path(
+    post,
+    path = "/v1/triage",
+    tag = "triage",
+    request_body = TriageRequest,
+    responses(
+        (status = 200, description = "Ranked suggestions", body = TriageResponse),
+        (status = 400, description = "invalid_json, invalid_utf8", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "payload_too_large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "unsupported_media_type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "unknown_field, invalid_field, empty_ticket, text_too_long, control_character, invalid_tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "not_ready", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(tenant = tracing::field::Empty, suggestions = tracing::field::Empty))]
+pub async fn post_triage(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    require_json(&req)?;
+    let bytes = read_limited(&req, payload, state.settings.server.max_body_bytes).await?;
+    let request: TriageRequest = decode_json(&bytes)?;
+    let ticket = NewTicket::try_from(request)?;
+    let span = tracing::Span::current();
+    if let Some(t) = &ticket.tenant {
+        span.record("tenant", t.as_str());
+    }
+    let outcome = state.engine()?.triage(&ticket)?;
+    span.record("suggestions", outcome.suggestions.len());
+    tracing::info!(triage_id = %outcome.triage_id, top = outcome.suggestions.first().map(|s| s.id.as_str()), "ticket triaged");
+    Ok(HttpResponse::Ok().json(TriageResponse {
+        triage_id: outcome.triage_id.to_string(),
+        tenant: ticket.tenant.map(String::from),
+        external_id: ticket.external_id,
+        suggestions: outcome.suggestions.into_iter().map(Into::into).collect(),
+    }))
+}

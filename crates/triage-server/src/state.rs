@@ -1,0 +1,37 @@
+//! Shared application state: settings and the engine once it has loaded.
+
+use std::sync::{Arc, OnceLock};
+
+use triage_engine::TriageEngine;
+
+use crate::config::ValidatedSettings;
+use crate::problem::{ApiError, ErrorCode};
+
+/// State shared by every worker.
+pub struct AppState {
+    pub settings: ValidatedSettings,
+    engine: OnceLock<Arc<TriageEngine>>,
+    load_error: OnceLock<String>,
+}
+
+impl AppState {
+    pub fn new(settings: ValidatedSettings) -> Self {
+        Self { settings, engine: OnceLock::new(), load_error: OnceLock::new() }
+    }
+
+    /// The engine, or `not_ready` while it is still loading (or failed to load).
+    pub fn engine(&self) -> Result<&Arc<TriageEngine>, ApiError> {
+        self.engine.get().ok_or_else(|| match self.load_error.get() {
+            Some(e) => ApiError::new(ErrorCode::NotReady, format!("the engine failed to load: {e}; fix it and restart the service")),
+            None => ApiError::new(ErrorCode::NotReady, "the engine is still loading; retry in a moment"),
+        })
+    }
+
+    pub fn set_engine(&self, engine: TriageEngine) {
+        let _ = self.engine.set(Arc::new(engine));
+    }
+
+    pub fn set_load_error(&self, error: String) {
+        let _ = self.load_error.set(error);
+    }
+}

@@ -1,0 +1,198 @@
+//! Wire types: what goes over HTTP. Converted to and from domain types at the edge.
+
+use serde::{Deserialize, Serialize};
+use triage_core::article::Article;
+use triage_core::suggestion::{Suggestion, SuggestionKind};
+use triage_core::ticket::{Channel, NewTicket};
+use utoipa::ToSchema;
+
+use crate::problem::ApiError;
+
+/// A new ticket to triage. `title` or `description` must hold text.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageRequest {
+    /// Short summary, as the caller wrote it (at most 500 characters).
+    #[schema(example = "Locked out of my account")]
+    pub title: Option<String>,
+    /// Full description (at most 20,000 characters).
+    #[schema(example = "It says my account has been locked after I mistyped my password")]
+    pub description: Option<String>,
+    /// Tenant (organisation) the ticket belongs to; without it only shared articles are used.
+    #[schema(example = "northmoor")]
+    pub tenant: Option<String>,
+    /// How the ticket arrived.
+    #[schema(value_type = Option<String>, example = "phone")]
+    pub channel: Option<ChannelWire>,
+    /// Caller reference from the ticketing system (not personal data, please).
+    pub caller: Option<String>,
+    /// The ticket's id in the ticketing system.
+    #[schema(example = "INC0012345")]
+    pub external_id: Option<String>,
+}
+
+/// `email`, `phone`, `portal`, `chat`, `walk_in` or `other`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelWire {
+    Email,
+    Phone,
+    Portal,
+    Chat,
+    WalkIn,
+    Other,
+}
+
+impl From<ChannelWire> for Channel {
+    fn from(c: ChannelWire) -> Self {
+        match c {
+            ChannelWire::Email => Channel::Email,
+            ChannelWire::Phone => Channel::Phone,
+            ChannelWire::Portal => Channel::Portal,
+            ChannelWire::Chat => Channel::Chat,
+            ChannelWire::WalkIn => Channel::WalkIn,
+            ChannelWire::Other => Channel::Other,
+        }
+    }
+}
+
+impl TryFrom<TriageRequest> for NewTicket {
+    type Error = ApiError;
+    fn try_from(r: TriageRequest) -> Result<Self, ApiError> {
+        Ok(NewTicket::parse(
+            r.title.as_deref(),
+            r.description.as_deref(),
+            r.tenant.as_deref(),
+            r.channel.map(Channel::from).unwrap_or_default(),
+            r.caller.as_deref(),
+            r.external_id.as_deref(),
+        )?)
+    }
+}
+
+/// The answer to a triage request. New sections (labels, first-contact prediction) are added as
+/// new keys; existing keys keep their meaning.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TriageResponse {
+    /// Id of this triage, for feedback and audit (UUID v7, time-ordered).
+    pub triage_id: String,
+    pub tenant: Option<String>,
+    pub external_id: Option<String>,
+    /// Suggested fixes, best first.
+    pub suggestions: Vec<SuggestionView>,
+}
+
+/// `article` or `ticket`.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SuggestionKindWire {
+    Article,
+    Ticket,
+}
+
+/// One suggested fix.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionView {
+    pub kind: SuggestionKindWire,
+    pub id: String,
+    pub title: String,
+    /// Ranking score (BM25 over weighted fields); comparable within one answer only.
+    pub score: f32,
+    /// HTML fragment: matched words in `<b>`, everything else escaped.
+    pub snippet: String,
+    /// Numbered resolution steps, in order.
+    pub steps: Vec<String>,
+    pub category: String,
+    pub escalation_group: String,
+}
+
+impl From<Suggestion> for SuggestionView {
+    fn from(s: Suggestion) -> Self {
+        Self {
+            kind: match s.kind {
+                SuggestionKind::Article => SuggestionKindWire::Article,
+                SuggestionKind::Ticket => SuggestionKindWire::Ticket,
+            },
+            id: s.id,
+            title: s.title,
+            score: s.score,
+            snippet: s.snippet,
+            steps: s.steps,
+            category: s.category,
+            escalation_group: s.escalation_group,
+        }
+    }
+}
+
+/// Query string of `GET /v1/kb/search`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    /// Search text.
+    pub q: String,
+    /// Tenant: adds that tenant's own articles to the shared ones.
+    pub tenant: Option<String>,
+    /// Only this category.
+    pub category: Option<String>,
+    /// Number of results (1..=`search.max_limit`).
+    pub limit: Option<usize>,
+}
+
+/// Search results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResponse {
+    pub results: Vec<SuggestionView>,
+}
+
+/// Query string of `GET /v1/kb/articles/{id}`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleParams {
+    /// Tenant asking; tenant-scoped articles of other tenants answer 404.
+    pub tenant: Option<String>,
+}
+
+/// A knowledge-base article.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleView {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub category: String,
+    pub tags: Vec<String>,
+    /// `["all"]` or the tenant ids that may see it.
+    pub tenants: Vec<String>,
+    pub symptoms: Vec<String>,
+    pub escalation_group: String,
+    pub updated: String,
+    pub steps: Vec<String>,
+    /// Markdown body.
+    pub body: String,
+}
+
+impl From<&Article> for ArticleView {
+    fn from(a: &Article) -> Self {
+        Self {
+            id: a.id.clone(),
+            title: a.title.clone(),
+            summary: a.summary.clone(),
+            category: a.category.clone(),
+            tags: a.tags.clone(),
+            tenants: a.audience.index_terms().into_iter().map(str::to_owned).collect(),
+            symptoms: a.symptoms.clone(),
+            escalation_group: a.escalation_group.clone(),
+            updated: a.updated.clone(),
+            steps: a.steps.clone(),
+            body: a.body.clone(),
+        }
+    }
+}
+
+/// Health and readiness.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusView {
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub articles: Option<usize>,
+    pub version: &'static str,
+}
