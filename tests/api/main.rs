@@ -1,1 +1,7 @@
+//! Integration tests over real HTTP: one binary, modules by area.
 
+mod errors;
+mod helpers;
+mod kb;
+mod operations;
+mod triage;

@@ -132,3 +132,51 @@ fn sync_articles(kb: &KbIndex, articles: &[Article]) -> Result<SyncReport> {
     let docs: Vec<KbDocument> = articles.iter().map(KbDocument::from).collect();
     Ok(kb.sync(&docs)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundled() -> EngineParams {
+        let dir = tempfile::tempdir().unwrap().keep();
+        EngineParams::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../knowledge-base"), dir)
+    }
+
+    #[test]
+    fn a_restart_with_an_existing_index_reindexes_nothing() {
+        let params = bundled();
+        let (_, first) = TriageEngine::open(&params).unwrap();
+        assert!(first.articles >= 80, "the bundled knowledge base has at least 80 articles");
+        assert_eq!(first.sync.added, first.articles);
+        let (_, second) = TriageEngine::open(&params).unwrap();
+        assert!(!second.sync.changed(), "{:?}", second.sync);
+        assert_eq!(second.sync.unchanged, first.articles);
+        std::fs::remove_dir_all(&params.data_dir).unwrap();
+    }
+
+    #[test]
+    fn an_edited_article_is_reindexed_alone() {
+        let kb = tempfile::tempdir().unwrap();
+        let src = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../knowledge-base"));
+        let mut copied = 0;
+        for entry in std::fs::read_dir(src.join("printing")).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, kb.path().join(path.file_name().unwrap())).unwrap();
+            copied += 1;
+        }
+        let data = tempfile::tempdir().unwrap();
+        let params = EngineParams::new(kb.path(), data.path());
+        TriageEngine::open(&params).unwrap();
+        let target = kb.path().join("printer-offline-not-printing.md");
+        let text = std::fs::read_to_string(&target).unwrap();
+        std::fs::write(&target, text.replace("## Cause", "## Cause\n\nEdited.")).unwrap();
+        let (_, report) = TriageEngine::open(&params).unwrap();
+        assert_eq!((report.sync.updated, report.sync.added, report.sync.unchanged), (1, 0, copied - 1));
+    }
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<TriageEngine>();
+    }
+}

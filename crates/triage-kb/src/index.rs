@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 use tantivy::schema::Value;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
@@ -12,6 +12,7 @@ use triage_core::tenant::Audience;
 
 use crate::schema::{KbFields, SCHEMA_VERSION};
 use crate::search::FieldWeights;
+use crate::snippet::SnippetSource;
 use crate::tokenizer::{TOKENIZER_NAME, TriageTokenizer};
 use crate::{KbError, Result};
 
@@ -104,6 +105,28 @@ pub struct KbIndex {
     pub(crate) weights: FieldWeights,
     /// Serialises writers; the writer itself is created only when something changes.
     write_lock: Mutex<()>,
+    /// Display fields and pre-analysed bodies by id, so a search never touches the doc store.
+    pub(crate) cache: RwLock<HashMap<String, Arc<CachedDoc>>>,
+}
+
+/// What a hit shows, kept in memory by id.
+#[derive(Debug)]
+pub(crate) struct CachedDoc {
+    pub title: String,
+    pub category: String,
+    pub summary: String,
+    pub body: SnippetSource,
+}
+
+impl CachedDoc {
+    fn new(d: &KbDocument) -> Self {
+        Self {
+            title: d.title.clone(),
+            category: d.category.clone(),
+            summary: d.summary.clone(),
+            body: SnippetSource::new(&triage_core::analysis::Analyzer::search(), d.body.clone()),
+        }
+    }
 }
 
 impl std::fmt::Debug for KbIndex {
@@ -143,7 +166,7 @@ impl KbIndex {
     fn from_index(index: Index, fields: KbFields) -> Result<Self> {
         index.tokenizers().register(TOKENIZER_NAME, tantivy::tokenizer::TextAnalyzer::from(TriageTokenizer::default()));
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Self { index, reader, fields, weights: FieldWeights::default(), write_lock: Mutex::new(()) })
+        Ok(Self { index, reader, fields, weights: FieldWeights::default(), write_lock: Mutex::new(()), cache: RwLock::new(HashMap::new()) })
     }
 
     /// Replaces the field weights used for ranking.
@@ -161,11 +184,10 @@ impl KbIndex {
     fn indexed_fingerprints(&self) -> Result<HashMap<String, String>> {
         let searcher = self.reader.searcher();
         let mut out = HashMap::with_capacity(searcher.num_docs() as usize);
-        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        for segment in searcher.segment_readers() {
             let store = segment.get_store_reader(1)?;
             for doc_id in segment.doc_ids_alive() {
                 let d: TantivyDocument = store.get(doc_id)?;
-                let _ = ord;
                 let id = d.get_first(self.fields.id).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
                 let hash = d.get_first(self.fields.content_hash).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
                 out.insert(id, hash);
@@ -180,6 +202,7 @@ impl KbIndex {
         let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut existing = self.indexed_fingerprints()?;
         let mut report = SyncReport::default();
+        let cache: HashMap<String, Arc<CachedDoc>> = docs.iter().map(|d| (d.id.clone(), Arc::new(CachedDoc::new(d)))).collect();
         let mut writer: Option<IndexWriter> = None;
         for d in docs {
             let fingerprint = d.fingerprint();
@@ -204,6 +227,7 @@ impl KbIndex {
             w.wait_merging_threads()?;
             self.reader.reload()?;
         }
+        *self.cache.write().unwrap_or_else(|p| p.into_inner()) = cache;
         tracing::info!(added = report.added, updated = report.updated, removed = report.removed, unchanged = report.unchanged, "knowledge-base index in sync");
         Ok(report)
     }

@@ -27,6 +27,7 @@ mod index;
 pub mod loader;
 mod schema;
 mod search;
+mod snippet;
 mod tokenizer;
 
 pub use error::{KbError, Result};

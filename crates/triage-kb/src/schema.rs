@@ -1,11 +1,14 @@
 //! The index schema and its version.
 
-use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
+use tantivy::schema::{FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
 
 use crate::tokenizer::TOKENIZER_NAME;
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Name of the id field (also a fast field, read without touching the doc store).
+pub const ID_FIELD: &str = "id";
 
 /// Handles to the fields of the knowledge-base schema.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +35,7 @@ impl KbFields {
             if stored { opts.set_stored() } else { opts }
         };
         let fields = KbFields {
-            id: b.add_text_field("id", STRING | STORED),
+            id: b.add_text_field(ID_FIELD, STRING | STORED | FAST),
             title: b.add_text_field("title", text(true)),
             summary: b.add_text_field("summary", text(true)),
             symptoms: b.add_text_field("symptoms", text(false)),

@@ -17,17 +17,21 @@ use std::collections::HashSet;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
-use tantivy::{TantivyDocument, Term};
+use std::sync::Arc;
+
+use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 use triage_core::analysis::Analyzer;
 use triage_core::tenant::{Audience, TenantId};
 
+use crate::index::CachedDoc;
+use crate::schema::ID_FIELD;
+use crate::snippet::SnippetSource;
 use crate::{KbIndex, Result};
 
 /// Most distinct query terms used; a pasted e-mail thread must not become a 2,000-clause query.
 pub const MAX_QUERY_TERMS: usize = 64;
-/// Longest snippet, in characters.
-pub const SNIPPET_CHARS: usize = 220;
+/// Longest snippet, in bytes of source text.
+pub const SNIPPET_BYTES: usize = 220;
 
 /// Weights of the fields in ranking (see the module docs for the defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,7 +100,8 @@ impl KbIndex {
     /// Searches the index. Query text is analysed, never parsed as query syntax, so input such as
     /// `title:x OR *` is just words.
     pub fn search(&self, q: &KbQuery<'_>) -> Result<Vec<KbHit>> {
-        let Some(text_query) = self.text_query(q.text) else {
+        let terms = Self::query_terms(q.text);
+        let Some(text_query) = self.text_query(&terms) else {
             return Ok(Vec::new());
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
@@ -108,28 +113,47 @@ impl KbIndex {
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(q.limit.max(1)).order_by_score())?;
-        let snippets = if q.snippets && !top.is_empty() {
-            let mut g = SnippetGenerator::create(&searcher, &query, self.fields.body)?;
-            g.set_max_num_chars(SNIPPET_CHARS);
-            Some(g)
-        } else {
-            None
-        };
+        let term_set: HashSet<&str> = terms.iter().map(String::as_str).collect();
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            let text = |f: Field| doc.get_first(f).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-            let snippet = match &snippets {
-                Some(g) => {
-                    let body = text(self.fields.body);
-                    let s = g.snippet(&body);
-                    if s.fragment().is_empty() { escape_html(&first_chars(&text(self.fields.summary), SNIPPET_CHARS)) } else { s.to_html() }
-                }
-                None => String::new(),
+            let id = self.doc_id(&searcher, addr)?;
+            let cached = match cache.get(&id) {
+                Some(c) => c.clone(),
+                None => self.load_cached(&searcher, addr)?,
             };
-            hits.push(KbHit { id: text(self.fields.id), title: text(self.fields.title), category: text(self.fields.category), score, snippet });
+            let snippet = if q.snippets {
+                cached.body.snippet(&term_set, SNIPPET_BYTES).unwrap_or_else(|| escape_html(&first_chars(&cached.summary, SNIPPET_BYTES)))
+            } else {
+                String::new()
+            };
+            hits.push(KbHit { id, title: cached.title.clone(), category: cached.category.clone(), score, snippet });
         }
         Ok(hits)
+    }
+
+    /// The article id of a hit, read from the fast field (no doc-store access).
+    fn doc_id(&self, searcher: &Searcher, addr: DocAddress) -> Result<String> {
+        let segment = searcher.segment_reader(addr.segment_ord);
+        let mut id = String::new();
+        if let Some(col) = segment.fast_fields().str(ID_FIELD)? {
+            if let Some(ord) = col.ords().first(addr.doc_id) {
+                col.ord_to_str(ord, &mut id)?;
+            }
+        }
+        Ok(id)
+    }
+
+    /// Display fields of a document that is not in the cache (an index opened without `sync`).
+    fn load_cached(&self, searcher: &Searcher, addr: DocAddress) -> Result<Arc<CachedDoc>> {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let text = |f: Field| doc.get_first(f).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        Ok(Arc::new(CachedDoc {
+            title: text(self.fields.title),
+            category: text(self.fields.category),
+            summary: text(self.fields.summary),
+            body: SnippetSource::new(&Analyzer::search(), text(self.fields.body)),
+        }))
     }
 
     /// Distinct analysed terms of `text`, at most [`MAX_QUERY_TERMS`], in order of appearance.
@@ -144,8 +168,7 @@ impl KbIndex {
         terms
     }
 
-    fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
-        let terms = Self::query_terms(text);
+    fn text_query(&self, terms: &[String]) -> Option<Box<dyn Query>> {
         if terms.is_empty() {
             return None;
         }

@@ -1,0 +1,84 @@
+//! `spawn_app`: the real service on 127.0.0.1:0 with a temporary data directory.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use triage_server::Application;
+use triage_server::config::{Overrides, load};
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// Kept alive for the test; removed on drop.
+    pub _data_dir: tempfile::TempDir,
+}
+
+/// The knowledge base bundled with the repository.
+pub fn bundled_kb() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../knowledge-base")
+}
+
+/// Starts the service on the bundled knowledge base and waits until it is ready.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the service with extra `TRIAGE__...` settings.
+pub async fn spawn_app_with(extra_env: &[(&str, &str)]) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut env = vec![
+        ("TRIAGE__SERVER__PORT".to_owned(), "0".to_owned()),
+        ("TRIAGE__SERVER__WORKERS".to_owned(), "2".to_owned()),
+        ("TRIAGE__KNOWLEDGE_BASE__DIR".to_owned(), bundled_kb().display().to_string()),
+    ];
+    env.extend(extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let overrides = Overrides { port: None, data_dir: Some(data_dir.path().to_path_buf()) };
+    let settings = load(None, &overrides, env).expect("test settings are valid");
+    let app = Application::build(settings).expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let test_app = TestApp { address, client: reqwest::Client::new(), _data_dir: data_dir };
+    test_app.wait_until_ready().await;
+    test_app
+}
+
+impl TestApp {
+    pub async fn wait_until_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = self.client.get(format!("{}/readyz", self.address)).send().await {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "service did not become ready in 30 s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// POSTs a JSON value to `/v1/triage`.
+    pub async fn post_triage(&self, body: &Value) -> reqwest::Response {
+        self.client.post(format!("{}/v1/triage", self.address)).json(body).send().await.expect("request sent")
+    }
+
+    /// POSTs raw bytes with a content type to `/v1/triage`.
+    pub async fn post_triage_raw(&self, content_type: &str, body: Vec<u8>) -> reqwest::Response {
+        self.client
+            .post(format!("{}/v1/triage", self.address))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> reqwest::Response {
+        self.client.get(format!("{}{}", self.address, path_and_query)).send().await.expect("request sent")
+    }
+}
+
+/// Ids of the suggestions in a triage or search answer.
+pub fn ids(body: &Value, key: &str) -> Vec<String> {
+    body[key].as_array().expect("a list").iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect()
+}

@@ -1,0 +1,60 @@
+use serde_json::{Value, json};
+
+use crate::helpers::{ids, spawn_app};
+
+#[tokio::test]
+async fn a_locked_out_account_gets_the_lock_out_article_first() {
+    let app = spawn_app().await;
+    let r = app
+        .post_triage(&json!({
+            "title": "Locked out",
+            "description": "I typed my password wrong a few times and now it says my account is locked, can't log in to my PC",
+            "tenant": "northmoor",
+            "channel": "phone",
+            "external_id": "INC0001"
+        }))
+        .await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(ids(&body, "suggestions")[0], "account-locked-out", "{body:#}");
+    let first = &body["suggestions"][0];
+    assert_eq!(first["kind"], "article");
+    assert!(first["steps"].as_array().unwrap().len() >= 3, "steps come with the article");
+    assert!(first["snippet"].as_str().unwrap().contains("<b>"), "snippet highlights matches: {first}");
+    assert_eq!(body["external_id"], "INC0001");
+    assert_eq!(body["triage_id"].as_str().unwrap().len(), 36);
+}
+
+#[tokio::test]
+async fn a_printer_ticket_gets_a_printer_article_first() {
+    let app = spawn_app().await;
+    let r = app.post_triage(&json!({"title": "printer on floor 2 says offline, nothing prints"})).await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["suggestions"][0]["category"], "printing", "{body:#}");
+}
+
+#[tokio::test]
+async fn suggestions_are_ranked_best_first_and_each_triage_gets_its_own_id() {
+    let app = spawn_app().await;
+    let ticket = json!({"title": "VPN will not connect from home", "description": "the vpn client says connection failed"});
+    let a: Value = app.post_triage(&ticket).await.json().await.unwrap();
+    let b: Value = app.post_triage(&ticket).await.json().await.unwrap();
+    assert_ne!(a["triage_id"], b["triage_id"]);
+    let scores: Vec<f64> = a["suggestions"].as_array().unwrap().iter().map(|s| s["score"].as_f64().unwrap()).collect();
+    assert!(!scores.is_empty());
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    assert_eq!(a["suggestions"][0]["category"], "remote-access", "{a:#}");
+}
+
+#[tokio::test]
+async fn a_tenant_scoped_article_is_invisible_to_another_tenant() {
+    let app = spawn_app().await;
+    let ticket = |tenant: &str| json!({"title": "remote desktop gateway to my office pc not working", "tenant": tenant});
+    let own: Value = app.post_triage(&ticket("northmoor")).await.json().await.unwrap();
+    let other: Value = app.post_triage(&ticket("eastbrook")).await.json().await.unwrap();
+    let scoped = "remote-desktop-to-office-pc-northmoor".to_owned();
+    assert!(ids(&own, "suggestions").contains(&scoped), "{own:#}");
+    assert!(!ids(&other, "suggestions").contains(&scoped), "{other:#}");
+    let no_tenant: Value = app.post_triage(&json!({"title": "remote desktop gateway to my office pc"})).await.json().await.unwrap();
+    assert!(!ids(&no_tenant, "suggestions").contains(&scoped));
+}
