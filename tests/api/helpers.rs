@@ -47,10 +47,10 @@ impl TestApp {
     pub async fn wait_until_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(r) = self.client.get(format!("{}/readyz", self.address)).send().await {
-                if r.status() == 200 {
-                    return;
-                }
+            if let Ok(r) = self.client.get(format!("{}/readyz", self.address)).send().await
+                && r.status() == 200
+            {
+                return;
             }
             assert!(Instant::now() < deadline, "service did not become ready in 30 s");
             tokio::time::sleep(Duration::from_millis(20)).await;

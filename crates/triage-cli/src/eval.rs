@@ -35,7 +35,10 @@ pub fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
-                println!("retrieval: {} queries over {} articles (indexed in {:.0} ms)", report.queries, report.articles, report.index_millis);
+                println!(
+                    "retrieval: {} queries over {} articles (indexed in {:.0} ms)",
+                    report.queries, report.articles, report.index_millis
+                );
                 println!("  P@1    {:.3}", report.p_at_1);
                 println!("  MRR    {:.3}", report.mrr);
                 println!("  Hit@3  {:.3}", report.hit_at_3);

@@ -1,6 +1,7 @@
 //! `triage`: the one binary. Serves the API, checks and indexes the knowledge base, evaluates.
 
 mod eval;
+mod healthcheck;
 mod kb;
 mod progress;
 
@@ -34,6 +35,13 @@ enum Command {
         #[command(subcommand)]
         command: kb::KbCommand,
     },
+    /// Exit 0 when the local service answers 200 on /readyz (for container health checks).
+    Healthcheck {
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        #[arg(long, default_value = "/readyz")]
+        path: String,
+    },
     /// Offline evaluation on public data sets.
     Eval {
         #[command(subcommand)]
@@ -47,6 +55,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve { port, data_dir } => serve(cli.config, port, data_dir),
         Command::Kb { command } => kb::run(command, cli.config),
         Command::Eval { command } => eval::run(command),
+        Command::Healthcheck { port, path } => healthcheck::run(port, &path),
     };
     match result {
         Ok(code) => code,

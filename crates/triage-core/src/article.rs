@@ -7,8 +7,7 @@ use crate::front_matter::{self, Problem, Value};
 use crate::tenant::{Audience, TenantId};
 
 /// The keys an article's front matter must carry, in the documented order.
-pub const ARTICLE_KEYS: [&str; 9] =
-    ["id", "title", "summary", "category", "tags", "tenants", "symptoms", "escalation_group", "updated"];
+pub const ARTICLE_KEYS: [&str; 9] = ["id", "title", "summary", "category", "tags", "tenants", "symptoms", "escalation_group", "updated"];
 
 /// Fewest symptoms an article may list.
 pub const MIN_SYMPTOMS: usize = 3;
@@ -41,10 +40,8 @@ impl Article {
         let mut problems = Vec::new();
         for entry in &fm.entries {
             if !ARTICLE_KEYS.contains(&entry.key.as_str()) {
-                problems.push(Problem::new(
-                    entry.line,
-                    format!("unknown key `{}`; allowed keys are {}", entry.key, ARTICLE_KEYS.join(", ")),
-                ));
+                problems
+                    .push(Problem::new(entry.line, format!("unknown key `{}`; allowed keys are {}", entry.key, ARTICLE_KEYS.join(", "))));
             }
         }
         let mut fields = Fields { fm: &fm, problems: &mut problems };
@@ -62,24 +59,30 @@ impl Article {
             problems.push(Problem::new(fm.body_line, "body needs a `## Resolution` section with numbered steps (`1. ...`)"));
         }
         match (id, title, summary, category, tags, tenants, symptoms, escalation_group, updated) {
-            (Some(id), Some(title), Some(summary), Some(category), Some(tags), Some(audience), Some(symptoms), Some(escalation_group), Some(updated))
-                if problems.is_empty() =>
-            {
-                Ok(Article {
-                    id,
-                    title,
-                    summary,
-                    category,
-                    tags,
-                    audience,
-                    symptoms,
-                    escalation_group,
-                    updated,
-                    body: fm.body.trim().to_owned(),
-                    steps,
-                    content_hash: content_hash(source.as_bytes()),
-                })
-            }
+            (
+                Some(id),
+                Some(title),
+                Some(summary),
+                Some(category),
+                Some(tags),
+                Some(audience),
+                Some(symptoms),
+                Some(escalation_group),
+                Some(updated),
+            ) if problems.is_empty() => Ok(Article {
+                id,
+                title,
+                summary,
+                category,
+                tags,
+                audience,
+                symptoms,
+                escalation_group,
+                updated,
+                body: fm.body.trim().to_owned(),
+                steps,
+                content_hash: content_hash(source.as_bytes()),
+            }),
             _ => Err(problems),
         }
     }
@@ -126,11 +129,11 @@ pub fn resolution_steps(body: &str) -> Vec<String> {
         let rest = &trimmed[digits..];
         if digits > 0 && (rest.starts_with(". ") || rest.starts_with(") ")) {
             steps.push(rest[2..].trim().to_owned());
-        } else if let Some(last) = steps.last_mut() {
-            if line.starts_with([' ', '\t']) {
-                last.push(' ');
-                last.push_str(trimmed);
-            }
+        } else if let Some(last) = steps.last_mut()
+            && line.starts_with([' ', '\t'])
+        {
+            last.push(' ');
+            last.push_str(trimmed);
         }
     }
     steps
@@ -183,7 +186,8 @@ impl Fields<'_, '_> {
             && !value.ends_with('-');
         if !ok {
             let line = self.line_of(key);
-            self.problems.push(Problem::new(line, format!("`{key}` must be {min}-{max} lower-case letters, digits or hyphens, found `{value}`")));
+            self.problems
+                .push(Problem::new(line, format!("`{key}` must be {min}-{max} lower-case letters, digits or hyphens, found `{value}`")));
         }
         ok
     }

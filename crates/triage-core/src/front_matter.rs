@@ -158,10 +158,10 @@ fn entry_is_block(items: &[String]) -> bool {
 }
 
 fn unmark_block(value: &mut Value) {
-    if let Value::List(items) = value {
-        if entry_is_block(items) {
-            items.remove(0);
-        }
+    if let Value::List(items) = value
+        && entry_is_block(items)
+    {
+        items.remove(0);
     }
 }
 

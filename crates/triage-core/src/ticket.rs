@@ -118,17 +118,11 @@ impl NewTicket {
 
 fn parse_reference(raw: &str, field: &'static str) -> Result<String> {
     let trimmed = raw.trim();
-    let ok = !trimmed.is_empty()
-        && trimmed.chars().count() <= NewTicket::MAX_REF_CHARS
-        && !trimmed.chars().any(char::is_control);
+    let ok = !trimmed.is_empty() && trimmed.chars().count() <= NewTicket::MAX_REF_CHARS && !trimmed.chars().any(char::is_control);
     if ok {
         Ok(trimmed.to_owned())
     } else {
-        Err(CoreError::InvalidId {
-            field,
-            value: trimmed.chars().take(40).collect(),
-            expected: "use 1-200 printable characters",
-        })
+        Err(CoreError::InvalidId { field, value: trimmed.chars().take(40).collect(), expected: "use 1-200 printable characters" })
     }
 }
 

@@ -228,7 +228,13 @@ impl KbIndex {
             self.reader.reload()?;
         }
         *self.cache.write().unwrap_or_else(|p| p.into_inner()) = cache;
-        tracing::info!(added = report.added, updated = report.updated, removed = report.removed, unchanged = report.unchanged, "knowledge-base index in sync");
+        tracing::info!(
+            added = report.added,
+            updated = report.updated,
+            removed = report.removed,
+            unchanged = report.unchanged,
+            "knowledge-base index in sync"
+        );
         Ok(report)
     }
 

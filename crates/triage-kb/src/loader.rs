@@ -65,7 +65,9 @@ pub fn load_dir(dir: &Path) -> Result<LoadedKb> {
                     loaded.articles.push(article);
                 }
             },
-            Err(problems) => loaded.problems.extend(problems.into_iter().map(|p| FileProblem { path: path.clone(), line: p.line, message: p.message })),
+            Err(problems) => {
+                loaded.problems.extend(problems.into_iter().map(|p| FileProblem { path: path.clone(), line: p.line, message: p.message }))
+            }
         }
     }
     loaded.articles.sort_by(|a, b| a.id.cmp(&b.id));

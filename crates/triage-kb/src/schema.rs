@@ -28,9 +28,8 @@ impl KbFields {
     pub fn build() -> (Schema, KbFields) {
         let mut b = Schema::builder();
         let text = |stored: bool| {
-            let indexing = TextFieldIndexing::default()
-                .set_tokenizer(TOKENIZER_NAME)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+            let indexing =
+                TextFieldIndexing::default().set_tokenizer(TOKENIZER_NAME).set_index_option(IndexRecordOption::WithFreqsAndPositions);
             let opts = TextOptions::default().set_indexing_options(indexing);
             if stored { opts.set_stored() } else { opts }
         };

@@ -14,10 +14,10 @@
 
 use std::collections::HashSet;
 
+use std::sync::Arc;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use std::sync::Arc;
 
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 use triage_core::analysis::Analyzer;
@@ -136,10 +136,10 @@ impl KbIndex {
     fn doc_id(&self, searcher: &Searcher, addr: DocAddress) -> Result<String> {
         let segment = searcher.segment_reader(addr.segment_ord);
         let mut id = String::new();
-        if let Some(col) = segment.fast_fields().str(ID_FIELD)? {
-            if let Some(ord) = col.ords().first(addr.doc_id) {
-                col.ord_to_str(ord, &mut id)?;
-            }
+        if let Some(col) = segment.fast_fields().str(ID_FIELD)?
+            && let Some(ord) = col.ords().first(addr.doc_id)
+        {
+            col.ord_to_str(ord, &mut id)?;
         }
         Ok(id)
     }

@@ -104,7 +104,8 @@ mod tests {
 
     #[test]
     fn the_window_with_most_distinct_terms_is_chosen_and_highlighted() {
-        let text = format!("{} restart the printer queue and check the <network> cable {}", "filler words here ".repeat(20), "tail ".repeat(40));
+        let text =
+            format!("{} restart the printer queue and check the <network> cable {}", "filler words here ".repeat(20), "tail ".repeat(40));
         let terms: HashSet<&str> = ["printer", "network"].into_iter().collect();
         let s = source(&text).snippet(&terms, 120).unwrap();
         assert!(s.contains("<b>printer</b>") && s.contains("&lt;<b>network</b>&gt;"), "{s}");

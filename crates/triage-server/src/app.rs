@@ -22,10 +22,15 @@ pub struct Application {
 impl Application {
     /// Binds the listener, starts loading the engine, and builds the server.
     pub fn build(settings: ValidatedSettings) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}; pick another port with --port", settings.server.host, settings.server.port))?;
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port)).map_err(|e| {
+            anyhow::anyhow!("cannot listen on {}:{}: {e}; pick another port with --port", settings.server.host, settings.server.port)
+        })?;
         let port = listener.local_addr()?.port();
-        let workers = if settings.server.workers == 0 { std::thread::available_parallelism().map_or(2, usize::from) } else { settings.server.workers };
+        let workers = if settings.server.workers == 0 {
+            std::thread::available_parallelism().map_or(2, usize::from)
+        } else {
+            settings.server.workers
+        };
         let shutdown = settings.server.shutdown_timeout_secs;
         let params = settings.engine_params();
         let state = web::Data::new(AppState::new(settings));
@@ -34,7 +39,10 @@ impl Application {
             App::new()
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
-                .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::new(ErrorCode::InvalidQuery, format!("{e}; see /docs for the parameters")).into()))
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(|e, _| ApiError::new(ErrorCode::InvalidQuery, format!("{e}; see /docs for the parameters")).into()),
+                )
                 .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::new(ErrorCode::RouteNotFound, e.to_string()).into()))
                 .configure(configure_routes)
                 .default_service(web::to(route_not_found))

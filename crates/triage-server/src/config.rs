@@ -118,7 +118,8 @@ pub fn load(
     if let Some(path) = file {
         builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
     }
-    builder = builder.add_source(Environment::with_prefix("TRIAGE").prefix_separator("__").separator("__").try_parsing(true).source(Some(env)));
+    builder =
+        builder.add_source(Environment::with_prefix("TRIAGE").prefix_separator("__").separator("__").try_parsing(true).source(Some(env)));
     if let Some(port) = overrides.port {
         builder = builder.set_override("server.port", port)?;
     }

@@ -4,12 +4,24 @@ use utoipa::OpenApi;
 
 use crate::problem::Problem;
 use crate::routes;
-use crate::wire::{ArticleView, ChannelWire, SearchResponse, StatusView, SuggestionKindWire, SuggestionView, TriageRequest, TriageResponse};
+use crate::wire::{
+    ArticleView, ChannelWire, SearchResponse, StatusView, SuggestionKindWire, SuggestionView, TriageRequest, TriageResponse,
+};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "triage", description = "Service-desk triage engine: suggested fixes for new tickets."),
     paths(routes::triage::post_triage, routes::kb::search, routes::kb::article, routes::health::healthz, routes::health::readyz),
-    components(schemas(TriageRequest, TriageResponse, SuggestionView, SuggestionKindWire, ChannelWire, SearchResponse, ArticleView, StatusView, Problem))
+    components(schemas(
+        TriageRequest,
+        TriageResponse,
+        SuggestionView,
+        SuggestionKindWire,
+        ChannelWire,
+        SearchResponse,
+        ArticleView,
+        StatusView,
+        Problem
+    ))
 )]
 pub struct ApiDoc;

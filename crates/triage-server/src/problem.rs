@@ -143,8 +143,22 @@ mod tests {
     fn every_code_is_distinct_and_4xx_or_5xx() {
         use ErrorCode::*;
         let all = [
-            InvalidJson, InvalidUtf8, UnknownField, InvalidField, UnsupportedMediaType, PayloadTooLarge, EmptyTicket, TextTooLong,
-            ControlCharacter, InvalidTenant, InvalidQuery, ArticleNotFound, RouteNotFound, MethodNotAllowed, NotReady, Internal,
+            InvalidJson,
+            InvalidUtf8,
+            UnknownField,
+            InvalidField,
+            UnsupportedMediaType,
+            PayloadTooLarge,
+            EmptyTicket,
+            TextTooLong,
+            ControlCharacter,
+            InvalidTenant,
+            InvalidQuery,
+            ArticleNotFound,
+            RouteNotFound,
+            MethodNotAllowed,
+            NotReady,
+            Internal,
         ];
         let mut codes: Vec<&str> = all.iter().map(|c| c.describe().1).collect();
         codes.sort_unstable();

@@ -56,10 +56,7 @@ fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
 /// Loads StackFAQ articles as knowledge-base documents: the title, and every answer as body.
 pub fn load_articles(path: &Path) -> Result<Vec<KbDocument>> {
     let raw: Vec<FaqArticle> = read_jsonl(path)?;
-    Ok(raw
-        .into_iter()
-        .map(|a| KbDocument { id: a.id, title: a.title, body: a.answers.join("\n"), ..KbDocument::default() })
-        .collect())
+    Ok(raw.into_iter().map(|a| KbDocument { id: a.id, title: a.title, body: a.answers.join("\n"), ..KbDocument::default() }).collect())
 }
 
 /// Loads StackFAQ queries.

@@ -53,7 +53,11 @@ pub async fn search(params: web::Query<SearchParams>, state: web::Data<AppState>
         (status = 404, description = "article_not_found", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn article(id: web::Path<String>, params: web::Query<ArticleParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn article(
+    id: web::Path<String>,
+    params: web::Query<ArticleParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let tenant = params.tenant.as_deref().map(TenantId::parse).transpose()?;
     let not_found = || ApiError::new(ErrorCode::ArticleNotFound, "no article with that id; search with /v1/kb/search");
     let article = state.engine()?.article(&id, tenant.as_ref()).ok_or_else(not_found)?;

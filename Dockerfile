@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+# Multi-stage build: compile in the Rust image, run from a slim Debian image as a non-root user.
+#   docker build -t triage .
+#   docker run --rm -p 8080:8080 -v triage-data:/app/data triage
+
+FROM rust:1.95-slim-bookworm AS build
+WORKDIR /src
+# Manifests first, so the dependency layer is cached while sources change.
+COPY Cargo.toml Cargo.lock rustfmt.toml ./
+COPY crates crates
+COPY tests tests
+COPY benches benches
+RUN cargo build --release --locked -p triage-cli \
+ && cp target/release/triage /usr/local/bin/triage
+
+FROM debian:bookworm-slim AS runtime
+RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home triage \
+ && mkdir -p /app/data \
+ && chown triage:triage /app/data
+WORKDIR /app
+COPY --from=build /usr/local/bin/triage /usr/local/bin/triage
+COPY knowledge-base /app/knowledge-base
+COPY models /app/models
+ENV TRIAGE__SERVER__HOST=0.0.0.0 \
+    TRIAGE__SERVER__PORT=8080 \
+    TRIAGE__DATA_DIR=/app/data \
+    TRIAGE__KNOWLEDGE_BASE__DIR=/app/knowledge-base \
+    TRIAGE__LOG__FORMAT=json
+USER triage
+VOLUME ["/app/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["triage", "healthcheck", "--port", "8080"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["triage"]
+CMD ["serve"]
