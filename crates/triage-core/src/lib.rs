@@ -18,6 +18,7 @@ pub mod article;
 pub mod error;
 pub mod front_matter;
 pub mod metrics;
+pub mod redact;
 pub mod suggestion;
 pub mod tenant;
 pub mod ticket;

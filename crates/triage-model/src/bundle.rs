@@ -1,0 +1,208 @@
+//! Model bundles on disk: `models/<version>/manifest.json` and `weights.bin`.
+//!
+//! `manifest.json` names the format, version, creation time, a hash of the training data, the
+//! heads with their label sets and calibration, the feature settings, the out-of-fold metrics
+//! and the SHA-256 of `weights.bin`. `weights.bin` is little-endian binary:
+//!
+//! ```text
+//! "TRGW0001"  u32 n_features  u32 n_word
+//! u64 x n_features  feature hashes        f32 x n_features  idf
+//! n_word x (u32 len, utf-8 bytes)         word feature names
+//! per head, in manifest order: u32 n_classes, f32 x n_features*n_classes weights
+//!                              (feature-major), f32 x n_classes bias
+//! ```
+//! Loading checks the format, the hash and every length; a bundle that fails any check is
+//! refused whole, so the service never serves half a model. Saving writes a temporary folder and
+//! renames it into place.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use triage_core::article::content_hash;
+
+use crate::calibration::Calibration;
+use crate::classifier::{Classifier, HeadModel};
+use crate::features::{FeatureParams, Vectorizer};
+use crate::metrics::HeadMetrics;
+use crate::svm::LinearSvm;
+use crate::{ModelError, Result};
+
+pub const FORMAT: &str = "triage-model-bundle/1";
+const MAGIC: &[u8; 8] = b"TRGW0001";
+pub const MANIFEST: &str = "manifest.json";
+pub const WEIGHTS: &str = "weights.bin";
+
+/// The manifest of a bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub format: String,
+    pub version: String,
+    pub created: String,
+    pub training: TrainingInfo,
+    pub features: FeatureInfo,
+    pub heads: Vec<HeadInfo>,
+    /// SHA-256 of `weights.bin`.
+    pub weights_sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingInfo {
+    /// SHA-256 over the training rows (ids, redacted texts, labels), in order.
+    pub data_sha256: String,
+    pub rows: usize,
+    /// Where the rows came from (file names or `knowledge-base`).
+    pub sources: Vec<String>,
+    pub c: f32,
+    pub seed: u64,
+    pub calibration_folds: usize,
+    pub train_seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureInfo {
+    pub params: FeatureParams,
+    pub n_features: usize,
+    pub n_word_features: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadInfo {
+    pub name: String,
+    pub labels: Vec<String>,
+    pub calibration: Calibration,
+    pub cv_metrics: Option<HeadMetrics>,
+}
+
+/// A classifier with its manifest.
+#[derive(Debug, Clone)]
+pub struct ModelBundle {
+    pub manifest: Manifest,
+    pub classifier: Classifier,
+}
+
+impl ModelBundle {
+    /// The weights file's bytes (deterministic for a given model).
+    pub fn weights_bytes(classifier: &Classifier) -> Vec<u8> {
+        let v = &classifier.vectorizer;
+        let mut out = Vec::with_capacity(16 + v.n_features() * 12 + classifier.heads.iter().map(|h| h.svm.weights.len() * 4).sum::<usize>());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(v.n_features() as u32).to_le_bytes());
+        out.extend_from_slice(&(v.n_word_features() as u32).to_le_bytes());
+        v.hashes().iter().for_each(|h| out.extend_from_slice(&h.to_le_bytes()));
+        v.idf().iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+        for name in v.word_names() {
+            out.extend_from_slice(&(name.len() as u32).to_le_bytes());
+            out.extend_from_slice(name.as_bytes());
+        }
+        for h in &classifier.heads {
+            out.extend_from_slice(&(h.svm.n_classes as u32).to_le_bytes());
+            h.svm.weights.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+            h.svm.bias.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+        }
+        out
+    }
+
+    /// Writes the bundle to `dir` (which must not exist yet), atomically.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        if dir.exists() {
+            return Err(ModelError::bundle(dir, "the folder already exists; choose a new version or remove it"));
+        }
+        let parent = dir.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent)?;
+        let tmp: PathBuf = parent.join(format!(".{}.tmp-{}", dir.file_name().and_then(|n| n.to_str()).unwrap_or("bundle"), std::process::id()));
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp)?;
+        }
+        std::fs::create_dir_all(&tmp)?;
+        let weights = Self::weights_bytes(&self.classifier);
+        let mut manifest = self.manifest.clone();
+        manifest.weights_sha256 = content_hash(&weights);
+        std::fs::write(tmp.join(WEIGHTS), &weights)?;
+        let json = serde_json::to_vec_pretty(&manifest).map_err(|e| ModelError::bundle(dir, e.to_string()))?;
+        std::fs::write(tmp.join(MANIFEST), json)?;
+        std::fs::rename(&tmp, dir)?;
+        Ok(())
+    }
+
+    /// Loads and checks a bundle. Any inconsistency refuses the whole bundle.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let manifest_path = dir.join(MANIFEST);
+        let text = std::fs::read_to_string(&manifest_path).map_err(|e| ModelError::bundle(dir, format!("cannot read {MANIFEST}: {e}")))?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| ModelError::bundle(dir, format!("{MANIFEST} is not valid: {e}")))?;
+        if manifest.format != FORMAT {
+            return Err(ModelError::bundle(dir, format!("format is `{}`, this build reads `{FORMAT}`", manifest.format)));
+        }
+        let weights = std::fs::read(dir.join(WEIGHTS)).map_err(|e| ModelError::bundle(dir, format!("cannot read {WEIGHTS}: {e}")))?;
+        if content_hash(&weights) != manifest.weights_sha256 {
+            return Err(ModelError::bundle(dir, format!("{WEIGHTS} does not match the hash in {MANIFEST} (corrupt or edited)")));
+        }
+        let classifier = parse_weights(&weights, &manifest).map_err(|reason| ModelError::bundle(dir, reason))?;
+        Ok(Self { manifest, classifier })
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(|| format!("{WEIGHTS} is truncated at byte {}", self.at))?;
+        let s = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    fn u32(&mut self) -> std::result::Result<u32, String> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+    fn f32s(&mut self, n: usize) -> std::result::Result<Vec<f32>, String> {
+        let b = self.take(n.checked_mul(4).ok_or("length overflow")?)?;
+        Ok(b.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect())
+    }
+}
+
+fn parse_weights(bytes: &[u8], m: &Manifest) -> std::result::Result<Classifier, String> {
+    let mut r = Reader { bytes, at: 0 };
+    if r.take(8)? != MAGIC {
+        return Err(format!("{WEIGHTS} does not start with the expected magic bytes"));
+    }
+    let n = r.u32()? as usize;
+    let n_word = r.u32()? as usize;
+    if n != m.features.n_features || n_word != m.features.n_word_features || n_word > n {
+        return Err("feature counts in the manifest and the weights differ".into());
+    }
+    let hashes: Vec<u64> = r.take(n.checked_mul(8).ok_or("length overflow")?)?.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+    let idf = r.f32s(n)?;
+    let mut names = Vec::with_capacity(n_word);
+    for _ in 0..n_word {
+        let len = r.u32()? as usize;
+        let s = std::str::from_utf8(r.take(len)?).map_err(|_| "a feature name is not UTF-8".to_owned())?;
+        names.push(s.to_owned());
+    }
+    let vectorizer = Vectorizer::from_parts(m.features.params.check().map_err(|e| e.to_string())?, hashes, idf, n_word, names);
+    let mut heads = Vec::with_capacity(m.heads.len());
+    for info in &m.heads {
+        let k = r.u32()? as usize;
+        if k != info.labels.len() || k < 2 || info.calibration.auto_thresholds.len() != k {
+            return Err(format!("head `{}` has {k} classes in the weights but {} labels in the manifest", info.name, info.labels.len()));
+        }
+        let weights = r.f32s(n.checked_mul(k).ok_or("length overflow")?)?;
+        let bias = r.f32s(k)?;
+        heads.push(HeadModel {
+            name: info.name.clone(),
+            labels: info.labels.clone(),
+            svm: LinearSvm { n_features: n, n_classes: k, weights, bias },
+            calibration: info.calibration.clone(),
+            cv_metrics: info.cv_metrics.clone(),
+        });
+    }
+    if r.at != bytes.len() {
+        return Err(format!("{WEIGHTS} has {} unexpected trailing bytes", bytes.len() - r.at));
+    }
+    Ok(Classifier { vectorizer, heads })
+}

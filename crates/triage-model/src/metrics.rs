@@ -1,0 +1,146 @@
+//! Classification metrics: accuracy, macro- and weighted-F1, per-class precision / recall / F1,
+//! confusion matrix, expected calibration error, and coverage / precision of `auto` decisions.
+
+use serde::{Deserialize, Serialize};
+
+/// Precision, recall, F1 and support of one class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassMetrics {
+    pub label: String,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub support: usize,
+}
+
+/// Metrics of one head on one test set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadMetrics {
+    pub accuracy: f64,
+    pub macro_f1: f64,
+    pub weighted_f1: f64,
+    /// Expected calibration error of the top-1 probability (10 equal-width bins).
+    pub ece: f64,
+    /// Share of rows decided `auto`.
+    pub auto_coverage: f64,
+    /// Accuracy of the `auto` rows (0 when there are none).
+    pub auto_precision: f64,
+    /// Share of rows where the true label was among the top 3.
+    pub top3_accuracy: f64,
+    pub rows: usize,
+    pub per_class: Vec<ClassMetrics>,
+    /// `confusion[true][predicted]`, in the order of `per_class`.
+    pub confusion: Vec<Vec<usize>>,
+}
+
+/// One scored row: truth, prediction, its probability, whether it was `auto`, whether the
+/// truth was in the top 3.
+#[derive(Debug, Clone, Copy)]
+pub struct Scored {
+    pub truth: usize,
+    pub predicted: usize,
+    pub probability: f32,
+    pub auto: bool,
+    pub truth_in_top3: bool,
+}
+
+/// Computes the metrics over `rows` for classes named `labels`. Macro-F1 averages over the
+/// classes that occur in the truth or the predictions (as scikit-learn does).
+pub fn head_metrics(labels: &[String], rows: &[Scored]) -> HeadMetrics {
+    let k = labels.len();
+    let mut confusion = vec![vec![0usize; k]; k];
+    for r in rows {
+        confusion[r.truth][r.predicted] += 1;
+    }
+    let n = rows.len();
+    let correct: usize = (0..k).map(|c| confusion[c][c]).sum();
+    let mut per_class = Vec::with_capacity(k);
+    let (mut f1_sum, mut f1_count, mut weighted) = (0.0, 0usize, 0.0);
+    for c in 0..k {
+        let tp = confusion[c][c] as f64;
+        let predicted: usize = (0..k).map(|t| confusion[t][c]).sum();
+        let support: usize = confusion[c].iter().sum();
+        let precision = if predicted == 0 { 0.0 } else { tp / predicted as f64 };
+        let recall = if support == 0 { 0.0 } else { tp / support as f64 };
+        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+        if support > 0 || predicted > 0 {
+            f1_sum += f1;
+            f1_count += 1;
+        }
+        weighted += f1 * support as f64;
+        per_class.push(ClassMetrics { label: labels[c].clone(), precision, recall, f1, support });
+    }
+    let autos: Vec<&Scored> = rows.iter().filter(|r| r.auto).collect();
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    HeadMetrics {
+        accuracy: ratio(correct, n),
+        macro_f1: if f1_count == 0 { 0.0 } else { f1_sum / f1_count as f64 },
+        weighted_f1: if n == 0 { 0.0 } else { weighted / n as f64 },
+        ece: expected_calibration_error(rows, 10),
+        auto_coverage: ratio(autos.len(), n),
+        auto_precision: ratio(autos.iter().filter(|r| r.truth == r.predicted).count(), autos.len()),
+        top3_accuracy: ratio(rows.iter().filter(|r| r.truth_in_top3).count(), n),
+        rows: n,
+        per_class,
+        confusion,
+    }
+}
+
+/// ECE: sum over equal-width probability bins of |accuracy - mean confidence| x bin share.
+pub fn expected_calibration_error(rows: &[Scored], bins: usize) -> f64 {
+    if rows.is_empty() {
+        return 0.0;
+    }
+    let mut count = vec![0usize; bins];
+    let mut conf = vec![0.0f64; bins];
+    let mut hits = vec![0usize; bins];
+    for r in rows {
+        let b = ((r.probability as f64 * bins as f64) as usize).min(bins - 1);
+        count[b] += 1;
+        conf[b] += f64::from(r.probability);
+        hits[b] += usize::from(r.truth == r.predicted);
+    }
+    (0..bins)
+        .filter(|&b| count[b] > 0)
+        .map(|b| {
+            let n = count[b] as f64;
+            (hits[b] as f64 / n - conf[b] / n).abs() * n / rows.len() as f64
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(truth: usize, predicted: usize, probability: f32) -> Scored {
+        Scored { truth, predicted, probability, auto: probability >= 0.8, truth_in_top3: true }
+    }
+
+    #[test]
+    fn metrics_match_a_hand_computed_case() {
+        // truth:     a a a b b c
+        // predicted: a a b b c c
+        let labels: Vec<String> = ["a", "b", "c"].iter().map(|x| x.to_string()).collect();
+        let rows = [s(0, 0, 0.9), s(0, 0, 0.9), s(0, 1, 0.6), s(1, 1, 0.9), s(1, 2, 0.6), s(2, 2, 0.9)];
+        let m = head_metrics(&labels, &rows);
+        assert!((m.accuracy - 4.0 / 6.0).abs() < 1e-12);
+        // a: p 1, r 2/3, f1 0.8; b: p 1/2, r 1/2, f1 0.5; c: p 1/2, r 1, f1 2/3
+        let f1s: Vec<f64> = m.per_class.iter().map(|c| c.f1).collect();
+        assert!((f1s[0] - 0.8).abs() < 1e-12 && (f1s[1] - 0.5).abs() < 1e-12 && (f1s[2] - 2.0 / 3.0).abs() < 1e-12);
+        assert!((m.macro_f1 - (0.8 + 0.5 + 2.0 / 3.0) / 3.0).abs() < 1e-12);
+        assert!((m.weighted_f1 - (0.8 * 3.0 + 0.5 * 2.0 + 2.0 / 3.0) / 6.0).abs() < 1e-12);
+        assert_eq!(m.confusion, vec![vec![2, 1, 0], vec![0, 1, 1], vec![0, 0, 1]]);
+        assert!((m.auto_coverage - 4.0 / 6.0).abs() < 1e-12);
+        assert_eq!(m.auto_precision, 1.0);
+        // bins: 0.9 x4 all right -> |1 - 0.9| x 4/6; 0.6 x2 all wrong -> |0 - 0.6| x 2/6
+        assert!((m.ece - (0.1 * 4.0 / 6.0 + 0.6 * 2.0 / 6.0)).abs() < 1e-6, "{}", m.ece);
+    }
+
+    #[test]
+    fn classes_absent_from_truth_and_predictions_do_not_dilute_macro_f1() {
+        let labels: Vec<String> = ["a", "b", "unused"].iter().map(|x| x.to_string()).collect();
+        let m = head_metrics(&labels, &[s(0, 0, 0.9), s(1, 1, 0.9)]);
+        assert_eq!(m.macro_f1, 1.0);
+    }
+}
