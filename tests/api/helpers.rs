@@ -19,6 +19,11 @@ pub fn bundled_kb() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../knowledge-base")
 }
 
+/// The starter model bundled with the repository.
+pub fn bundled_model() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/starter")
+}
+
 /// Starts the service on the bundled knowledge base and waits until it is ready.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
@@ -31,6 +36,7 @@ pub async fn spawn_app_with(extra_env: &[(&str, &str)]) -> TestApp {
         ("TRIAGE__SERVER__PORT".to_owned(), "0".to_owned()),
         ("TRIAGE__SERVER__WORKERS".to_owned(), "2".to_owned()),
         ("TRIAGE__KNOWLEDGE_BASE__DIR".to_owned(), bundled_kb().display().to_string()),
+        ("TRIAGE__MODEL__DIR".to_owned(), bundled_model().display().to_string()),
     ];
     env.extend(extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let overrides = Overrides { port: None, data_dir: Some(data_dir.path().to_path_buf()) };

@@ -19,6 +19,7 @@ async fn readiness_fails_while_the_knowledge_base_is_broken() {
     let env = vec![
         ("TRIAGE__SERVER__PORT".to_owned(), "0".to_owned()),
         ("TRIAGE__KNOWLEDGE_BASE__DIR".to_owned(), kb.path().display().to_string()),
+        ("TRIAGE__MODEL__DIR".to_owned(), crate::helpers::bundled_model().display().to_string()),
     ];
     let overrides = triage_server::config::Overrides { port: None, data_dir: Some(data.path().to_path_buf()) };
     let app = triage_server::Application::build(triage_server::config::load(None, &overrides, env).unwrap()).unwrap();

@@ -58,3 +58,39 @@ async fn a_tenant_scoped_article_is_invisible_to_another_tenant() {
     let no_tenant: Value = app.post_triage(&json!({"title": "remote desktop gateway to my office pc"})).await.json().await.unwrap();
     assert!(!ids(&no_tenant, "suggestions").contains(&scoped));
 }
+
+#[tokio::test]
+async fn a_ticket_gets_labels_per_head_with_probabilities_decisions_and_reasons() {
+    let app = spawn_app().await;
+    let body: Value = app
+        .post_triage(
+            &json!({"title": "printer on floor 2 is offline", "description": "nothing prints from the office printer, print queue stuck"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["model_version"], "starter");
+    let category = &body["labels"]["category"];
+    assert_eq!(category["label"], "printing", "{body:#}");
+    let p = category["probability"].as_f64().unwrap();
+    assert!(p > 0.0 && p <= 1.0);
+    assert!(["auto", "suggest"].contains(&category["decision"].as_str().unwrap()), "{category}");
+    let alternatives = category["alternatives"].as_array().unwrap();
+    assert_eq!(alternatives.len(), 3);
+    assert_eq!(alternatives[0]["label"], "printing");
+    let total: f64 = alternatives.iter().map(|a| a["probability"].as_f64().unwrap()).sum();
+    assert!(total <= 1.0 + 1e-6);
+    assert!(category["explanation"].as_array().unwrap().iter().any(|t| t["term"].as_str().unwrap().contains("print")), "{category}");
+    assert!(body["labels"]["assignment_group"]["label"].is_string());
+}
+
+#[tokio::test]
+async fn gibberish_gets_an_honest_abstain() {
+    let app = spawn_app().await;
+    let body: Value =
+        app.post_triage(&json!({"title": "qwxz plorb zzvk", "description": "fnord wibble gzornt"})).await.json().await.unwrap();
+    for head in ["category", "assignment_group"] {
+        assert_eq!(body["labels"][head]["decision"], "abstain", "{head}: {body:#}");
+    }
+}

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use triage_engine::eval::retrieval;
 
 use crate::progress;
+use crate::train::{DataArgs, run_eval};
 
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
@@ -22,10 +23,25 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Train on --train files, score --test, report per head (writes a Markdown report too).
+    Classify {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Test file, same format and columns as the training files.
+        #[arg(long)]
+        test: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Where to write the Markdown report (default: a file in the temp folder).
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
 }
 
 pub fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
     match command {
+        EvalCommand::Classify { data, test, json, report } => run_eval(data, test, json, report),
         EvalCommand::Retrieval { articles, queries, json } => {
             let docs = retrieval::load_articles(&articles)?;
             let qs = retrieval::load_queries(&queries)?;

@@ -4,6 +4,7 @@ mod eval;
 mod healthcheck;
 mod kb;
 mod progress;
+mod train;
 
 use std::path::PathBuf;
 
@@ -35,6 +36,26 @@ enum Command {
         #[command(subcommand)]
         command: kb::KbCommand,
     },
+    /// Train a model bundle from resolved tickets (CSV or JSON Lines).
+    Train {
+        #[command(flatten)]
+        data: train::DataArgs,
+        /// Folder to write the bundle to (must not exist), e.g. models/v2.
+        #[arg(long)]
+        out: PathBuf,
+        /// Version name recorded in the manifest (default: the folder name).
+        #[arg(long)]
+        version: Option<String>,
+    },
+    /// Train the cold-start model from the knowledge base (symptoms -> category, escalation group).
+    TrainStarter {
+        /// Knowledge-base folder.
+        #[arg(long, default_value = "knowledge-base")]
+        kb: PathBuf,
+        /// Folder to write the bundle to; an existing folder is replaced.
+        #[arg(long, default_value = "models/starter")]
+        out: PathBuf,
+    },
     /// Exit 0 when the local service answers 200 on /readyz (for container health checks).
     Healthcheck {
         #[arg(long, default_value_t = 8080)]
@@ -56,6 +77,8 @@ fn main() -> std::process::ExitCode {
         Command::Kb { command } => kb::run(command, cli.config),
         Command::Eval { command } => eval::run(command),
         Command::Healthcheck { port, path } => healthcheck::run(port, &path),
+        Command::Train { data, out, version } => train::run_train(data, out, version),
+        Command::TrainStarter { kb, out } => train::run_train_starter(&kb, &out),
     };
     match result {
         Ok(code) => code,

@@ -10,6 +10,8 @@ use triage_core::suggestion::{Suggestion, SuggestionKind};
 use triage_core::tenant::TenantId;
 use triage_core::ticket::NewTicket;
 use triage_kb::{KbDocument, KbHit, KbIndex, KbQuery, SyncReport};
+use triage_model::bundle::ModelBundle;
+use triage_model::classifier::HeadPrediction;
 use uuid::Uuid;
 
 use crate::Result;
@@ -21,16 +23,23 @@ use crate::Result;
 /// | `kb_dir` | `knowledge-base` | folder of Markdown articles |
 /// | `data_dir` | `data` | indexes (and later store and models) |
 /// | `max_suggestions` | 5 | suggestions returned per triage, 1..=50 |
+/// | `model_dir` | none | model bundle to classify with; none serves suggestions only |
 #[derive(Debug, Clone)]
 pub struct EngineParams {
     pub kb_dir: PathBuf,
     pub data_dir: PathBuf,
     pub max_suggestions: usize,
+    pub model_dir: Option<PathBuf>,
 }
 
 impl EngineParams {
     pub fn new(kb_dir: impl Into<PathBuf>, data_dir: impl Into<PathBuf>) -> Self {
-        Self { kb_dir: kb_dir.into(), data_dir: data_dir.into(), max_suggestions: 5 }
+        Self { kb_dir: kb_dir.into(), data_dir: data_dir.into(), max_suggestions: 5, model_dir: None }
+    }
+
+    pub fn with_model(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.model_dir = Some(dir.into());
+        self
     }
 
     /// Folder of the knowledge-base index inside the data directory.
@@ -52,6 +61,9 @@ pub struct OpenReport {
 pub struct TriageOutcome {
     pub triage_id: Uuid,
     pub suggestions: Vec<Suggestion>,
+    /// One prediction per head of the live model (empty without a model).
+    pub labels: Vec<HeadPrediction>,
+    pub model_version: Option<String>,
 }
 
 /// The triage engine. `Send + Sync`: one instance serves every worker.
@@ -60,6 +72,7 @@ pub struct TriageEngine {
     kb: KbIndex,
     articles: HashMap<String, Arc<Article>>,
     max_suggestions: usize,
+    model: Option<Arc<ModelBundle>>,
 }
 
 impl TriageEngine {
@@ -70,8 +83,10 @@ impl TriageEngine {
         let articles = triage_kb::loader::load_dir(&params.kb_dir)?.into_valid()?;
         let kb = KbIndex::open_or_create(&params.kb_index_dir())?;
         let sync = sync_articles(&kb, &articles)?;
+        let model = params.model_dir.as_deref().map(ModelBundle::load).transpose()?;
         let report = OpenReport { articles: articles.len(), sync, millis: started.elapsed().as_millis() };
-        let engine = Self::from_parts(kb, articles, params.max_suggestions);
+        let mut engine = Self::from_parts(kb, articles, params.max_suggestions);
+        engine.model = model.map(Arc::new);
         Ok((engine, report))
     }
 
@@ -84,7 +99,18 @@ impl TriageEngine {
 
     fn from_parts(kb: KbIndex, articles: Vec<Article>, max_suggestions: usize) -> Self {
         let articles = articles.into_iter().map(|a| (a.id.clone(), Arc::new(a))).collect();
-        Self { kb, articles, max_suggestions: max_suggestions.clamp(1, 50) }
+        Self { kb, articles, max_suggestions: max_suggestions.clamp(1, 50), model: None }
+    }
+
+    /// Replaces the model (tests and benchmarks; the service loads it in [`TriageEngine::open`]).
+    pub fn with_model(mut self, model: ModelBundle) -> Self {
+        self.model = Some(Arc::new(model));
+        self
+    }
+
+    /// The live model's manifest, if a model is loaded.
+    pub fn model_version(&self) -> Option<&str> {
+        self.model.as_ref().map(|m| m.manifest.version.as_str())
     }
 
     /// Number of articles served.
@@ -99,7 +125,8 @@ impl TriageEngine {
         let query = KbQuery::new(&text).tenant(ticket.tenant.as_ref()).limit(self.max_suggestions);
         let suggestions: Vec<Suggestion> = self.kb.search(&query)?.into_iter().filter_map(|h| self.to_suggestion(h)).collect();
         tracing::Span::current().record("suggestions", suggestions.len());
-        Ok(TriageOutcome { triage_id: Uuid::now_v7(), suggestions })
+        let labels = self.model.as_ref().map(|m| m.classifier.predict(&text)).unwrap_or_default();
+        Ok(TriageOutcome { triage_id: Uuid::now_v7(), suggestions, labels, model_version: self.model_version().map(str::to_owned) })
     }
 
     /// Searches the knowledge base; hits come back as suggestions with their steps.

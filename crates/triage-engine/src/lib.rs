@@ -1,5 +1,5 @@
 //! The triage pipeline: checked ticket in, ranked fixes out. Composes the knowledge-base index
-//! (and, later, the classifiers and the store); knows nothing of HTTP.
+//! and the classifier (and, later, the store); knows nothing of HTTP.
 //!
 //! ```no_run
 //! use triage_core::ticket::{Channel, NewTicket};
@@ -14,6 +14,7 @@
 mod engine;
 mod error;
 pub mod eval;
+pub mod starter;
 
 pub use engine::{EngineParams, OpenReport, TriageEngine, TriageOutcome};
 pub use error::{EngineError, Result};

@@ -88,7 +88,8 @@ impl ModelBundle {
     /// The weights file's bytes (deterministic for a given model).
     pub fn weights_bytes(classifier: &Classifier) -> Vec<u8> {
         let v = &classifier.vectorizer;
-        let mut out = Vec::with_capacity(16 + v.n_features() * 12 + classifier.heads.iter().map(|h| h.svm.weights.len() * 4).sum::<usize>());
+        let mut out =
+            Vec::with_capacity(16 + v.n_features() * 12 + classifier.heads.iter().map(|h| h.svm.weights.len() * 4).sum::<usize>());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&(v.n_features() as u32).to_le_bytes());
         out.extend_from_slice(&(v.n_word_features() as u32).to_le_bytes());
@@ -113,7 +114,8 @@ impl ModelBundle {
         }
         let parent = dir.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent)?;
-        let tmp: PathBuf = parent.join(format!(".{}.tmp-{}", dir.file_name().and_then(|n| n.to_str()).unwrap_or("bundle"), std::process::id()));
+        let tmp: PathBuf =
+            parent.join(format!(".{}.tmp-{}", dir.file_name().and_then(|n| n.to_str()).unwrap_or("bundle"), std::process::id()));
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp)?;
         }
@@ -132,7 +134,8 @@ impl ModelBundle {
     pub fn load(dir: &Path) -> Result<Self> {
         let manifest_path = dir.join(MANIFEST);
         let text = std::fs::read_to_string(&manifest_path).map_err(|e| ModelError::bundle(dir, format!("cannot read {MANIFEST}: {e}")))?;
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| ModelError::bundle(dir, format!("{MANIFEST} is not valid: {e}")))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|e| ModelError::bundle(dir, format!("{MANIFEST} is not valid: {e}")))?;
         if manifest.format != FORMAT {
             return Err(ModelError::bundle(dir, format!("format is `{}`, this build reads `{FORMAT}`", manifest.format)));
         }
@@ -152,7 +155,11 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], String> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(|| format!("{WEIGHTS} is truncated at byte {}", self.at))?;
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| format!("{WEIGHTS} is truncated at byte {}", self.at))?;
         let s = &self.bytes[self.at..end];
         self.at = end;
         Ok(s)
@@ -176,7 +183,11 @@ fn parse_weights(bytes: &[u8], m: &Manifest) -> std::result::Result<Classifier, 
     if n != m.features.n_features || n_word != m.features.n_word_features || n_word > n {
         return Err("feature counts in the manifest and the weights differ".into());
     }
-    let hashes: Vec<u64> = r.take(n.checked_mul(8).ok_or("length overflow")?)?.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+    let hashes: Vec<u64> = r
+        .take(n.checked_mul(8).ok_or("length overflow")?)?
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect();
     let idf = r.f32s(n)?;
     let mut names = Vec::with_capacity(n_word);
     for _ in 0..n_word {
@@ -205,4 +216,126 @@ fn parse_weights(bytes: &[u8], m: &Manifest) -> std::result::Result<Classifier, 
         return Err(format!("{WEIGHTS} has {} unexpected trailing bytes", bytes.len() - r.at));
     }
     Ok(Classifier { vectorizer, heads })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::FeatureParams;
+    use crate::train::{TrainParams, TrainingRow, train};
+    use std::collections::BTreeMap;
+
+    fn rows(extra: &[(&str, &str)]) -> Vec<TrainingRow> {
+        let base = [
+            ("printer offline cannot print", "printing"),
+            ("printer jammed paper stuck", "printing"),
+            ("toner empty printer", "printing"),
+            ("vpn will not connect from home", "remote"),
+            ("vpn keeps dropping", "remote"),
+            ("vpn certificate error", "remote"),
+        ];
+        let mut out = Vec::new();
+        for rep in 0..4 {
+            for (i, (t, l)) in base.iter().chain(extra).enumerate() {
+                let labels = BTreeMap::from([("category".to_owned(), (*l).to_owned())]);
+                out.push(TrainingRow { id: format!("{rep}-{i}"), text: format!("{t} case {rep}"), labels });
+            }
+        }
+        out
+    }
+
+    fn params() -> TrainParams {
+        TrainParams { features: FeatureParams { min_df: 1, ..FeatureParams::default() }, min_auto_support: 2, ..TrainParams::default() }
+    }
+
+    fn trained(rows: &[TrainingRow]) -> ModelBundle {
+        train(rows, &["category".to_owned()], &params(), "v-test", vec!["unit".into()], &mut |_, _, _| {}).unwrap()
+    }
+
+    #[test]
+    fn same_data_and_seed_give_the_same_weights_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        trained(&rows(&[])).save(&a).unwrap();
+        trained(&rows(&[])).save(&b).unwrap();
+        assert_eq!(std::fs::read(a.join(WEIGHTS)).unwrap(), std::fs::read(b.join(WEIGHTS)).unwrap());
+        let strip = |p: &Path| {
+            let mut m: Manifest = serde_json::from_str(&std::fs::read_to_string(p.join(MANIFEST)).unwrap()).unwrap();
+            m.created.clear();
+            m.training.train_seconds = 0.0;
+            m
+        };
+        assert_eq!(strip(&a), strip(&b));
+    }
+
+    #[test]
+    fn a_saved_bundle_loads_and_predicts_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1");
+        let bundle = trained(&rows(&[]));
+        bundle.save(&path).unwrap();
+        let loaded = ModelBundle::load(&path).unwrap();
+        assert_eq!(loaded.manifest.version, "v-test");
+        for text in ["printer jam", "vpn down", "nothing known here"] {
+            assert_eq!(bundle.classifier.predict(text), loaded.classifier.predict(text), "{text}");
+        }
+        assert!(bundle.save(&path).is_err(), "an existing bundle is never overwritten");
+    }
+
+    #[test]
+    fn a_corrupt_or_incompatible_bundle_is_refused_with_a_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1");
+        trained(&rows(&[])).save(&path).unwrap();
+        let weights = path.join(WEIGHTS);
+        let mut bytes = std::fs::read(&weights).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0xff;
+        std::fs::write(&weights, &bytes).unwrap();
+        let err = ModelBundle::load(&path).unwrap_err().to_string();
+        assert!(err.contains("does not match the hash") && err.contains("triage train"), "{err}");
+
+        let manifest = path.join(MANIFEST);
+        let text = std::fs::read_to_string(&manifest).unwrap().replace(FORMAT, "triage-model-bundle/99");
+        std::fs::write(&manifest, text).unwrap();
+        assert!(ModelBundle::load(&path).unwrap_err().to_string().contains("triage-model-bundle/99"));
+
+        std::fs::remove_file(&manifest).unwrap();
+        assert!(ModelBundle::load(&path).unwrap_err().to_string().contains("manifest.json"));
+    }
+
+    #[test]
+    fn a_truncated_weights_file_is_refused_even_with_a_matching_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1");
+        trained(&rows(&[])).save(&path).unwrap();
+        let bytes = std::fs::read(path.join(WEIGHTS)).unwrap();
+        let cut = &bytes[..bytes.len() - 4];
+        std::fs::write(path.join(WEIGHTS), cut).unwrap();
+        let manifest_path = path.join(MANIFEST);
+        let mut m: Manifest = serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+        m.weights_sha256 = content_hash(cut);
+        std::fs::write(&manifest_path, serde_json::to_vec(&m).unwrap()).unwrap();
+        assert!(ModelBundle::load(&path).unwrap_err().to_string().contains("truncated"));
+    }
+
+    #[test]
+    fn personal_data_never_reaches_a_stored_bundle() {
+        let planted = [
+            ("printer broken email jane.doe@northmoor.gov.uk", "printing"),
+            ("vpn broken call 07700 900123", "remote"),
+            ("printer jam ring +44 7700 900456 or mail bob.smith@eastbrook.gov.uk", "printing"),
+            ("vpn issue NI QQ 12 34 56 C postcode LE10 0FR card 4539 1488 0343 6467", "remote"),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1");
+        trained(&rows(&planted)).save(&path).unwrap();
+        let mut stored = std::fs::read(path.join(WEIGHTS)).unwrap();
+        stored.extend(std::fs::read(path.join(MANIFEST)).unwrap());
+        let haystack = String::from_utf8_lossy(&stored).to_lowercase();
+        for secret in ["jane", "northmoor.gov", "bob.smith", "eastbrook", "07700", "900123", "900456", "qq 12", "le10", "4539"] {
+            assert!(!haystack.contains(secret), "`{secret}` reached the stored bundle");
+        }
+        assert!(haystack.contains("piiemail") && haystack.contains("piiphone"), "the placeholders are what is learned");
+    }
 }

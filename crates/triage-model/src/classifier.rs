@@ -104,7 +104,10 @@ impl HeadModel {
             label: self.labels[top].clone(),
             probability: p,
             decision: self.decide(f, top, p, top3_mass),
-            alternatives: order.iter().map(|&c| LabelProbability { label: self.labels[c].clone(), probability: s.probabilities[c] }).collect(),
+            alternatives: order
+                .iter()
+                .map(|&c| LabelProbability { label: self.labels[c].clone(), probability: s.probabilities[c] })
+                .collect(),
             explanation: self.explain(f, top, vectorizer),
         }
     }

@@ -87,9 +87,10 @@ fn read_csv(path: &Path, mapping: &ColumnMapping) -> Result<Records> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_path(path).map_err(|e| data_err(path, e.to_string()))?;
     let headers = reader.headers().map_err(|e| data_err(path, e.to_string()))?.clone();
     let col = |name: &str| -> Result<usize> {
-        headers.iter().position(|h| h == name).ok_or_else(|| {
-            data_err(path, format!("no column `{name}`; the header has: {}", headers.iter().collect::<Vec<_>>().join(", ")))
-        })
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| data_err(path, format!("no column `{name}`; the header has: {}", headers.iter().collect::<Vec<_>>().join(", "))))
     };
     let text_cols: Vec<usize> = mapping.text.iter().map(|c| col(c)).collect::<Result<_>>()?;
     let label_cols: Vec<(String, usize)> = mapping.labels.iter().map(|(h, c)| Ok((h.clone(), col(c)?))).collect::<Result<_>>()?;
@@ -106,8 +107,10 @@ fn read_csv(path: &Path, mapping: &ColumnMapping) -> Result<Records> {
         };
         let line = rec.position().map_or(n as u64 + 2, |p| p.line());
         let text = text_cols.iter().map(|&i| rec.get(i).unwrap_or("").trim()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join("\n");
-        let labels: BTreeMap<String, String> =
-            label_cols.iter().filter_map(|(h, i)| rec.get(*i).map(str::trim).filter(|v| !v.is_empty()).map(|v| (h.clone(), v.to_owned()))).collect();
+        let labels: BTreeMap<String, String> = label_cols
+            .iter()
+            .filter_map(|(h, i)| rec.get(*i).map(str::trim).filter(|v| !v.is_empty()).map(|v| (h.clone(), v.to_owned())))
+            .collect();
         let id = id_col.and_then(|i| rec.get(i)).map(str::to_owned).unwrap_or_else(|| format!("{}:{line}", path.display()));
         out.push(Ok(TrainingRow { id, text, labels }));
     }
@@ -139,8 +142,13 @@ fn read_jsonl(path: &Path, mapping: &ColumnMapping) -> Result<Records> {
                 continue;
             }
         };
-        let text = mapping.text.iter().filter_map(|c| obj.get(c).and_then(value_text)).filter(|t| !t.is_empty()).collect::<Vec<_>>().join("\n");
-        let labels = mapping.labels.iter().filter_map(|(h, c)| obj.get(c).and_then(value_text).filter(|v| !v.is_empty()).map(|v| (h.clone(), v))).collect();
+        let text =
+            mapping.text.iter().filter_map(|c| obj.get(c).and_then(value_text)).filter(|t| !t.is_empty()).collect::<Vec<_>>().join("\n");
+        let labels = mapping
+            .labels
+            .iter()
+            .filter_map(|(h, c)| obj.get(c).and_then(value_text).filter(|v| !v.is_empty()).map(|v| (h.clone(), v)))
+            .collect();
         let id = mapping.id.as_deref().and_then(|c| obj.get(c)).and_then(value_text).unwrap_or_else(|| format!("{}:{n}", path.display()));
         out.push(Ok(TrainingRow { id, text, labels }));
     }
@@ -174,7 +182,8 @@ mod tests {
     fn jsonl_rows_are_read_and_bad_lines_reported() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("t.jsonl");
-        std::fs::write(&p, "{\"id\":1,\"title\":\"vpn\",\"cat\":\"remote\"}\nnot json\n[1]\n{\"id\":2,\"body\":\"printer\",\"cat\":3}\n").unwrap();
+        std::fs::write(&p, "{\"id\":1,\"title\":\"vpn\",\"cat\":\"remote\"}\nnot json\n[1]\n{\"id\":2,\"body\":\"printer\",\"cat\":3}\n")
+            .unwrap();
         let r = load_files(&[&p], &mapping()).unwrap();
         assert_eq!(r.rows.len(), 2);
         assert_eq!(r.rows[1].labels["category"], "3");

@@ -60,7 +60,8 @@ pub fn evaluate(classifier: &Classifier, test: &[TrainingRow], train_seconds: f6
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_by(|a, b| a.total_cmp(b));
-    let pct = |q: f64| latencies.get(((q * latencies.len() as f64) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or(0.0);
+    let pct =
+        |q: f64| latencies.get(((q * latencies.len() as f64) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or(0.0);
     EvalReport {
         heads: per_head.into_iter().map(|(h, (labels, scored))| (h, head_metrics(&labels, &scored))).collect(),
         train_seconds,
@@ -80,7 +81,13 @@ pub fn markdown(report: &EvalReport, title: &str) -> String {
     let _ = writeln!(
         md,
         "{} training rows, {} test rows, {} features. Training {:.1} s; prediction {:.0} tickets/s one at a time (p50 {:.0} µs, p99 {:.0} µs).\n",
-        report.train_rows, report.test_rows, report.n_features, report.train_seconds, report.predict_per_second, report.predict_p50_micros, report.predict_p99_micros
+        report.train_rows,
+        report.test_rows,
+        report.n_features,
+        report.train_seconds,
+        report.predict_per_second,
+        report.predict_p50_micros,
+        report.predict_p99_micros
     );
     let _ = writeln!(md, "| head | accuracy | macro-F1 | weighted-F1 | top-3 accuracy | ECE | auto coverage | auto precision |");
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
@@ -101,7 +108,12 @@ pub fn markdown(report: &EvalReport, title: &str) -> String {
             let _ = writeln!(md, "| | {} |", (0..m.per_class.len()).map(|i| i.to_string()).collect::<Vec<_>>().join(" | "));
             let _ = writeln!(md, "|---|{}", "---|".repeat(m.per_class.len()));
             for (i, row) in m.confusion.iter().enumerate() {
-                let _ = writeln!(md, "| {i} {} | {} |", m.per_class[i].label, row.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" | "));
+                let _ = writeln!(
+                    md,
+                    "| {i} {} | {} |",
+                    m.per_class[i].label,
+                    row.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" | ")
+                );
             }
         } else {
             let _ = writeln!(md, "\n({} classes: confusion matrix in the JSON report only.)", m.per_class.len());

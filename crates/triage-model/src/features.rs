@@ -1,4 +1,5 @@
-//! Text features: word 1-2-grams and character n-grams over the shared analyzer's terms,
+//! Text features: word 1-2-grams and character n-grams over the shared analyzer's terms
+//! ([`Analyzer::features`]: same splitting and normalising as search, no stemming),
 //! sublinear TF-IDF, each block L2-normalised, as sparse vectors.
 //!
 //! Personal data is redacted before analysis, so no address, number or postcode can become a
@@ -137,7 +138,8 @@ fn extract(params: &FeatureParams, analyzer: &Analyzer, text: &str, s: &mut Scra
             padded.extend_from_slice(term.as_bytes());
             padded.push(b' ');
             // char boundaries of the padded term
-            let bounds: Vec<usize> = std::str::from_utf8(&padded).expect("utf-8").char_indices().map(|(i, _)| i).chain([padded.len()]).collect();
+            let bounds: Vec<usize> =
+                std::str::from_utf8(&padded).expect("utf-8").char_indices().map(|(i, _)| i).chain([padded.len()]).collect();
             let n_chars = bounds.len() - 1;
             for n in params.char_ngram_min..=params.char_ngram_max.min(n_chars) {
                 for start in 0..=(n_chars - n) {
@@ -201,7 +203,8 @@ impl Vectorizer {
             }
         }
         progress(texts.len());
-        let mut kept: Vec<(u64, u32, bool)> = df.into_iter().filter(|(_, (d, _))| *d >= params.min_df).map(|(h, (d, w))| (h, d, w)).collect();
+        let mut kept: Vec<(u64, u32, bool)> =
+            df.into_iter().filter(|(_, (d, _))| *d >= params.min_df).map(|(h, (d, w))| (h, d, w)).collect();
         if params.max_features > 0 && kept.len() > params.max_features {
             kept.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             kept.truncate(params.max_features);
@@ -329,7 +332,7 @@ mod tests {
     fn word_features_come_first_and_keep_their_names() {
         let v = fitted();
         assert!(v.n_word_features() > 0 && v.n_word_features() < v.n_features());
-        assert!(v.word_names().iter().any(|n| n == "printer offlin"), "{:?}", v.word_names());
+        assert!(v.word_names().iter().any(|n| n == "printer offline"), "{:?}", v.word_names());
         assert!(v.word_names().iter().any(|n| n == "vpn"));
     }
 
@@ -342,7 +345,7 @@ mod tests {
         let chars: f32 = f.vector.indices.iter().zip(&f.vector.values).filter(|(i, _)| **i >= n_word).map(|(_, x)| x * x).sum();
         assert!((word - 1.0).abs() < 1e-5 && (chars - 1.0).abs() < 1e-5, "{word} {chars}");
         assert!(f.vector.indices.windows(2).all(|w| w[0] < w[1]));
-        assert_eq!(f.known_words, 6, "four unigrams and `printer offlin` twice; `offlin printer` is unknown");
+        assert_eq!(f.known_words, 6, "four unigrams and `printer offline` twice; `offline printer` is unknown");
     }
 
     #[test]
@@ -357,7 +360,7 @@ mod tests {
         let v = Vectorizer::fit(FeatureParams { min_df: 1, ..FeatureParams::default() }, &texts, |_| {}).unwrap();
         let names = v.word_names().join("|");
         assert!(!names.contains("jane") && !names.contains("example") && !names.contains("07700") && !names.contains("900123"), "{names}");
-        assert!(names.contains("piiemail") && names.contains("piiphon"), "placeholders are features (stemmed): {names}");
+        assert!(names.contains("piiemail") && names.contains("piiphone"), "placeholders are features : {names}");
     }
 
     #[test]

@@ -55,6 +55,10 @@ impl LinearSvmParams {
         self.0.threads = threads;
         self
     }
+    pub fn tolerance(mut self, tolerance: f32) -> Self {
+        self.0.tolerance = tolerance;
+        self
+    }
 }
 
 impl ParamGuard for LinearSvmParams {

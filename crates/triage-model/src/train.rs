@@ -109,7 +109,14 @@ pub fn training_data_hash(rows: &[TrainingRow]) -> String {
 }
 
 /// Trains a bundle with one head per name in `heads`.
-pub fn train(rows: &[TrainingRow], heads: &[String], params: &TrainParams, version: &str, sources: Vec<String>, progress: Progress<'_>) -> Result<ModelBundle> {
+pub fn train(
+    rows: &[TrainingRow],
+    heads: &[String],
+    params: &TrainParams,
+    version: &str,
+    sources: Vec<String>,
+    progress: Progress<'_>,
+) -> Result<ModelBundle> {
     params.check()?;
     let started = Instant::now();
     if heads.is_empty() {
@@ -146,7 +153,12 @@ pub fn train(rows: &[TrainingRow], heads: &[String], params: &TrainParams, versi
         heads: classifier
             .heads
             .iter()
-            .map(|h| HeadInfo { name: h.name.clone(), labels: h.labels.clone(), calibration: h.calibration.clone(), cv_metrics: h.cv_metrics.clone() })
+            .map(|h| HeadInfo {
+                name: h.name.clone(),
+                labels: h.labels.clone(),
+                calibration: h.calibration.clone(),
+                cv_metrics: h.cv_metrics.clone(),
+            })
             .collect(),
         weights_sha256: String::new(),
     };
@@ -159,8 +171,11 @@ fn fit_svm(x: &CsrMatrix, y: Vec<usize>, n_classes: usize, params: &TrainParams)
 }
 
 fn train_head(head: &str, rows: &[TrainingRow], x_all: &CsrMatrix, params: &TrainParams, progress: Progress<'_>) -> Result<HeadModel> {
-    let labelled: Vec<(usize, &str)> =
-        rows.iter().enumerate().filter_map(|(i, r)| r.labels.get(head).map(|l| l.trim()).filter(|l| !l.is_empty()).map(|l| (i, l))).collect();
+    let labelled: Vec<(usize, &str)> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.labels.get(head).map(|l| l.trim()).filter(|l| !l.is_empty()).map(|l| (i, l)))
+        .collect();
     let mut labels: Vec<String> = labelled.iter().map(|(_, l)| (*l).to_owned()).collect();
     labels.sort();
     labels.dedup();
@@ -223,7 +238,13 @@ fn train_head(head: &str, rows: &[TrainingRow], x_all: &CsrMatrix, params: &Trai
     progress(&format!("{head}: final model"), 0, 1);
     let svm = fit_svm(&x, y, k, params)?;
     progress(&format!("{head}: final model"), 1, 1);
-    Ok(HeadModel { name: head.to_owned(), labels, svm, calibration: Calibration { temperature, auto_thresholds: thresholds, target_precision: target }, cv_metrics })
+    Ok(HeadModel {
+        name: head.to_owned(),
+        labels,
+        svm,
+        calibration: Calibration { temperature, auto_thresholds: thresholds, target_precision: target },
+        cv_metrics,
+    })
 }
 
 /// Sum of the three largest probabilities.

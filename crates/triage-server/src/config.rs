@@ -10,6 +10,7 @@
 //! | `server.shutdown_timeout_secs` | 30 | grace period for in-flight requests | 0..=600 |
 //! | `server.max_body_bytes` | 262144 | largest request body | 1 KiB..=64 MiB |
 //! | `knowledge_base.dir` | `knowledge-base` | Markdown articles | existing folder |
+//! | `model.dir` | `models/starter` | model bundle; `""` disables classification | bundle folder |
 //! | `triage.max_suggestions` | 5 | suggestions per triage | 1..=50 |
 //! | `search.default_limit` | 5 | results when `limit` is absent | 1..=`max_limit` |
 //! | `search.max_limit` | 50 | largest accepted `limit` | 1..=200 |
@@ -32,6 +33,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub server: ServerSettings,
     pub knowledge_base: KnowledgeBaseSettings,
+    pub model: ModelSettings,
     pub triage: TriageSettings,
     pub search: SearchSettings,
     pub log: LogSettings,
@@ -50,6 +52,12 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KnowledgeBaseSettings {
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSettings {
     pub dir: PathBuf,
 }
 
@@ -156,6 +164,12 @@ impl Settings {
                 self.knowledge_base.dir.display()
             ));
         }
+        if !self.model.dir.as_os_str().is_empty() && !self.model.dir.is_dir() {
+            return bad(format!(
+                "model.dir `{}` is not a folder; run from the repository root, set TRIAGE__MODEL__DIR, or set it to \"\" to serve without a model",
+                self.model.dir.display()
+            ));
+        }
         if self.server.host.parse::<std::net::IpAddr>().is_err() {
             return bad(format!("server.host `{}` is not an IP address", self.server.host));
         }
@@ -170,6 +184,7 @@ impl ValidatedSettings {
             kb_dir: self.knowledge_base.dir.clone(),
             data_dir: self.data_dir.clone(),
             max_suggestions: self.triage.max_suggestions,
+            model_dir: Some(self.model.dir.clone()).filter(|d| !d.as_os_str().is_empty()),
         }
     }
 }
@@ -186,10 +201,16 @@ mod tests {
         ("TRIAGE__KNOWLEDGE_BASE__DIR".into(), concat!(env!("CARGO_MANIFEST_DIR"), "/../../knowledge-base").into())
     }
 
+    fn env_with_paths(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut e = env(pairs);
+        e.push(kb_env());
+        e.push(("TRIAGE__MODEL__DIR".into(), concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/starter").into()));
+        e
+    }
+
     #[test]
     fn environment_overrides_the_embedded_defaults() {
-        let mut e = env(&[("TRIAGE__SERVER__PORT", "0"), ("TRIAGE__LOG__FORMAT", "json")]);
-        e.push(kb_env());
+        let e = env_with_paths(&[("TRIAGE__SERVER__PORT", "0"), ("TRIAGE__LOG__FORMAT", "json")]);
         let s = load(None, &Overrides::default(), e).unwrap();
         assert_eq!(s.server.port, 0);
         assert_eq!(s.log.format, LogFormat::Json);
@@ -198,8 +219,7 @@ mod tests {
 
     #[test]
     fn command_line_overrides_win_over_environment() {
-        let mut e = env(&[("TRIAGE__SERVER__PORT", "9000")]);
-        e.push(kb_env());
+        let e = env_with_paths(&[("TRIAGE__SERVER__PORT", "9000")]);
         let o = Overrides { port: Some(9100), data_dir: Some("/tmp/x".into()) };
         let s = load(None, &o, e).unwrap();
         assert_eq!(s.server.port, 9100);
@@ -208,11 +228,9 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_bad_values_are_refused() {
-        let mut e = env(&[("TRIAGE__SERVER__PORTT", "1")]);
-        e.push(kb_env());
+        let e = env_with_paths(&[("TRIAGE__SERVER__PORTT", "1")]);
         assert!(load(None, &Overrides::default(), e).unwrap_err().to_string().contains("portt"));
-        let mut e = env(&[("TRIAGE__TRIAGE__MAX_SUGGESTIONS", "0")]);
-        e.push(kb_env());
+        let e = env_with_paths(&[("TRIAGE__TRIAGE__MAX_SUGGESTIONS", "0")]);
         assert!(load(None, &Overrides::default(), e).unwrap_err().to_string().contains("max_suggestions"));
         let e = env(&[("TRIAGE__KNOWLEDGE_BASE__DIR", "/nonexistent")]);
         assert!(load(None, &Overrides::default(), e).unwrap_err().to_string().contains("not a folder"));
@@ -223,8 +241,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("triage.toml");
         std::fs::write(&path, "[server]\nport = 7000\nworkers = 3\n").unwrap();
-        let mut e = env(&[("TRIAGE__SERVER__PORT", "7001")]);
-        e.push(kb_env());
+        let e = env_with_paths(&[("TRIAGE__SERVER__PORT", "7001")]);
         let s = load(Some(&path), &Overrides::default(), e).unwrap();
         assert_eq!((s.server.port, s.server.workers), (7001, 3));
     }

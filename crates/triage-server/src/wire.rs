@@ -1,9 +1,12 @@
 //! Wire types: what goes over HTTP. Converted to and from domain types at the edge.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use triage_core::article::Article;
 use triage_core::suggestion::{Suggestion, SuggestionKind};
 use triage_core::ticket::{Channel, NewTicket};
+use triage_model::classifier::{Decision, HeadPrediction};
 use utoipa::ToSchema;
 
 use crate::problem::ApiError;
@@ -80,6 +83,63 @@ pub struct TriageResponse {
     pub external_id: Option<String>,
     /// Suggested fixes, best first.
     pub suggestions: Vec<SuggestionView>,
+    /// Predictions keyed by head (`category`, `priority`, `assignment_group`, ...): the heads of
+    /// the live model. Empty when no model is configured.
+    pub labels: BTreeMap<String, LabelView>,
+    /// Version of the model that produced `labels`.
+    pub model_version: Option<String>,
+}
+
+/// `auto` (confident enough to apply), `suggest` (show the alternatives) or `abstain` (not sure).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionWire {
+    Auto,
+    Suggest,
+    Abstain,
+}
+
+/// A candidate label with its calibrated probability.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlternativeView {
+    pub label: String,
+    pub probability: f32,
+}
+
+/// A word that pushed the decision, with its contribution to the winning label's score.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExplanationTerm {
+    pub term: String,
+    pub weight: f32,
+}
+
+/// One head's prediction.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LabelView {
+    pub label: String,
+    /// Calibrated probability of `label`.
+    pub probability: f32,
+    pub decision: DecisionWire,
+    /// The top three labels with probabilities (the first is `label`).
+    pub alternatives: Vec<AlternativeView>,
+    /// The terms that pushed the decision.
+    pub explanation: Vec<ExplanationTerm>,
+}
+
+impl From<HeadPrediction> for LabelView {
+    fn from(p: HeadPrediction) -> Self {
+        Self {
+            label: p.label,
+            probability: p.probability,
+            decision: match p.decision {
+                Decision::Auto => DecisionWire::Auto,
+                Decision::Suggest => DecisionWire::Suggest,
+                Decision::Abstain => DecisionWire::Abstain,
+            },
+            alternatives: p.alternatives.into_iter().map(|a| AlternativeView { label: a.label, probability: a.probability }).collect(),
+            explanation: p.explanation.into_iter().map(|c| ExplanationTerm { term: c.term, weight: c.weight }).collect(),
+        }
+    }
 }
 
 /// `article` or `ticket`.

@@ -8,7 +8,8 @@ use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::wire::{TriageRequest, TriageResponse};
 
-/// Triage a new ticket: ranked fixes from the knowledge base.
+/// Triage a new ticket: predicted labels (category, priority, assignment group, ...) with
+/// calibrated confidence and a decision, and ranked fixes from the knowledge base.
 #[utoipa::path(
     post,
     path = "/v1/triage",
@@ -41,5 +42,7 @@ pub async fn post_triage(req: HttpRequest, payload: web::Payload, state: web::Da
         tenant: ticket.tenant.map(String::from),
         external_id: ticket.external_id,
         suggestions: outcome.suggestions.into_iter().map(Into::into).collect(),
+        labels: outcome.labels.into_iter().map(|p| (p.head.clone(), p.into())).collect(),
+        model_version: outcome.model_version,
     }))
 }
