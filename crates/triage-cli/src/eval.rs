@@ -36,12 +36,15 @@ pub enum EvalCommand {
         /// Where to write the Markdown report (default: a file in the temp folder).
         #[arg(long)]
         report: Option<PathBuf>,
+        /// Skip the Naive Bayes baseline.
+        #[arg(long)]
+        no_baseline: bool,
     },
 }
 
 pub fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
     match command {
-        EvalCommand::Classify { data, test, json, report } => run_eval(data, test, json, report),
+        EvalCommand::Classify { data, test, json, report, no_baseline } => run_eval(data, test, json, report, no_baseline),
         EvalCommand::Retrieval { articles, queries, json } => {
             let docs = retrieval::load_articles(&articles)?;
             let qs = retrieval::load_queries(&queries)?;

@@ -7,7 +7,7 @@ use std::time::Instant;
 use clap::Args;
 use indicatif::ProgressBar;
 use triage_model::bundle::ModelBundle;
-use triage_model::dataset::{ColumnMapping, LoadReport, load_files};
+use triage_model::dataset::{ColumnMapping, LoadReport, load_files, load_test_files};
 use triage_model::features::FeatureParams;
 use triage_model::train::{TrainParams, TrainingRow, train};
 
@@ -60,10 +60,10 @@ impl DataArgs {
     }
 }
 
-/// Reads files with a spinner and prints what was dropped.
+/// Reads files with a spinner and prints what was dropped. Test sets keep duplicates.
 pub fn read(paths: &[PathBuf], mapping: &ColumnMapping, what: &str) -> anyhow::Result<LoadReport> {
     let spinner = progress::spinner(&format!("reading {what}"));
-    let report = load_files(paths, mapping)?;
+    let report = if what.starts_with("test") { load_test_files(paths, mapping)? } else { load_files(paths, mapping)? };
     spinner.finish_and_clear();
     eprintln!(
         "{what}: {} rows read, {} kept, {} duplicates dropped, {} empty dropped, {} bad rows skipped",
@@ -151,7 +151,7 @@ pub fn print_card(bundle: &ModelBundle, out: &Path) {
     }
 }
 
-pub fn run_eval(data: DataArgs, test: PathBuf, json: bool, report_path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub fn run_eval(data: DataArgs, test: PathBuf, json: bool, report_path: Option<PathBuf>, no_baseline: bool) -> anyhow::Result<ExitCode> {
     let mapping = data.mapping()?;
     let params = data.params()?;
     let train_rows = read(&data.train, &mapping, "training data")?;
@@ -159,7 +159,14 @@ pub fn run_eval(data: DataArgs, test: PathBuf, json: bool, report_path: Option<P
     let started = Instant::now();
     let bundle = train_with_progress(&train_rows.rows, &mapping.heads(), &params, "eval", sources(&data.train))?;
     let train_seconds = started.elapsed().as_secs_f64();
-    let report = triage_model::eval::evaluate(&bundle.classifier, &test_rows.rows, train_seconds, train_rows.rows.len());
+    let mut report = triage_model::eval::evaluate(&bundle.classifier, &test_rows.rows, train_seconds, train_rows.rows.len());
+    if !no_baseline {
+        for head in mapping.heads() {
+            let spinner = progress::spinner(&format!("baseline {head}"));
+            report.baselines.insert(head.clone(), triage_model::baseline::naive_bayes(&train_rows.rows, &test_rows.rows, &head)?);
+            spinner.finish_and_clear();
+        }
+    }
     let title = format!("Classification: {} -> {}", sources(&data.train).join(", "), sources(std::slice::from_ref(&test)).join(""));
     let md = triage_model::eval::markdown(&report, &title);
     let md_path = report_path.unwrap_or_else(|| std::env::temp_dir().join("triage-eval-classify.md"));

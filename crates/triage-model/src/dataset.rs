@@ -46,8 +46,19 @@ pub struct LoadReport {
     pub bad_rows: Vec<String>,
 }
 
-/// Reads every file (CSV, or JSON Lines for `.jsonl` / `.ndjson`) into one report.
+/// Reads every file (CSV, or JSON Lines for `.jsonl` / `.ndjson`) into one report, dropping
+/// duplicates (same text and labels) and empty texts: the form training wants.
 pub fn load_files(paths: &[impl AsRef<Path>], mapping: &ColumnMapping) -> Result<LoadReport> {
+    load(paths, mapping, true)
+}
+
+/// Reads a test set: every row is kept, duplicates included, so figures compare with scores
+/// computed on the whole file; only empty texts are dropped.
+pub fn load_test_files(paths: &[impl AsRef<Path>], mapping: &ColumnMapping) -> Result<LoadReport> {
+    load(paths, mapping, false)
+}
+
+fn load(paths: &[impl AsRef<Path>], mapping: &ColumnMapping, dedupe: bool) -> Result<LoadReport> {
     let mut report = LoadReport::default();
     let mut seen: HashSet<(String, Vec<(String, String)>)> = HashSet::new();
     for path in paths {
@@ -61,7 +72,7 @@ pub fn load_files(paths: &[impl AsRef<Path>], mapping: &ColumnMapping) -> Result
                 Ok(row) if row.text.trim().is_empty() => report.empty += 1,
                 Ok(row) => {
                     let key = (normalise(&row.text), row.labels.iter().map(|(a, b)| (a.clone(), b.clone())).collect());
-                    if seen.insert(key) {
+                    if !dedupe || seen.insert(key) {
                         report.rows.push(row);
                     } else {
                         report.duplicates += 1;
@@ -176,6 +187,15 @@ mod tests {
         assert_eq!((r.duplicates, r.empty), (1, 1));
         assert_eq!(r.bad_rows.len(), 1);
         assert!(r.bad_rows[0].contains("t.csv:7:"), "the quoted new lines count: {:?}", r.bad_rows);
+    }
+
+    #[test]
+    fn test_sets_keep_their_duplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        std::fs::write(&p, "id,title,body,cat\n1,a,b,x\n2,a,b,x\n").unwrap();
+        assert_eq!(load_test_files(&[&p], &mapping()).unwrap().rows.len(), 2);
+        assert_eq!(load_files(&[&p], &mapping()).unwrap().rows.len(), 1);
     }
 
     #[test]

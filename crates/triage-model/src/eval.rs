@@ -23,6 +23,8 @@ pub struct EvalReport {
     pub train_rows: usize,
     pub test_rows: usize,
     pub n_features: usize,
+    /// Baselines per head (linfa's multinomial Naive Bayes), when computed.
+    pub baselines: BTreeMap<String, crate::baseline::BaselineReport>,
 }
 
 /// Scores `test` with `classifier`. Test labels unseen in training count as errors.
@@ -71,6 +73,7 @@ pub fn evaluate(classifier: &Classifier, test: &[TrainingRow], train_seconds: f6
         train_rows,
         test_rows: test.len(),
         n_features: classifier.vectorizer.n_features(),
+        baselines: BTreeMap::new(),
     }
 }
 
@@ -97,6 +100,19 @@ pub fn markdown(report: &EvalReport, title: &str) -> String {
             "| {h} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
             m.accuracy, m.macro_f1, m.weighted_f1, m.top3_accuracy, m.ece, m.auto_coverage, m.auto_precision
         );
+    }
+    if !report.baselines.is_empty() {
+        let _ = writeln!(
+            md,
+            "\nBaselines on the same split:\n\n| head | model | accuracy | macro-F1 | weighted-F1 | train s |\n|---|---|---|---|---|---|"
+        );
+        for (h, b) in &report.baselines {
+            let _ = writeln!(
+                md,
+                "| {h} | {} | {:.3} | {:.3} | {:.3} | {:.1} |",
+                b.model, b.accuracy, b.macro_f1, b.weighted_f1, b.train_seconds
+            );
+        }
     }
     for (h, m) in &report.heads {
         let _ = writeln!(md, "\n## {h}\n\n| class | precision | recall | F1 | support |\n|---|---|---|---|---|");

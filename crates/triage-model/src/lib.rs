@@ -18,6 +18,7 @@
 //! assert_eq!(bundle.classifier.predict("printer is jammed")[0].label, "printing");
 //! ```
 
+pub mod baseline;
 pub mod bundle;
 pub mod calibration;
 pub mod classifier;
