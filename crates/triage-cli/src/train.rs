@@ -37,6 +37,15 @@ pub struct DataArgs {
     /// Seed for the update order and the calibration folds.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Longest word n-gram.
+    #[arg(long, default_value_t = FeatureParams::default().word_ngram_max)]
+    pub word_ngrams: usize,
+    /// Character n-gram lengths MIN-MAX (0-0 disables).
+    #[arg(long, default_value = "2-5")]
+    pub char_ngrams: String,
+    /// Fewest training texts a feature must occur in.
+    #[arg(long, default_value_t = FeatureParams::default().min_df)]
+    pub min_df: u32,
 }
 
 impl DataArgs {
@@ -46,7 +55,19 @@ impl DataArgs {
     }
 
     pub fn params(&self) -> anyhow::Result<TrainParams> {
-        let mut p = TrainParams { c: self.c, seed: self.seed, features: FeatureParams::default(), ..TrainParams::default() };
+        let (char_min, char_max) = self
+            .char_ngrams
+            .split_once('-')
+            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+            .ok_or_else(|| anyhow::anyhow!("--char-ngrams must look like 2-5 (or 0-0 to disable)"))?;
+        let features = FeatureParams {
+            word_ngram_max: self.word_ngrams,
+            char_ngram_min: char_min,
+            char_ngram_max: char_max,
+            min_df: self.min_df,
+            ..FeatureParams::default()
+        };
+        let mut p = TrainParams { c: self.c, seed: self.seed, features, ..TrainParams::default() };
         for spec in &self.target_precision {
             match spec.split_once('=') {
                 Some((head, v)) => {

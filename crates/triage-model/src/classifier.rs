@@ -140,11 +140,17 @@ pub struct Classifier {
 }
 
 impl Classifier {
-    /// Predicts every head for one ticket text.
+    /// Predicts every head for one ticket text. The analysis buffers are kept per thread, so a
+    /// request worker allocates them once.
     pub fn predict(&self, text: &str) -> Vec<HeadPrediction> {
-        let mut f = Features::default();
-        self.vectorizer.transform_into(text, &mut Scratch::default(), &mut f);
-        self.heads.iter().map(|h| h.predict(&f, &self.vectorizer)).collect()
+        thread_local! {
+            static BUFFERS: std::cell::RefCell<(Scratch, Features)> = std::cell::RefCell::new((Scratch::default(), Features::default()));
+        }
+        BUFFERS.with(|b| {
+            let (scratch, f) = &mut *b.borrow_mut();
+            self.vectorizer.transform_into(text, scratch, f);
+            self.heads.iter().map(|h| h.predict(f, &self.vectorizer)).collect()
+        })
     }
 
     pub fn head(&self, name: &str) -> Option<&HeadModel> {
