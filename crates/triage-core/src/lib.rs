@@ -22,5 +22,7 @@ pub mod redact;
 pub mod suggestion;
 pub mod tenant;
 pub mod ticket;
+pub mod ticket_resolved;
+pub mod time;
 
 pub use error::{CoreError, Result};

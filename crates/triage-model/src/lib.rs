@@ -29,8 +29,7 @@ pub mod features;
 pub mod metrics;
 pub mod sparse;
 pub mod svm;
-mod timefmt;
 pub mod train;
 
 pub use error::{ModelError, Result};
-pub use timefmt::rfc3339_utc;
+pub use triage_core::time::rfc3339_utc;

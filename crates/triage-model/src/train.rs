@@ -135,7 +135,7 @@ pub fn train(
     let manifest = Manifest {
         format: FORMAT.to_owned(),
         version: version.to_owned(),
-        created: crate::timefmt::rfc3339_utc(std::time::SystemTime::now()),
+        created: triage_core::time::rfc3339_utc(std::time::SystemTime::now()),
         training: TrainingInfo {
             data_sha256: training_data_hash(rows),
             rows: rows.len(),

@@ -1,0 +1,135 @@
+//! Resolved tickets: what agents actually did, the data the engine learns from.
+
+use serde::{Deserialize, Serialize};
+
+use crate::redact::redact;
+use crate::tenant::TenantId;
+use crate::ticket::{NewTicket, TicketText};
+use crate::{CoreError, Result};
+
+/// Longest resolution notes, in characters.
+pub const MAX_NOTES_CHARS: usize = 20_000;
+/// Longest label value (category, priority, group), in characters.
+pub const MAX_LABEL_CHARS: usize = 200;
+
+/// A checked, redacted resolved ticket, ready to store and learn from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedTicket {
+    pub tenant: TenantId,
+    pub external_id: String,
+    pub title: String,
+    pub description: String,
+    pub category: Option<String>,
+    pub priority: Option<String>,
+    pub assignment_group: Option<String>,
+    pub resolution_notes: String,
+    pub resolved_at_first_contact: Option<bool>,
+    pub kb_article: Option<String>,
+    /// RFC 3339 timestamps as given (checked for shape).
+    pub opened_at: Option<String>,
+    pub resolved_at: Option<String>,
+}
+
+/// Raw fields of a resolved ticket, as they arrive.
+#[derive(Debug, Clone, Default)]
+pub struct RawResolved<'a> {
+    pub tenant: &'a str,
+    pub external_id: &'a str,
+    pub title: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub priority: Option<&'a str>,
+    pub assignment_group: Option<&'a str>,
+    pub resolution_notes: Option<&'a str>,
+    pub resolved_at_first_contact: Option<bool>,
+    pub kb_article: Option<&'a str>,
+    pub opened_at: Option<&'a str>,
+    pub resolved_at: Option<&'a str>,
+}
+
+impl ResolvedTicket {
+    /// Checks and redacts. Personal data never leaves this function unredacted.
+    pub fn parse(raw: &RawResolved<'_>) -> Result<Self> {
+        let tenant = TenantId::parse(raw.tenant)?;
+        let external_id = raw.external_id.trim();
+        if external_id.is_empty() || external_id.chars().count() > NewTicket::MAX_REF_CHARS || external_id.chars().any(char::is_control) {
+            return Err(CoreError::InvalidId {
+                field: "external_id",
+                value: external_id.chars().take(40).collect(),
+                expected: "use 1-200 printable characters",
+            });
+        }
+        let ticket = NewTicket::parse(raw.title, raw.description, Some(raw.tenant), Default::default(), None, None)?;
+        let notes = match raw.resolution_notes.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => TicketText::parse_field(n, "resolution_notes", MAX_NOTES_CHARS)?.as_str().to_owned(),
+            None => String::new(),
+        };
+        let label = |v: Option<&str>, field: &'static str| -> Result<Option<String>> {
+            match v.map(str::trim).filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) if v.chars().count() <= MAX_LABEL_CHARS && !v.chars().any(char::is_control) => Ok(Some(v.to_owned())),
+                Some(v) => {
+                    Err(CoreError::InvalidId { field, value: v.chars().take(40).collect(), expected: "use 1-200 printable characters" })
+                }
+            }
+        };
+        let timestamp = |v: Option<&str>, field: &'static str| -> Result<Option<String>> {
+            match v.map(str::trim).filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) if crate::time::looks_like_rfc3339(v) => Ok(Some(v.to_owned())),
+                Some(v) => Err(CoreError::InvalidId {
+                    field,
+                    value: v.chars().take(40).collect(),
+                    expected: "use an RFC 3339 time such as 2026-11-25T09:30:00Z",
+                }),
+            }
+        };
+        Ok(Self {
+            tenant,
+            external_id: external_id.to_owned(),
+            title: redact(ticket.title.as_str()).into_owned(),
+            description: ticket.description.as_ref().map(|d| redact(d.as_str()).into_owned()).unwrap_or_default(),
+            category: label(raw.category, "category")?,
+            priority: label(raw.priority, "priority")?,
+            assignment_group: label(raw.assignment_group, "assignment_group")?,
+            resolution_notes: redact(&notes).into_owned(),
+            resolved_at_first_contact: raw.resolved_at_first_contact,
+            kb_article: label(raw.kb_article, "kb_article")?,
+            opened_at: timestamp(raw.opened_at, "opened_at")?,
+            resolved_at: timestamp(raw.resolved_at, "resolved_at")?,
+        })
+    }
+
+    /// Title and description, the text the engine classifies and searches.
+    pub fn text(&self) -> String {
+        if self.description.is_empty() { self.title.clone() } else { format!("{}\n{}", self.title, self.description) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolved_tickets_are_checked_and_redacted() {
+        let raw = RawResolved {
+            tenant: "northmoor",
+            external_id: " INC001 ",
+            title: Some("Locked out, call 07700 900123"),
+            description: Some("user jane@northmoor.gov.uk locked"),
+            category: Some("accounts"),
+            resolution_notes: Some("unlocked; rang back on 07700 900123"),
+            resolved_at_first_contact: Some(true),
+            resolved_at: Some("2026-11-20T10:00:00Z"),
+            ..RawResolved::default()
+        };
+        let t = ResolvedTicket::parse(&raw).unwrap();
+        assert_eq!(t.external_id, "INC001");
+        assert_eq!(t.title, "Locked out, call [piiphone]");
+        assert_eq!(t.description, "user [piiemail] locked");
+        assert_eq!(t.resolution_notes, "unlocked; rang back on [piiphone]");
+        assert!(ResolvedTicket::parse(&RawResolved { resolved_at: Some("yesterday"), ..raw.clone() }).is_err());
+        assert!(ResolvedTicket::parse(&RawResolved { tenant: "North", ..raw.clone() }).is_err());
+        assert!(ResolvedTicket::parse(&RawResolved { external_id: " ", ..raw }).is_err());
+    }
+}

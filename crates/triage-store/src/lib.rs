@@ -1,0 +1,57 @@
+//! Embedded persistence for triage: resolved tickets, triage records, feedback and the model
+//! registry, in one SQLite file under the data directory (WAL mode, versioned migrations,
+//! nothing to install). Everything sits behind the [`Store`] trait so a server database can be
+//! added for several replicas.
+//!
+//! ```
+//! use triage_store::{SqliteStore, Store};
+//! let store = SqliteStore::open_in_memory().unwrap();
+//! assert_eq!(store.resolved_count(None).unwrap(), 0);
+//! ```
+
+mod error;
+mod migrations;
+mod sqlite;
+mod stats;
+mod types;
+
+pub use error::{Result, StoreError};
+pub use sqlite::SqliteStore;
+pub use stats::{CategoryStats, DayStats, HeadAutoStats, Stats, StatsQuery};
+pub use types::{Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, TriageRecord, UpsertReport};
+
+use triage_core::tenant::TenantId;
+use triage_core::ticket_resolved::ResolvedTicket;
+
+/// The persistence the engine needs. Implementations are `Send + Sync` and safe to share.
+pub trait Store: Send + Sync {
+    /// Inserts or updates resolved tickets by (tenant, external id), in one transaction.
+    fn upsert_resolved(&self, tickets: &[ResolvedTicket]) -> Result<UpsertReport>;
+    /// Number of resolved tickets, of one tenant or all.
+    fn resolved_count(&self, tenant: Option<&TenantId>) -> Result<u64>;
+    /// Calls `f` for every resolved ticket, ordered by tenant and external id.
+    fn for_each_resolved(&self, f: &mut dyn FnMut(ResolvedTicket)) -> Result<()>;
+    /// Deletes one resolved ticket (right to erasure); whether it existed.
+    fn delete_resolved(&self, tenant: &TenantId, external_id: &str) -> Result<bool>;
+
+    /// Stores the record of one triage answer.
+    fn record_triage(&self, record: &TriageRecord) -> Result<()>;
+    /// A triage record, only if it belongs to `tenant` (`None` matches records without tenant).
+    fn triage_record(&self, tenant: Option<&TenantId>, triage_id: &str) -> Result<Option<TriageRecord>>;
+    /// Stores feedback on a triage.
+    fn add_feedback(&self, feedback: &Feedback) -> Result<()>;
+    /// Feedback counts per suggestion id (`kind:id`), over every tenant.
+    fn feedback_counts(&self) -> Result<Vec<(String, FeedbackCounts)>>;
+
+    /// Registers a model version with its evaluation report.
+    fn register_model(&self, model: &ModelRecord) -> Result<()>;
+    /// Every registered model, newest first.
+    fn models(&self) -> Result<Vec<ModelRecord>>;
+    /// Marks `version` live (the previous live one becomes retired) and records it in history.
+    fn set_live(&self, version: &str, action: &str) -> Result<()>;
+    /// The live versions in the order they went live, oldest first.
+    fn live_history(&self) -> Result<Vec<String>>;
+
+    /// Desk statistics for a tenant (or all) and a time window.
+    fn stats(&self, query: &StatsQuery) -> Result<Stats>;
+}

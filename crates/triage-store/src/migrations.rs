@@ -1,0 +1,74 @@
+//! Versioned schema migrations, tracked in `PRAGMA user_version`. Append only: never edit a
+//! released step.
+
+use rusqlite::Connection;
+
+use crate::Result;
+
+const STEPS: &[&str] = &[
+    // 1: resolved tickets, triage records, feedback, model registry
+    "CREATE TABLE resolved_tickets (
+        tenant TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        category TEXT,
+        priority TEXT,
+        assignment_group TEXT,
+        resolution_notes TEXT NOT NULL,
+        first_contact INTEGER,
+        kb_article TEXT,
+        opened_at TEXT,
+        resolved_at TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (tenant, external_id)
+    );
+    CREATE INDEX resolved_by_time ON resolved_tickets (tenant, resolved_at);
+    CREATE TABLE triage_records (
+        triage_id TEXT PRIMARY KEY,
+        tenant TEXT,
+        external_id TEXT,
+        created_at TEXT NOT NULL,
+        model_version TEXT,
+        labels_json TEXT NOT NULL,
+        suggestions_json TEXT NOT NULL
+    );
+    CREATE INDEX triage_by_time ON triage_records (tenant, created_at);
+    CREATE INDEX triage_by_external ON triage_records (tenant, external_id);
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY,
+        triage_id TEXT NOT NULL REFERENCES triage_records (triage_id),
+        tenant TEXT,
+        suggestion TEXT,
+        outcome TEXT NOT NULL,
+        corrected_json TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX feedback_by_triage ON feedback (triage_id);
+    CREATE TABLE models (
+        version TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        report_json TEXT NOT NULL
+    );
+    CREATE TABLE live_history (
+        id INTEGER PRIMARY KEY,
+        version TEXT NOT NULL,
+        action TEXT NOT NULL,
+        at TEXT NOT NULL
+    );",
+];
+
+/// Brings the schema to the latest version, one transaction per step.
+pub fn migrate(conn: &mut Connection) -> Result<u32> {
+    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in STEPS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as u32)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "store schema migrated");
+    }
+    Ok(STEPS.len() as u32)
+}

@@ -1,0 +1,420 @@
+//! The SQLite implementation of [`Store`].
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use triage_core::tenant::TenantId;
+use triage_core::ticket_resolved::ResolvedTicket;
+
+use crate::stats::{Stats, StatsQuery, compute_stats};
+use crate::types::{Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, TriageRecord, UpsertReport};
+use crate::{Result, Store, StoreError, migrations};
+
+/// One SQLite file in WAL mode. Writes are serialised by a mutex around the connection.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+fn now() -> String {
+    triage_core::time::rfc3339_utc(std::time::SystemTime::now())
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
+        migrations::migrate(&mut conn)?;
+        Ok(Self { conn: Mutex::new(conn) })
+    }
+
+    /// A store in memory (tests).
+    pub fn open_in_memory() -> Result<Self> {
+        let mut conn = Connection::open_in_memory()?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations::migrate(&mut conn)?;
+        Ok(Self { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn row_to_ticket(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResolvedTicket> {
+    let tenant: String = r.get(0)?;
+    Ok(ResolvedTicket {
+        tenant: TenantId::parse(&tenant)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))?,
+        external_id: r.get(1)?,
+        title: r.get(2)?,
+        description: r.get(3)?,
+        category: r.get(4)?,
+        priority: r.get(5)?,
+        assignment_group: r.get(6)?,
+        resolution_notes: r.get(7)?,
+        resolved_at_first_contact: r.get::<_, Option<i64>>(8)?.map(|v| v != 0),
+        kb_article: r.get(9)?,
+        opened_at: r.get(10)?,
+        resolved_at: r.get(11)?,
+    })
+}
+
+pub(crate) const TICKET_COLUMNS: &str = "tenant, external_id, title, description, category, priority, assignment_group, resolution_notes, first_contact, kb_article, opened_at, resolved_at";
+
+impl Store for SqliteStore {
+    fn upsert_resolved(&self, tickets: &[ResolvedTicket]) -> Result<UpsertReport> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut report = UpsertReport::default();
+        {
+            let mut exists = tx.prepare_cached("SELECT 1 FROM resolved_tickets WHERE tenant = ?1 AND external_id = ?2")?;
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO resolved_tickets (tenant, external_id, title, description, category, priority, assignment_group,
+                    resolution_notes, first_contact, kb_article, opened_at, resolved_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT (tenant, external_id) DO UPDATE SET
+                    title = excluded.title, description = excluded.description, category = excluded.category,
+                    priority = excluded.priority, assignment_group = excluded.assignment_group,
+                    resolution_notes = excluded.resolution_notes, first_contact = excluded.first_contact,
+                    kb_article = excluded.kb_article, opened_at = excluded.opened_at,
+                    resolved_at = excluded.resolved_at, updated_at = excluded.updated_at",
+            )?;
+            let at = now();
+            for t in tickets {
+                let existed = exists.exists(params![t.tenant.as_str(), t.external_id])?;
+                upsert.execute(params![
+                    t.tenant.as_str(),
+                    t.external_id,
+                    t.title,
+                    t.description,
+                    t.category,
+                    t.priority,
+                    t.assignment_group,
+                    t.resolution_notes,
+                    t.resolved_at_first_contact.map(i64::from),
+                    t.kb_article,
+                    t.opened_at,
+                    t.resolved_at,
+                    at,
+                ])?;
+                if existed {
+                    report.updated += 1;
+                } else {
+                    report.inserted += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    fn resolved_count(&self, tenant: Option<&TenantId>) -> Result<u64> {
+        let conn = self.conn();
+        let n: i64 = match tenant {
+            Some(t) => conn.query_row("SELECT COUNT(*) FROM resolved_tickets WHERE tenant = ?1", [t.as_str()], |r| r.get(0))?,
+            None => conn.query_row("SELECT COUNT(*) FROM resolved_tickets", [], |r| r.get(0))?,
+        };
+        Ok(n as u64)
+    }
+
+    fn for_each_resolved(&self, f: &mut dyn FnMut(ResolvedTicket)) -> Result<()> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!("SELECT {TICKET_COLUMNS} FROM resolved_tickets ORDER BY tenant, external_id"))?;
+        let rows = stmt.query_map([], row_to_ticket)?;
+        for row in rows {
+            f(row?);
+        }
+        Ok(())
+    }
+
+    fn delete_resolved(&self, tenant: &TenantId, external_id: &str) -> Result<bool> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM resolved_tickets WHERE tenant = ?1 AND external_id = ?2", params![tenant.as_str(), external_id])?;
+        Ok(n > 0)
+    }
+
+    fn record_triage(&self, r: &TriageRecord) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO triage_records (triage_id, tenant, external_id, created_at, model_version, labels_json, suggestions_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                r.triage_id,
+                r.tenant.as_ref().map(TenantId::as_str),
+                r.external_id,
+                r.created_at,
+                r.model_version,
+                serde_json::to_string(&r.labels)?,
+                serde_json::to_string(&r.suggestions)?
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn triage_record(&self, tenant: Option<&TenantId>, triage_id: &str) -> Result<Option<TriageRecord>> {
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                "SELECT triage_id, tenant, external_id, created_at, model_version, labels_json, suggestions_json
+                 FROM triage_records WHERE triage_id = ?1 AND tenant IS ?2",
+                params![triage_id, tenant.map(TenantId::as_str)],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(|(triage_id, tenant, external_id, created_at, model_version, labels, suggestions)| {
+            Ok(TriageRecord {
+                triage_id,
+                tenant: tenant.map(|t| TenantId::parse(&t)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                external_id,
+                created_at,
+                model_version,
+                labels: serde_json::from_str(&labels)?,
+                suggestions: serde_json::from_str(&suggestions)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn add_feedback(&self, f: &Feedback) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO feedback (triage_id, tenant, suggestion, outcome, corrected_json, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                f.triage_id,
+                f.tenant.as_ref().map(TenantId::as_str),
+                f.suggestion,
+                f.outcome.as_str(),
+                serde_json::to_string(&f.corrected_labels)?,
+                f.created_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn feedback_counts(&self) -> Result<Vec<(String, FeedbackCounts)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT suggestion, outcome, COUNT(*) FROM feedback WHERE suggestion IS NOT NULL GROUP BY suggestion, outcome ORDER BY suggestion")?;
+        let mut out: Vec<(String, FeedbackCounts)> = Vec::new();
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+        for row in rows {
+            let (suggestion, outcome, n) = row?;
+            if out.last().is_none_or(|(s, _)| *s != suggestion) {
+                out.push((suggestion.clone(), FeedbackCounts::default()));
+            }
+            let c = &mut out.last_mut().expect("just pushed").1;
+            match Outcome::parse(&outcome) {
+                Some(Outcome::Resolved) => c.resolved += n as u64,
+                Some(Outcome::Helpful) => c.helpful += n as u64,
+                Some(Outcome::NotHelpful) => c.not_helpful += n as u64,
+                None => return Err(StoreError::Corrupt(format!("unknown feedback outcome `{outcome}`"))),
+            }
+        }
+        Ok(out)
+    }
+
+    fn register_model(&self, m: &ModelRecord) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO models (version, path, created_at, status, report_json) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (version) DO UPDATE SET path = excluded.path, report_json = excluded.report_json",
+            params![m.version, m.path, m.created_at, m.status.as_str(), serde_json::to_string(&m.report)?],
+        )?;
+        Ok(())
+    }
+
+    fn models(&self) -> Result<Vec<ModelRecord>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT version, path, created_at, status, report_json FROM models ORDER BY created_at DESC, version DESC")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (version, path, created_at, status, report) = row?;
+            let status = ModelStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("unknown model status `{status}`")))?;
+            out.push(ModelRecord { version, path, created_at, status, report: serde_json::from_str(&report)? });
+        }
+        Ok(out)
+    }
+
+    fn set_live(&self, version: &str, action: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let known: bool = tx.query_row("SELECT COUNT(*) FROM models WHERE version = ?1", [version], |r| r.get::<_, i64>(0))? > 0;
+        if !known {
+            return Err(StoreError::UnknownModel(version.to_owned()));
+        }
+        tx.execute("UPDATE models SET status = 'retired' WHERE status = 'live'", [])?;
+        tx.execute("UPDATE models SET status = 'live' WHERE version = ?1", [version])?;
+        tx.execute("INSERT INTO live_history (version, action, at) VALUES (?1, ?2, ?3)", params![version, action, now()])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn live_history(&self) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT version FROM live_history ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn stats(&self, query: &StatsQuery) -> Result<Stats> {
+        compute_stats(&self.conn(), query)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use triage_core::ticket_resolved::RawResolved;
+
+    pub(crate) fn ticket(tenant: &str, id: &str, title: &str, fcr: Option<bool>) -> ResolvedTicket {
+        ResolvedTicket::parse(&RawResolved {
+            tenant,
+            external_id: id,
+            title: Some(title),
+            category: Some("printing"),
+            resolution_notes: Some("restarted the spooler"),
+            resolved_at_first_contact: fcr,
+            resolved_at: Some("2026-11-20T10:00:00Z"),
+            ..RawResolved::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn upsert_is_idempotent_on_tenant_and_external_id() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let a = ticket("northmoor", "INC1", "printer jam", Some(true));
+        let r = s.upsert_resolved(&[a.clone(), ticket("eastbrook", "INC1", "vpn", None)]).unwrap();
+        assert_eq!(r, UpsertReport { inserted: 2, updated: 0 });
+        let changed = ResolvedTicket { title: "printer jam again".into(), ..a };
+        let r = s.upsert_resolved(&[changed]).unwrap();
+        assert_eq!(r, UpsertReport { inserted: 0, updated: 1 });
+        assert_eq!(s.resolved_count(None).unwrap(), 2);
+        let mut titles = Vec::new();
+        s.for_each_resolved(&mut |t| titles.push(t.title)).unwrap();
+        assert_eq!(titles, vec!["vpn", "printer jam again"]);
+    }
+
+    #[test]
+    fn triage_records_are_found_only_by_their_tenant() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let north = TenantId::parse("northmoor").unwrap();
+        let rec = TriageRecord {
+            triage_id: "t1".into(),
+            tenant: Some(north.clone()),
+            external_id: None,
+            created_at: now(),
+            model_version: None,
+            labels: serde_json::json!({}),
+            suggestions: vec!["article:a".into()],
+        };
+        s.record_triage(&rec).unwrap();
+        assert_eq!(s.triage_record(Some(&north), "t1").unwrap().unwrap(), rec);
+        assert!(s.triage_record(Some(&TenantId::parse("eastbrook").unwrap()), "t1").unwrap().is_none());
+        assert!(s.triage_record(None, "t1").unwrap().is_none());
+    }
+
+    #[test]
+    fn feedback_is_counted_per_suggestion() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let rec = TriageRecord {
+            triage_id: "t1".into(),
+            tenant: None,
+            external_id: None,
+            created_at: now(),
+            model_version: None,
+            labels: serde_json::json!({}),
+            suggestions: vec![],
+        };
+        s.record_triage(&rec).unwrap();
+        for outcome in [Outcome::Resolved, Outcome::Helpful, Outcome::NotHelpful, Outcome::Resolved] {
+            let f = Feedback {
+                triage_id: "t1".into(),
+                tenant: None,
+                suggestion: Some("article:a".into()),
+                outcome,
+                corrected_labels: Default::default(),
+                created_at: now(),
+            };
+            s.add_feedback(&f).unwrap();
+        }
+        let counts = s.feedback_counts().unwrap();
+        assert_eq!(counts, vec![("article:a".to_owned(), FeedbackCounts { resolved: 2, helpful: 1, not_helpful: 1 })]);
+        let orphan = Feedback {
+            triage_id: "nope".into(),
+            tenant: None,
+            suggestion: None,
+            outcome: Outcome::Helpful,
+            corrected_labels: Default::default(),
+            created_at: now(),
+        };
+        assert!(s.add_feedback(&orphan).is_err(), "feedback needs an existing triage");
+    }
+
+    #[test]
+    fn model_registry_tracks_the_live_version_and_its_history() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        for v in ["v1", "v2"] {
+            s.register_model(&ModelRecord {
+                version: v.into(),
+                path: format!("/m/{v}"),
+                created_at: now(),
+                status: ModelStatus::Candidate,
+                report: serde_json::json!({"v": v}),
+            })
+            .unwrap();
+        }
+        s.set_live("v1", "promote").unwrap();
+        s.set_live("v2", "promote").unwrap();
+        let status: Vec<(String, ModelStatus)> = s.models().unwrap().into_iter().map(|m| (m.version, m.status)).collect();
+        assert!(status.contains(&("v2".into(), ModelStatus::Live)) && status.contains(&("v1".into(), ModelStatus::Retired)));
+        assert_eq!(s.live_history().unwrap(), vec!["v1", "v2"]);
+        assert!(matches!(s.set_live("v9", "promote"), Err(StoreError::UnknownModel(_))));
+    }
+
+    #[test]
+    fn a_file_store_survives_reopening_and_uses_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("triage.db");
+        {
+            let s = SqliteStore::open(&path).unwrap();
+            s.upsert_resolved(&[ticket("northmoor", "INC1", "printer", None)]).unwrap();
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.resolved_count(None).unwrap(), 1);
+        let mode: String = s.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn store_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<SqliteStore>();
+    }
+}
