@@ -1,19 +1,24 @@
-//! The engine: knowledge base loaded, index in sync, ready to triage.
+//! The engine: knowledge base and resolved tickets indexed, model loaded, store open.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
+use arc_swap::ArcSwapOption;
 use triage_core::article::Article;
-use triage_core::suggestion::{Suggestion, SuggestionKind};
+use triage_core::redact::redact;
+use triage_core::suggestion::Suggestion;
 use triage_core::tenant::TenantId;
 use triage_core::ticket::NewTicket;
-use triage_kb::{KbDocument, KbHit, KbIndex, KbQuery, SyncReport};
+use triage_kb::{KbDocument, KbIndex, KbQuery, SyncReport, TicketIndex};
 use triage_model::bundle::ModelBundle;
 use triage_model::classifier::HeadPrediction;
+use triage_store::{FeedbackCounts, ModelRecord, ModelStatus, SqliteStore, Store, TriageRecord};
 use uuid::Uuid;
 
+use crate::fusion::{self, FirstContact};
+use crate::jobs::Jobs;
 use crate::Result;
 
 /// Where the engine finds its inputs and keeps its state.
@@ -21,20 +26,22 @@ use crate::Result;
 /// | name | default | purpose |
 /// |---|---|---|
 /// | `kb_dir` | `knowledge-base` | folder of Markdown articles |
-/// | `data_dir` | `data` | indexes (and later store and models) |
+/// | `data_dir` | `data` | indexes, `triage.db`, trained models |
 /// | `max_suggestions` | 5 | suggestions returned per triage, 1..=50 |
-/// | `model_dir` | none | model bundle to classify with; none serves suggestions only |
+/// | `model_dir` | none | initial model bundle (a live model in the registry wins) |
+/// | `promote_margin` | 0.02 | largest macro-F1 drop a promotion accepts without `force` |
 #[derive(Debug, Clone)]
 pub struct EngineParams {
     pub kb_dir: PathBuf,
     pub data_dir: PathBuf,
     pub max_suggestions: usize,
     pub model_dir: Option<PathBuf>,
+    pub promote_margin: f64,
 }
 
 impl EngineParams {
     pub fn new(kb_dir: impl Into<PathBuf>, data_dir: impl Into<PathBuf>) -> Self {
-        Self { kb_dir: kb_dir.into(), data_dir: data_dir.into(), max_suggestions: 5, model_dir: None }
+        Self { kb_dir: kb_dir.into(), data_dir: data_dir.into(), max_suggestions: 5, model_dir: None, promote_margin: 0.02 }
     }
 
     pub fn with_model(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -46,6 +53,21 @@ impl EngineParams {
     pub fn kb_index_dir(&self) -> PathBuf {
         self.data_dir.join("index").join("kb")
     }
+
+    /// Folder of the resolved-ticket index.
+    pub fn ticket_index_dir(&self) -> PathBuf {
+        self.data_dir.join("index").join("tickets")
+    }
+
+    /// The SQLite store.
+    pub fn store_path(&self) -> PathBuf {
+        self.data_dir.join("triage.db")
+    }
+
+    /// Where trained model bundles are written.
+    pub fn models_dir(&self) -> PathBuf {
+        self.data_dir.join("models")
+    }
 }
 
 /// What opening the engine did, for logs and the CLI.
@@ -53,6 +75,8 @@ impl EngineParams {
 pub struct OpenReport {
     pub articles: usize,
     pub sync: SyncReport,
+    pub resolved_tickets: u64,
+    pub tickets_reindexed: bool,
     pub millis: u128,
 }
 
@@ -64,53 +88,94 @@ pub struct TriageOutcome {
     /// One prediction per head of the live model (empty without a model).
     pub labels: Vec<HeadPrediction>,
     pub model_version: Option<String>,
+    pub first_contact: FirstContact,
 }
 
 /// The triage engine. `Send + Sync`: one instance serves every worker.
-#[derive(Debug)]
 pub struct TriageEngine {
+    pub(crate) params: EngineParams,
     kb: KbIndex,
+    pub(crate) tickets: TicketIndex,
     articles: HashMap<String, Arc<Article>>,
     max_suggestions: usize,
-    model: Option<Arc<ModelBundle>>,
+    pub(crate) model: ArcSwapOption<ModelBundle>,
+    pub(crate) store: Arc<dyn Store>,
+    /// Feedback totals per `kind:id`, kept in memory for ranking.
+    pub(crate) feedback: RwLock<HashMap<String, FeedbackCounts>>,
+    pub(crate) jobs: Jobs,
+}
+
+impl std::fmt::Debug for TriageEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TriageEngine").field("articles", &self.articles.len()).field("model", &self.model_version()).finish()
+    }
 }
 
 impl TriageEngine {
-    /// Loads the knowledge base, opens (or creates) its index and re-indexes only what changed.
-    /// Refuses to start when an article is invalid, so a broken edit never goes live half-read.
+    /// Loads the knowledge base and re-indexes only what changed, opens the store and the
+    /// resolved-ticket index (rebuilt from the store if they disagree), and loads the live model.
+    /// Refuses to start on an invalid article or model, so nothing goes live half-read.
     pub fn open(params: &EngineParams) -> Result<(Self, OpenReport)> {
         let started = Instant::now();
         let articles = triage_kb::loader::load_dir(&params.kb_dir)?.into_valid()?;
         let kb = KbIndex::open_or_create(&params.kb_index_dir())?;
         let sync = sync_articles(&kb, &articles)?;
-        let model = params.model_dir.as_deref().map(ModelBundle::load).transpose()?;
-        let report = OpenReport { articles: articles.len(), sync, millis: started.elapsed().as_millis() };
-        let mut engine = Self::from_parts(kb, articles, params.max_suggestions);
-        engine.model = model.map(Arc::new);
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&params.store_path())?);
+        let mut tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?;
+        let resolved = store.resolved_count(None)?;
+        let tickets_reindexed = tickets.num_docs() != resolved;
+        if tickets_reindexed {
+            tracing::info!(indexed = tickets.num_docs(), stored = resolved, "resolved-ticket index disagrees with the store; rebuilding it");
+            std::fs::remove_dir_all(params.ticket_index_dir())?;
+            tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?;
+            reindex_tickets(store.as_ref(), &tickets)?;
+        }
+        let model = load_live_model(store.as_ref(), params)?;
+        let report = OpenReport { articles: articles.len(), sync, resolved_tickets: resolved, tickets_reindexed, millis: started.elapsed().as_millis() };
+        let engine = Self::from_parts(params.clone(), kb, tickets, articles, store, model)?;
         Ok((engine, report))
     }
 
-    /// An engine over articles already in memory, with an in-RAM index (tests, benchmarks).
+    /// An engine over articles in memory, with in-RAM indexes and store (tests, benchmarks).
     pub fn in_memory(articles: Vec<Article>, max_suggestions: usize) -> Result<Self> {
         let kb = KbIndex::create_in_ram()?;
         sync_articles(&kb, &articles)?;
-        Ok(Self::from_parts(kb, articles, max_suggestions))
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory()?);
+        let params = EngineParams { max_suggestions, ..EngineParams::new("", std::env::temp_dir()) };
+        Self::from_parts(params, kb, TicketIndex::create_in_ram()?, articles, store, None)
     }
 
-    fn from_parts(kb: KbIndex, articles: Vec<Article>, max_suggestions: usize) -> Self {
-        let articles = articles.into_iter().map(|a| (a.id.clone(), Arc::new(a))).collect();
-        Self { kb, articles, max_suggestions: max_suggestions.clamp(1, 50), model: None }
+    fn from_parts(
+        params: EngineParams,
+        kb: KbIndex,
+        tickets: TicketIndex,
+        articles: Vec<Article>,
+        store: Arc<dyn Store>,
+        model: Option<ModelBundle>,
+    ) -> Result<Self> {
+        let feedback = store.feedback_counts()?.into_iter().collect();
+        Ok(Self {
+            max_suggestions: params.max_suggestions.clamp(1, 50),
+            params,
+            kb,
+            tickets,
+            articles: articles.into_iter().map(|a| (a.id.clone(), Arc::new(a))).collect(),
+            model: ArcSwapOption::from(model.map(Arc::new)),
+            store,
+            feedback: RwLock::new(feedback),
+            jobs: Jobs::default(),
+        })
     }
 
-    /// Replaces the model (tests and benchmarks; the service loads it in [`TriageEngine::open`]).
-    pub fn with_model(mut self, model: ModelBundle) -> Self {
-        self.model = Some(Arc::new(model));
+    /// Replaces the live model in memory (tests and benchmarks).
+    pub fn with_model(self, model: ModelBundle) -> Self {
+        self.model.store(Some(Arc::new(model)));
         self
     }
 
-    /// The live model's manifest, if a model is loaded.
-    pub fn model_version(&self) -> Option<&str> {
-        self.model.as_ref().map(|m| m.manifest.version.as_str())
+    /// Version of the live model, if one is loaded.
+    pub fn model_version(&self) -> Option<String> {
+        self.model.load().as_ref().map(|m| m.manifest.version.clone())
     }
 
     /// Number of articles served.
@@ -118,20 +183,62 @@ impl TriageEngine {
         self.articles.len()
     }
 
-    /// Triage one ticket: the fixes most likely to resolve it, best first.
+    /// Number of resolved tickets indexed.
+    pub fn ticket_count(&self) -> u64 {
+        self.tickets.num_docs()
+    }
+
+    /// The store (for statistics and the registry).
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Triage one ticket: labels per head, first-contact likelihood, and the fixes most likely
+    /// to resolve it (articles and the tenant's similar resolved tickets), best first. The
+    /// answer is recorded for feedback and statistics.
     #[tracing::instrument(skip_all, fields(tenant = ticket.tenant.as_ref().map(TenantId::as_str), suggestions))]
     pub fn triage(&self, ticket: &NewTicket) -> Result<TriageOutcome> {
         let text = ticket.full_text();
-        let query = KbQuery::new(&text).tenant(ticket.tenant.as_ref()).limit(self.max_suggestions);
-        let suggestions: Vec<Suggestion> = self.kb.search(&query)?.into_iter().filter_map(|h| self.to_suggestion(h)).collect();
+        let tenant = ticket.tenant.as_ref();
+        let query = KbQuery::new(&text).tenant(tenant).limit(self.max_suggestions);
+        let kb_hits = self.kb.search(&query)?;
+        let ticket_hits = match tenant {
+            Some(t) => self.tickets.search(&redact(&text), t, self.max_suggestions)?,
+            None => Vec::new(),
+        };
+        // one load of the model for the whole request: a promotion never mixes two models
+        let model = self.model.load_full();
+        let mut labels = model.as_ref().map(|m| m.classifier.predict(&text)).unwrap_or_default();
+        let first_contact = fusion::first_contact(&mut labels, &kb_hits);
+        let suggestions = {
+            let feedback = self.feedback.read().unwrap_or_else(|p| p.into_inner());
+            fusion::fuse(&kb_hits, &ticket_hits, &self.articles, &feedback, self.max_suggestions)
+        };
         tracing::Span::current().record("suggestions", suggestions.len());
-        let labels = self.model.as_ref().map(|m| m.classifier.predict(&text)).unwrap_or_default();
-        Ok(TriageOutcome { triage_id: Uuid::now_v7(), suggestions, labels, model_version: self.model_version().map(str::to_owned) })
+        let outcome = TriageOutcome {
+            triage_id: Uuid::now_v7(),
+            suggestions,
+            labels,
+            model_version: model.as_ref().map(|m| m.manifest.version.clone()),
+            first_contact,
+        };
+        self.store.record_triage(&TriageRecord {
+            triage_id: outcome.triage_id.to_string(),
+            tenant: ticket.tenant.clone(),
+            external_id: ticket.external_id.clone(),
+            created_at: triage_core::time::rfc3339_utc(std::time::SystemTime::now()),
+            model_version: outcome.model_version.clone(),
+            labels: serde_json::Value::Object(
+                outcome.labels.iter().map(|p| (p.head.clone(), serde_json::json!({"label": p.label, "decision": p.decision}))).collect(),
+            ),
+            suggestions: outcome.suggestions.iter().map(fusion::suggestion_key).collect(),
+        })?;
+        Ok(outcome)
     }
 
     /// Searches the knowledge base; hits come back as suggestions with their steps.
     pub fn search(&self, query: &KbQuery<'_>) -> Result<Vec<Suggestion>> {
-        Ok(self.kb.search(query)?.into_iter().filter_map(|h| self.to_suggestion(h)).collect())
+        Ok(self.kb.search(query)?.into_iter().filter_map(|h| fusion::article_suggestion(h, &self.articles)).collect())
     }
 
     /// One article, if it exists and `tenant` may see it. Another tenant's article is `None`,
@@ -139,25 +246,53 @@ impl TriageEngine {
     pub fn article(&self, id: &str, tenant: Option<&TenantId>) -> Option<Arc<Article>> {
         self.articles.get(id).filter(|a| a.audience.admits(tenant)).cloned()
     }
-
-    fn to_suggestion(&self, hit: KbHit) -> Option<Suggestion> {
-        let article = self.articles.get(&hit.id)?;
-        Some(Suggestion {
-            kind: SuggestionKind::Article,
-            id: hit.id,
-            title: hit.title,
-            score: hit.score,
-            snippet: hit.snippet,
-            steps: article.steps.clone(),
-            category: article.category.clone(),
-            escalation_group: article.escalation_group.clone(),
-        })
-    }
 }
 
 fn sync_articles(kb: &KbIndex, articles: &[Article]) -> Result<SyncReport> {
     let docs: Vec<KbDocument> = articles.iter().map(KbDocument::from).collect();
     Ok(kb.sync(&docs)?)
+}
+
+/// Index every stored resolved ticket, in batches.
+fn reindex_tickets(store: &dyn Store, tickets: &TicketIndex) -> Result<()> {
+    let mut batch = Vec::with_capacity(5_000);
+    let mut failure = None;
+    store.for_each_resolved(&mut |t| {
+        batch.push(crate::ingest::ticket_doc(&t));
+        if batch.len() == 5_000 && failure.is_none() {
+            if let Err(e) = tickets.upsert(&batch) {
+                failure = Some(e);
+            }
+            batch.clear();
+        }
+    })?;
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    if !batch.is_empty() {
+        tickets.upsert(&batch)?;
+    }
+    Ok(())
+}
+
+/// The registry's live model, else the configured one (registered as live so it can be rolled
+/// back to).
+fn load_live_model(store: &dyn Store, params: &EngineParams) -> Result<Option<ModelBundle>> {
+    if let Some(live) = store.models()?.into_iter().find(|m| m.status == ModelStatus::Live) {
+        tracing::info!(version = %live.version, path = %live.path, "loading the live model from the registry");
+        return Ok(Some(ModelBundle::load(std::path::Path::new(&live.path))?));
+    }
+    let Some(dir) = &params.model_dir else { return Ok(None) };
+    let bundle = ModelBundle::load(dir)?;
+    store.register_model(&ModelRecord {
+        version: bundle.manifest.version.clone(),
+        path: dir.display().to_string(),
+        created_at: bundle.manifest.created.clone(),
+        status: ModelStatus::Candidate,
+        report: serde_json::json!({"note": "initial model from configuration", "cv_metrics": bundle.manifest.heads.iter().map(|h| (h.name.clone(), h.cv_metrics.as_ref().map(|m| m.macro_f1))).collect::<HashMap<_, _>>()}),
+    })?;
+    store.set_live(&bundle.manifest.version, "initial")?;
+    Ok(Some(bundle))
 }
 
 #[cfg(test)]

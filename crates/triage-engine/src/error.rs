@@ -10,6 +10,19 @@ pub enum EngineError {
     Kb(#[from] triage_kb::KbError),
     #[error(transparent)]
     Model(#[from] triage_model::ModelError),
+    #[error(transparent)]
+    Store(#[from] triage_store::StoreError),
+    #[error("i/o failure: {0}")]
+    Io(#[from] std::io::Error),
+    /// The thing asked for does not exist (or belongs to another tenant).
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    /// The request cannot be carried out as asked; the text says why and what to do.
+    #[error("{0}")]
+    Invalid(String),
+    /// The request conflicts with the current state (a job running, a refused promotion).
+    #[error("{0}")]
+    Conflict(String),
     /// An evaluation file could not be read or parsed.
     #[error("cannot read evaluation data {path}: {message}")]
     EvalData { path: String, message: String },

@@ -14,7 +14,15 @@
 mod engine;
 mod error;
 pub mod eval;
+pub mod fusion;
+mod ingest;
+mod jobs;
 pub mod starter;
+mod training;
 
 pub use engine::{EngineParams, OpenReport, TriageEngine, TriageOutcome};
+pub use fusion::FirstContact;
+pub use ingest::FeedbackInput;
+pub use jobs::{JobState, JobStatus};
+pub use training::TrainRequest;
 pub use error::{EngineError, Result};

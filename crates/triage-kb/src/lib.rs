@@ -28,9 +28,11 @@ pub mod loader;
 mod schema;
 mod search;
 mod snippet;
+mod tickets;
 mod tokenizer;
 
 pub use error::{KbError, Result};
 pub use index::{KbDocument, KbIndex, SyncReport};
-pub use search::{FieldWeights, KbHit, KbQuery};
+pub use search::{FieldWeights, KbHit, KbQuery, escape_html};
+pub use tickets::{TicketDoc, TicketHit, TicketIndex};
 pub use tokenizer::TriageTokenizer;

@@ -49,8 +49,8 @@ pub trait Store: Send + Sync {
     fn models(&self) -> Result<Vec<ModelRecord>>;
     /// Marks `version` live (the previous live one becomes retired) and records it in history.
     fn set_live(&self, version: &str, action: &str) -> Result<()>;
-    /// The live versions in the order they went live, oldest first.
-    fn live_history(&self) -> Result<Vec<String>>;
+    /// `(version, action)` each time a version went live, oldest first.
+    fn live_history(&self) -> Result<Vec<(String, String)>>;
 
     /// Desk statistics for a tenant (or all) and a time window.
     fn stats(&self, query: &StatsQuery) -> Result<Stats>;

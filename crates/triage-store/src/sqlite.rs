@@ -275,10 +275,10 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn live_history(&self) -> Result<Vec<String>> {
+    fn live_history(&self) -> Result<Vec<(String, String)>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT version FROM live_history ORDER BY id")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut stmt = conn.prepare("SELECT version, action FROM live_history ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -394,7 +394,7 @@ mod tests {
         s.set_live("v2", "promote").unwrap();
         let status: Vec<(String, ModelStatus)> = s.models().unwrap().into_iter().map(|m| (m.version, m.status)).collect();
         assert!(status.contains(&("v2".into(), ModelStatus::Live)) && status.contains(&("v1".into(), ModelStatus::Retired)));
-        assert_eq!(s.live_history().unwrap(), vec!["v1", "v2"]);
+        assert_eq!(s.live_history().unwrap(), vec![("v1".to_owned(), "promote".to_owned()), ("v2".to_owned(), "promote".to_owned())]);
         assert!(matches!(s.set_live("v9", "promote"), Err(StoreError::UnknownModel(_))));
     }
 

@@ -1,0 +1,180 @@
+//! Ranking articles and similar resolved tickets together, and the first-contact prediction.
+//!
+//! **The score.** Articles and tickets come from two BM25 indexes whose scores are not on one
+//! scale, so they are fused by rank (reciprocal rank fusion) and weighted by agent feedback:
+//!
+//! `score = source_weight x feedback_factor / (60 + rank)`
+//!
+//! with `rank` the 1-based rank within its own source, `source_weight` 1.0 for both sources (so
+//! without feedback they interleave: article 1, ticket 1, article 2, ...; ties keep articles
+//! first), and `feedback_factor = 0.5 + (positive + 2) / (total + 4)` in 0.5..1.5 (1.0 without
+//! feedback; `resolved` counts twice as positive, `helpful` once, `not_helpful` against).
+//! A resolved ticket is only offered when it matches well: BM25 at least
+//! [`MIN_TICKET_SCORE`] and at least half the best ticket's score, so a tenant with few
+//! tickets is not shown weak matches just because they rank first among tickets.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use triage_core::article::Article;
+use triage_core::suggestion::{Suggestion, SuggestionKind};
+use triage_kb::{KbHit, TicketHit};
+use triage_model::classifier::{Decision, HeadPrediction};
+use triage_store::FeedbackCounts;
+
+/// Rank constant of reciprocal rank fusion (the usual 60).
+pub const RRF_K: f32 = 60.0;
+pub const ARTICLE_WEIGHT: f32 = 1.0;
+pub const TICKET_WEIGHT: f32 = 1.0;
+/// Lowest BM25 score of a resolved ticket worth suggesting.
+pub const MIN_TICKET_SCORE: f32 = 3.0;
+/// Name of the head trained on `resolved_at_first_contact` (labels `yes` / `no`).
+pub const FIRST_CONTACT_HEAD: &str = "first_contact";
+
+/// `kind:id` of a suggestion, the key feedback is counted under.
+pub fn suggestion_key(s: &Suggestion) -> String {
+    let kind = match s.kind {
+        SuggestionKind::Article => "article",
+        SuggestionKind::Ticket => "ticket",
+    };
+    format!("{kind}:{}", s.id)
+}
+
+pub(crate) fn article_suggestion(hit: KbHit, articles: &HashMap<String, Arc<Article>>) -> Option<Suggestion> {
+    let article = articles.get(&hit.id)?;
+    Some(Suggestion {
+        kind: SuggestionKind::Article,
+        id: hit.id,
+        title: hit.title,
+        score: hit.score,
+        snippet: hit.snippet,
+        steps: article.steps.clone(),
+        category: article.category.clone(),
+        escalation_group: article.escalation_group.clone(),
+    })
+}
+
+fn ticket_suggestion(hit: &TicketHit) -> Suggestion {
+    Suggestion {
+        kind: SuggestionKind::Ticket,
+        id: hit.external_id.clone(),
+        title: hit.title.clone(),
+        score: hit.score,
+        snippet: triage_kb::escape_html(&hit.resolution_notes),
+        steps: if hit.resolution_notes.is_empty() { Vec::new() } else { vec![hit.resolution_notes.clone()] },
+        category: hit.category.clone(),
+        escalation_group: String::new(),
+    }
+}
+
+/// Fuses both sources into one ranking (see the module docs); keeps `limit`.
+pub(crate) fn fuse(
+    kb: &[KbHit],
+    tickets: &[TicketHit],
+    articles: &HashMap<String, Arc<Article>>,
+    feedback: &HashMap<String, FeedbackCounts>,
+    limit: usize,
+) -> Vec<Suggestion> {
+    let mut all: Vec<Suggestion> = Vec::with_capacity(kb.len() + tickets.len());
+    let factor = |s: &Suggestion| feedback.get(&suggestion_key(s)).map_or(1.0, FeedbackCounts::ranking_factor);
+    for (rank, hit) in kb.iter().enumerate() {
+        if let Some(mut s) = article_suggestion(hit.clone(), articles) {
+            s.score = ARTICLE_WEIGHT * factor(&s) / (RRF_K + rank as f32 + 1.0);
+            all.push(s);
+        }
+    }
+    let best_ticket = tickets.first().map_or(0.0, |t| t.score);
+    let strong = tickets.iter().filter(|t| t.score >= MIN_TICKET_SCORE && t.score >= 0.5 * best_ticket);
+    for (rank, hit) in strong.enumerate() {
+        let mut s = ticket_suggestion(hit);
+        s.score = TICKET_WEIGHT * factor(&s) / (RRF_K + rank as f32 + 1.0);
+        all.push(s);
+    }
+    // stable sort: on equal scores articles (pushed first) stay ahead
+    all.sort_by(|a, b| b.score.total_cmp(&a.score));
+    all.truncate(limit);
+    all
+}
+
+/// How likely the ticket is to be resolved at first contact with the suggested fix.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FirstContact {
+    pub probability: f32,
+    pub decision: Decision,
+    /// `model` (a head trained on `resolved_at_first_contact`) or `heuristic`.
+    pub source: &'static str,
+}
+
+/// From the model's `first_contact` head when it has one (removing it from `labels`), else a
+/// heuristic from the strength of the best article: `p = 0.2 + 0.6 x s / (s + 15)` with `s` its
+/// BM25 score; `suggest` when `p >= 0.5`, else `abstain`. The heuristic never says `auto`.
+pub(crate) fn first_contact(labels: &mut Vec<HeadPrediction>, kb: &[KbHit]) -> FirstContact {
+    if let Some(i) = labels.iter().position(|p| p.head == FIRST_CONTACT_HEAD) {
+        let p = labels.remove(i);
+        let yes = p.alternatives.iter().find(|a| a.label == "yes").map_or(0.0, |a| a.probability);
+        return FirstContact { probability: yes, decision: p.decision, source: "model" };
+    }
+    let best = kb.first().map_or(0.0, |h| h.score);
+    let probability = 0.2 + 0.6 * best / (best + 15.0);
+    FirstContact { probability, decision: if probability >= 0.5 { Decision::Suggest } else { Decision::Abstain }, source: "heuristic" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kb_hit(id: &str, score: f32) -> KbHit {
+        KbHit { id: id.into(), title: id.into(), category: "c".into(), score, snippet: String::new() }
+    }
+
+    fn ticket_hit(id: &str) -> TicketHit {
+        TicketHit { external_id: id.into(), title: id.into(), category: "c".into(), resolution_notes: "restarted <it>".into(), score: 5.0 }
+    }
+
+    fn articles(ids: &[&str]) -> HashMap<String, Arc<Article>> {
+        ids.iter()
+            .map(|id| {
+                let src = format!(
+                    "---\nid: {id}\ntitle: T\nsummary: S\ncategory: cat\ntags: []\ntenants: [all]\nsymptoms:\n  - a\n  - b\n  - c\nescalation_group: grp\nupdated: 2026-11-01\n---\n## Resolution\n1. Step.\n"
+                );
+                ((*id).to_owned(), Arc::new(Article::parse(&src).unwrap()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sources_interleave_by_rank_with_articles_first_on_ties() {
+        let out = fuse(&[kb_hit("art-a", 30.0), kb_hit("art-b", 10.0)], &[ticket_hit("T1")], &articles(&["art-a", "art-b"]), &HashMap::new(), 5);
+        let keys: Vec<String> = out.iter().map(suggestion_key).collect();
+        assert_eq!(keys, vec!["article:art-a", "ticket:T1", "article:art-b"]);
+        assert_eq!(out[1].snippet, "restarted &lt;it&gt;");
+    }
+
+    #[test]
+    fn weak_ticket_matches_are_not_offered() {
+        let mut weak = ticket_hit("T2");
+        weak.score = 2.0;
+        let out = fuse(&[], &[ticket_hit("T1"), weak], &HashMap::new(), &HashMap::new(), 5);
+        assert_eq!(out.iter().map(suggestion_key).collect::<Vec<_>>(), vec!["ticket:T1"]);
+    }
+
+    #[test]
+    fn feedback_moves_a_suggestion_up() {
+        let mut fb = HashMap::new();
+        fb.insert("article:art-b".to_owned(), FeedbackCounts { resolved: 20, helpful: 0, not_helpful: 0 });
+        fb.insert("article:art-a".to_owned(), FeedbackCounts { resolved: 0, helpful: 0, not_helpful: 20 });
+        let out = fuse(&[kb_hit("art-a", 30.0), kb_hit("art-b", 10.0)], &[], &articles(&["art-a", "art-b"]), &fb, 5);
+        assert_eq!(out[0].id, "art-b");
+    }
+
+    #[test]
+    fn first_contact_heuristic_grows_with_the_best_score_and_never_says_auto() {
+        let weak = first_contact(&mut Vec::new(), &[kb_hit("a", 2.0)]);
+        let strong = first_contact(&mut Vec::new(), &[kb_hit("a", 60.0)]);
+        assert!(weak.probability < strong.probability);
+        assert_eq!((weak.decision, strong.decision), (Decision::Abstain, Decision::Suggest));
+        assert_eq!(strong.source, "heuristic");
+        assert_eq!(first_contact(&mut Vec::new(), &[]).probability, 0.2);
+    }
+}

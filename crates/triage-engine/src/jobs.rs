@@ -1,0 +1,139 @@
+//! Background jobs (retraining) and their progress, kept in memory. A restart forgets finished
+//! jobs; the models they registered stay in the store.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+/// What a job is doing, or how it ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobStatus {
+    pub id: String,
+    pub kind: &'static str,
+    pub state: JobState,
+    pub phase: String,
+    pub done: usize,
+    pub total: usize,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// The model version a successful training job registered.
+    pub version: Option<String>,
+    /// Why a job failed, and what to do.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Jobs {
+    jobs: Mutex<HashMap<String, JobStatus>>,
+}
+
+impl Jobs {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, JobStatus>> {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts tracking a job unless one of the same kind is running.
+    pub fn start(&self, id: &str, kind: &'static str) -> Result<(), String> {
+        let mut jobs = self.lock();
+        if let Some(running) = jobs.values().find(|j| j.kind == kind && j.state == JobState::Running) {
+            return Err(running.id.clone());
+        }
+        jobs.insert(
+            id.to_owned(),
+            JobStatus {
+                id: id.to_owned(),
+                kind,
+                state: JobState::Running,
+                phase: "starting".into(),
+                done: 0,
+                total: 0,
+                started_at: now(),
+                finished_at: None,
+                version: None,
+                error: None,
+            },
+        );
+        Ok(())
+    }
+
+    pub fn progress(&self, id: &str, phase: &str, done: usize, total: usize) {
+        if let Some(j) = self.lock().get_mut(id) {
+            if j.phase != phase {
+                j.phase = phase.to_owned();
+            }
+            j.done = done;
+            j.total = total;
+        }
+    }
+
+    pub fn finish(&self, id: &str, result: Result<String, String>) {
+        if let Some(j) = self.lock().get_mut(id) {
+            j.finished_at = Some(now());
+            match result {
+                Ok(version) => {
+                    j.state = JobState::Succeeded;
+                    j.phase = "done".into();
+                    j.version = Some(version);
+                }
+                Err(e) => {
+                    j.state = JobState::Failed;
+                    j.phase = "failed".into();
+                    j.error = Some(e);
+                }
+            }
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<JobStatus> {
+        self.lock().get(id).cloned()
+    }
+
+    /// Jobs by state, for metrics.
+    pub fn counts(&self) -> HashMap<JobState, usize> {
+        let mut out = HashMap::new();
+        for j in self.lock().values() {
+            *out.entry(j.state).or_insert(0) += 1;
+        }
+        out
+    }
+}
+
+impl std::hash::Hash for JobState {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (*self as u8).hash(state);
+    }
+}
+
+fn now() -> String {
+    triage_core::time::rfc3339_utc(std::time::SystemTime::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_job_of_a_kind_at_a_time_and_outcomes_are_kept() {
+        let jobs = Jobs::default();
+        jobs.start("a", "train").unwrap();
+        assert_eq!(jobs.start("b", "train").unwrap_err(), "a");
+        jobs.progress("a", "features", 5, 10);
+        assert_eq!(jobs.get("a").unwrap().done, 5);
+        jobs.finish("a", Err("one label only".into()));
+        let a = jobs.get("a").unwrap();
+        assert_eq!((a.state, a.error.as_deref()), (JobState::Failed, Some("one label only")));
+        jobs.start("b", "train").unwrap();
+        jobs.finish("b", Ok("v2".into()));
+        assert_eq!(jobs.get("b").unwrap().version.as_deref(), Some("v2"));
+        assert_eq!(jobs.counts()[&JobState::Failed], 1);
+    }
+}

@@ -1,0 +1,220 @@
+//! Retraining from stored resolved tickets as a background job, champion / challenger
+//! evaluation on a held-out slice, the model registry, promotion and rollback with an atomic
+//! swap of the live model.
+//!
+//! The held-out slice is every ticket whose `tenant/external_id` hashes to 0 mod 5 (20%), so it
+//! is stable between runs. The candidate trains on the other 80%; candidate and live model are
+//! scored on the same slice. Promotion is refused when the candidate's macro-F1 on any head is
+//! below the live model's by more than `promote_margin`, unless forced.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::json;
+use triage_core::article::content_hash;
+use triage_model::bundle::ModelBundle;
+use triage_model::train::{TrainParams, TrainingRow, train};
+use triage_store::{ModelRecord, ModelStatus};
+
+use crate::fusion::FIRST_CONTACT_HEAD;
+use crate::{EngineError, Result, TriageEngine};
+
+/// Heads trained from resolved tickets (those with at least one label in the data).
+pub const HEADS: [&str; 4] = ["category", "priority", "assignment_group", FIRST_CONTACT_HEAD];
+
+/// Options of a retraining job.
+#[derive(Debug, Clone, Default)]
+pub struct TrainRequest {
+    /// Version name; default `m-<UTC time>`.
+    pub version: Option<String>,
+}
+
+fn rows_from_store(engine: &TriageEngine) -> Result<(Vec<TrainingRow>, Vec<TrainingRow>)> {
+    let (mut train_rows, mut holdout) = (Vec::new(), Vec::new());
+    engine.store.for_each_resolved(&mut |t| {
+        let mut labels = BTreeMap::new();
+        for (head, value) in [("category", &t.category), ("priority", &t.priority), ("assignment_group", &t.assignment_group)] {
+            if let Some(v) = value {
+                labels.insert(head.to_owned(), v.clone());
+            }
+        }
+        if let Some(fc) = t.resolved_at_first_contact {
+            labels.insert(FIRST_CONTACT_HEAD.to_owned(), if fc { "yes" } else { "no" }.to_owned());
+        }
+        let key = format!("{}/{}", t.tenant, t.external_id);
+        let row = TrainingRow { id: key.clone(), text: t.text(), labels };
+        let bucket = content_hash(key.as_bytes()).as_bytes()[0] % 5;
+        if bucket == 0 { holdout.push(row) } else { train_rows.push(row) }
+    })?;
+    Ok((train_rows, holdout))
+}
+
+/// Heads with data; a head whose rows all carry one label makes the job fail with the reason.
+fn heads_to_train(rows: &[TrainingRow]) -> Result<Vec<String>> {
+    let mut heads = Vec::new();
+    for head in HEADS {
+        let mut labels: Vec<&str> = rows.iter().filter_map(|r| r.labels.get(head).map(String::as_str)).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        match labels.len() {
+            0 => {}
+            1 => {
+                return Err(EngineError::Invalid(format!(
+                    "head `{head}`: every stored resolved ticket has the label `{}`; a classifier needs at least two labels, so send tickets of other {head}s first",
+                    labels[0]
+                )));
+            }
+            _ => heads.push(head.to_owned()),
+        }
+    }
+    if heads.is_empty() {
+        return Err(EngineError::Invalid("no stored resolved ticket has a category, priority, assignment group or first-contact flag; ingest labelled tickets first".into()));
+    }
+    Ok(heads)
+}
+
+impl TriageEngine {
+    /// Starts retraining in the background (never on a request worker); returns the job id.
+    pub fn start_training(self: &Arc<Self>, request: TrainRequest) -> Result<String> {
+        let job_id = format!("train-{}", uuid::Uuid::now_v7());
+        self.jobs.start(&job_id, "train").map_err(|running| EngineError::Conflict(format!("training job {running} is still running; wait for it to finish")))?;
+        let engine = Arc::clone(self);
+        let id = job_id.clone();
+        let span = tracing::info_span!("training_job", job_id = %id);
+        std::thread::Builder::new()
+            .name("train-job".into())
+            .spawn(move || {
+                let _enter = span.enter();
+                let result = engine.run_training(&id, request);
+                match &result {
+                    Ok(v) => tracing::info!(version = %v, "training job succeeded"),
+                    Err(e) => tracing::warn!(error = %e, "training job failed; the live model keeps serving"),
+                }
+                engine.jobs.finish(&id, result.map_err(|e| e.to_string()));
+            })
+            .map_err(EngineError::Io)?;
+        Ok(job_id)
+    }
+
+    /// Status of a job.
+    pub fn job(&self, id: &str) -> Option<crate::JobStatus> {
+        self.jobs.get(id)
+    }
+
+    /// Number of jobs in each state (for metrics).
+    pub fn job_counts(&self) -> HashMap<crate::JobState, usize> {
+        self.jobs.counts()
+    }
+
+    fn run_training(&self, job_id: &str, request: TrainRequest) -> Result<String> {
+        self.jobs.progress(job_id, "reading resolved tickets", 0, 0);
+        let (rows, holdout) = rows_from_store(self)?;
+        let heads = heads_to_train(&rows)?;
+        let version = request.version.unwrap_or_else(|| format!("m-{}", triage_core::time::rfc3339_utc(std::time::SystemTime::now()).replace([':', '-'], "").to_lowercase()));
+        if !version.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.') || version.is_empty() || version.len() > 64 {
+            return Err(EngineError::Invalid(format!("version `{version}` must be 1-64 letters, digits, `-`, `_` or `.`")));
+        }
+        let started = std::time::Instant::now();
+        let params = TrainParams { threads: 1, ..TrainParams::default() };
+        let bundle = train(&rows, &heads, &params, &version, vec!["store".into()], &mut |phase, done, total| self.jobs.progress(job_id, phase, done, total))?;
+        let train_seconds = started.elapsed().as_secs_f64();
+        self.jobs.progress(job_id, "champion / challenger evaluation", 0, 1);
+        let live = self.model.load_full();
+        let candidate_eval = triage_model::eval::evaluate(&bundle.classifier, &holdout, train_seconds, rows.len());
+        let live_eval = live.as_ref().map(|m| triage_model::eval::evaluate(&m.classifier, &holdout, 0.0, 0));
+        let mut report_heads = serde_json::Map::new();
+        for (head, m) in &candidate_eval.heads {
+            let live_m = live_eval.as_ref().and_then(|e| e.heads.get(head));
+            report_heads.insert(
+                head.clone(),
+                json!({
+                    "candidate": {"accuracy": m.accuracy, "macro_f1": m.macro_f1, "ece": m.ece, "auto_coverage": m.auto_coverage, "auto_precision": m.auto_precision, "rows": m.rows},
+                    "live": live_m.map(|l| json!({"accuracy": l.accuracy, "macro_f1": l.macro_f1, "rows": l.rows})),
+                }),
+            );
+        }
+        let dir = self.params.models_dir().join(&version);
+        self.jobs.progress(job_id, "saving", 0, 1);
+        bundle.save(&dir)?;
+        self.store.register_model(&ModelRecord {
+            version: version.clone(),
+            path: dir.display().to_string(),
+            created_at: bundle.manifest.created.clone(),
+            status: ModelStatus::Candidate,
+            report: json!({
+                "train_rows": rows.len(),
+                "holdout_rows": holdout.len(),
+                "train_seconds": train_seconds,
+                "live_version": live.as_ref().map(|m| m.manifest.version.clone()),
+                "heads": report_heads,
+            }),
+        })?;
+        Ok(version)
+    }
+
+    /// Makes `version` live, atomically. Refused when it is worse than the live model by more
+    /// than the margin on the held-out slice, or was evaluated against another live model,
+    /// unless `force`.
+    pub fn promote(&self, version: &str, force: bool) -> Result<()> {
+        let record = self.store.models()?.into_iter().find(|m| m.version == version).ok_or(EngineError::NotFound("model version"))?;
+        let live_version = self.model_version();
+        if live_version.as_deref() == Some(version) {
+            return Err(EngineError::Conflict(format!("{version} is already live")));
+        }
+        if !force {
+            self.check_promotion(&record, live_version.as_deref())?;
+        }
+        let bundle = ModelBundle::load(Path::new(&record.path))?;
+        self.model.store(Some(Arc::new(bundle)));
+        self.store.set_live(version, if force { "promote (forced)" } else { "promote" })?;
+        tracing::info!(version, force, "model promoted");
+        Ok(())
+    }
+
+    fn check_promotion(&self, record: &ModelRecord, live_version: Option<&str>) -> Result<()> {
+        let evaluated_against = record.report["live_version"].as_str();
+        if live_version.is_some() && evaluated_against != live_version {
+            return Err(EngineError::Conflict(format!(
+                "{} was evaluated against {:?} but {:?} is live now; retrain to compare on the same slice, or force the promotion",
+                record.version, evaluated_against, live_version
+            )));
+        }
+        let margin = self.params.promote_margin;
+        if let Some(heads) = record.report["heads"].as_object() {
+            for (head, h) in heads {
+                let (Some(cand), Some(live)) = (h["candidate"]["macro_f1"].as_f64(), h["live"]["macro_f1"].as_f64()) else { continue };
+                if cand + margin < live {
+                    return Err(EngineError::Conflict(format!(
+                        "{}: `{head}` macro-F1 {cand:.3} is below the live model's {live:.3} by more than the margin {margin}; promotion refused (force it to override)",
+                        record.version
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts the previously live version back, atomically. Rollbacks unwind like a stack:
+    /// v1 -> v2 -> v3, rollback -> v2, rollback -> v1.
+    pub fn rollback(&self) -> Result<String> {
+        let mut stack: Vec<String> = Vec::new();
+        for (version, action) in self.store.live_history()? {
+            if action == "rollback" {
+                stack.pop();
+            } else {
+                stack.push(version);
+            }
+        }
+        let previous = (stack.len() >= 2).then(|| stack[stack.len() - 2].clone());
+        let Some(previous) = previous else {
+            return Err(EngineError::Conflict("no earlier live model to roll back to".into()));
+        };
+        let record = self.store.models()?.into_iter().find(|m| m.version == previous).ok_or(EngineError::NotFound("model version"))?;
+        let bundle = ModelBundle::load(Path::new(&record.path))?;
+        self.model.store(Some(Arc::new(bundle)));
+        self.store.set_live(&previous, "rollback")?;
+        tracing::info!(version = %previous, "model rolled back");
+        Ok(previous)
+    }
+}

@@ -1,0 +1,239 @@
+//! The index of resolved tickets, for "similar resolved tickets" suggestions. Every document
+//! belongs to one tenant, and every search is filtered to one tenant: a ticket never appears in
+//! another tenant's suggestions.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Mutex;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+use triage_core::tenant::TenantId;
+
+use crate::index::write_atomically;
+use crate::tokenizer::{TOKENIZER_NAME, TriageTokenizer};
+use crate::{KbError, KbIndex, Result};
+
+const SCHEMA_VERSION: u32 = 1;
+const VERSION_FILE: &str = "triage-tickets.version";
+/// Distinct query terms used for similar-ticket search (whole tickets can be long).
+pub const MAX_TICKET_QUERY_TERMS: usize = 32;
+/// Longest resolution excerpt returned with a hit, in characters.
+pub const NOTES_CHARS: usize = 300;
+
+/// One resolved ticket as indexed (already redacted by the caller).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketDoc {
+    pub tenant: TenantId,
+    pub external_id: String,
+    pub title: String,
+    pub description: String,
+    pub resolution_notes: String,
+    pub category: String,
+}
+
+/// A similar resolved ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketHit {
+    pub external_id: String,
+    pub title: String,
+    pub category: String,
+    pub resolution_notes: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    key: Field,
+    tenant: Field,
+    external_id: Field,
+    title: Field,
+    body: Field,
+    notes: Field,
+    category: Field,
+}
+
+/// The resolved-ticket index. `Send + Sync`.
+pub struct TicketIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<Option<IndexWriter>>,
+    fields: Fields,
+}
+
+impl std::fmt::Debug for TicketIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TicketIndex").field("docs", &self.num_docs()).finish()
+    }
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |stored: bool| {
+        let o = TextOptions::default()
+            .set_indexing_options(TextFieldIndexing::default().set_tokenizer(TOKENIZER_NAME).set_index_option(IndexRecordOption::WithFreqs));
+        if stored { o.set_stored() } else { o }
+    };
+    let fields = Fields {
+        key: b.add_text_field("key", STRING),
+        tenant: b.add_text_field("tenant", STRING),
+        external_id: b.add_text_field("external_id", STORED),
+        title: b.add_text_field("title", text(true)),
+        body: b.add_text_field("body", text(false)),
+        notes: b.add_text_field("notes", STORED),
+        category: b.add_text_field("category", STRING | STORED),
+    };
+    (b.build(), fields)
+}
+
+fn key(tenant: &TenantId, external_id: &str) -> String {
+    format!("{}\u{1f}{}", tenant.as_str(), external_id)
+}
+
+impl TicketIndex {
+    pub fn create_in_ram() -> Result<Self> {
+        let (s, f) = schema();
+        Self::from_index(Index::create_in_ram(s), f)
+    }
+
+    /// Opens the index in `dir`, creating it (empty) when absent or of another version.
+    pub fn open_or_create(dir: &Path) -> Result<Self> {
+        let (s, f) = schema();
+        let open_err = |source| KbError::Open { path: dir.to_path_buf(), source };
+        let version = std::fs::read_to_string(dir.join(VERSION_FILE)).ok().and_then(|v| v.trim().parse::<u32>().ok());
+        if dir.join("meta.json").exists() && version == Some(SCHEMA_VERSION) {
+            return Self::from_index(Index::open_in_dir(dir).map_err(open_err)?, f);
+        }
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        std::fs::create_dir_all(dir)?;
+        let index = Index::create_in_dir(dir, s).map_err(open_err)?;
+        write_atomically(&dir.join(VERSION_FILE), SCHEMA_VERSION.to_string().as_bytes())?;
+        Self::from_index(index, f)
+    }
+
+    fn from_index(index: Index, fields: Fields) -> Result<Self> {
+        index.tokenizers().register(TOKENIZER_NAME, tantivy::tokenizer::TextAnalyzer::from(TriageTokenizer::default()));
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(Self { index, reader, writer: Mutex::new(None), fields })
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Adds or replaces tickets (by tenant and external id) and makes them searchable.
+    pub fn upsert(&self, docs: &[TicketDoc]) -> Result<()> {
+        let mut slot = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(self.index.writer_with_num_threads(1, 50_000_000)?);
+        }
+        let w = slot.as_mut().expect("writer was just created");
+        let f = &self.fields;
+        for d in docs {
+            w.delete_term(Term::from_field_text(f.key, &key(&d.tenant, &d.external_id)));
+            w.add_document(doc!(
+                f.key => key(&d.tenant, &d.external_id),
+                f.tenant => d.tenant.as_str(),
+                f.external_id => d.external_id.as_str(),
+                f.title => d.title.as_str(),
+                f.body => d.description.as_str(),
+                f.notes => d.resolution_notes.chars().take(NOTES_CHARS).collect::<String>(),
+                f.category => d.category.as_str(),
+            ))?;
+        }
+        w.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Removes one ticket (right to erasure).
+    pub fn delete(&self, tenant: &TenantId, external_id: &str) -> Result<()> {
+        let mut slot = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(self.index.writer_with_num_threads(1, 50_000_000)?);
+        }
+        let w = slot.as_mut().expect("writer was just created");
+        w.delete_term(Term::from_field_text(self.fields.key, &key(tenant, external_id)));
+        w.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Resolved tickets of `tenant` most similar to `text`, best first.
+    pub fn search(&self, text: &str, tenant: &TenantId, limit: usize) -> Result<Vec<TicketHit>> {
+        let mut terms = KbIndex::query_terms(text);
+        terms.truncate(MAX_TICKET_QUERY_TERMS);
+        let unique: HashSet<&String> = terms.iter().collect();
+        if unique.is_empty() {
+            return Ok(Vec::new());
+        }
+        let f = &self.fields;
+        let per_term: Vec<(Occur, Box<dyn Query>)> = terms
+            .iter()
+            .flat_map(|t| {
+                [(f.title, 2.0f32), (f.body, 1.0)].map(|(field, boost)| {
+                    let q = TermQuery::new(Term::from_field_text(field, t), IndexRecordOption::WithFreqs);
+                    (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)) as Box<dyn Query>)
+                })
+            })
+            .collect();
+        let tenant_filter = TermQuery::new(Term::from_field_text(f.tenant, tenant.as_str()), IndexRecordOption::Basic);
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(BooleanQuery::new(per_term)) as Box<dyn Query>),
+            (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(tenant_filter), 0.0))),
+        ]);
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let d: TantivyDocument = searcher.doc(addr)?;
+            let text = |field: Field| d.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            hits.push(TicketHit { external_id: text(f.external_id), title: text(f.title), category: text(f.category), resolution_notes: text(f.notes), score });
+        }
+        Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(tenant: &str, id: &str, title: &str) -> TicketDoc {
+        TicketDoc {
+            tenant: TenantId::parse(tenant).unwrap(),
+            external_id: id.into(),
+            title: title.into(),
+            description: String::new(),
+            resolution_notes: format!("fixed {title}"),
+            category: "printing".into(),
+        }
+    }
+
+    #[test]
+    fn similar_tickets_come_only_from_the_same_tenant() {
+        let idx = TicketIndex::create_in_ram().unwrap();
+        idx.upsert(&[t("northmoor", "N1", "printer jammed on floor two"), t("eastbrook", "E1", "printer jammed on floor two")]).unwrap();
+        let north = TenantId::parse("northmoor").unwrap();
+        let hits = idx.search("the printer is jammed", &north, 5).unwrap();
+        assert_eq!(hits.iter().map(|h| h.external_id.as_str()).collect::<Vec<_>>(), vec!["N1"]);
+        assert_eq!(hits[0].resolution_notes, "fixed printer jammed on floor two");
+        assert!(idx.search("printer", &TenantId::parse("westwater").unwrap(), 5).unwrap().is_empty());
+    }
+
+    #[test]
+    fn upserting_the_same_ticket_replaces_it_and_delete_removes_it() {
+        let idx = TicketIndex::create_in_ram().unwrap();
+        idx.upsert(&[t("northmoor", "N1", "printer jammed")]).unwrap();
+        idx.upsert(&[t("northmoor", "N1", "vpn down")]).unwrap();
+        assert_eq!(idx.num_docs(), 1);
+        let north = TenantId::parse("northmoor").unwrap();
+        assert!(idx.search("printer", &north, 5).unwrap().is_empty());
+        assert_eq!(idx.search("vpn", &north, 5).unwrap().len(), 1);
+        idx.delete(&north, "N1").unwrap();
+        assert_eq!(idx.num_docs(), 0);
+    }
+}
