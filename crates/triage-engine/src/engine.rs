@@ -17,9 +17,9 @@ use triage_model::classifier::HeadPrediction;
 use triage_store::{FeedbackCounts, ModelRecord, ModelStatus, SqliteStore, Store, TriageRecord};
 use uuid::Uuid;
 
+use crate::Result;
 use crate::fusion::{self, FirstContact};
 use crate::jobs::Jobs;
-use crate::Result;
 
 /// Where the engine finds its inputs and keeps its state.
 ///
@@ -125,13 +125,23 @@ impl TriageEngine {
         let resolved = store.resolved_count(None)?;
         let tickets_reindexed = tickets.num_docs() != resolved;
         if tickets_reindexed {
-            tracing::info!(indexed = tickets.num_docs(), stored = resolved, "resolved-ticket index disagrees with the store; rebuilding it");
+            tracing::info!(
+                indexed = tickets.num_docs(),
+                stored = resolved,
+                "resolved-ticket index disagrees with the store; rebuilding it"
+            );
             std::fs::remove_dir_all(params.ticket_index_dir())?;
             tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?;
             reindex_tickets(store.as_ref(), &tickets)?;
         }
         let model = load_live_model(store.as_ref(), params)?;
-        let report = OpenReport { articles: articles.len(), sync, resolved_tickets: resolved, tickets_reindexed, millis: started.elapsed().as_millis() };
+        let report = OpenReport {
+            articles: articles.len(),
+            sync,
+            resolved_tickets: resolved,
+            tickets_reindexed,
+            millis: started.elapsed().as_millis(),
+        };
         let engine = Self::from_parts(params.clone(), kb, tickets, articles, store, model)?;
         Ok((engine, report))
     }

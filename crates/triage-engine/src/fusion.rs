@@ -145,7 +145,8 @@ mod tests {
 
     #[test]
     fn sources_interleave_by_rank_with_articles_first_on_ties() {
-        let out = fuse(&[kb_hit("art-a", 30.0), kb_hit("art-b", 10.0)], &[ticket_hit("T1")], &articles(&["art-a", "art-b"]), &HashMap::new(), 5);
+        let out =
+            fuse(&[kb_hit("art-a", 30.0), kb_hit("art-b", 10.0)], &[ticket_hit("T1")], &articles(&["art-a", "art-b"]), &HashMap::new(), 5);
         let keys: Vec<String> = out.iter().map(suggestion_key).collect();
         assert_eq!(keys, vec!["article:art-a", "ticket:T1", "article:art-b"]);
         assert_eq!(out[1].snippet, "restarted &lt;it&gt;");

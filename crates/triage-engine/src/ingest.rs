@@ -54,10 +54,13 @@ impl TriageEngine {
     /// missing one. The suggestion, when given, must be one the triage offered.
     pub fn add_feedback(&self, tenant: Option<&TenantId>, triage_id: &str, input: FeedbackInput) -> Result<()> {
         let record = self.store.triage_record(tenant, triage_id)?.ok_or(EngineError::NotFound("triage"))?;
-        if let Some(s) = &input.suggestion {
-            if !record.suggestions.contains(s) {
-                return Err(EngineError::Invalid(format!("suggestion `{s}` was not offered by triage {triage_id}; use one of {:?}", record.suggestions)));
-            }
+        if let Some(s) = &input.suggestion
+            && !record.suggestions.contains(s)
+        {
+            return Err(EngineError::Invalid(format!(
+                "suggestion `{s}` was not offered by triage {triage_id}; use one of {:?}",
+                record.suggestions
+            )));
         }
         self.store.add_feedback(&Feedback {
             triage_id: triage_id.to_owned(),

@@ -21,8 +21,8 @@ pub mod starter;
 mod training;
 
 pub use engine::{EngineParams, OpenReport, TriageEngine, TriageOutcome};
+pub use error::{EngineError, Result};
 pub use fusion::FirstContact;
 pub use ingest::FeedbackInput;
 pub use jobs::{JobState, JobStatus};
 pub use training::TrainRequest;
-pub use error::{EngineError, Result};

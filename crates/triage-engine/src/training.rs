@@ -69,7 +69,10 @@ fn heads_to_train(rows: &[TrainingRow]) -> Result<Vec<String>> {
         }
     }
     if heads.is_empty() {
-        return Err(EngineError::Invalid("no stored resolved ticket has a category, priority, assignment group or first-contact flag; ingest labelled tickets first".into()));
+        return Err(EngineError::Invalid(
+            "no stored resolved ticket has a category, priority, assignment group or first-contact flag; ingest labelled tickets first"
+                .into(),
+        ));
     }
     Ok(heads)
 }
@@ -78,7 +81,9 @@ impl TriageEngine {
     /// Starts retraining in the background (never on a request worker); returns the job id.
     pub fn start_training(self: &Arc<Self>, request: TrainRequest) -> Result<String> {
         let job_id = format!("train-{}", uuid::Uuid::now_v7());
-        self.jobs.start(&job_id, "train").map_err(|running| EngineError::Conflict(format!("training job {running} is still running; wait for it to finish")))?;
+        self.jobs
+            .start(&job_id, "train")
+            .map_err(|running| EngineError::Conflict(format!("training job {running} is still running; wait for it to finish")))?;
         let engine = Arc::clone(self);
         let id = job_id.clone();
         let span = tracing::info_span!("training_job", job_id = %id);
@@ -111,13 +116,20 @@ impl TriageEngine {
         self.jobs.progress(job_id, "reading resolved tickets", 0, 0);
         let (rows, holdout) = rows_from_store(self)?;
         let heads = heads_to_train(&rows)?;
-        let version = request.version.unwrap_or_else(|| format!("m-{}", triage_core::time::rfc3339_utc(std::time::SystemTime::now()).replace([':', '-'], "").to_lowercase()));
-        if !version.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.') || version.is_empty() || version.len() > 64 {
+        let version = request.version.unwrap_or_else(|| {
+            format!("m-{}", triage_core::time::rfc3339_utc(std::time::SystemTime::now()).replace([':', '-'], "").to_lowercase())
+        });
+        if !version.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+            || version.is_empty()
+            || version.len() > 64
+        {
             return Err(EngineError::Invalid(format!("version `{version}` must be 1-64 letters, digits, `-`, `_` or `.`")));
         }
         let started = std::time::Instant::now();
         let params = TrainParams { threads: 1, ..TrainParams::default() };
-        let bundle = train(&rows, &heads, &params, &version, vec!["store".into()], &mut |phase, done, total| self.jobs.progress(job_id, phase, done, total))?;
+        let bundle = train(&rows, &heads, &params, &version, vec!["store".into()], &mut |phase, done, total| {
+            self.jobs.progress(job_id, phase, done, total)
+        })?;
         let train_seconds = started.elapsed().as_secs_f64();
         self.jobs.progress(job_id, "champion / challenger evaluation", 0, 1);
         let live = self.model.load_full();

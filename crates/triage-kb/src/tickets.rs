@@ -72,8 +72,9 @@ impl std::fmt::Debug for TicketIndex {
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text = |stored: bool| {
-        let o = TextOptions::default()
-            .set_indexing_options(TextFieldIndexing::default().set_tokenizer(TOKENIZER_NAME).set_index_option(IndexRecordOption::WithFreqs));
+        let o = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default().set_tokenizer(TOKENIZER_NAME).set_index_option(IndexRecordOption::WithFreqs),
+        );
         if stored { o.set_stored() } else { o }
     };
     let fields = Fields {
@@ -192,7 +193,13 @@ impl TicketIndex {
         for (score, addr) in top {
             let d: TantivyDocument = searcher.doc(addr)?;
             let text = |field: Field| d.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-            hits.push(TicketHit { external_id: text(f.external_id), title: text(f.title), category: text(f.category), resolution_notes: text(f.notes), score });
+            hits.push(TicketHit {
+                external_id: text(f.external_id),
+                title: text(f.title),
+                category: text(f.category),
+                resolution_notes: text(f.notes),
+                score,
+            });
         }
         Ok(hits)
     }

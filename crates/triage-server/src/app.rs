@@ -10,7 +10,7 @@ use triage_engine::TriageEngine;
 
 use crate::config::ValidatedSettings;
 use crate::problem::{ApiError, ErrorCode};
-use crate::routes::{docs, health, kb, method_not_allowed, route_not_found, triage};
+use crate::routes::{admin, docs, feedback, health, kb, method_not_allowed, metrics, route_not_found, stats, tickets, triage};
 use crate::state::AppState;
 
 /// A bound, not yet running server. The engine loads in the background; `/readyz` says when.
@@ -36,7 +36,19 @@ impl Application {
         let state = web::Data::new(AppState::new(settings));
         spawn_engine_load(state.clone(), params);
         let server = HttpServer::new(move || {
+            let metrics_state = state.clone();
             App::new()
+                .wrap_fn(move |req, srv| {
+                    let started = Instant::now();
+                    let state = metrics_state.clone();
+                    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+                    let fut = actix_web::dev::Service::call(srv, req);
+                    async move {
+                        let res = fut.await?;
+                        state.metrics.record_request(&route, res.status().as_u16(), started.elapsed().as_secs_f64());
+                        Ok(res)
+                    }
+                })
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(
@@ -69,6 +81,15 @@ impl Application {
 pub fn configure_routes(cfg: &mut web::ServiceConfig) {
     let resource = |path: &str| web::resource(path.to_owned()).default_service(web::to(method_not_allowed));
     cfg.service(resource("/v1/triage").route(web::post().to(triage::post_triage)))
+        .service(resource("/v1/triage/{id}/feedback").route(web::post().to(feedback::post_feedback)))
+        .service(resource("/v1/tickets/resolved").route(web::post().to(tickets::post_resolved)))
+        .service(resource("/v1/stats").route(web::get().to(stats::get_stats)))
+        .service(resource("/v1/admin/models/train").route(web::post().to(admin::post_train)))
+        .service(resource("/v1/admin/models/rollback").route(web::post().to(admin::post_rollback)))
+        .service(resource("/v1/admin/models/{version}/promote").route(web::post().to(admin::post_promote)))
+        .service(resource("/v1/admin/models").route(web::get().to(admin::get_models)))
+        .service(resource("/v1/admin/jobs/{id}").route(web::get().to(admin::get_job)))
+        .service(resource("/metrics").route(web::get().to(metrics::get_metrics)))
         .service(resource("/v1/kb/search").route(web::get().to(kb::search)))
         .service(resource("/v1/kb/articles/{id}").route(web::get().to(kb::article)))
         .service(resource("/healthz").route(web::get().to(health::healthz)))

@@ -10,7 +10,10 @@
 //! | `server.shutdown_timeout_secs` | 30 | grace period for in-flight requests | 0..=600 |
 //! | `server.max_body_bytes` | 262144 | largest request body | 1 KiB..=64 MiB |
 //! | `knowledge_base.dir` | `knowledge-base` | Markdown articles | existing folder |
-//! | `model.dir` | `models/starter` | model bundle; `""` disables classification | bundle folder |
+//! | `model.dir` | `models/starter` | initial model bundle (a live model in the registry wins); `""` disables | bundle folder |
+//! | `model.promote_margin` | 0.02 | largest macro-F1 drop a promotion accepts without `force` | 0..=1 |
+//! | `ingest.max_batch` | 1000 | most resolved tickets per request | 1..=10000 |
+//! | `metrics.enabled` | true | serve `GET /metrics` | |
 //! | `triage.max_suggestions` | 5 | suggestions per triage | 1..=50 |
 //! | `search.default_limit` | 5 | results when `limit` is absent | 1..=`max_limit` |
 //! | `search.max_limit` | 50 | largest accepted `limit` | 1..=200 |
@@ -34,6 +37,8 @@ pub struct Settings {
     pub server: ServerSettings,
     pub knowledge_base: KnowledgeBaseSettings,
     pub model: ModelSettings,
+    pub ingest: IngestSettings,
+    pub metrics: MetricsSettings,
     pub triage: TriageSettings,
     pub search: SearchSettings,
     pub log: LogSettings,
@@ -59,6 +64,19 @@ pub struct KnowledgeBaseSettings {
 #[serde(deny_unknown_fields)]
 pub struct ModelSettings {
     pub dir: PathBuf,
+    pub promote_margin: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSettings {
+    pub max_batch: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -164,6 +182,12 @@ impl Settings {
                 self.knowledge_base.dir.display()
             ));
         }
+        if !(0.0..=1.0).contains(&self.model.promote_margin) {
+            return bad(format!("model.promote_margin is {}; use 0..=1", self.model.promote_margin));
+        }
+        if !(1..=10_000).contains(&self.ingest.max_batch) {
+            return bad(format!("ingest.max_batch is {}; use 1..=10000", self.ingest.max_batch));
+        }
         if !self.model.dir.as_os_str().is_empty() && !self.model.dir.is_dir() {
             return bad(format!(
                 "model.dir `{}` is not a folder; run from the repository root, set TRIAGE__MODEL__DIR, or set it to \"\" to serve without a model",
@@ -185,6 +209,7 @@ impl ValidatedSettings {
             data_dir: self.data_dir.clone(),
             max_suggestions: self.triage.max_suggestions,
             model_dir: Some(self.model.dir.clone()).filter(|d| !d.as_os_str().is_empty()),
+            promote_margin: self.model.promote_margin,
         }
     }
 }

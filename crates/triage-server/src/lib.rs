@@ -11,12 +11,14 @@
 mod app;
 mod body;
 pub mod config;
+mod metrics;
 pub mod openapi;
 mod problem;
 mod routes;
 mod state;
 pub mod telemetry;
 mod wire;
+mod wire_loop;
 
 pub use app::{Application, run};
 pub use problem::ErrorCode;

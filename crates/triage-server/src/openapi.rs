@@ -11,7 +11,21 @@ use crate::wire::{
 #[derive(OpenApi)]
 #[openapi(
     info(title = "triage", description = "Service-desk triage engine: suggested fixes for new tickets."),
-    paths(routes::triage::post_triage, routes::kb::search, routes::kb::article, routes::health::healthz, routes::health::readyz),
+    paths(
+        routes::triage::post_triage,
+        routes::feedback::post_feedback,
+        routes::tickets::post_resolved,
+        routes::stats::get_stats,
+        routes::admin::post_train,
+        routes::admin::get_job,
+        routes::admin::get_models,
+        routes::admin::post_promote,
+        routes::admin::post_rollback,
+        routes::kb::search,
+        routes::kb::article,
+        routes::health::healthz,
+        routes::health::readyz
+    ),
     components(schemas(
         TriageRequest,
         TriageResponse,

@@ -24,6 +24,12 @@ pub enum ErrorCode {
     InvalidTenant,
     InvalidQuery,
     ArticleNotFound,
+    TriageNotFound,
+    ModelNotFound,
+    JobNotFound,
+    BatchTooLarge,
+    InvalidRequest,
+    Conflict,
     RouteNotFound,
     MethodNotAllowed,
     NotReady,
@@ -47,6 +53,12 @@ impl ErrorCode {
             InvalidTenant => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_tenant", "Tenant id is not valid"),
             InvalidQuery => (StatusCode::BAD_REQUEST, "invalid_query", "Query parameters are not valid"),
             ArticleNotFound => (StatusCode::NOT_FOUND, "article_not_found", "No such article"),
+            TriageNotFound => (StatusCode::NOT_FOUND, "triage_not_found", "No such triage"),
+            ModelNotFound => (StatusCode::NOT_FOUND, "model_not_found", "No such model version"),
+            JobNotFound => (StatusCode::NOT_FOUND, "job_not_found", "No such job"),
+            BatchTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", "Too many items in one batch"),
+            InvalidRequest => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", "The request cannot be carried out as sent"),
+            Conflict => (StatusCode::CONFLICT, "conflict", "The request conflicts with the current state"),
             RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found", "No such endpoint"),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed on this endpoint"),
             NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready", "Service is starting"),
@@ -131,7 +143,17 @@ impl From<CoreError> for ApiError {
 
 impl From<triage_engine::EngineError> for ApiError {
     fn from(e: triage_engine::EngineError) -> Self {
-        Self::internal(&e)
+        use triage_engine::EngineError as E;
+        match e {
+            E::NotFound("triage") => Self::new(ErrorCode::TriageNotFound, "no triage with that id for this tenant"),
+            E::NotFound("model version") => {
+                Self::new(ErrorCode::ModelNotFound, "no model with that version; list them with GET /v1/admin/models")
+            }
+            E::NotFound(what) => Self::new(ErrorCode::InvalidRequest, format!("no such {what}")),
+            E::Invalid(msg) => Self::new(ErrorCode::InvalidRequest, msg),
+            E::Conflict(msg) => Self::new(ErrorCode::Conflict, msg),
+            other => Self::internal(&other),
+        }
     }
 }
 

@@ -10,13 +10,14 @@ use crate::problem::{ApiError, ErrorCode};
 /// State shared by every worker.
 pub struct AppState {
     pub settings: ValidatedSettings,
+    pub metrics: crate::metrics::Metrics,
     engine: OnceLock<Arc<TriageEngine>>,
     load_error: OnceLock<String>,
 }
 
 impl AppState {
     pub fn new(settings: ValidatedSettings) -> Self {
-        Self { settings, engine: OnceLock::new(), load_error: OnceLock::new() }
+        Self { settings, metrics: Default::default(), engine: OnceLock::new(), load_error: OnceLock::new() }
     }
 
     /// The engine, or `not_ready` while it is still loading (or failed to load).

@@ -88,6 +88,35 @@ pub struct TriageResponse {
     pub labels: BTreeMap<String, LabelView>,
     /// Version of the model that produced `labels`.
     pub model_version: Option<String>,
+    /// How likely the ticket is to be resolved at first contact with the suggested fix.
+    pub first_contact: FirstContactView,
+}
+
+/// First-contact prediction: from the model's `first_contact` head once resolved tickets with
+/// `resolved_at_first_contact` have been trained on (`source: "model"`), else a heuristic from
+/// the strength of the best article (`source: "heuristic"`, never `auto`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FirstContactView {
+    pub probability: f32,
+    pub decision: DecisionWire,
+    /// `model` or `heuristic`.
+    pub source: &'static str,
+}
+
+impl From<triage_engine::FirstContact> for FirstContactView {
+    fn from(f: triage_engine::FirstContact) -> Self {
+        Self { probability: f.probability, decision: f.decision.into(), source: f.source }
+    }
+}
+
+impl From<Decision> for DecisionWire {
+    fn from(d: Decision) -> Self {
+        match d {
+            Decision::Auto => DecisionWire::Auto,
+            Decision::Suggest => DecisionWire::Suggest,
+            Decision::Abstain => DecisionWire::Abstain,
+        }
+    }
 }
 
 /// `auto` (confident enough to apply), `suggest` (show the alternatives) or `abstain` (not sure).
@@ -131,11 +160,7 @@ impl From<HeadPrediction> for LabelView {
         Self {
             label: p.label,
             probability: p.probability,
-            decision: match p.decision {
-                Decision::Auto => DecisionWire::Auto,
-                Decision::Suggest => DecisionWire::Suggest,
-                Decision::Abstain => DecisionWire::Abstain,
-            },
+            decision: p.decision.into(),
             alternatives: p.alternatives.into_iter().map(|a| AlternativeView { label: a.label, probability: a.probability }).collect(),
             explanation: p.explanation.into_iter().map(|c| ExplanationTerm { term: c.term, weight: c.weight }).collect(),
         }

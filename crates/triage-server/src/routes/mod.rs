@@ -1,8 +1,13 @@
 //! HTTP routes. Handlers parse, call the engine, and map the result; nothing else.
 
+pub mod admin;
 pub mod docs;
+pub mod feedback;
 pub mod health;
 pub mod kb;
+pub mod metrics;
+pub mod stats;
+pub mod tickets;
 pub mod triage;
 
 use actix_web::{HttpRequest, HttpResponse};

@@ -35,6 +35,9 @@ pub async fn post_triage(req: HttpRequest, payload: web::Payload, state: web::Da
         span.record("tenant", t.as_str());
     }
     let outcome = state.engine()?.triage(&ticket)?;
+    for p in &outcome.labels {
+        state.metrics.record_decision(&p.head, decision_name(p.decision));
+    }
     span.record("suggestions", outcome.suggestions.len());
     tracing::info!(triage_id = %outcome.triage_id, top = outcome.suggestions.first().map(|s| s.id.as_str()), "ticket triaged");
     Ok(HttpResponse::Ok().json(TriageResponse {
@@ -44,5 +47,14 @@ pub async fn post_triage(req: HttpRequest, payload: web::Payload, state: web::Da
         suggestions: outcome.suggestions.into_iter().map(Into::into).collect(),
         labels: outcome.labels.into_iter().map(|p| (p.head.clone(), p.into())).collect(),
         model_version: outcome.model_version,
+        first_contact: outcome.first_contact.into(),
     }))
+}
+
+fn decision_name(d: triage_model::classifier::Decision) -> &'static str {
+    match d {
+        triage_model::classifier::Decision::Auto => "auto",
+        triage_model::classifier::Decision::Suggest => "suggest",
+        triage_model::classifier::Decision::Abstain => "abstain",
+    }
 }

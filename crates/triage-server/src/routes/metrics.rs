@@ -1,0 +1,29 @@
+//! `GET /metrics` (Prometheus text format).
+
+use actix_web::{HttpResponse, web};
+
+use crate::problem::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+pub async fn get_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if !state.settings.metrics.enabled {
+        return Err(ApiError::new(ErrorCode::RouteNotFound, "metrics are disabled (metrics.enabled = false)"));
+    }
+    let (version, jobs, articles, tickets) = match state.engine() {
+        Ok(e) => {
+            let counts = e.job_counts();
+            let jobs: Vec<(&str, usize)> = [
+                ("running", triage_engine::JobState::Running),
+                ("succeeded", triage_engine::JobState::Succeeded),
+                ("failed", triage_engine::JobState::Failed),
+            ]
+            .into_iter()
+            .map(|(name, s)| (name, counts.get(&s).copied().unwrap_or(0)))
+            .collect();
+            (e.model_version(), jobs, e.article_count(), e.ticket_count())
+        }
+        Err(_) => (None, Vec::new(), 0, 0),
+    };
+    let body = state.metrics.render(version.as_deref(), &jobs, articles, tickets);
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body))
+}

@@ -1,0 +1,33 @@
+//! `GET /v1/stats`.
+
+use actix_web::{HttpResponse, web};
+use triage_core::tenant::TenantId;
+use triage_store::StatsQuery;
+
+use crate::problem::{ApiError, ErrorCode, Problem};
+use crate::state::AppState;
+use crate::wire_loop::StatsParams;
+
+/// Triage volume, first-contact resolution rate, suggestion acceptance, share and accuracy of
+/// `auto` decisions, per category and per day (definitions in `triage-store/src/stats.rs`).
+#[utoipa::path(
+    get,
+    path = "/v1/stats",
+    tag = "learning loop",
+    params(StatsParams),
+    responses((status = 200, description = "Statistics", body = Object), (status = 400, description = "invalid_query", body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn get_stats(params: web::Query<StatsParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let p = params.into_inner();
+    for bound in [&p.from, &p.to].into_iter().flatten() {
+        let date_ok = bound.len() >= 10 && triage_core::time::looks_like_rfc3339(&format!("{}T00:00:00Z", &bound[..10]));
+        if !date_ok {
+            return Err(ApiError::new(ErrorCode::InvalidQuery, format!("`{bound}` is not a date; use 2026-11-01 or an RFC 3339 time")));
+        }
+    }
+    let query = StatsQuery { tenant: p.tenant.as_deref().map(TenantId::parse).transpose()?, from: p.from, to: p.to };
+    let engine = state.engine()?.clone();
+    let stats =
+        web::block(move || engine.store().stats(&query)).await.map_err(|e| ApiError::internal(&e))?.map_err(|e| ApiError::internal(&e))?;
+    Ok(HttpResponse::Ok().json(stats))
+}

@@ -1,0 +1,154 @@
+//! Wire types of the learning loop: resolved tickets, feedback, statistics, models and jobs.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use triage_core::ticket_resolved::{RawResolved, ResolvedTicket};
+use utoipa::ToSchema;
+
+use crate::problem::{ApiError, ErrorCode};
+
+/// One resolved ticket from the ticketing system.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolvedTicketWire {
+    #[schema(example = "northmoor")]
+    pub tenant: String,
+    #[schema(example = "INC0012345")]
+    pub external_id: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub priority: Option<String>,
+    pub assignment_group: Option<String>,
+    pub resolution_notes: Option<String>,
+    pub resolved_at_first_contact: Option<bool>,
+    /// Id of the knowledge-base article used, if any.
+    pub kb_article: Option<String>,
+    /// RFC 3339, e.g. `2026-11-25T09:30:00Z`.
+    pub opened_at: Option<String>,
+    pub resolved_at: Option<String>,
+}
+
+impl ResolvedTicketWire {
+    pub fn parse(&self) -> Result<ResolvedTicket, triage_core::CoreError> {
+        ResolvedTicket::parse(&RawResolved {
+            tenant: &self.tenant,
+            external_id: &self.external_id,
+            title: self.title.as_deref(),
+            description: self.description.as_deref(),
+            category: self.category.as_deref(),
+            priority: self.priority.as_deref(),
+            assignment_group: self.assignment_group.as_deref(),
+            resolution_notes: self.resolution_notes.as_deref(),
+            resolved_at_first_contact: self.resolved_at_first_contact,
+            kb_article: self.kb_article.as_deref(),
+            opened_at: self.opened_at.as_deref(),
+            resolved_at: self.resolved_at.as_deref(),
+        })
+    }
+}
+
+/// A batch of resolved tickets. All are checked first; one bad ticket refuses the batch (the
+/// problem names it) and nothing is stored.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolvedBatch {
+    pub tickets: Vec<ResolvedTicketWire>,
+}
+
+impl ResolvedBatch {
+    pub fn parse(&self, max: usize) -> Result<Vec<ResolvedTicket>, ApiError> {
+        if self.tickets.len() > max {
+            return Err(ApiError::new(
+                ErrorCode::BatchTooLarge,
+                format!("{} tickets in one batch; send at most {max} per request", self.tickets.len()),
+            ));
+        }
+        if self.tickets.is_empty() {
+            return Err(ApiError::new(ErrorCode::InvalidRequest, "the batch is empty; send at least one ticket"));
+        }
+        self.tickets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| t.parse().map_err(|e| ApiError::new(ApiError::from(e.clone()).code, format!("tickets[{i}]: {e}"))))
+            .collect()
+    }
+}
+
+/// What an ingestion did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestResponse {
+    pub inserted: usize,
+    pub updated: usize,
+}
+
+/// `article` or `ticket` and its id, as offered in the triage answer.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuggestionRef {
+    #[schema(example = "article")]
+    pub kind: String,
+    #[schema(example = "account-locked-out")]
+    pub id: String,
+}
+
+/// What worked, from the agent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackRequest {
+    /// Tenant of the triage (until API keys carry it).
+    pub tenant: Option<String>,
+    /// The suggestion used, if any.
+    pub suggestion: Option<SuggestionRef>,
+    /// `resolved`, `helpful` or `not_helpful`.
+    #[schema(example = "resolved")]
+    pub outcome: String,
+    /// Head -> corrected label.
+    #[serde(default)]
+    pub corrected_labels: BTreeMap<String, String>,
+}
+
+/// Query string of `GET /v1/stats`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StatsParams {
+    /// One tenant; all tenants when absent.
+    pub tenant: Option<String>,
+    /// Inclusive start, `2026-11-01` or RFC 3339.
+    pub from: Option<String>,
+    /// Exclusive end.
+    pub to: Option<String>,
+}
+
+/// Options of a retraining job.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainRequestWire {
+    /// Version name of the candidate (default `m-<UTC time>`).
+    pub version: Option<String>,
+}
+
+/// A started job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobStarted {
+    pub job_id: String,
+    /// Where to follow it.
+    pub status_url: String,
+}
+
+/// Query string of the promotion endpoint.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PromoteParams {
+    /// Promote even if the candidate is worse than the live model by more than the margin.
+    pub force: Option<bool>,
+}
+
+/// The registry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelsResponse {
+    pub live: Option<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub models: Vec<triage_store::ModelRecord>,
+}
