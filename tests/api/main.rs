@@ -3,5 +3,6 @@
 mod errors;
 mod helpers;
 mod kb;
+mod learning;
 mod operations;
 mod triage;

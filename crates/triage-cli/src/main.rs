@@ -2,6 +2,7 @@
 
 mod eval;
 mod healthcheck;
+mod import;
 mod kb;
 mod progress;
 mod train;
@@ -35,6 +36,15 @@ enum Command {
     Kb {
         #[command(subcommand)]
         command: kb::KbCommand,
+    },
+    /// Import resolved tickets in bulk (CSV or JSON Lines) into the store and the ticket index.
+    /// Run it while the service is stopped (or send batches to POST /v1/tickets/resolved).
+    Import {
+        #[command(flatten)]
+        args: import::ImportArgs,
+        /// Data directory (overrides `data_dir`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
     /// Train a model bundle from resolved tickets (CSV or JSON Lines).
     Train {
@@ -79,6 +89,19 @@ fn main() -> std::process::ExitCode {
         Command::Healthcheck { port, path } => healthcheck::run(port, &path),
         Command::Train { data, out, version } => train::run_train(data, out, version),
         Command::TrainStarter { kb, out } => train::run_train_starter(&kb, &out),
+        Command::Import { args, data_dir } => {
+            let overrides = triage_server::config::Overrides { port: None, data_dir };
+            match triage_server::config::load(cli.config.as_deref(), &overrides, std::env::vars()) {
+                Ok(settings) => {
+                    triage_server::telemetry::init(&settings.log);
+                    match triage_engine::TriageEngine::open(&settings.engine_params()) {
+                        Ok((engine, _)) => import::run(args, &engine),
+                        Err(e) => Err(e.into()),
+                    }
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
     };
     match result {
         Ok(code) => code,

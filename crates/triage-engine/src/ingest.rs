@@ -39,7 +39,7 @@ impl TriageEngine {
         let report = self.store.upsert_resolved(tickets)?;
         let docs: Vec<TicketDoc> = tickets.iter().map(ticket_doc).collect();
         self.tickets.upsert(&docs)?;
-        tracing::info!(inserted = report.inserted, updated = report.updated, "resolved tickets ingested");
+        tracing::debug!(inserted = report.inserted, updated = report.updated, "resolved tickets ingested");
         Ok(report)
     }
 

@@ -50,31 +50,30 @@ fn rows_from_store(engine: &TriageEngine) -> Result<(Vec<TrainingRow>, Vec<Train
     Ok((train_rows, holdout))
 }
 
-/// Heads with data; a head whose rows all carry one label makes the job fail with the reason.
-fn heads_to_train(rows: &[TrainingRow]) -> Result<Vec<String>> {
-    let mut heads = Vec::new();
+/// Heads with at least two labels in the data, and why the others were skipped. When no head
+/// can be trained, the job fails with every reason.
+fn heads_to_train(rows: &[TrainingRow]) -> Result<(Vec<String>, Vec<String>)> {
+    let (mut heads, mut skipped) = (Vec::new(), Vec::new());
     for head in HEADS {
         let mut labels: Vec<&str> = rows.iter().filter_map(|r| r.labels.get(head).map(String::as_str)).collect();
         labels.sort_unstable();
         labels.dedup();
         match labels.len() {
-            0 => {}
-            1 => {
-                return Err(EngineError::Invalid(format!(
-                    "head `{head}`: every stored resolved ticket has the label `{}`; a classifier needs at least two labels, so send tickets of other {head}s first",
-                    labels[0]
-                )));
-            }
+            0 => skipped.push(format!("head `{head}`: no stored resolved ticket carries it")),
+            1 => skipped.push(format!(
+                "head `{head}`: every stored resolved ticket has the label `{}`; a classifier needs at least two labels",
+                labels[0]
+            )),
             _ => heads.push(head.to_owned()),
         }
     }
     if heads.is_empty() {
-        return Err(EngineError::Invalid(
-            "no stored resolved ticket has a category, priority, assignment group or first-contact flag; ingest labelled tickets first"
-                .into(),
-        ));
+        return Err(EngineError::Invalid(format!(
+            "nothing to train: {}; ingest resolved tickets with varied labels first",
+            skipped.join("; ")
+        )));
     }
-    Ok(heads)
+    Ok((heads, skipped))
 }
 
 impl TriageEngine {
@@ -115,7 +114,7 @@ impl TriageEngine {
     fn run_training(&self, job_id: &str, request: TrainRequest) -> Result<String> {
         self.jobs.progress(job_id, "reading resolved tickets", 0, 0);
         let (rows, holdout) = rows_from_store(self)?;
-        let heads = heads_to_train(&rows)?;
+        let (heads, skipped_heads) = heads_to_train(&rows)?;
         let version = request.version.unwrap_or_else(|| {
             format!("m-{}", triage_core::time::rfc3339_utc(std::time::SystemTime::now()).replace([':', '-'], "").to_lowercase())
         });
@@ -159,6 +158,7 @@ impl TriageEngine {
                 "holdout_rows": holdout.len(),
                 "train_seconds": train_seconds,
                 "live_version": live.as_ref().map(|m| m.manifest.version.clone()),
+                "skipped_heads": skipped_heads,
                 "heads": report_heads,
             }),
         })?;

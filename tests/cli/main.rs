@@ -1,0 +1,3 @@
+//! Tests of the `triage` binary itself.
+
+mod import;
