@@ -278,3 +278,41 @@ async fn a_candidate_much_worse_than_the_live_model_is_refused_unless_forced() {
     let unknown = app.client.post(format!("{}/v1/admin/models/nope/promote", app.address)).send().await.unwrap();
     assert_eq!(unknown.status(), 404);
 }
+
+#[tokio::test]
+async fn agents_label_corrections_become_training_data() {
+    let app = spawn_app().await;
+    let cases = [
+        ("printer jammed on floor two", "printing"),
+        ("vpn will not connect from home", "remote-access"),
+        ("locked out of my account", "accounts"),
+    ];
+    for i in 0..30 {
+        let (title, category) = cases[i % 3];
+        let body: Value = app.post_triage(&json!({"title": format!("{title} {i}"), "tenant": "westwater"})).await.json().await.unwrap();
+        let url = format!("{}/v1/triage/{}/feedback", app.address, body["triage_id"].as_str().unwrap());
+        let r = app
+            .client
+            .post(url)
+            .json(&json!({"tenant": "westwater", "outcome": "helpful", "corrected_labels": {"category": category}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+    }
+    let started: Value = app
+        .client
+        .post(format!("{}/v1/admin/models/train", app.address))
+        .json(&json!({"version": "from-feedback"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = wait_for_job(&app, started["job_id"].as_str().unwrap()).await;
+    assert_eq!(job["state"], "succeeded", "no resolved tickets, only corrections: {job}");
+    let models: Value = app.get("/v1/admin/models").await.json().await.unwrap();
+    let m = models["models"].as_array().unwrap().iter().find(|m| m["version"] == "from-feedback").unwrap();
+    assert_eq!(m["report"]["train_rows"], 30, "{m}");
+}

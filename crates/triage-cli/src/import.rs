@@ -78,7 +78,15 @@ pub fn run(args: ImportArgs, engine: &TriageEngine) -> anyhow::Result<ExitCode> 
     let mut bad = report.bad_rows.clone();
     let mut tickets: Vec<ResolvedTicket> = Vec::with_capacity(report.rows.len());
     for row in &report.rows {
-        let (title, description) = row.text.split_once('\n').map_or((row.text.as_str(), None), |(t, d)| (t, Some(d)));
+        // exports carry stray control characters (form feeds, vertical tabs from forwarded
+        // e-mail); the API refuses them, a bulk import replaces them with spaces
+        let text: String = row.text.chars().map(|c| if c.is_control() && !matches!(c, '\n' | '\r' | '\t') { ' ' } else { c }).collect();
+        let row_text = text.as_str();
+        let (mut title, mut description) = row_text.split_once('\n').map_or((Some(row_text), None), |(t, d)| (Some(t), Some(d)));
+        if title.is_some_and(|t| t.chars().count() > triage_core::ticket::NewTicket::MAX_TITLE_CHARS) {
+            // one long text column: keep it all as the description; the title is derived from it
+            (title, description) = (None, Some(row_text));
+        }
         let tenant = row.labels.get("_tenant").map(String::as_str).or(args.tenant.as_deref()).unwrap_or("");
         let fc_raw = row.labels.get("_first_contact");
         let first_contact = fc_raw.and_then(|v| parse_bool(v));
@@ -89,7 +97,7 @@ pub fn run(args: ImportArgs, engine: &TriageEngine) -> anyhow::Result<ExitCode> 
         let raw = RawResolved {
             tenant,
             external_id: &row.id,
-            title: Some(title),
+            title,
             description,
             category: row.labels.get("category").map(String::as_str),
             priority: row.labels.get("priority").map(String::as_str),

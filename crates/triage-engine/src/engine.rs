@@ -242,6 +242,7 @@ impl TriageEngine {
                 outcome.labels.iter().map(|p| (p.head.clone(), serde_json::json!({"label": p.label, "decision": p.decision}))).collect(),
             ),
             suggestions: outcome.suggestions.iter().map(fusion::suggestion_key).collect(),
+            text: Some(redact(&text).into_owned()),
         })?;
         Ok(outcome)
     }

@@ -30,8 +30,12 @@ pub struct TrainRequest {
     pub version: Option<String>,
 }
 
+/// Training rows: every stored resolved ticket (its final labels), then agents' label
+/// corrections on triages whose ticket was never sent as resolved (a resolved ticket's final
+/// labels win over a correction of the same ticket). Corrections always train, never hold out.
 fn rows_from_store(engine: &TriageEngine) -> Result<(Vec<TrainingRow>, Vec<TrainingRow>)> {
     let (mut train_rows, mut holdout) = (Vec::new(), Vec::new());
+    let mut resolved_keys = std::collections::HashSet::new();
     engine.store.for_each_resolved(&mut |t| {
         let mut labels = BTreeMap::new();
         for (head, value) in [("category", &t.category), ("priority", &t.priority), ("assignment_group", &t.assignment_group)] {
@@ -43,10 +47,24 @@ fn rows_from_store(engine: &TriageEngine) -> Result<(Vec<TrainingRow>, Vec<Train
             labels.insert(FIRST_CONTACT_HEAD.to_owned(), if fc { "yes" } else { "no" }.to_owned());
         }
         let key = format!("{}/{}", t.tenant, t.external_id);
+        resolved_keys.insert(key.clone());
         let row = TrainingRow { id: key.clone(), text: t.text(), labels };
         let bucket = content_hash(key.as_bytes()).as_bytes()[0] % 5;
         if bucket == 0 { holdout.push(row) } else { train_rows.push(row) }
     })?;
+    for (i, c) in engine.store.corrections()?.into_iter().enumerate() {
+        let key = match (&c.tenant, &c.external_id) {
+            (Some(t), Some(e)) => format!("{t}/{e}"),
+            _ => format!("correction/{i}"),
+        };
+        if resolved_keys.contains(&key) {
+            continue;
+        }
+        let labels = c.labels.into_iter().filter(|(h, v)| HEADS.contains(&h.as_str()) && !v.trim().is_empty()).collect::<BTreeMap<_, _>>();
+        if !labels.is_empty() {
+            train_rows.push(TrainingRow { id: key, text: c.text, labels });
+        }
+    }
     Ok((train_rows, holdout))
 }
 

@@ -18,7 +18,7 @@ mod types;
 pub use error::{Result, StoreError};
 pub use sqlite::SqliteStore;
 pub use stats::{CategoryStats, DayStats, HeadAutoStats, Stats, StatsQuery};
-pub use types::{Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, TriageRecord, UpsertReport};
+pub use types::{Correction, Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, TriageRecord, UpsertReport};
 
 use triage_core::tenant::TenantId;
 use triage_core::ticket_resolved::ResolvedTicket;
@@ -40,6 +40,8 @@ pub trait Store: Send + Sync {
     fn triage_record(&self, tenant: Option<&TenantId>, triage_id: &str) -> Result<Option<TriageRecord>>;
     /// Stores feedback on a triage.
     fn add_feedback(&self, feedback: &Feedback) -> Result<()>;
+    /// The latest label corrections per triage, with the triage's redacted text.
+    fn corrections(&self) -> Result<Vec<Correction>>;
     /// Feedback counts per suggestion id (`kind:id`), over every tenant.
     fn feedback_counts(&self) -> Result<Vec<(String, FeedbackCounts)>>;
 

@@ -58,6 +58,8 @@ const STEPS: &[&str] = &[
         action TEXT NOT NULL,
         at TEXT NOT NULL
     );",
+    // 2: the redacted ticket text of a triage, so agents' label corrections can train models
+    "ALTER TABLE triage_records ADD COLUMN text TEXT;",
 ];
 
 /// Brings the schema to the latest version, one transaction per step.

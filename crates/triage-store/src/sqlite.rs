@@ -8,7 +8,7 @@ use triage_core::tenant::TenantId;
 use triage_core::ticket_resolved::ResolvedTicket;
 
 use crate::stats::{Stats, StatsQuery, compute_stats};
-use crate::types::{Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, TriageRecord, UpsertReport};
+use crate::types::{Correction, Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, TriageRecord, UpsertReport};
 use crate::{Result, Store, StoreError, migrations};
 
 /// One SQLite file in WAL mode. Writes are serialised by a mutex around the connection.
@@ -151,8 +151,8 @@ impl Store for SqliteStore {
 
     fn record_triage(&self, r: &TriageRecord) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO triage_records (triage_id, tenant, external_id, created_at, model_version, labels_json, suggestions_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO triage_records (triage_id, tenant, external_id, created_at, model_version, labels_json, suggestions_json, text)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 r.triage_id,
                 r.tenant.as_ref().map(TenantId::as_str),
@@ -160,7 +160,8 @@ impl Store for SqliteStore {
                 r.created_at,
                 r.model_version,
                 serde_json::to_string(&r.labels)?,
-                serde_json::to_string(&r.suggestions)?
+                serde_json::to_string(&r.suggestions)?,
+                r.text
             ],
         )?;
         Ok(())
@@ -170,7 +171,7 @@ impl Store for SqliteStore {
         let conn = self.conn();
         let row = conn
             .query_row(
-                "SELECT triage_id, tenant, external_id, created_at, model_version, labels_json, suggestions_json
+                "SELECT triage_id, tenant, external_id, created_at, model_version, labels_json, suggestions_json, text
                  FROM triage_records WHERE triage_id = ?1 AND tenant IS ?2",
                 params![triage_id, tenant.map(TenantId::as_str)],
                 |r| {
@@ -182,11 +183,12 @@ impl Store for SqliteStore {
                         r.get::<_, Option<String>>(4)?,
                         r.get::<_, String>(5)?,
                         r.get::<_, String>(6)?,
+                        r.get::<_, Option<String>>(7)?,
                     ))
                 },
             )
             .optional()?;
-        row.map(|(triage_id, tenant, external_id, created_at, model_version, labels, suggestions)| {
+        row.map(|(triage_id, tenant, external_id, created_at, model_version, labels, suggestions, text)| {
             Ok(TriageRecord {
                 triage_id,
                 tenant: tenant.map(|t| TenantId::parse(&t)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
@@ -195,9 +197,33 @@ impl Store for SqliteStore {
                 model_version,
                 labels: serde_json::from_str(&labels)?,
                 suggestions: serde_json::from_str(&suggestions)?,
+                text,
             })
         })
         .transpose()
+    }
+
+    fn corrections(&self) -> Result<Vec<Correction>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT t.tenant, t.external_id, t.text, f.corrected_json FROM feedback f JOIN triage_records t ON t.triage_id = f.triage_id
+             WHERE f.corrected_json <> '{}' AND t.text IS NOT NULL AND f.id = (SELECT MAX(id) FROM feedback g WHERE g.triage_id = f.triage_id AND g.corrected_json <> '{}')
+             ORDER BY f.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (tenant, external_id, text, labels) = row?;
+            out.push(Correction {
+                tenant: tenant.map(|t| TenantId::parse(&t)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                external_id,
+                text,
+                labels: serde_json::from_str(&labels)?,
+            });
+        }
+        Ok(out)
     }
 
     fn add_feedback(&self, f: &Feedback) -> Result<()> {
@@ -333,6 +359,7 @@ mod tests {
             model_version: None,
             labels: serde_json::json!({}),
             suggestions: vec!["article:a".into()],
+            text: Some("printer [piiphone]".into()),
         };
         s.record_triage(&rec).unwrap();
         assert_eq!(s.triage_record(Some(&north), "t1").unwrap().unwrap(), rec);
@@ -351,6 +378,7 @@ mod tests {
             model_version: None,
             labels: serde_json::json!({}),
             suggestions: vec![],
+            text: Some("vpn down".into()),
         };
         s.record_triage(&rec).unwrap();
         for outcome in [Outcome::Resolved, Outcome::Helpful, Outcome::NotHelpful, Outcome::Resolved] {
@@ -364,6 +392,27 @@ mod tests {
             };
             s.add_feedback(&f).unwrap();
         }
+        let first = Feedback {
+            triage_id: "t1".into(),
+            tenant: None,
+            suggestion: None,
+            outcome: Outcome::Helpful,
+            corrected_labels: [("category".to_owned(), "printing".to_owned())].into(),
+            created_at: now(),
+        };
+        s.add_feedback(&first).unwrap();
+        let fix = Feedback {
+            triage_id: "t1".into(),
+            tenant: None,
+            suggestion: None,
+            outcome: Outcome::Helpful,
+            corrected_labels: [("category".to_owned(), "remote-access".to_owned())].into(),
+            created_at: now(),
+        };
+        s.add_feedback(&fix).unwrap();
+        let corrections = s.corrections().unwrap();
+        assert_eq!(corrections.len(), 1, "only the latest correction of a triage counts");
+        assert_eq!((corrections[0].text.as_str(), corrections[0].labels["category"].as_str()), ("vpn down", "remote-access"));
         let counts = s.feedback_counts().unwrap();
         assert_eq!(counts, vec![("article:a".to_owned(), FeedbackCounts { resolved: 2, helpful: 1, not_helpful: 1 })]);
         let orphan = Feedback {

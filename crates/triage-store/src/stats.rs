@@ -227,6 +227,7 @@ mod tests {
             model_version: Some("v1".into()),
             labels: serde_json::json!({"category": {"label": label, "decision": decision}}),
             suggestions: vec![],
+            text: None,
         }
     }
 

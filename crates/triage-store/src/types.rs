@@ -22,6 +22,18 @@ pub struct TriageRecord {
     pub labels: serde_json::Value,
     /// Suggested `kind:id` in rank order.
     pub suggestions: Vec<String>,
+    /// Title and description, personal data redacted (for training on agents' corrections).
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// A label correction from an agent, with the redacted text it applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Correction {
+    pub tenant: Option<TenantId>,
+    pub external_id: Option<String>,
+    pub text: String,
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// How a suggestion worked out.
