@@ -15,6 +15,7 @@
 
 pub mod analysis;
 pub mod article;
+pub mod auth;
 pub mod error;
 pub mod front_matter;
 pub mod metrics;

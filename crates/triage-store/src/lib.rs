@@ -18,7 +18,7 @@ mod types;
 pub use error::{Result, StoreError};
 pub use sqlite::SqliteStore;
 pub use stats::{CategoryStats, DayStats, HeadAutoStats, Stats, StatsQuery};
-pub use types::{Correction, Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, TriageRecord, UpsertReport};
+pub use types::{ApiKeyRecord, AuditEntry, Correction, Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, TriageRecord, UpsertReport};
 
 use triage_core::tenant::TenantId;
 use triage_core::ticket_resolved::ResolvedTicket;
@@ -56,4 +56,15 @@ pub trait Store: Send + Sync {
 
     /// Desk statistics for a tenant (or all) and a time window.
     fn stats(&self, query: &StatsQuery) -> Result<Stats>;
+
+    /// Stores a new key (its hash).
+    fn create_key(&self, key: &ApiKeyRecord) -> Result<()>;
+    /// Every key, of one tenant or all, newest first.
+    fn keys(&self, tenant: Option<&TenantId>) -> Result<Vec<ApiKeyRecord>>;
+    /// Revokes a key of `tenant` (any tenant for `None`); whether it was found.
+    fn revoke_key(&self, tenant: Option<&TenantId>, id: &str) -> Result<bool>;
+    /// Appends to the audit log.
+    fn audit(&self, entry: &AuditEntry) -> Result<()>;
+    /// The latest audit entries, of one tenant or all, newest first.
+    fn audit_log(&self, tenant: Option<&TenantId>, limit: usize) -> Result<Vec<AuditEntry>>;
 }

@@ -60,6 +60,26 @@ const STEPS: &[&str] = &[
     );",
     // 2: the redacted ticket text of a triage, so agents' label corrections can train models
     "ALTER TABLE triage_records ADD COLUMN text TEXT;",
+    // 3: API keys (hashes only) and the audit log
+    "CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        tenant TEXT,
+        role TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        key_id TEXT,
+        tenant TEXT,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        outcome TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_tenant ON audit (tenant, id);",
 ];
 
 /// Brings the schema to the latest version, one transaction per step.

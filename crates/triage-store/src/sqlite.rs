@@ -8,7 +8,7 @@ use triage_core::tenant::TenantId;
 use triage_core::ticket_resolved::ResolvedTicket;
 
 use crate::stats::{Stats, StatsQuery, compute_stats};
-use crate::types::{Correction, Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, TriageRecord, UpsertReport};
+use crate::types::{ApiKeyRecord, AuditEntry, Correction, Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, TriageRecord, UpsertReport};
 use crate::{Result, Store, StoreError, migrations};
 
 /// One SQLite file in WAL mode. Writes are serialised by a mutex around the connection.
@@ -311,6 +311,75 @@ impl Store for SqliteStore {
     fn stats(&self, query: &StatsQuery) -> Result<Stats> {
         compute_stats(&self.conn(), query)
     }
+
+    fn create_key(&self, k: &ApiKeyRecord) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO api_keys (id, hash, tenant, role, label, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![k.id, k.hash, k.tenant.as_ref().map(TenantId::as_str), k.role.as_str(), k.label, k.created_at, k.revoked_at],
+        )?;
+        Ok(())
+    }
+
+    fn keys(&self, tenant: Option<&TenantId>) -> Result<Vec<ApiKeyRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, hash, tenant, role, label, created_at, revoked_at FROM api_keys WHERE (?1 IS NULL OR tenant = ?1) ORDER BY created_at DESC, id",
+        )?;
+        let rows = stmt.query_map(params![tenant.map(TenantId::as_str)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?, r.get::<_, Option<String>>(6)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, hash, tenant, role, label, created_at, revoked_at) = row?;
+            out.push(ApiKeyRecord {
+                id,
+                hash,
+                tenant: tenant.map(|t| TenantId::parse(&t)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                role: triage_core::auth::Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role `{role}`")))?,
+                label,
+                created_at,
+                revoked_at,
+            });
+        }
+        Ok(out)
+    }
+
+    fn revoke_key(&self, tenant: Option<&TenantId>, id: &str) -> Result<bool> {
+        let n = self.conn().execute(
+            "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND (?2 IS NULL OR tenant = ?2) AND revoked_at IS NULL",
+            params![id, tenant.map(TenantId::as_str), now()],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn audit(&self, e: &AuditEntry) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO audit (at, key_id, tenant, action, target, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![e.at, e.key_id, e.tenant.as_ref().map(TenantId::as_str), e.action, e.target, e.outcome],
+        )?;
+        Ok(())
+    }
+
+    fn audit_log(&self, tenant: Option<&TenantId>, limit: usize) -> Result<Vec<AuditEntry>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT at, key_id, tenant, action, target, outcome FROM audit WHERE (?1 IS NULL OR tenant = ?1) ORDER BY id DESC LIMIT ?2")?;
+        let rows = stmt.query_map(params![tenant.map(TenantId::as_str), limit as i64], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (at, key_id, tenant, action, target, outcome) = row?;
+            out.push(AuditEntry {
+                at,
+                key_id,
+                tenant: tenant.map(|t| TenantId::parse(&t)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                action,
+                target,
+                outcome,
+            });
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
@@ -459,6 +528,33 @@ mod tests {
         assert_eq!(s.resolved_count(None).unwrap(), 1);
         let mode: String = s.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn keys_are_listed_per_tenant_and_revoked_once() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let north = TenantId::parse("northmoor").unwrap();
+        let key = |id: &str, tenant: Option<&TenantId>| ApiKeyRecord {
+            id: id.into(),
+            hash: format!("hash-{id}"),
+            tenant: tenant.cloned(),
+            role: triage_core::auth::Role::Agent,
+            label: "desk".into(),
+            created_at: now(),
+            revoked_at: None,
+        };
+        s.create_key(&key("k1", Some(&north))).unwrap();
+        s.create_key(&key("k2", None)).unwrap();
+        assert_eq!(s.keys(Some(&north)).unwrap().len(), 1);
+        assert_eq!(s.keys(None).unwrap().len(), 2);
+        assert!(!s.revoke_key(Some(&TenantId::parse("eastbrook").unwrap()), "k1").unwrap(), "another tenant cannot revoke it");
+        assert!(s.revoke_key(Some(&north), "k1").unwrap());
+        assert!(!s.revoke_key(Some(&north), "k1").unwrap(), "already revoked");
+        assert!(s.keys(Some(&north)).unwrap()[0].revoked_at.is_some());
+        s.audit(&AuditEntry { at: now(), key_id: Some("k2".into()), tenant: Some(north.clone()), action: "key.revoke".into(), target: "k1".into(), outcome: "ok".into() }).unwrap();
+        s.audit(&AuditEntry { at: now(), key_id: None, tenant: None, action: "model.promote".into(), target: "v2".into(), outcome: "ok".into() }).unwrap();
+        assert_eq!(s.audit_log(Some(&north), 10).unwrap().len(), 1);
+        assert_eq!(s.audit_log(None, 10).unwrap()[0].action, "model.promote", "newest first");
     }
 
     #[test]

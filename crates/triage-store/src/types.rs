@@ -150,3 +150,27 @@ mod tests {
         assert!((one.ranking_factor() - 0.9).abs() < 1e-6, "one vote moves it a little");
     }
 }
+
+/// A stored API key (never the key itself, only its hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    #[serde(skip)]
+    pub hash: String,
+    pub tenant: Option<TenantId>,
+    pub role: triage_core::auth::Role,
+    pub label: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// One administrative action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: String,
+    pub key_id: Option<String>,
+    pub tenant: Option<TenantId>,
+    pub action: String,
+    pub target: String,
+    pub outcome: String,
+}

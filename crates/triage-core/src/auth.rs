@@ -1,0 +1,117 @@
+//! API keys and roles: who may do what, within which tenant.
+//!
+//! | role | may |
+//! |---|---|
+//! | `integration` | triage, send resolved tickets (its tenant) |
+//! | `agent` | triage, search the knowledge base, send feedback (its tenant) |
+//! | `admin` | everything of its tenant: the above, stats, models, keys, audit |
+//! | `operator` | everything, for every tenant (service-wide) |
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::tenant::TenantId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Integration,
+    Agent,
+    Admin,
+    Operator,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Integration => "integration",
+            Role::Agent => "agent",
+            Role::Admin => "admin",
+            Role::Operator => "operator",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "integration" => Some(Role::Integration),
+            "agent" => Some(Role::Agent),
+            "admin" => Some(Role::Admin),
+            "operator" => Some(Role::Operator),
+            _ => None,
+        }
+    }
+}
+
+/// What a request wants to do; each route names one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Triage,
+    SearchKb,
+    Feedback,
+    IngestResolved,
+    ReadStats,
+    ManageModels,
+    ManageKeys,
+    ReadAudit,
+}
+
+impl Role {
+    /// Whether this role may perform `action` (within its tenant, for tenant roles).
+    pub fn allows(self, action: Action) -> bool {
+        use Action::*;
+        match self {
+            Role::Operator | Role::Admin => true,
+            Role::Agent => matches!(action, Triage | SearchKb | Feedback),
+            Role::Integration => matches!(action, Triage | IngestResolved),
+        }
+    }
+}
+
+/// The caller behind a valid key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub key_id: String,
+    /// `None` only for operators.
+    pub tenant: Option<TenantId>,
+    pub role: Role,
+}
+
+/// Prefix of every key, so leaked keys are easy to find in logs and repositories.
+pub const KEY_PREFIX: &str = "trg_";
+
+/// SHA-256 of a key, hex: the only form stored. Keys carry 256 random bits, so a fast hash is
+/// enough (no dictionary to attack).
+pub fn hash_key(key: &str) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `key` has the shape of a triage key (prefix and 64 hex digits).
+pub fn looks_like_key(key: &str) -> bool {
+    key.strip_prefix(KEY_PREFIX).is_some_and(|rest| rest.len() == 64 && rest.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_allow_what_the_table_says() {
+        assert!(Role::Integration.allows(Action::IngestResolved) && !Role::Integration.allows(Action::Feedback));
+        assert!(Role::Agent.allows(Action::Feedback) && !Role::Agent.allows(Action::ManageModels));
+        assert!(!Role::Agent.allows(Action::IngestResolved) && !Role::Integration.allows(Action::ReadStats));
+        assert!(Role::Admin.allows(Action::ManageKeys) && Role::Operator.allows(Action::ReadAudit));
+        for r in [Role::Integration, Role::Agent, Role::Admin, Role::Operator] {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+    }
+
+    #[test]
+    fn keys_are_recognised_and_hashed() {
+        let key = format!("{KEY_PREFIX}{}", "ab".repeat(32));
+        assert!(looks_like_key(&key));
+        assert!(!looks_like_key("trg_short") && !looks_like_key(&key.replace("trg_", "xyz_")));
+        assert_eq!(hash_key(&key).len(), 64);
+        assert_ne!(hash_key(&key), hash_key(&format!("{key}0")));
+    }
+}
