@@ -9,6 +9,7 @@ use triage_server::config::{Overrides, load};
 
 pub struct TestApp {
     pub address: String,
+    /// Sends the operator key (written at first start) on every request.
     pub client: reqwest::Client,
     /// Kept alive for the test; removed on drop.
     pub _data_dir: tempfile::TempDir,
@@ -44,25 +45,57 @@ pub async fn spawn_app_with(extra_env: &[(&str, &str)]) -> TestApp {
     let app = Application::build(settings).expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    let test_app = TestApp { address, client: reqwest::Client::new(), _data_dir: data_dir };
-    test_app.wait_until_ready().await;
-    test_app
+    wait_until_ready(&address).await;
+    let operator_key =
+        std::fs::read_to_string(data_dir.path().join("operator.key")).expect("operator.key written at first start").trim().to_owned();
+    TestApp { address, client: client_with_key(&operator_key), _data_dir: data_dir }
+}
+
+/// A client that sends `key` as its bearer credential.
+pub fn client_with_key(key: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {key}").parse().unwrap());
+    reqwest::Client::builder().default_headers(headers).build().unwrap()
+}
+
+async fn wait_until_ready(address: &str) {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = client.get(format!("{address}/readyz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "service did not become ready in 30 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 impl TestApp {
-    pub async fn wait_until_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = self.client.get(format!("{}/readyz", self.address)).send().await
-                && r.status() == 200
-            {
-                return;
-            }
-            assert!(Instant::now() < deadline, "service did not become ready in 30 s");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+    /// Creates a key with `role` for `tenant` (operator when `None`) and returns a client using it.
+    pub async fn client_for(&self, tenant: Option<&str>, role: &str) -> reqwest::Client {
+        client_with_key(&self.create_key(tenant, role).await)
     }
 
+    /// Creates a key and returns the secret.
+    pub async fn create_key(&self, tenant: Option<&str>, role: &str) -> String {
+        self.create_key_with_id(tenant, role).await.1
+    }
+
+    /// Creates a key and returns (id, secret).
+    pub async fn create_key_with_id(&self, tenant: Option<&str>, role: &str) -> (String, String) {
+        let r = self
+            .client
+            .post(format!("{}/v1/admin/keys", self.address))
+            .json(&serde_json::json!({"tenant": tenant, "role": role, "label": "test"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "creating a {role} key");
+        let body: Value = r.json().await.unwrap();
+        (body["id"].as_str().unwrap().to_owned(), body["key"].as_str().unwrap().to_owned())
+    }
     /// POSTs a JSON value to `/v1/triage`.
     pub async fn post_triage(&self, body: &Value) -> reqwest::Response {
         self.client.post(format!("{}/v1/triage", self.address)).json(body).send().await.expect("request sent")

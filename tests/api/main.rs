@@ -5,4 +5,5 @@ mod helpers;
 mod kb;
 mod learning;
 mod operations;
+mod security;
 mod triage;

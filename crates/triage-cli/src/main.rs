@@ -4,6 +4,7 @@ mod eval;
 mod healthcheck;
 mod import;
 mod kb;
+mod keys;
 mod progress;
 mod train;
 
@@ -42,6 +43,14 @@ enum Command {
     Import {
         #[command(flatten)]
         args: import::ImportArgs,
+        /// Data directory (overrides `data_dir`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
         /// Data directory (overrides `data_dir`).
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -89,19 +98,8 @@ fn main() -> std::process::ExitCode {
         Command::Healthcheck { port, path } => healthcheck::run(port, &path),
         Command::Train { data, out, version } => train::run_train(data, out, version),
         Command::TrainStarter { kb, out } => train::run_train_starter(&kb, &out),
-        Command::Import { args, data_dir } => {
-            let overrides = triage_server::config::Overrides { port: None, data_dir };
-            match triage_server::config::load(cli.config.as_deref(), &overrides, std::env::vars()) {
-                Ok(settings) => {
-                    triage_server::telemetry::init(&settings.log);
-                    match triage_engine::TriageEngine::open(&settings.engine_params()) {
-                        Ok((engine, _)) => import::run(args, &engine),
-                        Err(e) => Err(e.into()),
-                    }
-                }
-                Err(e) => Err(e.into()),
-            }
-        }
+        Command::Import { args, data_dir } => open_engine(cli.config, data_dir).and_then(|engine| import::run(args, &engine)),
+        Command::Keys { command, data_dir } => open_engine(cli.config, data_dir).and_then(|engine| keys::run(command, &engine)),
     };
     match result {
         Ok(code) => code,
@@ -110,6 +108,14 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Opens the engine as the service would (configuration, data directory) for offline commands.
+fn open_engine(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> anyhow::Result<triage_engine::TriageEngine> {
+    let overrides = triage_server::config::Overrides { port: None, data_dir };
+    let settings = triage_server::config::load(config.as_deref(), &overrides, std::env::vars())?;
+    triage_server::telemetry::init(&settings.log);
+    Ok(triage_engine::TriageEngine::open(&settings.engine_params())?.0)
 }
 
 fn serve(config: Option<PathBuf>, port: Option<u16>, data_dir: Option<PathBuf>) -> anyhow::Result<std::process::ExitCode> {

@@ -37,11 +37,29 @@ pub struct EngineParams {
     pub max_suggestions: usize,
     pub model_dir: Option<PathBuf>,
     pub promote_margin: f64,
+    /// Per-tenant policy (tenants not listed: any group, shared articles visible).
+    pub tenants: HashMap<String, TenantPolicy>,
+}
+
+/// What one tenant may be offered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TenantPolicy {
+    /// Assignment groups that may be predicted for the tenant (empty = any).
+    pub assignment_groups: Vec<String>,
+    /// Whether the tenant sees articles shared with every tenant.
+    pub shared_kb: bool,
 }
 
 impl EngineParams {
     pub fn new(kb_dir: impl Into<PathBuf>, data_dir: impl Into<PathBuf>) -> Self {
-        Self { kb_dir: kb_dir.into(), data_dir: data_dir.into(), max_suggestions: 5, model_dir: None, promote_margin: 0.02 }
+        Self {
+            kb_dir: kb_dir.into(),
+            data_dir: data_dir.into(),
+            max_suggestions: 5,
+            model_dir: None,
+            promote_margin: 0.02,
+            tenants: HashMap::new(),
+        }
     }
 
     pub fn with_model(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -103,6 +121,8 @@ pub struct TriageEngine {
     /// Feedback totals per `kind:id`, kept in memory for ranking.
     pub(crate) feedback: RwLock<HashMap<String, FeedbackCounts>>,
     pub(crate) jobs: Jobs,
+    /// Active API keys: hash -> principal.
+    pub(crate) keys: RwLock<HashMap<String, triage_core::auth::Principal>>,
 }
 
 impl std::fmt::Debug for TriageEngine {
@@ -164,6 +184,7 @@ impl TriageEngine {
         model: Option<ModelBundle>,
     ) -> Result<Self> {
         let feedback = store.feedback_counts()?.into_iter().collect();
+        let keys = crate::keys::load_keys(store.as_ref())?;
         Ok(Self {
             max_suggestions: params.max_suggestions.clamp(1, 50),
             params,
@@ -174,6 +195,7 @@ impl TriageEngine {
             store,
             feedback: RwLock::new(feedback),
             jobs: Jobs::default(),
+            keys: RwLock::new(keys),
         })
     }
 
@@ -210,7 +232,8 @@ impl TriageEngine {
     pub fn triage(&self, ticket: &NewTicket) -> Result<TriageOutcome> {
         let text = ticket.full_text();
         let tenant = ticket.tenant.as_ref();
-        let query = KbQuery::new(&text).tenant(tenant).limit(self.max_suggestions);
+        let policy = tenant.and_then(|t| self.params.tenants.get(t.as_str()));
+        let query = KbQuery::new(&text).tenant(tenant).include_shared(policy.is_none_or(|p| p.shared_kb)).limit(self.max_suggestions);
         let kb_hits = self.kb.search(&query)?;
         let ticket_hits = match tenant {
             Some(t) => self.tickets.search(&redact(&text), t, self.max_suggestions)?,
@@ -218,7 +241,14 @@ impl TriageEngine {
         };
         // one load of the model for the whole request: a promotion never mixes two models
         let model = self.model.load_full();
-        let mut labels = model.as_ref().map(|m| m.classifier.predict(&text)).unwrap_or_default();
+        let allowed_groups = policy.map(|p| p.assignment_groups.as_slice()).filter(|g| !g.is_empty());
+        let mut labels = match (&model, allowed_groups) {
+            (Some(m), Some(groups)) => {
+                m.classifier.predict_with(&text, &|head, label| head != "assignment_group" || groups.iter().any(|g| g == label))
+            }
+            (Some(m), None) => m.classifier.predict(&text),
+            (None, _) => Vec::new(),
+        };
         let first_contact = fusion::first_contact(&mut labels, &kb_hits);
         let suggestions = {
             let feedback = self.feedback.read().unwrap_or_else(|p| p.into_inner());
@@ -247,15 +277,19 @@ impl TriageEngine {
         Ok(outcome)
     }
 
-    /// Searches the knowledge base; hits come back as suggestions with their steps.
+    /// Searches the knowledge base; hits come back as suggestions with their steps. The
+    /// tenant's policy decides whether shared articles are included.
     pub fn search(&self, query: &KbQuery<'_>) -> Result<Vec<Suggestion>> {
-        Ok(self.kb.search(query)?.into_iter().filter_map(|h| fusion::article_suggestion(h, &self.articles)).collect())
+        let shared = query.tenant.and_then(|t| self.params.tenants.get(t.as_str())).is_none_or(|p| p.shared_kb);
+        let query = query.clone().include_shared(shared);
+        Ok(self.kb.search(&query)?.into_iter().filter_map(|h| fusion::article_suggestion(h, &self.articles)).collect())
     }
 
     /// One article, if it exists and `tenant` may see it. Another tenant's article is `None`,
     /// exactly as a missing one, so its existence is not revealed.
     pub fn article(&self, id: &str, tenant: Option<&TenantId>) -> Option<Arc<Article>> {
-        self.articles.get(id).filter(|a| a.audience.admits(tenant)).cloned()
+        let shared = tenant.and_then(|t| self.params.tenants.get(t.as_str())).is_none_or(|p| p.shared_kb);
+        self.articles.get(id).filter(|a| a.audience.admits(tenant) && (shared || a.audience != triage_core::tenant::Audience::All)).cloned()
     }
 }
 

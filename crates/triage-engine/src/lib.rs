@@ -17,12 +17,14 @@ pub mod eval;
 pub mod fusion;
 mod ingest;
 mod jobs;
+mod keys;
 pub mod starter;
 mod training;
 
-pub use engine::{EngineParams, OpenReport, TriageEngine, TriageOutcome};
+pub use engine::{EngineParams, OpenReport, TenantPolicy, TriageEngine, TriageOutcome};
 pub use error::{EngineError, Result};
 pub use fusion::FirstContact;
 pub use ingest::FeedbackInput;
 pub use jobs::{JobState, JobStatus};
+pub use keys::NewKey;
 pub use training::TrainRequest;

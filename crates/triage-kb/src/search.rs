@@ -61,11 +61,17 @@ pub struct KbQuery<'a> {
     pub limit: usize,
     /// Whether to build highlighted snippets (skipped for evaluation runs that need ids only).
     pub snippets: bool,
+    /// Whether articles shared with every tenant are included (a tenant may opt out).
+    pub include_shared: bool,
 }
 
 impl<'a> KbQuery<'a> {
     pub fn new(text: &'a str) -> Self {
-        Self { text, tenant: None, category: None, limit: 5, snippets: true }
+        Self { text, tenant: None, category: None, limit: 5, snippets: true, include_shared: true }
+    }
+    pub fn include_shared(mut self, include: bool) -> Self {
+        self.include_shared = include;
+        self
     }
     pub fn tenant(mut self, tenant: Option<&'a TenantId>) -> Self {
         self.tenant = tenant;
@@ -105,7 +111,7 @@ impl KbIndex {
             return Ok(Vec::new());
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
-        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(self.tenant_filter(q.tenant), 0.0))));
+        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(self.tenant_filter(q.tenant, q.include_shared), 0.0))));
         if let Some(category) = q.category {
             let term = Term::from_field_text(self.fields.category, category);
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(TermQuery::new(term, IndexRecordOption::Basic)), 0.0))));
@@ -192,11 +198,14 @@ impl KbIndex {
         Some(Box::new(BooleanQuery::new(per_term)))
     }
 
-    fn tenant_filter(&self, tenant: Option<&TenantId>) -> Box<dyn Query> {
+    fn tenant_filter(&self, tenant: Option<&TenantId>, include_shared: bool) -> Box<dyn Query> {
         let term = |t: &str| -> (Occur, Box<dyn Query>) {
             (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(self.fields.tenants, t), IndexRecordOption::Basic)))
         };
-        let mut allowed = vec![term(Audience::ALL_MARKER)];
+        let mut allowed = Vec::new();
+        if include_shared || tenant.is_none() {
+            allowed.push(term(Audience::ALL_MARKER));
+        }
         if let Some(t) = tenant {
             allowed.push(term(t.as_str()));
         }

@@ -92,7 +92,23 @@ impl HeadModel {
     }
 
     pub fn predict(&self, f: &Features, vectorizer: &Vectorizer) -> HeadPrediction {
-        let s = self.scores(f);
+        self.predict_allowed(f, vectorizer, &|_| true)
+    }
+
+    /// As [`HeadModel::predict`], over the labels `allow` accepts only.
+    pub fn predict_allowed(&self, f: &Features, vectorizer: &Vectorizer, allow: &dyn Fn(&str) -> bool) -> HeadPrediction {
+        let mut s = self.scores(f);
+        let mut restricted = false;
+        for (p, label) in s.probabilities.iter_mut().zip(&self.labels) {
+            if !allow(label) {
+                *p = 0.0;
+                restricted = true;
+            }
+        }
+        let mass: f32 = s.probabilities.iter().sum();
+        if restricted && mass > 0.0 {
+            s.probabilities.iter_mut().for_each(|p| *p /= mass);
+        }
         let mut order: Vec<usize> = (0..self.labels.len()).collect();
         order.sort_by(|&a, &b| s.probabilities[b].total_cmp(&s.probabilities[a]).then(a.cmp(&b)));
         order.truncate(3);
@@ -103,7 +119,7 @@ impl HeadModel {
             head: self.name.clone(),
             label: self.labels[top].clone(),
             probability: p,
-            decision: self.decide(f, top, p, top3_mass),
+            decision: if mass <= 0.0 { Decision::Abstain } else { self.decide(f, top, p, top3_mass) },
             alternatives: order
                 .iter()
                 .map(|&c| LabelProbability { label: self.labels[c].clone(), probability: s.probabilities[c] })
@@ -140,6 +156,15 @@ pub struct Classifier {
 }
 
 impl Classifier {
+    /// Predicts every head, offering only labels `allow(head, label)` accepts (for example a
+    /// tenant's own assignment groups): the other labels' probabilities are set to zero and the
+    /// rest renormalised. A head with no allowed label abstains.
+    pub fn predict_with(&self, text: &str, allow: &dyn Fn(&str, &str) -> bool) -> Vec<HeadPrediction> {
+        let mut f = Features::default();
+        self.vectorizer.transform_into(text, &mut Scratch::default(), &mut f);
+        self.heads.iter().map(|h| h.predict_allowed(&f, &self.vectorizer, &|label| allow(&h.name, label))).collect()
+    }
+
     /// Predicts every head for one ticket text. The analysis buffers are kept per thread, so a
     /// request worker allocates them once.
     pub fn predict(&self, text: &str) -> Vec<HeadPrediction> {

@@ -32,12 +32,24 @@ impl Application {
             settings.server.workers
         };
         let shutdown = settings.server.shutdown_timeout_secs;
+        let request_timeout = std::time::Duration::from_secs(settings.server.request_timeout_secs);
+        let cors_origin = settings.server.cors_allowed_origin.clone();
         let params = settings.engine_params();
         let state = web::Data::new(AppState::new(settings));
         spawn_engine_load(state.clone(), params);
         let server = HttpServer::new(move || {
             let metrics_state = state.clone();
+            let cors = if cors_origin.is_empty() {
+                actix_cors::Cors::default()
+            } else {
+                actix_cors::Cors::default()
+                    .allowed_origin(&cors_origin)
+                    .allowed_methods(["GET", "POST", "DELETE"])
+                    .allowed_headers([actix_web::http::header::AUTHORIZATION, actix_web::http::header::CONTENT_TYPE])
+                    .max_age(600)
+            };
             App::new()
+                .wrap(cors)
                 .wrap_fn(move |req, srv| {
                     let started = Instant::now();
                     let state = metrics_state.clone();
@@ -60,6 +72,7 @@ impl Application {
                 .default_service(web::to(route_not_found))
         })
         .workers(workers)
+        .client_request_timeout(request_timeout)
         .shutdown_timeout(shutdown)
         .listen(listener)?
         .run();
@@ -83,6 +96,10 @@ pub fn configure_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/v1/triage").route(web::post().to(triage::post_triage)))
         .service(resource("/v1/triage/{id}/feedback").route(web::post().to(feedback::post_feedback)))
         .service(resource("/v1/tickets/resolved").route(web::post().to(tickets::post_resolved)))
+        .service(resource("/v1/tickets/resolved/{external_id}").route(web::delete().to(tickets::delete_resolved)))
+        .service(resource("/v1/admin/keys").route(web::post().to(admin::post_key)).route(web::get().to(admin::get_keys)))
+        .service(resource("/v1/admin/keys/{id}").route(web::delete().to(admin::delete_key)))
+        .service(resource("/v1/admin/audit").route(web::get().to(admin::get_audit)))
         .service(resource("/v1/stats").route(web::get().to(stats::get_stats)))
         .service(resource("/v1/admin/models/train").route(web::post().to(admin::post_train)))
         .service(resource("/v1/admin/models/rollback").route(web::post().to(admin::post_rollback)))
@@ -118,6 +135,11 @@ fn spawn_engine_load(state: web::Data<AppState>, params: triage_engine::EnginePa
                         millis = started.elapsed().as_millis() as u64,
                         "engine ready"
                     );
+                    match engine.ensure_operator_key() {
+                        Ok(Some(path)) => tracing::warn!(path = %path.display(), "first start: an operator API key was written to this file (owner-readable only); use it to create tenant keys, then keep it safe"),
+                        Ok(None) => {}
+                        Err(e) => tracing::error!(error = %e, "could not create the operator key"),
+                    }
                     state.set_engine(engine);
                 }
                 Err(e) => {

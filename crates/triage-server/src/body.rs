@@ -68,6 +68,19 @@ mod tests {
         a: String,
     }
 
+    proptest::proptest! {
+        #[test]
+        fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = decode_json::<crate::wire::TriageRequest>(&bytes);
+            let _ = decode_json::<crate::wire_loop::ResolvedBatch>(&bytes);
+        }
+
+        #[test]
+        fn decoding_json_shaped_noise_never_panics(text in "[\\{\\}\\[\\]\":,a-z0-9 \\\\\\u{0}-\\u{1f}é]{0,200}") {
+            let _ = decode_json::<crate::wire::TriageRequest>(text.as_bytes());
+        }
+    }
+
     #[test]
     fn decoding_failures_get_their_own_codes() {
         let code = |b: &[u8]| decode_json::<T>(b).unwrap_err().code;

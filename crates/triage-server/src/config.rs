@@ -17,6 +17,10 @@
 //! | `triage.max_suggestions` | 5 | suggestions per triage | 1..=50 |
 //! | `search.default_limit` | 5 | results when `limit` is absent | 1..=`max_limit` |
 //! | `search.max_limit` | 50 | largest accepted `limit` | 1..=200 |
+//! | `server.cors_allowed_origin` | `""` | browser origin allowed to call the API (the console) | origin or empty |
+//! | `server.request_timeout_secs` | 10 | time a client has to send the request head | 1..=300 |
+//! | `limits.requests_per_second` / `limits.burst` | 200 / 400 | per-key rate limit (429 + Retry-After) | >= 1 |
+//! | `tenants` | four demo councils | id, name, assignment_groups ([] = any), shared_kb | |
 //! | `log.format` | `pretty` | `pretty` or `json` | |
 //! | `log.level` | `info` | filter when `RUST_LOG` is unset | tracing filter |
 
@@ -42,6 +46,24 @@ pub struct Settings {
     pub triage: TriageSettings,
     pub search: SearchSettings,
     pub log: LogSettings,
+    pub limits: LimitSettings,
+    pub tenants: Vec<TenantSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    pub requests_per_second: u32,
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantSettings {
+    pub id: String,
+    pub name: String,
+    pub assignment_groups: Vec<String>,
+    pub shared_kb: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -52,6 +74,8 @@ pub struct ServerSettings {
     pub workers: usize,
     pub shutdown_timeout_secs: u64,
     pub max_body_bytes: usize,
+    pub cors_allowed_origin: String,
+    pub request_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -182,6 +206,22 @@ impl Settings {
                 self.knowledge_base.dir.display()
             ));
         }
+        if self.limits.requests_per_second == 0 || self.limits.burst == 0 {
+            return bad("limits.requests_per_second and limits.burst must be at least 1".into());
+        }
+        if !(1..=300).contains(&self.server.request_timeout_secs) {
+            return bad("server.request_timeout_secs must be 1..=300".into());
+        }
+        for t in &self.tenants {
+            if let Err(e) = triage_core::tenant::TenantId::parse(&t.id) {
+                return bad(format!("tenants: {e}"));
+            }
+        }
+        let mut ids: Vec<&str> = self.tenants.iter().map(|t| t.id.as_str()).collect();
+        ids.sort_unstable();
+        if ids.windows(2).any(|w| w[0] == w[1]) {
+            return bad("tenants: an id is listed twice".into());
+        }
         if !(0.0..=1.0).contains(&self.model.promote_margin) {
             return bad(format!("model.promote_margin is {}; use 0..=1", self.model.promote_margin));
         }
@@ -210,6 +250,13 @@ impl ValidatedSettings {
             max_suggestions: self.triage.max_suggestions,
             model_dir: Some(self.model.dir.clone()).filter(|d| !d.as_os_str().is_empty()),
             promote_margin: self.model.promote_margin,
+            tenants: self
+                .tenants
+                .iter()
+                .map(|t| {
+                    (t.id.clone(), triage_engine::TenantPolicy { assignment_groups: t.assignment_groups.clone(), shared_kb: t.shared_kb })
+                })
+                .collect(),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! ```
 
 mod app;
+mod auth;
 mod body;
 pub mod config;
 mod metrics;

@@ -10,6 +10,8 @@ use crate::wire::{
 
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
     info(title = "triage", description = "Service-desk triage engine: suggested fixes for new tickets."),
     paths(
         routes::triage::post_triage,
@@ -21,12 +23,17 @@ use crate::wire::{
         routes::admin::get_models,
         routes::admin::post_promote,
         routes::admin::post_rollback,
+        routes::admin::post_key,
+        routes::admin::get_keys,
+        routes::admin::delete_key,
+        routes::admin::get_audit,
+        routes::tickets::delete_resolved,
         routes::kb::search,
         routes::kb::article,
         routes::health::healthz,
         routes::health::readyz
     ),
-    components(schemas(
+    components(schemas(routes::admin::CreateKeyRequest, routes::admin::CreatedKey,
         TriageRequest,
         TriageResponse,
         SuggestionView,
@@ -39,3 +46,14 @@ use crate::wire::{
     ))
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer-key scheme every /v1 route uses.
+pub struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}

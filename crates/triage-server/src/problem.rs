@@ -30,6 +30,13 @@ pub enum ErrorCode {
     BatchTooLarge,
     InvalidRequest,
     Conflict,
+    MissingCredentials,
+    MalformedCredentials,
+    InvalidCredentials,
+    Forbidden,
+    RateLimited,
+    KeyNotFound,
+    TicketNotFound,
     RouteNotFound,
     MethodNotAllowed,
     NotReady,
@@ -59,6 +66,13 @@ impl ErrorCode {
             BatchTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", "Too many items in one batch"),
             InvalidRequest => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", "The request cannot be carried out as sent"),
             Conflict => (StatusCode::CONFLICT, "conflict", "The request conflicts with the current state"),
+            MissingCredentials => (StatusCode::UNAUTHORIZED, "missing_credentials", "An API key is required"),
+            MalformedCredentials => (StatusCode::UNAUTHORIZED, "malformed_credentials", "The Authorization header is malformed"),
+            InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials", "The API key is not valid"),
+            Forbidden => (StatusCode::FORBIDDEN, "forbidden", "The key may not do this"),
+            RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
+            KeyNotFound => (StatusCode::NOT_FOUND, "key_not_found", "No such key"),
+            TicketNotFound => (StatusCode::NOT_FOUND, "ticket_not_found", "No such resolved ticket"),
             RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found", "No such endpoint"),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed on this endpoint"),
             NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready", "Service is starting"),
@@ -86,11 +100,18 @@ pub struct Problem {
 pub struct ApiError {
     pub code: ErrorCode,
     pub detail: String,
+    /// Seconds for a `Retry-After` header (rate limiting).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Self { code, detail: detail.into() }
+        Self { code, detail: detail.into(), retry_after: None }
+    }
+
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// An internal failure: logged with its chain, answered with a generic message.
@@ -124,7 +145,15 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).content_type("application/problem+json").json(self.problem())
+        let mut r = HttpResponse::build(self.status_code());
+        r.content_type("application/problem+json");
+        if let Some(s) = self.retry_after {
+            r.insert_header(("Retry-After", s.to_string()));
+        }
+        if self.status_code() == StatusCode::UNAUTHORIZED {
+            r.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        r.json(self.problem())
     }
 }
 
@@ -149,6 +178,7 @@ impl From<triage_engine::EngineError> for ApiError {
             E::NotFound("model version") => {
                 Self::new(ErrorCode::ModelNotFound, "no model with that version; list them with GET /v1/admin/models")
             }
+            E::NotFound("key") => Self::new(ErrorCode::KeyNotFound, "no active key with that id for this tenant"),
             E::NotFound(what) => Self::new(ErrorCode::InvalidRequest, format!("no such {what}")),
             E::Invalid(msg) => Self::new(ErrorCode::InvalidRequest, msg),
             E::Conflict(msg) => Self::new(ErrorCode::Conflict, msg),
@@ -177,6 +207,19 @@ mod tests {
             InvalidTenant,
             InvalidQuery,
             ArticleNotFound,
+            TriageNotFound,
+            ModelNotFound,
+            JobNotFound,
+            BatchTooLarge,
+            InvalidRequest,
+            Conflict,
+            MissingCredentials,
+            MalformedCredentials,
+            InvalidCredentials,
+            Forbidden,
+            RateLimited,
+            KeyNotFound,
+            TicketNotFound,
             RouteNotFound,
             MethodNotAllowed,
             NotReady,

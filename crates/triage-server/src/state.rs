@@ -11,13 +11,15 @@ use crate::problem::{ApiError, ErrorCode};
 pub struct AppState {
     pub settings: ValidatedSettings,
     pub metrics: crate::metrics::Metrics,
+    pub rate_limiter: crate::auth::KeyRateLimiter,
     engine: OnceLock<Arc<TriageEngine>>,
     load_error: OnceLock<String>,
 }
 
 impl AppState {
     pub fn new(settings: ValidatedSettings) -> Self {
-        Self { settings, metrics: Default::default(), engine: OnceLock::new(), load_error: OnceLock::new() }
+        let rate_limiter = crate::auth::KeyRateLimiter::new(settings.limits.requests_per_second, settings.limits.burst);
+        Self { settings, metrics: Default::default(), rate_limiter, engine: OnceLock::new(), load_error: OnceLock::new() }
     }
 
     /// The engine, or `not_ready` while it is still loading (or failed to load).

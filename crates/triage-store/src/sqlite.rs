@@ -8,7 +8,9 @@ use triage_core::tenant::TenantId;
 use triage_core::ticket_resolved::ResolvedTicket;
 
 use crate::stats::{Stats, StatsQuery, compute_stats};
-use crate::types::{ApiKeyRecord, AuditEntry, Correction, Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, TriageRecord, UpsertReport};
+use crate::types::{
+    ApiKeyRecord, AuditEntry, Correction, Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, TriageRecord, UpsertReport,
+};
 use crate::{Result, Store, StoreError, migrations};
 
 /// One SQLite file in WAL mode. Writes are serialised by a mutex around the connection.
@@ -326,7 +328,15 @@ impl Store for SqliteStore {
             "SELECT id, hash, tenant, role, label, created_at, revoked_at FROM api_keys WHERE (?1 IS NULL OR tenant = ?1) ORDER BY created_at DESC, id",
         )?;
         let rows = stmt.query_map(params![tenant.map(TenantId::as_str)], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?, r.get::<_, Option<String>>(6)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -362,9 +372,18 @@ impl Store for SqliteStore {
 
     fn audit_log(&self, tenant: Option<&TenantId>, limit: usize) -> Result<Vec<AuditEntry>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT at, key_id, tenant, action, target, outcome FROM audit WHERE (?1 IS NULL OR tenant = ?1) ORDER BY id DESC LIMIT ?2")?;
+        let mut stmt = conn.prepare(
+            "SELECT at, key_id, tenant, action, target, outcome FROM audit WHERE (?1 IS NULL OR tenant = ?1) ORDER BY id DESC LIMIT ?2",
+        )?;
         let rows = stmt.query_map(params![tenant.map(TenantId::as_str), limit as i64], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -551,8 +570,24 @@ mod tests {
         assert!(s.revoke_key(Some(&north), "k1").unwrap());
         assert!(!s.revoke_key(Some(&north), "k1").unwrap(), "already revoked");
         assert!(s.keys(Some(&north)).unwrap()[0].revoked_at.is_some());
-        s.audit(&AuditEntry { at: now(), key_id: Some("k2".into()), tenant: Some(north.clone()), action: "key.revoke".into(), target: "k1".into(), outcome: "ok".into() }).unwrap();
-        s.audit(&AuditEntry { at: now(), key_id: None, tenant: None, action: "model.promote".into(), target: "v2".into(), outcome: "ok".into() }).unwrap();
+        s.audit(&AuditEntry {
+            at: now(),
+            key_id: Some("k2".into()),
+            tenant: Some(north.clone()),
+            action: "key.revoke".into(),
+            target: "k1".into(),
+            outcome: "ok".into(),
+        })
+        .unwrap();
+        s.audit(&AuditEntry {
+            at: now(),
+            key_id: None,
+            tenant: None,
+            action: "model.promote".into(),
+            target: "v2".into(),
+            outcome: "ok".into(),
+        })
+        .unwrap();
         assert_eq!(s.audit_log(Some(&north), 10).unwrap().len(), 1);
         assert_eq!(s.audit_log(None, 10).unwrap()[0].action, "model.promote", "newest first");
     }

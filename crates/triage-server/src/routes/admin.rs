@@ -1,19 +1,34 @@
-//! Model administration: retrain, follow the job, list, promote, roll back.
+//! Administration: models (service-wide: operators change them, tenant admins read them), API
+//! keys (tenant admins manage their own tenant's), the audit log.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use triage_core::auth::{Action, Role};
+use utoipa::ToSchema;
 
-use crate::body::{decode_json, read_limited};
+use crate::auth::Auth;
+use crate::body::{decode_json, read_limited, require_json};
 use crate::problem::{ApiError, ErrorCode, Problem};
 use crate::state::AppState;
 use crate::wire_loop::{JobStarted, ModelsResponse, PromoteParams, TrainRequestWire};
 
-/// Start retraining from the stored resolved tickets, in the background.
+/// Start retraining from the stored resolved tickets, in the background (operators).
 #[utoipa::path(post, path = "/v1/admin/models/train", tag = "models", request_body(content = TrainRequestWire, description = "optional"),
     responses((status = 202, body = JobStarted), (status = 409, description = "conflict: a training job is running", body = Problem, content_type = "application/problem+json")))]
-pub async fn post_train(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn post_train(auth: Auth, req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth.require_operator()?;
     let bytes = read_limited(&req, payload, 16 * 1024).await?;
     let body: TrainRequestWire = if bytes.iter().all(u8::is_ascii_whitespace) { TrainRequestWire::default() } else { decode_json(&bytes)? };
-    let job_id = state.engine()?.start_training(triage_engine::TrainRequest { version: body.version })?;
+    let engine = state.engine()?;
+    let result = engine.start_training(triage_engine::TrainRequest { version: body.version.clone() });
+    engine.audit(
+        Some(&auth.0),
+        None,
+        "model.train",
+        body.version.as_deref().unwrap_or("(auto)"),
+        if result.is_ok() { "started" } else { "refused" },
+    );
+    let job_id = result?;
     let status_url = format!("/v1/admin/jobs/{job_id}");
     Ok(HttpResponse::Accepted().insert_header(("Location", status_url.clone())).json(JobStarted { job_id, status_url }))
 }
@@ -21,7 +36,8 @@ pub async fn post_train(req: HttpRequest, payload: web::Payload, state: web::Dat
 /// Phase and progress of a job, or how it ended (and why, when it failed).
 #[utoipa::path(get, path = "/v1/admin/jobs/{id}", tag = "models", params(("id" = String, Path)),
     responses((status = 200, body = Object), (status = 404, description = "job_not_found", body = Problem, content_type = "application/problem+json")))]
-pub async fn get_job(id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_job(auth: Auth, id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth.require(Action::ManageModels)?;
     let job = state
         .engine()?
         .job(&id)
@@ -29,9 +45,7 @@ pub async fn get_job(id: web::Path<String>, state: web::Data<AppState>) -> Resul
     Ok(HttpResponse::Ok().json(job))
 }
 
-/// The registry: every version with its champion / challenger report, and which is live.
-#[utoipa::path(get, path = "/v1/admin/models", tag = "models", responses((status = 200, body = ModelsResponse)))]
-pub async fn get_models(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn models_response(state: &web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let engine = state.engine()?.clone();
     let live = engine.model_version();
     let models =
@@ -39,27 +53,134 @@ pub async fn get_models(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
     Ok(HttpResponse::Ok().json(ModelsResponse { live, models }))
 }
 
-/// Make a version live, atomically, while requests keep flowing.
+/// The registry: every version with its champion / challenger report, and which is live.
+#[utoipa::path(get, path = "/v1/admin/models", tag = "models", responses((status = 200, body = ModelsResponse)))]
+pub async fn get_models(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth.require(Action::ManageModels)?;
+    models_response(&state).await
+}
+
+/// Make a version live, atomically, while requests keep flowing (operators).
 #[utoipa::path(post, path = "/v1/admin/models/{version}/promote", tag = "models", params(("version" = String, Path), PromoteParams),
     responses((status = 200, body = ModelsResponse), (status = 404, description = "model_not_found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "conflict: worse than the live model by more than the margin, or already live", body = Problem, content_type = "application/problem+json")))]
 pub async fn post_promote(
+    auth: Auth,
     version: web::Path<String>,
     params: web::Query<PromoteParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    auth.require_operator()?;
     let engine = state.engine()?.clone();
     let force = params.force.unwrap_or(false);
     let version = version.into_inner();
-    web::block(move || engine.promote(&version, force)).await.map_err(|e| ApiError::internal(&e))??;
-    get_models(state).await
+    let v = version.clone();
+    let result = web::block(move || engine.promote(&v, force)).await.map_err(|e| ApiError::internal(&e))?;
+    let outcome = match &result {
+        Ok(()) if force => "ok (forced)".to_owned(),
+        Ok(()) => "ok".to_owned(),
+        Err(e) => format!("refused: {e}"),
+    };
+    state.engine()?.audit(Some(&auth.0), None, "model.promote", &version, &outcome);
+    result?;
+    models_response(&state).await
 }
 
-/// Put the previously live version back.
+/// Put the previously live version back (operators).
 #[utoipa::path(post, path = "/v1/admin/models/rollback", tag = "models",
     responses((status = 200, body = ModelsResponse), (status = 409, description = "conflict: nothing to roll back to", body = Problem, content_type = "application/problem+json")))]
-pub async fn post_rollback(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn post_rollback(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth.require_operator()?;
     let engine = state.engine()?.clone();
-    web::block(move || engine.rollback()).await.map_err(|e| ApiError::internal(&e))??;
-    get_models(state).await
+    let result = web::block(move || engine.rollback()).await.map_err(|e| ApiError::internal(&e))?;
+    let (target, outcome) = match &result {
+        Ok(v) => (v.clone(), "ok".to_owned()),
+        Err(e) => ("(none)".to_owned(), format!("refused: {e}")),
+    };
+    state.engine()?.audit(Some(&auth.0), None, "model.rollback", &target, &outcome);
+    result?;
+    models_response(&state).await
+}
+
+/// A key to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKeyRequest {
+    /// Tenant of the key (operators only; tenant admins create keys for their own tenant).
+    pub tenant: Option<String>,
+    /// `integration`, `agent`, `admin` (or `operator`, by operators, without tenant).
+    pub role: String,
+    /// What the key is for, e.g. "service-now integration".
+    #[serde(default)]
+    pub label: String,
+}
+
+/// A created key. `key` is shown this once and cannot be recovered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKey {
+    pub id: String,
+    pub key: String,
+    pub tenant: Option<String>,
+    pub role: String,
+}
+
+/// Create an API key.
+#[utoipa::path(post, path = "/v1/admin/keys", tag = "keys", request_body = CreateKeyRequest,
+    responses((status = 201, body = CreatedKey), (status = 403, description = "forbidden", body = Problem, content_type = "application/problem+json")))]
+pub async fn post_key(auth: Auth, req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth.require(Action::ManageKeys)?;
+    require_json(&req)?;
+    let bytes = read_limited(&req, payload, 16 * 1024).await?;
+    let body: CreateKeyRequest = decode_json(&bytes)?;
+    let role = Role::parse(&body.role)
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, "role must be integration, agent, admin or operator"))?;
+    if role == Role::Operator {
+        auth.require_operator()?;
+    }
+    let tenant = if role == Role::Operator { None } else { auth.tenant(body.tenant.as_deref(), &state)? };
+    let engine = state.engine()?;
+    let key = engine.create_key(tenant.as_ref(), role, &body.label)?;
+    engine.audit(Some(&auth.0), tenant.as_ref(), "key.create", &key.id, role.as_str());
+    Ok(HttpResponse::Created().json(CreatedKey {
+        id: key.id,
+        key: key.secret,
+        tenant: tenant.map(String::from),
+        role: role.as_str().to_owned(),
+    }))
+}
+
+/// List API keys (ids, roles, labels; never the keys).
+#[utoipa::path(get, path = "/v1/admin/keys", tag = "keys", responses((status = 200, body = Object)))]
+pub async fn get_keys(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth.require(Action::ManageKeys)?;
+    let tenant = auth.0.tenant.clone();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "keys": state.engine()?.list_keys(tenant.as_ref())? })))
+}
+
+/// Revoke an API key. Another tenant's key answers 404.
+#[utoipa::path(delete, path = "/v1/admin/keys/{id}", tag = "keys", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, description = "key_not_found", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_key(auth: Auth, id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth.require(Action::ManageKeys)?;
+    let engine = state.engine()?;
+    let result = engine.revoke_key(auth.0.tenant.as_ref(), &id);
+    engine.audit(Some(&auth.0), None, "key.revoke", &id, if result.is_ok() { "ok" } else { "not found" });
+    result?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Query string of the audit log.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// Most entries to return (1..=1000, default 100).
+    pub limit: Option<usize>,
+}
+
+/// The audit log of administrative actions, newest first (a tenant admin sees its tenant's).
+#[utoipa::path(get, path = "/v1/admin/audit", tag = "keys", params(AuditParams), responses((status = 200, body = Object)))]
+pub async fn get_audit(auth: Auth, params: web::Query<AuditParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth.require(Action::ReadAudit)?;
+    let entries = state.engine()?.audit_log(auth.0.tenant.as_ref(), params.limit.unwrap_or(100))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "entries": entries })))
 }

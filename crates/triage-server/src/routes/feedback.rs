@@ -1,10 +1,11 @@
 //! `POST /v1/triage/{id}/feedback`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use triage_core::tenant::TenantId;
+use triage_core::auth::Action;
 use triage_engine::FeedbackInput;
 use triage_store::Outcome;
 
+use crate::auth::Auth;
 use crate::body::{decode_json, read_limited, require_json};
 use crate::problem::{ApiError, ErrorCode, Problem};
 use crate::state::AppState;
@@ -24,15 +25,17 @@ use crate::wire_loop::FeedbackRequest;
     )
 )]
 pub async fn post_feedback(
+    auth: Auth,
     req: HttpRequest,
     id: web::Path<String>,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    auth.require(Action::Feedback)?;
     require_json(&req)?;
     let bytes = read_limited(&req, payload, state.settings.server.max_body_bytes).await?;
     let body: FeedbackRequest = decode_json(&bytes)?;
-    let tenant = body.tenant.as_deref().map(TenantId::parse).transpose()?;
+    let tenant = auth.tenant(body.tenant.as_deref(), &state)?;
     let outcome = Outcome::parse(&body.outcome).ok_or_else(|| {
         ApiError::new(ErrorCode::InvalidRequest, format!("outcome `{}` is not one of resolved, helpful, not_helpful", body.outcome))
     })?;

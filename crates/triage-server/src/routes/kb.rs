@@ -1,9 +1,10 @@
 //! `GET /v1/kb/search` and `GET /v1/kb/articles/{id}`.
 
 use actix_web::{HttpResponse, web};
-use triage_core::tenant::TenantId;
+use triage_core::auth::Action;
 use triage_kb::KbQuery;
 
+use crate::auth::Auth;
 use crate::problem::{ApiError, ErrorCode, Problem};
 use crate::state::AppState;
 use crate::wire::{ArticleParams, ArticleView, SearchParams, SearchResponse};
@@ -24,7 +25,8 @@ pub const MAX_QUERY_CHARS: usize = 2_000;
     )
 )]
 #[tracing::instrument(skip_all, fields(results = tracing::field::Empty))]
-pub async fn search(params: web::Query<SearchParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn search(auth: Auth, params: web::Query<SearchParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth.require(Action::SearchKb)?;
     let p = params.into_inner();
     let max = state.settings.search.max_limit;
     let limit = p.limit.unwrap_or(state.settings.search.default_limit);
@@ -35,7 +37,7 @@ pub async fn search(params: web::Query<SearchParams>, state: web::Data<AppState>
     if text.is_empty() || text.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::new(ErrorCode::InvalidQuery, format!("q must hold 1..={MAX_QUERY_CHARS} characters of search text")));
     }
-    let tenant = p.tenant.as_deref().map(TenantId::parse).transpose()?;
+    let tenant = auth.tenant(p.tenant.as_deref(), &state)?;
     let query = KbQuery::new(text).tenant(tenant.as_ref()).category(p.category.as_deref()).limit(limit);
     let results = state.engine()?.search(&query)?;
     tracing::Span::current().record("results", results.len());
@@ -54,11 +56,13 @@ pub async fn search(params: web::Query<SearchParams>, state: web::Data<AppState>
     )
 )]
 pub async fn article(
+    auth: Auth,
     id: web::Path<String>,
     params: web::Query<ArticleParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = params.tenant.as_deref().map(TenantId::parse).transpose()?;
+    auth.require(Action::SearchKb)?;
+    let tenant = auth.tenant(params.tenant.as_deref(), &state)?;
     let not_found = || ApiError::new(ErrorCode::ArticleNotFound, "no article with that id; search with /v1/kb/search");
     let article = state.engine()?.article(&id, tenant.as_ref()).ok_or_else(not_found)?;
     Ok(HttpResponse::Ok().json(ArticleView::from(article.as_ref())))

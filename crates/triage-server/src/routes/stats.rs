@@ -1,9 +1,10 @@
 //! `GET /v1/stats`.
 
 use actix_web::{HttpResponse, web};
-use triage_core::tenant::TenantId;
+use triage_core::auth::Action;
 use triage_store::StatsQuery;
 
+use crate::auth::Auth;
 use crate::problem::{ApiError, ErrorCode, Problem};
 use crate::state::AppState;
 use crate::wire_loop::StatsParams;
@@ -17,7 +18,8 @@ use crate::wire_loop::StatsParams;
     params(StatsParams),
     responses((status = 200, description = "Statistics", body = Object), (status = 400, description = "invalid_query", body = Problem, content_type = "application/problem+json"))
 )]
-pub async fn get_stats(params: web::Query<StatsParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_stats(auth: Auth, params: web::Query<StatsParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth.require(Action::ReadStats)?;
     let p = params.into_inner();
     for bound in [&p.from, &p.to].into_iter().flatten() {
         let date_ok = bound.len() >= 10 && triage_core::time::looks_like_rfc3339(&format!("{}T00:00:00Z", &bound[..10]));
@@ -25,7 +27,7 @@ pub async fn get_stats(params: web::Query<StatsParams>, state: web::Data<AppStat
             return Err(ApiError::new(ErrorCode::InvalidQuery, format!("`{bound}` is not a date; use 2026-11-01 or an RFC 3339 time")));
         }
     }
-    let query = StatsQuery { tenant: p.tenant.as_deref().map(TenantId::parse).transpose()?, from: p.from, to: p.to };
+    let query = StatsQuery { tenant: auth.tenant(p.tenant.as_deref(), &state)?, from: p.from, to: p.to };
     let engine = state.engine()?.clone();
     let stats =
         web::block(move || engine.store().stats(&query)).await.map_err(|e| ApiError::internal(&e))?.map_err(|e| ApiError::internal(&e))?;

@@ -1,7 +1,9 @@
 //! `POST /v1/tickets/resolved`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use triage_core::auth::Action;
 
+use crate::auth::Auth;
 use crate::body::{decode_json, read_limited, require_json};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -19,12 +21,59 @@ use crate::wire_loop::{IngestResponse, ResolvedBatch};
         (status = 422, description = "a ticket is not valid (the detail names it); nothing was stored", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn post_resolved(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn post_resolved(
+    auth: Auth,
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Action::IngestResolved)?;
     require_json(&req)?;
     let bytes = read_limited(&req, payload, state.settings.server.max_body_bytes * 16).await?;
     let batch: ResolvedBatch = decode_json(&bytes)?;
+    for (i, t) in batch.tickets.iter().enumerate() {
+        auth.tenant(Some(&t.tenant), &state).map_err(|e| ApiError::new(e.code, format!("tickets[{i}]: {}", e.detail)))?;
+    }
     let tickets = batch.parse(state.settings.ingest.max_batch)?;
     let engine = state.engine()?.clone();
     let report = web::block(move || engine.ingest_resolved(&tickets)).await.map_err(|e| ApiError::internal(&e))??;
     Ok(HttpResponse::Ok().json(IngestResponse { inserted: report.inserted, updated: report.updated }))
+}
+
+/// Query string of the erasure endpoint.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EraseParams {
+    /// Tenant (operators only; other keys act for their own tenant).
+    pub tenant: Option<String>,
+}
+
+/// Right to erasure: delete one resolved ticket from the store and the index.
+#[utoipa::path(
+    delete,
+    path = "/v1/tickets/resolved/{external_id}",
+    tag = "learning loop",
+    params(("external_id" = String, Path), EraseParams),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "ticket_not_found", body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn delete_resolved(
+    auth: Auth,
+    external_id: web::Path<String>,
+    params: web::Query<EraseParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Action::IngestResolved)?;
+    let tenant = auth
+        .tenant(params.tenant.as_deref(), &state)?
+        .ok_or_else(|| ApiError::new(crate::problem::ErrorCode::InvalidQuery, "name the tenant: ?tenant=ID"))?;
+    let engine = state.engine()?.clone();
+    let id = external_id.into_inner();
+    let (t, i) = (tenant.clone(), id.clone());
+    let existed = web::block(move || engine.erase_resolved(&t, &i)).await.map_err(|e| ApiError::internal(&e))??;
+    state.engine()?.audit(Some(&auth.0), Some(&tenant), "ticket.erase", &id, if existed { "ok" } else { "not found" });
+    if existed {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::new(crate::problem::ErrorCode::TicketNotFound, "no resolved ticket with that external id for this tenant"))
+    }
 }

@@ -3,6 +3,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use triage_core::ticket::NewTicket;
 
+use triage_core::auth::Action;
+
+use crate::auth::Auth;
 use crate::body::{decode_json, read_limited, require_json};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -25,10 +28,17 @@ use crate::wire::{TriageRequest, TriageResponse};
     )
 )]
 #[tracing::instrument(skip_all, fields(tenant = tracing::field::Empty, suggestions = tracing::field::Empty))]
-pub async fn post_triage(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn post_triage(
+    auth: Auth,
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Action::Triage)?;
     require_json(&req)?;
     let bytes = read_limited(&req, payload, state.settings.server.max_body_bytes).await?;
-    let request: TriageRequest = decode_json(&bytes)?;
+    let mut request: TriageRequest = decode_json(&bytes)?;
+    request.tenant = auth.tenant(request.tenant.as_deref(), &state)?.map(String::from);
     let ticket = NewTicket::try_from(request)?;
     let span = tracing::Span::current();
     if let Some(t) = &ticket.tenant {
