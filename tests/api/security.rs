@@ -195,3 +195,39 @@ async fn tenant_admins_manage_only_their_own_keys_and_see_only_their_audit() {
     let all: Value = app.client.get(url("/v1/admin/audit")).send().await.unwrap().json().await.unwrap();
     assert!(all["entries"].as_array().unwrap().iter().any(|e| e["tenant"] == "eastbrook"));
 }
+
+#[tokio::test]
+async fn erasing_a_resolved_ticket_removes_it_from_suggestions_and_stats() {
+    let app = spawn_app().await;
+    let url = |p: &str| format!("{}{p}", app.address);
+    let integration = app.client_for(Some("northmoor"), "integration").await;
+    let ticket = json!({"tickets": [{"tenant": "northmoor", "external_id": "ERASE-1", "title": "plotter error 79 in the planning office", "category": "printing", "resolution_notes": "reseated the drum"}]});
+    assert_eq!(integration.post(url("/v1/tickets/resolved")).json(&ticket).send().await.unwrap().status(), 200);
+    let suggested = |body: Value| body["suggestions"].as_array().unwrap().iter().any(|s| s["id"] == "ERASE-1");
+    let before: Value = triage_as(&app, &integration, json!({"title": "plotter error 79 planning office"})).await.json().await.unwrap();
+    assert!(suggested(before));
+    assert_eq!(integration.delete(url("/v1/tickets/resolved/ERASE-1")).send().await.unwrap().status(), 204);
+    let after: Value = triage_as(&app, &integration, json!({"title": "plotter error 79 planning office"})).await.json().await.unwrap();
+    assert!(!suggested(after), "gone from the index");
+    let stats: Value = app.client.get(url("/v1/stats?tenant=northmoor")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(stats["resolved"], 0, "gone from the store");
+    let audit: Value = app.client.get(url("/v1/admin/audit")).send().await.unwrap().json().await.unwrap();
+    assert!(audit["entries"].as_array().unwrap().iter().any(|e| e["action"] == "ticket.erase" && e["target"] == "ERASE-1"));
+}
+
+#[tokio::test]
+async fn cors_admits_only_the_console_origin() {
+    let app = crate::helpers::spawn_app_with(&[("TRIAGE__SERVER__CORS_ALLOWED_ORIGIN", "https://console.example.org")]).await;
+    let preflight = |origin: &'static str| {
+        reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, format!("{}/v1/triage", app.address))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "authorization, content-type")
+            .send()
+    };
+    let ok = preflight("https://console.example.org").await.unwrap();
+    assert_eq!(ok.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()), Some("https://console.example.org"));
+    let other = preflight("https://evil.example.com").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none(), "another origin is not allowed");
+}

@@ -54,8 +54,51 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     ]
 });
 
+/// Extra patterns from configuration (a desk's own references: tenancy numbers, case ids),
+/// set once at start-up, applied after the built-in ones.
+static EXTRA: std::sync::OnceLock<Vec<(String, Regex)>> = std::sync::OnceLock::new();
+
+/// Why an extra pattern was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    #[error("redaction pattern `{name}` is not a valid regular expression: {message}")]
+    Invalid { name: String, message: String },
+    #[error("redaction pattern name `{0}` must be 1-32 lower-case letters")]
+    BadName(String),
+    #[error("extra redaction patterns were already set; they are set once at start-up")]
+    AlreadySet,
+}
+
+/// Whether `re` compiles as a redaction pattern; the error says why not.
+pub fn validate_pattern(re: &str) -> Result<(), String> {
+    Regex::new(re).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Installs extra patterns `(name, regex)`; matches become `[pii<name>]`. Call once at start-up.
+pub fn set_extra_patterns(patterns: &[(String, String)]) -> Result<(), PatternError> {
+    let mut compiled = Vec::with_capacity(patterns.len());
+    for (name, re) in patterns {
+        if name.is_empty() || name.len() > 32 || !name.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Err(PatternError::BadName(name.clone()));
+        }
+        let regex = Regex::new(re).map_err(|e| PatternError::Invalid { name: name.clone(), message: e.to_string() })?;
+        compiled.push((format!("[pii{name}]"), regex));
+    }
+    EXTRA.set(compiled).map_err(|_| PatternError::AlreadySet)
+}
+
 /// Replaces personal data in `text` with placeholders. Borrows when nothing was found.
 pub fn redact(text: &str) -> Cow<'_, str> {
+    let mut out = redact_builtin(text);
+    for (placeholder, regex) in EXTRA.get().map(Vec::as_slice).unwrap_or_default() {
+        if regex.is_match(&out) {
+            out = Cow::Owned(regex.replace_all(&out, placeholder.as_str()).into_owned());
+        }
+    }
+    out
+}
+
+fn redact_builtin(text: &str) -> Cow<'_, str> {
     let mut out: Cow<'_, str> = Cow::Borrowed(text);
     for p in PATTERNS.iter() {
         if !p.regex.is_match(&out) {
@@ -149,6 +192,15 @@ mod tests {
         assert!(luhn_valid("5555 5555 5555 4444"));
         assert!(!luhn_valid("4539148803436468"));
         assert!(!luhn_valid("1234"));
+    }
+
+    #[test]
+    fn extra_patterns_are_checked_and_applied_once() {
+        assert!(matches!(set_extra_patterns(&[("Bad Name".into(), "x".into())]), Err(PatternError::BadName(_))));
+        assert!(matches!(set_extra_patterns(&[("tenancy".into(), "(".into())]), Err(PatternError::Invalid { .. })));
+        set_extra_patterns(&[("tenancy".into(), r"\bTEN-\d{6}\b".into())]).unwrap();
+        assert_eq!(redact("rent query for TEN-123456, call 07700 900123"), "rent query for [piitenancy], call [piiphone]");
+        assert_eq!(set_extra_patterns(&[]), Err(PatternError::AlreadySet));
     }
 
     #[test]

@@ -163,6 +163,10 @@ impl TriageEngine {
             millis: started.elapsed().as_millis(),
         };
         let engine = Self::from_parts(params.clone(), kb, tickets, articles, store, model)?;
+        if sync.changed() {
+            let what = format!("{} added, {} updated, {} removed", sync.added, sync.updated, sync.removed);
+            engine.audit(None, None, "kb.sync", &params.kb_dir.display().to_string(), &what);
+        }
         Ok((engine, report))
     }
 

@@ -9,9 +9,11 @@
 //! without feedback they interleave: article 1, ticket 1, article 2, ...; ties keep articles
 //! first), and `feedback_factor = 0.5 + (positive + 2) / (total + 4)` in 0.5..1.5 (1.0 without
 //! feedback; `resolved` counts twice as positive, `helpful` once, `not_helpful` against).
-//! A resolved ticket is only offered when it matches well: BM25 at least
-//! [`MIN_TICKET_SCORE`] and at least half the best ticket's score, so a tenant with few
-//! tickets is not shown weak matches just because they rank first among tickets.
+//! A resolved ticket is only offered when it matches well: it shares at least
+//! [`MIN_TICKET_TERMS`] distinct query terms (fewer only when the query has fewer) and scores at
+//! least half the best ticket's BM25, so a tenant with few tickets is not shown weak matches just
+//! because they rank first among tickets. (A BM25 floor would not do: scores grow with the
+//! number of tickets indexed.)
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,8 +29,8 @@ use triage_store::FeedbackCounts;
 pub const RRF_K: f32 = 60.0;
 pub const ARTICLE_WEIGHT: f32 = 1.0;
 pub const TICKET_WEIGHT: f32 = 1.0;
-/// Lowest BM25 score of a resolved ticket worth suggesting.
-pub const MIN_TICKET_SCORE: f32 = 3.0;
+/// Fewest distinct query terms a resolved ticket must share to be suggested.
+pub const MIN_TICKET_TERMS: usize = 2;
 /// Name of the head trained on `resolved_at_first_contact` (labels `yes` / `no`).
 pub const FIRST_CONTACT_HEAD: &str = "first_contact";
 
@@ -85,7 +87,7 @@ pub(crate) fn fuse(
         }
     }
     let best_ticket = tickets.first().map_or(0.0, |t| t.score);
-    let strong = tickets.iter().filter(|t| t.score >= MIN_TICKET_SCORE && t.score >= 0.5 * best_ticket);
+    let strong = tickets.iter().filter(|t| t.matched_terms >= MIN_TICKET_TERMS.min(t.query_terms) && t.score >= 0.5 * best_ticket);
     for (rank, hit) in strong.enumerate() {
         let mut s = ticket_suggestion(hit);
         s.score = TICKET_WEIGHT * factor(&s) / (RRF_K + rank as f32 + 1.0);
@@ -129,7 +131,15 @@ mod tests {
     }
 
     fn ticket_hit(id: &str) -> TicketHit {
-        TicketHit { external_id: id.into(), title: id.into(), category: "c".into(), resolution_notes: "restarted <it>".into(), score: 5.0 }
+        TicketHit {
+            matched_terms: 3,
+            query_terms: 4,
+            external_id: id.into(),
+            title: id.into(),
+            category: "c".into(),
+            resolution_notes: "restarted <it>".into(),
+            score: 5.0,
+        }
     }
 
     fn articles(ids: &[&str]) -> HashMap<String, Arc<Article>> {
@@ -156,7 +166,9 @@ mod tests {
     fn weak_ticket_matches_are_not_offered() {
         let mut weak = ticket_hit("T2");
         weak.score = 2.0;
-        let out = fuse(&[], &[ticket_hit("T1"), weak], &HashMap::new(), &HashMap::new(), 5);
+        let mut one_word = ticket_hit("T3");
+        one_word.matched_terms = 1;
+        let out = fuse(&[], &[ticket_hit("T1"), weak, one_word], &HashMap::new(), &HashMap::new(), 5);
         assert_eq!(out.iter().map(suggestion_key).collect::<Vec<_>>(), vec!["ticket:T1"]);
     }
 

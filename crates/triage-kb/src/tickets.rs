@@ -16,7 +16,7 @@ use crate::index::write_atomically;
 use crate::tokenizer::{TOKENIZER_NAME, TriageTokenizer};
 use crate::{KbError, KbIndex, Result};
 
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 const VERSION_FILE: &str = "triage-tickets.version";
 /// Distinct query terms used for similar-ticket search (whole tickets can be long).
 pub const MAX_TICKET_QUERY_TERMS: usize = 32;
@@ -37,6 +37,10 @@ pub struct TicketDoc {
 /// A similar resolved ticket.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TicketHit {
+    /// Distinct query terms found in the ticket's title or description.
+    pub matched_terms: usize,
+    /// Distinct terms of the query (at most [`MAX_TICKET_QUERY_TERMS`]).
+    pub query_terms: usize,
     pub external_id: String,
     pub title: String,
     pub category: String,
@@ -82,7 +86,7 @@ fn schema() -> (Schema, Fields) {
         tenant: b.add_text_field("tenant", STRING),
         external_id: b.add_text_field("external_id", STORED),
         title: b.add_text_field("title", text(true)),
-        body: b.add_text_field("body", text(false)),
+        body: b.add_text_field("body", text(true)),
         notes: b.add_text_field("notes", STORED),
         category: b.add_text_field("category", STRING | STORED),
     };
@@ -190,10 +194,21 @@ impl TicketIndex {
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
         let mut hits = Vec::with_capacity(top.len());
+        let analyzer = triage_core::analysis::Analyzer::search();
         for (score, addr) in top {
             let d: TantivyDocument = searcher.doc(addr)?;
             let text = |field: Field| d.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let mut found: HashSet<String> = HashSet::new();
+            for field in [f.title, f.body] {
+                analyzer.for_each_token(&text(field), |t| {
+                    if unique.iter().any(|u| String::as_str(u) == t.term) {
+                        found.insert(t.term.to_owned());
+                    }
+                });
+            }
             hits.push(TicketHit {
+                matched_terms: found.len(),
+                query_terms: unique.len(),
                 external_id: text(f.external_id),
                 title: text(f.title),
                 category: text(f.category),
@@ -228,6 +243,7 @@ mod tests {
         let hits = idx.search("the printer is jammed", &north, 5).unwrap();
         assert_eq!(hits.iter().map(|h| h.external_id.as_str()).collect::<Vec<_>>(), vec!["N1"]);
         assert_eq!(hits[0].resolution_notes, "fixed printer jammed on floor two");
+        assert_eq!((hits[0].matched_terms, hits[0].query_terms), (2, 2), "printer and jam");
         assert!(idx.search("printer", &TenantId::parse("westwater").unwrap(), 5).unwrap().is_empty());
     }
 

@@ -340,6 +340,18 @@ mod tests {
     }
 
     #[test]
+    fn restricted_predictions_offer_only_allowed_labels_renormalised() {
+        let bundle = train(&rows(), &["category".to_owned()], &small_params(), "t1", vec![], &mut |_, _, _| {}).unwrap();
+        let p = &bundle.classifier.predict_with("the printer is jammed", &|_, label| label != "printing")[0];
+        assert_ne!(p.label, "printing");
+        assert!(p.alternatives.iter().all(|a| a.label != "printing" || a.probability == 0.0));
+        let total: f32 = p.alternatives.iter().map(|a| a.probability).sum();
+        assert!((total - 1.0).abs() < 1e-4, "two allowed labels carry all the mass: {total}");
+        let none = &bundle.classifier.predict_with("the printer is jammed", &|_, _| false)[0];
+        assert_eq!(none.decision, crate::classifier::Decision::Abstain);
+    }
+
+    #[test]
     fn a_head_with_one_label_is_refused_with_the_reason() {
         let mut rs = rows();
         for r in &mut rs {

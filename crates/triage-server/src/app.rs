@@ -35,6 +35,12 @@ impl Application {
         let request_timeout = std::time::Duration::from_secs(settings.server.request_timeout_secs);
         let cors_origin = settings.server.cors_allowed_origin.clone();
         let params = settings.engine_params();
+        let extra: Vec<(String, String)> = settings.redaction.extra_patterns.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        if !extra.is_empty()
+            && let Err(e) = triage_core::redact::set_extra_patterns(&extra)
+        {
+            tracing::warn!(error = %e, "extra redaction patterns not applied");
+        }
         let state = web::Data::new(AppState::new(settings));
         spawn_engine_load(state.clone(), params);
         let server = HttpServer::new(move || {

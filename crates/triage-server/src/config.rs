@@ -20,6 +20,7 @@
 //! | `server.cors_allowed_origin` | `""` | browser origin allowed to call the API (the console) | origin or empty |
 //! | `server.request_timeout_secs` | 10 | time a client has to send the request head | 1..=300 |
 //! | `limits.requests_per_second` / `limits.burst` | 200 / 400 | per-key rate limit (429 + Retry-After) | >= 1 |
+//! | `redaction.extra_patterns` | none | name -> regex of a desk's own personal references, redacted to `[pii<name>]` | |
 //! | `tenants` | four demo councils | id, name, assignment_groups ([] = any), shared_kb | |
 //! | `log.format` | `pretty` | `pretty` or `json` | |
 //! | `log.level` | `info` | filter when `RUST_LOG` is unset | tracing filter |
@@ -47,7 +48,15 @@ pub struct Settings {
     pub search: SearchSettings,
     pub log: LogSettings,
     pub limits: LimitSettings,
+    pub redaction: RedactionSettings,
     pub tenants: Vec<TenantSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactionSettings {
+    /// Extra personal-data patterns: name (lower-case letters) -> regular expression.
+    pub extra_patterns: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -157,6 +166,11 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+fn regex_check(re: &str) -> Result<(), String> {
+    // compiled again by the core at start-up; checked here so a typo stops the start with a message
+    triage_core::redact::validate_pattern(re)
+}
+
 /// Loads and validates the settings. `env` is the process environment (tests pass a map).
 pub fn load(
     file: Option<&Path>,
@@ -211,6 +225,14 @@ impl Settings {
         }
         if !(1..=300).contains(&self.server.request_timeout_secs) {
             return bad("server.request_timeout_secs must be 1..=300".into());
+        }
+        for (name, re) in &self.redaction.extra_patterns {
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase()) {
+                return bad(format!("redaction.extra_patterns: name `{name}` must be lower-case letters"));
+            }
+            if let Err(e) = regex_check(re) {
+                return bad(format!("redaction.extra_patterns.{name}: {e}"));
+            }
         }
         for t in &self.tenants {
             if let Err(e) = triage_core::tenant::TenantId::parse(&t.id) {
