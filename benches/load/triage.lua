@@ -1,6 +1,7 @@
 -- wrk script: POST /v1/triage with a rotating set of realistic tickets for tenant northmoor.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. (os.getenv("TRIAGE_KEY") or "")
 local tickets = {
   '{"title":"locked out of my account","description":"typed my password wrong three times and now it says the account is locked","tenant":"northmoor"}',
   '{"title":"printer on floor 2 offline","description":"nothing prints from the office printer, queue stuck","tenant":"northmoor"}',

@@ -237,10 +237,17 @@ impl TriageEngine {
         let text = ticket.full_text();
         let tenant = ticket.tenant.as_ref();
         let policy = tenant.and_then(|t| self.params.tenants.get(t.as_str()));
-        let query = KbQuery::new(&text).tenant(tenant).include_shared(policy.is_none_or(|p| p.shared_kb)).limit(self.max_suggestions);
+        // analysed once for both indexes; redaction first so no personal datum becomes a query term
+        let redacted = redact(&text);
+        let terms = KbIndex::query_terms(&redacted);
+        let query = KbQuery::new(&redacted)
+            .with_terms(&terms)
+            .tenant(tenant)
+            .include_shared(policy.is_none_or(|p| p.shared_kb))
+            .limit(self.max_suggestions);
         let kb_hits = self.kb.search(&query)?;
         let ticket_hits = match tenant {
-            Some(t) => self.tickets.search(&redact(&text), t, self.max_suggestions)?,
+            Some(t) => self.tickets.search_terms(&terms, t, self.max_suggestions)?,
             None => Vec::new(),
         };
         // one load of the model for the whole request: a promotion never mixes two models
@@ -276,7 +283,7 @@ impl TriageEngine {
                 outcome.labels.iter().map(|p| (p.head.clone(), serde_json::json!({"label": p.label, "decision": p.decision}))).collect(),
             ),
             suggestions: outcome.suggestions.iter().map(fusion::suggestion_key).collect(),
-            text: Some(redact(&text).into_owned()),
+            text: Some(redacted.into_owned()),
         })?;
         Ok(outcome)
     }

@@ -107,6 +107,9 @@ pub struct KbIndex {
     write_lock: Mutex<()>,
     /// Display fields and pre-analysed bodies by id, so a search never touches the doc store.
     pub(crate) cache: RwLock<HashMap<String, Arc<CachedDoc>>>,
+    /// Every term indexed (any field), so a query skips words no article contains without
+    /// touching the term dictionaries. `None` until the first sync (then every term is tried).
+    pub(crate) vocabulary: RwLock<Option<std::collections::HashSet<String>>>,
 }
 
 /// What a hit shows, kept in memory by id.
@@ -166,7 +169,15 @@ impl KbIndex {
     fn from_index(index: Index, fields: KbFields) -> Result<Self> {
         index.tokenizers().register(TOKENIZER_NAME, tantivy::tokenizer::TextAnalyzer::from(TriageTokenizer::default()));
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Self { index, reader, fields, weights: FieldWeights::default(), write_lock: Mutex::new(()), cache: RwLock::new(HashMap::new()) })
+        Ok(Self {
+            index,
+            reader,
+            fields,
+            weights: FieldWeights::default(),
+            write_lock: Mutex::new(()),
+            cache: RwLock::new(HashMap::new()),
+            vocabulary: RwLock::new(None),
+        })
     }
 
     /// Replaces the field weights used for ranking.
@@ -228,6 +239,18 @@ impl KbIndex {
             self.reader.reload()?;
         }
         *self.cache.write().unwrap_or_else(|p| p.into_inner()) = cache;
+        let analyzer = triage_core::analysis::Analyzer::search();
+        let mut vocabulary = std::collections::HashSet::new();
+        for d in docs {
+            for text in [&d.title, &d.summary, &d.body].into_iter().chain(&d.symptoms).chain(&d.tags) {
+                analyzer.for_each_token(text, |t| {
+                    if !vocabulary.contains(t.term) {
+                        vocabulary.insert(t.term.to_owned());
+                    }
+                });
+            }
+        }
+        *self.vocabulary.write().unwrap_or_else(|p| p.into_inner()) = Some(vocabulary);
         tracing::info!(
             added = report.added,
             updated = report.updated,

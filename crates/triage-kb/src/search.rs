@@ -63,11 +63,18 @@ pub struct KbQuery<'a> {
     pub snippets: bool,
     /// Whether articles shared with every tenant are included (a tenant may opt out).
     pub include_shared: bool,
+    /// Terms already analysed from `text` (see [`KbIndex::query_terms`]), so one request
+    /// analyses its text once for both indexes.
+    pub terms: Option<&'a [String]>,
 }
 
 impl<'a> KbQuery<'a> {
     pub fn new(text: &'a str) -> Self {
-        Self { text, tenant: None, category: None, limit: 5, snippets: true, include_shared: true }
+        Self { text, tenant: None, category: None, limit: 5, snippets: true, include_shared: true, terms: None }
+    }
+    pub fn with_terms(mut self, terms: &'a [String]) -> Self {
+        self.terms = Some(terms);
+        self
     }
     pub fn include_shared(mut self, include: bool) -> Self {
         self.include_shared = include;
@@ -106,8 +113,15 @@ impl KbIndex {
     /// Searches the index. Query text is analysed, never parsed as query syntax, so input such as
     /// `title:x OR *` is just words.
     pub fn search(&self, q: &KbQuery<'_>) -> Result<Vec<KbHit>> {
-        let terms = Self::query_terms(q.text);
-        let Some(text_query) = self.text_query(&terms) else {
+        let owned;
+        let terms: &[String] = match q.terms {
+            Some(t) => t,
+            None => {
+                owned = Self::query_terms(q.text);
+                &owned
+            }
+        };
+        let Some(text_query) = self.text_query(terms) else {
             return Ok(Vec::new());
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
@@ -164,10 +178,10 @@ impl KbIndex {
 
     /// Distinct analysed terms of `text`, at most [`MAX_QUERY_TERMS`], in order of appearance.
     pub fn query_terms(text: &str) -> Vec<String> {
-        let mut seen = HashSet::new();
-        let mut terms = Vec::new();
-        Analyzer::search().for_each_token(text, |t| {
-            if terms.len() < MAX_QUERY_TERMS && seen.insert(t.term.to_owned()) {
+        static ANALYZER: std::sync::LazyLock<Analyzer> = std::sync::LazyLock::new(Analyzer::search);
+        let mut terms: Vec<String> = Vec::new();
+        ANALYZER.for_each_token(text, |t| {
+            if terms.len() < MAX_QUERY_TERMS && !terms.iter().any(|x| x == t.term) {
                 terms.push(t.term.to_owned());
             }
         });
@@ -175,13 +189,15 @@ impl KbIndex {
     }
 
     fn text_query(&self, terms: &[String]) -> Option<Box<dyn Query>> {
-        if terms.is_empty() {
+        let vocabulary = self.vocabulary.read().unwrap_or_else(|p| p.into_inner());
+        let known: Vec<&String> = terms.iter().filter(|t| vocabulary.as_ref().is_none_or(|v| v.contains(String::as_str(t)))).collect();
+        if known.is_empty() {
             return None;
         }
         let f = &self.fields;
         let w = &self.weights;
         let weighted = [(f.title, w.title), (f.symptoms, w.symptoms), (f.summary, w.summary), (f.tags, w.tags), (f.body, w.body)];
-        let per_term: Vec<(Occur, Box<dyn Query>)> = terms
+        let per_term: Vec<(Occur, Box<dyn Query>)> = known
             .iter()
             .map(|term| {
                 let fields: Vec<Box<dyn Query>> = weighted

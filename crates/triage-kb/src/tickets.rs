@@ -2,7 +2,6 @@
 //! belongs to one tenant, and every search is filtered to one tenant: a ticket never appears in
 //! another tenant's suggestions.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -16,10 +15,11 @@ use crate::index::write_atomically;
 use crate::tokenizer::{TOKENIZER_NAME, TriageTokenizer};
 use crate::{KbError, KbIndex, Result};
 
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 const VERSION_FILE: &str = "triage-tickets.version";
-/// Distinct query terms used for similar-ticket search (whole tickets can be long).
-pub const MAX_TICKET_QUERY_TERMS: usize = 32;
+/// Distinct query terms used for similar-ticket search: the rarest ones (highest IDF) of the
+/// ticket, since a whole pasted e-mail would otherwise make a query of dozens of common words.
+pub const MAX_TICKET_QUERY_TERMS: usize = 16;
 /// Longest resolution excerpt returned with a hit, in characters.
 pub const NOTES_CHARS: usize = 300;
 
@@ -57,6 +57,8 @@ struct Fields {
     body: Field,
     notes: Field,
     category: Field,
+    /// Distinct analysed terms of title and description, space-separated (stored only).
+    terms: Field,
 }
 
 /// The resolved-ticket index. `Send + Sync`.
@@ -86,9 +88,10 @@ fn schema() -> (Schema, Fields) {
         tenant: b.add_text_field("tenant", STRING),
         external_id: b.add_text_field("external_id", STORED),
         title: b.add_text_field("title", text(true)),
-        body: b.add_text_field("body", text(true)),
+        body: b.add_text_field("body", text(false)),
         notes: b.add_text_field("notes", STORED),
         category: b.add_text_field("category", STRING | STORED),
+        terms: b.add_text_field("terms", STORED),
     };
     (b.build(), fields)
 }
@@ -139,6 +142,8 @@ impl TicketIndex {
         let w = slot.as_mut().expect("writer was just created");
         let f = &self.fields;
         for d in docs {
+            let mut terms = KbIndex::query_terms(&format!("{}\n{}", d.title, d.description));
+            terms.sort_unstable();
             w.delete_term(Term::from_field_text(f.key, &key(&d.tenant, &d.external_id)));
             w.add_document(doc!(
                 f.key => key(&d.tenant, &d.external_id),
@@ -148,6 +153,7 @@ impl TicketIndex {
                 f.body => d.description.as_str(),
                 f.notes => d.resolution_notes.chars().take(NOTES_CHARS).collect::<String>(),
                 f.category => d.category.as_str(),
+                f.terms => terms.join(" "),
             ))?;
         }
         w.commit()?;
@@ -170,16 +176,29 @@ impl TicketIndex {
 
     /// Resolved tickets of `tenant` most similar to `text`, best first.
     pub fn search(&self, text: &str, tenant: &TenantId, limit: usize) -> Result<Vec<TicketHit>> {
-        let mut terms = KbIndex::query_terms(text);
-        terms.truncate(MAX_TICKET_QUERY_TERMS);
-        let unique: HashSet<&String> = terms.iter().collect();
-        if unique.is_empty() {
+        self.search_terms(&KbIndex::query_terms(text), tenant, limit)
+    }
+
+    /// As [`TicketIndex::search`], with the query's terms already analysed. The
+    /// [`MAX_TICKET_QUERY_TERMS`] rarest terms in the index are used.
+    pub fn search_terms(&self, all_terms: &[String], tenant: &TenantId, limit: usize) -> Result<Vec<TicketHit>> {
+        let f = &self.fields;
+        let searcher = self.reader.searcher();
+        let mut terms: Vec<(u64, &String)> = Vec::with_capacity(all_terms.len());
+        for t in all_terms {
+            let df = searcher.doc_freq(&Term::from_field_text(f.body, t))? + searcher.doc_freq(&Term::from_field_text(f.title, t))?;
+            if df > 0 {
+                terms.push((df, t));
+            }
+        }
+        if terms.is_empty() {
             return Ok(Vec::new());
         }
-        let f = &self.fields;
+        terms.sort_by_key(|(df, _)| *df);
+        terms.truncate(MAX_TICKET_QUERY_TERMS);
         let per_term: Vec<(Occur, Box<dyn Query>)> = terms
             .iter()
-            .flat_map(|t| {
+            .flat_map(|(_, t)| {
                 [(f.title, 2.0f32), (f.body, 1.0)].map(|(field, boost)| {
                     let q = TermQuery::new(Term::from_field_text(field, t), IndexRecordOption::WithFreqs);
                     (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)) as Box<dyn Query>)
@@ -191,24 +210,17 @@ impl TicketIndex {
             (Occur::Must, Box::new(BooleanQuery::new(per_term)) as Box<dyn Query>),
             (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(tenant_filter), 0.0))),
         ]);
-        let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
         let mut hits = Vec::with_capacity(top.len());
-        let analyzer = triage_core::analysis::Analyzer::search();
         for (score, addr) in top {
             let d: TantivyDocument = searcher.doc(addr)?;
             let text = |field: Field| d.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-            let mut found: HashSet<String> = HashSet::new();
-            for field in [f.title, f.body] {
-                analyzer.for_each_token(&text(field), |t| {
-                    if unique.iter().any(|u| String::as_str(u) == t.term) {
-                        found.insert(t.term.to_owned());
-                    }
-                });
-            }
+            let stored_terms = text(f.terms);
+            let doc_terms: Vec<&str> = stored_terms.split(' ').collect();
+            let matched = all_terms.iter().filter(|t| doc_terms.binary_search(&String::as_str(t)).is_ok()).count();
             hits.push(TicketHit {
-                matched_terms: found.len(),
-                query_terms: unique.len(),
+                matched_terms: matched,
+                query_terms: all_terms.len(),
                 external_id: text(f.external_id),
                 title: text(f.title),
                 category: text(f.category),
