@@ -7,6 +7,7 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # Manifests first, so the dependency layer is cached while sources change.
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
+COPY vendor vendor
 COPY crates crates
 COPY tests tests
 COPY benches benches
