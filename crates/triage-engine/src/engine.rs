@@ -288,6 +288,11 @@ impl TriageEngine {
         Ok(outcome)
     }
 
+    /// The tenant's resolved tickets most similar to already-analysed query terms.
+    pub fn similar_tickets(&self, terms: &[String], tenant: &TenantId, limit: usize) -> Result<Vec<triage_kb::TicketHit>> {
+        Ok(self.tickets.search_terms(terms, tenant, limit)?)
+    }
+
     /// Searches the knowledge base; hits come back as suggestions with their steps. The
     /// tenant's policy decides whether shared articles are included.
     pub fn search(&self, query: &KbQuery<'_>) -> Result<Vec<Suggestion>> {

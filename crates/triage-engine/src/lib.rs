@@ -19,6 +19,7 @@ mod ingest;
 mod jobs;
 mod keys;
 pub mod starter;
+pub mod synthetic;
 mod training;
 
 pub use engine::{EngineParams, OpenReport, TenantPolicy, TriageEngine, TriageOutcome};
