@@ -6,17 +6,51 @@ use std::collections::BTreeMap;
 use triage_core::ticket_resolved::{RawResolved, ResolvedTicket};
 
 const THEMES: &[(&str, &str, &[&str])] = &[
-    ("accounts", "identity-access", &["locked out of my account", "password expired", "mfa prompt not arriving", "reset my password", "account disabled after leave"]),
-    ("printing", "print-services", &["printer offline", "paper jam on floor two", "toner low warning", "scan to email not arriving", "secure print badge not working"]),
-    ("remote-access", "network-team", &["vpn will not connect", "vpn keeps dropping", "remote desktop gateway error", "certificate expired on vpn"]),
-    ("email-and-collaboration", "m365-team", &["outlook stuck loading profile", "mailbox full", "teams no audio in meetings", "onedrive not syncing", "shared mailbox missing"]),
-    ("hardware", "end-user-computing", &["laptop will not charge", "docking station monitors blank", "keyboard not working", "bitlocker recovery screen"]),
-    ("business-applications", "applications-support", &["council tax screen frozen", "planning documents will not upload", "housing repairs job not sent", "gis layers not loading"]),
+    (
+        "accounts",
+        "identity-access",
+        &["locked out of my account", "password expired", "mfa prompt not arriving", "reset my password", "account disabled after leave"],
+    ),
+    (
+        "printing",
+        "print-services",
+        &["printer offline", "paper jam on floor two", "toner low warning", "scan to email not arriving", "secure print badge not working"],
+    ),
+    (
+        "remote-access",
+        "network-team",
+        &["vpn will not connect", "vpn keeps dropping", "remote desktop gateway error", "certificate expired on vpn"],
+    ),
+    (
+        "email-and-collaboration",
+        "m365-team",
+        &["outlook stuck loading profile", "mailbox full", "teams no audio in meetings", "onedrive not syncing", "shared mailbox missing"],
+    ),
+    (
+        "hardware",
+        "end-user-computing",
+        &["laptop will not charge", "docking station monitors blank", "keyboard not working", "bitlocker recovery screen"],
+    ),
+    (
+        "business-applications",
+        "applications-support",
+        &["council tax screen frozen", "planning documents will not upload", "housing repairs job not sent", "gis layers not loading"],
+    ),
 ];
 
 const FILLER: &[&str] = &[
-    "since this morning", "after the update", "on the third floor", "for the whole team", "when working from home", "urgent customer waiting",
-    "tried restarting already", "happened yesterday too", "in the civic centre", "on my new laptop", "please call back", "again today",
+    "since this morning",
+    "after the update",
+    "on the third floor",
+    "for the whole team",
+    "when working from home",
+    "urgent customer waiting",
+    "tried restarting already",
+    "happened yesterday too",
+    "in the civic centre",
+    "on my new laptop",
+    "please call back",
+    "again today",
 ];
 
 /// Small deterministic generator (xorshift64*).
@@ -41,10 +75,21 @@ pub fn resolved_tickets(tenant: &str, n: usize, seed: u64) -> Vec<ResolvedTicket
         .map(|i| {
             let (category, group, titles) = rng.pick(THEMES);
             let title = format!("{} {}", rng.pick(titles), rng.pick(FILLER));
-            let description = format!("{} {} ref {}{}", rng.pick(titles), rng.pick(FILLER), rng.next() % 10_000, if i % 7 == 0 { " help" } else { "" });
-            let notes = format!("resolved: {} for case {}", rng.pick(&["restarted the service", "reset the account", "reseated the cable", "cleared the queue", "reinstalled the client"]), i);
+            let description =
+                format!("{} {} ref {}{}", rng.pick(titles), rng.pick(FILLER), rng.next() % 10_000, if i % 7 == 0 { " help" } else { "" });
+            let notes = format!(
+                "resolved: {} for case {}",
+                rng.pick(&[
+                    "restarted the service",
+                    "reset the account",
+                    "reseated the cable",
+                    "cleared the queue",
+                    "reinstalled the client"
+                ]),
+                i
+            );
             let external = format!("SYN-{i:07}");
-            let fcr = rng.next() % 3 != 0;
+            let fcr = !rng.next().is_multiple_of(3);
             ResolvedTicket::parse(&RawResolved {
                 tenant,
                 external_id: &external,
@@ -52,7 +97,7 @@ pub fn resolved_tickets(tenant: &str, n: usize, seed: u64) -> Vec<ResolvedTicket
                 description: Some(&description),
                 category: Some(category),
                 assignment_group: Some(group),
-                priority: Some(["p2", "p3", "p4"][(i % 3) as usize]),
+                priority: Some(["p2", "p3", "p4"][i % 3]),
                 resolution_notes: Some(&notes),
                 resolved_at_first_contact: Some(fcr),
                 ..RawResolved::default()
