@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 use triage_core::tenant::TenantId;
@@ -15,7 +15,9 @@ use crate::index::write_atomically;
 use crate::tokenizer::{TOKENIZER_NAME, TriageTokenizer};
 use crate::{KbError, KbIndex, Result};
 
-const SCHEMA_VERSION: u32 = 3;
+const SCHEMA_VERSION: u32 = 4;
+/// Tokenizer of the tenant-qualified term field: terms are analysed before indexing.
+const TT_TOKENIZER: &str = "triage_ws";
 const VERSION_FILE: &str = "triage-tickets.version";
 /// Distinct query terms used for similar-ticket search: the rarest ones (highest IDF) of the
 /// ticket, since a whole pasted e-mail would otherwise make a query of dozens of common words.
@@ -51,14 +53,15 @@ pub struct TicketHit {
 #[derive(Debug, Clone, Copy)]
 struct Fields {
     key: Field,
-    tenant: Field,
     external_id: Field,
     title: Field,
-    body: Field,
     notes: Field,
     category: Field,
     /// Distinct analysed terms of title and description, space-separated (stored only).
     terms: Field,
+    /// `tenant:term` tokens of title (twice, as a boost) and description. A query for one tenant
+    /// is then a plain union of term queries, which tantivy prunes with block-WAND; no filter.
+    tt: Field,
 }
 
 /// The resolved-ticket index. `Send + Sync`.
@@ -77,21 +80,19 @@ impl std::fmt::Debug for TicketIndex {
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text = |stored: bool| {
-        let o = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default().set_tokenizer(TOKENIZER_NAME).set_index_option(IndexRecordOption::WithFreqs),
-        );
-        if stored { o.set_stored() } else { o }
-    };
     let fields = Fields {
         key: b.add_text_field("key", STRING),
-        tenant: b.add_text_field("tenant", STRING),
         external_id: b.add_text_field("external_id", STORED),
-        title: b.add_text_field("title", text(true)),
-        body: b.add_text_field("body", text(false)),
+        title: b.add_text_field("title", STORED),
         notes: b.add_text_field("notes", STORED),
         category: b.add_text_field("category", STRING | STORED),
         terms: b.add_text_field("terms", STORED),
+        tt: b.add_text_field(
+            "tt",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default().set_tokenizer(TT_TOKENIZER).set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        ),
     };
     (b.build(), fields)
 }
@@ -125,6 +126,9 @@ impl TicketIndex {
 
     fn from_index(index: Index, fields: Fields) -> Result<Self> {
         index.tokenizers().register(TOKENIZER_NAME, tantivy::tokenizer::TextAnalyzer::from(TriageTokenizer::default()));
+        index
+            .tokenizers()
+            .register(TT_TOKENIZER, tantivy::tokenizer::TextAnalyzer::from(tantivy::tokenizer::WhitespaceTokenizer::default()));
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(Self { index, reader, writer: Mutex::new(None), fields })
     }
@@ -141,19 +145,31 @@ impl TicketIndex {
         }
         let w = slot.as_mut().expect("writer was just created");
         let f = &self.fields;
+        let analyzer = triage_core::analysis::Analyzer::search();
         for d in docs {
             let mut terms = KbIndex::query_terms(&format!("{}\n{}", d.title, d.description));
             terms.sort_unstable();
+            let mut tt = String::with_capacity(d.title.len() * 3 + d.description.len() * 2);
+            let tenant = d.tenant.as_str();
+            for (text, times) in [(d.title.as_str(), 2), (d.description.as_str(), 1)] {
+                analyzer.for_each_token(text, |t| {
+                    for _ in 0..times {
+                        tt.push_str(tenant);
+                        tt.push(':');
+                        tt.push_str(t.term);
+                        tt.push(' ');
+                    }
+                });
+            }
             w.delete_term(Term::from_field_text(f.key, &key(&d.tenant, &d.external_id)));
             w.add_document(doc!(
                 f.key => key(&d.tenant, &d.external_id),
-                f.tenant => d.tenant.as_str(),
                 f.external_id => d.external_id.as_str(),
                 f.title => d.title.as_str(),
-                f.body => d.description.as_str(),
                 f.notes => d.resolution_notes.chars().take(NOTES_CHARS).collect::<String>(),
                 f.category => d.category.as_str(),
                 f.terms => terms.join(" "),
+                f.tt => tt,
             ))?;
         }
         w.commit()?;
@@ -184,11 +200,17 @@ impl TicketIndex {
     pub fn search_terms(&self, all_terms: &[String], tenant: &TenantId, limit: usize) -> Result<Vec<TicketHit>> {
         let f = &self.fields;
         let searcher = self.reader.searcher();
-        let mut terms: Vec<(u64, &String)> = Vec::with_capacity(all_terms.len());
+        let mut terms: Vec<(u64, Term)> = Vec::with_capacity(all_terms.len());
+        let mut qualified = String::new();
         for t in all_terms {
-            let df = searcher.doc_freq(&Term::from_field_text(f.body, t))? + searcher.doc_freq(&Term::from_field_text(f.title, t))?;
+            qualified.clear();
+            qualified.push_str(tenant.as_str());
+            qualified.push(':');
+            qualified.push_str(t);
+            let term = Term::from_field_text(f.tt, &qualified);
+            let df = searcher.doc_freq(&term)?;
             if df > 0 {
-                terms.push((df, t));
+                terms.push((df, term));
             }
         }
         if terms.is_empty() {
@@ -197,19 +219,10 @@ impl TicketIndex {
         terms.sort_by_key(|(df, _)| *df);
         terms.truncate(MAX_TICKET_QUERY_TERMS);
         let per_term: Vec<(Occur, Box<dyn Query>)> = terms
-            .iter()
-            .flat_map(|(_, t)| {
-                [(f.title, 2.0f32), (f.body, 1.0)].map(|(field, boost)| {
-                    let q = TermQuery::new(Term::from_field_text(field, t), IndexRecordOption::WithFreqs);
-                    (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)) as Box<dyn Query>)
-                })
-            })
+            .into_iter()
+            .map(|(_, term)| (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>))
             .collect();
-        let tenant_filter = TermQuery::new(Term::from_field_text(f.tenant, tenant.as_str()), IndexRecordOption::Basic);
-        let query = BooleanQuery::new(vec![
-            (Occur::Must, Box::new(BooleanQuery::new(per_term)) as Box<dyn Query>),
-            (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(tenant_filter), 0.0))),
-        ]);
+        let query = BooleanQuery::new(per_term);
         let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
