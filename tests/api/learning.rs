@@ -55,6 +55,14 @@ async fn ingest(app: &TestApp, tickets: &[Value]) -> reqwest::Response {
     app.client.post(format!("{}/v1/tickets/resolved", app.address)).json(&json!({ "tickets": tickets })).send().await.unwrap()
 }
 
+/// Starts a training job (optionally naming the version) and waits for its end.
+async fn train(app: &TestApp, version: Option<&str>) -> Value {
+    let body = version.map_or(json!({}), |v| json!({ "version": v }));
+    let started: Value =
+        app.client.post(format!("{}/v1/admin/models/train", app.address)).json(&body).send().await.unwrap().json().await.unwrap();
+    wait_for_job(app, started["job_id"].as_str().unwrap()).await
+}
+
 async fn wait_for_job(app: &TestApp, id: &str) -> Value {
     for _ in 0..600 {
         let job: Value = app.get(&format!("/v1/admin/jobs/{id}")).await.json().await.unwrap();
@@ -151,8 +159,7 @@ async fn a_training_job_that_cannot_train_says_why_and_the_live_model_keeps_serv
     let app = spawn_app().await;
     let only_printing: Vec<Value> = (0..20).map(|i| ticket("northmoor", &format!("P{i}"), "printer jammed", "printing", true)).collect();
     ingest(&app, &only_printing).await;
-    let started: Value = app.client.post(format!("{}/v1/admin/models/train", app.address)).send().await.unwrap().json().await.unwrap();
-    let job = wait_for_job(&app, started["job_id"].as_str().unwrap()).await;
+    let job = train(&app, None).await;
     assert_eq!(job["state"], "failed", "{job}");
     assert!(job["error"].as_str().unwrap().contains("at least two labels"), "{job}");
     let body: Value = app.post_triage(&json!({"title": "printer jammed"})).await.json().await.unwrap();
@@ -167,17 +174,7 @@ async fn promotion_and_rollback_under_load_lose_no_request() {
     for chunk in all.chunks(100) {
         assert_eq!(ingest(&app, chunk).await.status(), 200);
     }
-    let started: Value = app
-        .client
-        .post(format!("{}/v1/admin/models/train", app.address))
-        .json(&json!({"version": "v2"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let job = wait_for_job(&app, started["job_id"].as_str().unwrap()).await;
+    let job = train(&app, Some("v2")).await;
     assert_eq!(job["state"], "succeeded", "{job}");
     let models: Value = app.get("/v1/admin/models").await.json().await.unwrap();
     assert_eq!(models["live"], "starter");
@@ -241,17 +238,7 @@ async fn a_candidate_much_worse_than_the_live_model_is_refused_unless_forced() {
     for chunk in history("northmoor", 90).chunks(100) {
         ingest(&app, chunk).await;
     }
-    let started: Value = app
-        .client
-        .post(format!("{}/v1/admin/models/train", app.address))
-        .json(&json!({"version": "good"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(wait_for_job(&app, started["job_id"].as_str().unwrap()).await["state"], "succeeded");
+    assert_eq!(train(&app, Some("good")).await["state"], "succeeded");
     assert_eq!(app.client.post(format!("{}/v1/admin/models/good/promote?force=true", app.address)).send().await.unwrap().status(), 200);
     // scramble the categories: the next candidate learns noise
     let mut noisy = history("northmoor", 90);
@@ -259,17 +246,7 @@ async fn a_candidate_much_worse_than_the_live_model_is_refused_unless_forced() {
         t["category"] = json!(["printing", "accounts", "remote-access"][(i * 7 / 3) % 3]);
     }
     ingest(&app, &noisy).await;
-    let started: Value = app
-        .client
-        .post(format!("{}/v1/admin/models/train", app.address))
-        .json(&json!({"version": "noisy"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(wait_for_job(&app, started["job_id"].as_str().unwrap()).await["state"], "succeeded");
+    assert_eq!(train(&app, Some("noisy")).await["state"], "succeeded");
     let refused = app.client.post(format!("{}/v1/admin/models/noisy/promote", app.address)).send().await.unwrap();
     assert_eq!(refused.status(), 409);
     let p: Value = refused.json().await.unwrap();
@@ -300,17 +277,7 @@ async fn agents_label_corrections_become_training_data() {
             .unwrap();
         assert_eq!(r.status(), 204);
     }
-    let started: Value = app
-        .client
-        .post(format!("{}/v1/admin/models/train", app.address))
-        .json(&json!({"version": "from-feedback"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let job = wait_for_job(&app, started["job_id"].as_str().unwrap()).await;
+    let job = train(&app, Some("from-feedback")).await;
     assert_eq!(job["state"], "succeeded", "no resolved tickets, only corrections: {job}");
     let models: Value = app.get("/v1/admin/models").await.json().await.unwrap();
     let m = models["models"].as_array().unwrap().iter().find(|m| m["version"] == "from-feedback").unwrap();

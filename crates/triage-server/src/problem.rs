@@ -44,6 +44,42 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for documentation and tests.
+    pub const ALL: [ErrorCode; 29] = {
+        use ErrorCode::*;
+        [
+            InvalidJson,
+            InvalidUtf8,
+            UnknownField,
+            InvalidField,
+            UnsupportedMediaType,
+            PayloadTooLarge,
+            EmptyTicket,
+            TextTooLong,
+            ControlCharacter,
+            InvalidTenant,
+            InvalidQuery,
+            ArticleNotFound,
+            TriageNotFound,
+            ModelNotFound,
+            JobNotFound,
+            BatchTooLarge,
+            InvalidRequest,
+            Conflict,
+            MissingCredentials,
+            MalformedCredentials,
+            InvalidCredentials,
+            Forbidden,
+            RateLimited,
+            KeyNotFound,
+            TicketNotFound,
+            RouteNotFound,
+            MethodNotAllowed,
+            NotReady,
+            Internal,
+        ]
+    };
+
     /// The table: status, stable code, title.
     pub fn describe(self) -> (StatusCode, &'static str, &'static str) {
         use ErrorCode::*;
@@ -193,38 +229,7 @@ mod tests {
 
     #[test]
     fn every_code_is_distinct_and_4xx_or_5xx() {
-        use ErrorCode::*;
-        let all = [
-            InvalidJson,
-            InvalidUtf8,
-            UnknownField,
-            InvalidField,
-            UnsupportedMediaType,
-            PayloadTooLarge,
-            EmptyTicket,
-            TextTooLong,
-            ControlCharacter,
-            InvalidTenant,
-            InvalidQuery,
-            ArticleNotFound,
-            TriageNotFound,
-            ModelNotFound,
-            JobNotFound,
-            BatchTooLarge,
-            InvalidRequest,
-            Conflict,
-            MissingCredentials,
-            MalformedCredentials,
-            InvalidCredentials,
-            Forbidden,
-            RateLimited,
-            KeyNotFound,
-            TicketNotFound,
-            RouteNotFound,
-            MethodNotAllowed,
-            NotReady,
-            Internal,
-        ];
+        let all = ErrorCode::ALL;
         let mut codes: Vec<&str> = all.iter().map(|c| c.describe().1).collect();
         codes.sort_unstable();
         codes.dedup();
