@@ -13,9 +13,13 @@ use crate::types::{
 };
 use crate::{Result, Store, StoreError, migrations};
 
-/// One SQLite file in WAL mode. Writes are serialised by a mutex around the connection.
+/// One SQLite file in WAL mode. Writes are serialised by a mutex around the write connection;
+/// long reads (statistics, the training scan, listings) use a second connection, so they never
+/// hold up the triage-record inserts (WAL lets readers and the writer run together).
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// Read connection of a file store; `None` in memory (one connection sees one database).
+    read: Option<Mutex<Connection>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -41,7 +45,11 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
         migrations::migrate(&mut conn)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        let read =
+            Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(open_err)?;
+        read.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
+        Ok(Self { conn: Mutex::new(conn), read: Some(Mutex::new(read)) })
     }
 
     /// A store in memory (tests).
@@ -49,7 +57,12 @@ impl SqliteStore {
         let mut conn = Connection::open_in_memory()?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::migrate(&mut conn)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self { conn: Mutex::new(conn), read: None })
+    }
+
+    /// The connection for long reads.
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.read.as_ref().unwrap_or(&self.conn).lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -135,7 +148,7 @@ impl Store for SqliteStore {
     }
 
     fn for_each_resolved(&self, f: &mut dyn FnMut(ResolvedTicket)) -> Result<()> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(&format!("SELECT {TICKET_COLUMNS} FROM resolved_tickets ORDER BY tenant, external_id"))?;
         let rows = stmt.query_map([], row_to_ticket)?;
         for row in rows {
@@ -206,7 +219,7 @@ impl Store for SqliteStore {
     }
 
     fn corrections(&self) -> Result<Vec<Correction>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(
             "SELECT t.tenant, t.external_id, t.text, f.corrected_json FROM feedback f JOIN triage_records t ON t.triage_id = f.triage_id
              WHERE f.corrected_json <> '{}' AND t.text IS NOT NULL AND f.id = (SELECT MAX(id) FROM feedback g WHERE g.triage_id = f.triage_id AND g.corrected_json <> '{}')
@@ -244,7 +257,7 @@ impl Store for SqliteStore {
     }
 
     fn feedback_counts(&self) -> Result<Vec<(String, FeedbackCounts)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare("SELECT suggestion, outcome, COUNT(*) FROM feedback WHERE suggestion IS NOT NULL GROUP BY suggestion, outcome ORDER BY suggestion")?;
         let mut out: Vec<(String, FeedbackCounts)> = Vec::new();
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
@@ -274,7 +287,7 @@ impl Store for SqliteStore {
     }
 
     fn models(&self) -> Result<Vec<ModelRecord>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt =
             conn.prepare("SELECT version, path, created_at, status, report_json FROM models ORDER BY created_at DESC, version DESC")?;
         let rows = stmt.query_map([], |r| {
@@ -311,7 +324,7 @@ impl Store for SqliteStore {
     }
 
     fn stats(&self, query: &StatsQuery) -> Result<Stats> {
-        compute_stats(&self.conn(), query)
+        compute_stats(&self.reader(), query)
     }
 
     fn create_key(&self, k: &ApiKeyRecord) -> Result<()> {
@@ -323,7 +336,7 @@ impl Store for SqliteStore {
     }
 
     fn keys(&self, tenant: Option<&TenantId>) -> Result<Vec<ApiKeyRecord>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(
             "SELECT id, hash, tenant, role, label, created_at, revoked_at FROM api_keys WHERE (?1 IS NULL OR tenant = ?1) ORDER BY created_at DESC, id",
         )?;
@@ -371,7 +384,7 @@ impl Store for SqliteStore {
     }
 
     fn audit_log(&self, tenant: Option<&TenantId>, limit: usize) -> Result<Vec<AuditEntry>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(
             "SELECT at, key_id, tenant, action, target, outcome FROM audit WHERE (?1 IS NULL OR tenant = ?1) ORDER BY id DESC LIMIT ?2",
         )?;
