@@ -67,7 +67,7 @@ impl Application {
                         Ok(res)
                     }
                 })
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::PrivateRootSpan>::new())
                 .app_data(state.clone())
                 .app_data(
                     web::QueryConfig::default()
