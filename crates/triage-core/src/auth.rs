@@ -82,8 +82,7 @@ pub const KEY_PREFIX: &str = "trg_";
 /// SHA-256 of a key, hex: the only form stored. Keys carry 256 random bits, so a fast hash is
 /// enough (no dictionary to attack).
 pub fn hash_key(key: &str) -> String {
-    let digest = Sha256::digest(key.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::article::to_hex(&Sha256::digest(key.as_bytes()))
 }
 
 /// Whether `key` has the shape of a triage key (prefix and 64 hex digits).
@@ -112,6 +111,7 @@ mod tests {
         assert!(looks_like_key(&key));
         assert!(!looks_like_key("trg_short") && !looks_like_key(&key.replace("trg_", "xyz_")));
         assert_eq!(hash_key(&key).len(), 64);
+        assert_eq!(hash_key("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "SHA-256 test vector");
         assert_ne!(hash_key(&key), hash_key(&format!("{key}0")));
     }
 }
