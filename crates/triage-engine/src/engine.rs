@@ -123,6 +123,8 @@ pub struct TriageEngine {
     pub(crate) jobs: Jobs,
     /// Active API keys: hash -> principal.
     pub(crate) keys: RwLock<HashMap<String, triage_core::auth::Principal>>,
+    /// Writes triage records behind the request (declared last: dropped, and so flushed, last).
+    pub(crate) recorder: crate::recorder::Recorder,
 }
 
 impl std::fmt::Debug for TriageEngine {
@@ -196,10 +198,11 @@ impl TriageEngine {
             tickets,
             articles: articles.into_iter().map(|a| (a.id.clone(), Arc::new(a))).collect(),
             model: ArcSwapOption::from(model.map(Arc::new)),
-            store,
             feedback: RwLock::new(feedback),
             jobs: Jobs::default(),
             keys: RwLock::new(keys),
+            recorder: crate::recorder::Recorder::start(store.clone())?,
+            store,
         })
     }
 
@@ -224,8 +227,10 @@ impl TriageEngine {
         self.tickets.num_docs()
     }
 
-    /// The store (for statistics and the registry).
+    /// The store (for statistics and the registry). Pending triage records are written first,
+    /// so reads see every answer already given.
     pub fn store(&self) -> &dyn Store {
+        self.recorder.flush();
         self.store.as_ref()
     }
 
@@ -273,18 +278,25 @@ impl TriageEngine {
             model_version: model.as_ref().map(|m| m.manifest.version.clone()),
             first_contact,
         };
-        self.store.record_triage(&TriageRecord {
-            triage_id: outcome.triage_id.to_string(),
-            tenant: ticket.tenant.clone(),
-            external_id: ticket.external_id.clone(),
-            created_at: triage_core::time::rfc3339_utc(std::time::SystemTime::now()),
-            model_version: outcome.model_version.clone(),
-            labels: serde_json::Value::Object(
-                outcome.labels.iter().map(|p| (p.head.clone(), serde_json::json!({"label": p.label, "decision": p.decision}))).collect(),
-            ),
-            suggestions: outcome.suggestions.iter().map(fusion::suggestion_key).collect(),
-            text: Some(redacted.into_owned()),
-        })?;
+        self.recorder.record(
+            TriageRecord {
+                triage_id: outcome.triage_id.to_string(),
+                tenant: ticket.tenant.clone(),
+                external_id: ticket.external_id.clone(),
+                created_at: triage_core::time::rfc3339_utc(std::time::SystemTime::now()),
+                model_version: outcome.model_version.clone(),
+                labels: serde_json::Value::Object(
+                    outcome
+                        .labels
+                        .iter()
+                        .map(|p| (p.head.clone(), serde_json::json!({"label": p.label, "decision": p.decision})))
+                        .collect(),
+                ),
+                suggestions: outcome.suggestions.iter().map(fusion::suggestion_key).collect(),
+                text: Some(redacted.into_owned()),
+            },
+            self.store.as_ref(),
+        );
         Ok(outcome)
     }
 

@@ -53,6 +53,7 @@ impl TriageEngine {
     /// Records feedback on a triage of `tenant`. Another tenant's triage is `NotFound`, as a
     /// missing one. The suggestion, when given, must be one the triage offered.
     pub fn add_feedback(&self, tenant: Option<&TenantId>, triage_id: &str, input: FeedbackInput) -> Result<()> {
+        self.recorder.flush();
         let record = self.store.triage_record(tenant, triage_id)?.ok_or(EngineError::NotFound("triage"))?;
         if let Some(s) = &input.suggestion
             && !record.suggestions.contains(s)

@@ -18,6 +18,7 @@ pub mod fusion;
 mod ingest;
 mod jobs;
 mod keys;
+mod recorder;
 pub mod starter;
 pub mod synthetic;
 mod training;

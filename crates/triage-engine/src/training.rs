@@ -34,6 +34,7 @@ pub struct TrainRequest {
 /// corrections on triages whose ticket was never sent as resolved (a resolved ticket's final
 /// labels win over a correction of the same ticket). Corrections always train, never hold out.
 fn rows_from_store(engine: &TriageEngine) -> Result<(Vec<TrainingRow>, Vec<TrainingRow>)> {
+    engine.recorder.flush();
     let (mut train_rows, mut holdout) = (Vec::new(), Vec::new());
     let mut resolved_keys = std::collections::HashSet::new();
     engine.store.for_each_resolved(&mut |t| {

@@ -37,7 +37,11 @@ pub trait Store: Send + Sync {
     fn delete_resolved(&self, tenant: &TenantId, external_id: &str) -> Result<bool>;
 
     /// Stores the record of one triage answer.
-    fn record_triage(&self, record: &TriageRecord) -> Result<()>;
+    fn record_triage(&self, record: &TriageRecord) -> Result<()> {
+        self.record_triages(std::slice::from_ref(record))
+    }
+    /// Stores several triage records in one transaction.
+    fn record_triages(&self, records: &[TriageRecord]) -> Result<()>;
     /// A triage record, only if it belongs to `tenant` (`None` matches records without tenant).
     fn triage_record(&self, tenant: Option<&TenantId>, triage_id: &str) -> Result<Option<TriageRecord>>;
     /// Stores feedback on a triage.

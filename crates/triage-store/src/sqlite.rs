@@ -164,21 +164,28 @@ impl Store for SqliteStore {
         Ok(n > 0)
     }
 
-    fn record_triage(&self, r: &TriageRecord) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO triage_records (triage_id, tenant, external_id, created_at, model_version, labels_json, suggestions_json, text)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                r.triage_id,
-                r.tenant.as_ref().map(TenantId::as_str),
-                r.external_id,
-                r.created_at,
-                r.model_version,
-                serde_json::to_string(&r.labels)?,
-                serde_json::to_string(&r.suggestions)?,
-                r.text
-            ],
-        )?;
+    fn record_triages(&self, records: &[TriageRecord]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO triage_records (triage_id, tenant, external_id, created_at, model_version, labels_json, suggestions_json, text)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for r in records {
+                insert.execute(params![
+                    r.triage_id,
+                    r.tenant.as_ref().map(TenantId::as_str),
+                    r.external_id,
+                    r.created_at,
+                    r.model_version,
+                    serde_json::to_string(&r.labels)?,
+                    serde_json::to_string(&r.suggestions)?,
+                    r.text
+                ])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
