@@ -160,22 +160,20 @@ impl Classifier {
     /// tenant's own assignment groups): the other labels' probabilities are set to zero and the
     /// rest renormalised. A head with no allowed label abstains.
     pub fn predict_with(&self, text: &str, allow: &dyn Fn(&str, &str) -> bool) -> Vec<HeadPrediction> {
-        let mut f = Features::default();
-        self.vectorizer.transform_into(text, &mut Scratch::default(), &mut f);
-        self.heads.iter().map(|h| h.predict_allowed(&f, &self.vectorizer, &|label| allow(&h.name, label))).collect()
-    }
-
-    /// Predicts every head for one ticket text. The analysis buffers are kept per thread, so a
-    /// request worker allocates them once.
-    pub fn predict(&self, text: &str) -> Vec<HeadPrediction> {
+        // the analysis buffers are kept per thread, so a request worker allocates them once
         thread_local! {
             static BUFFERS: std::cell::RefCell<(Scratch, Features)> = std::cell::RefCell::new((Scratch::default(), Features::default()));
         }
         BUFFERS.with(|b| {
             let (scratch, f) = &mut *b.borrow_mut();
             self.vectorizer.transform_into(text, scratch, f);
-            self.heads.iter().map(|h| h.predict(f, &self.vectorizer)).collect()
+            self.heads.iter().map(|h| h.predict_allowed(f, &self.vectorizer, &|label| allow(&h.name, label))).collect()
         })
+    }
+
+    /// Predicts every head for one ticket text, over every label.
+    pub fn predict(&self, text: &str) -> Vec<HeadPrediction> {
+        self.predict_with(text, &|_, _| true)
     }
 
     pub fn head(&self, name: &str) -> Option<&HeadModel> {
