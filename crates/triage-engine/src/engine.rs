@@ -114,7 +114,7 @@ pub struct TriageEngine {
     pub(crate) params: EngineParams,
     kb: KbIndex,
     pub(crate) tickets: TicketIndex,
-    articles: HashMap<String, Arc<Article>>,
+    pub(crate) articles: HashMap<String, Arc<Article>>,
     max_suggestions: usize,
     pub(crate) model: ArcSwapOption<ModelBundle>,
     pub(crate) store: Arc<dyn Store>,
@@ -362,7 +362,10 @@ fn load_live_model(store: &dyn Store, params: &EngineParams) -> Result<Option<Mo
         path: dir.display().to_string(),
         created_at: bundle.manifest.created.clone(),
         status: ModelStatus::Candidate,
-        report: serde_json::json!({"note": "initial model from configuration", "cv_metrics": bundle.manifest.heads.iter().map(|h| (h.name.clone(), h.cv_metrics.as_ref().map(|m| m.macro_f1))).collect::<HashMap<_, _>>()}),
+        report: serde_json::json!({
+            "note": "initial model from configuration; figures are its out-of-fold (cross-validation) metrics on its training data",
+            "heads": bundle.manifest.heads.iter().map(|h| (h.name.clone(), serde_json::json!({"candidate": h.cv_metrics, "live": null}))).collect::<HashMap<_, _>>(),
+        }),
     })?;
     store.set_live(&bundle.manifest.version, "initial")?;
     Ok(Some(bundle))

@@ -78,6 +78,7 @@ impl TriageEngine {
                 Outcome::Resolved => c.resolved += 1,
                 Outcome::Helpful => c.helpful += 1,
                 Outcome::NotHelpful => c.not_helpful += 1,
+                Outcome::Corrected => {}
             }
         }
         Ok(())

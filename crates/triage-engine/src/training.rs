@@ -159,7 +159,8 @@ impl TriageEngine {
             report_heads.insert(
                 head.clone(),
                 json!({
-                    "candidate": {"accuracy": m.accuracy, "macro_f1": m.macro_f1, "ece": m.ece, "auto_coverage": m.auto_coverage, "auto_precision": m.auto_precision, "rows": m.rows},
+                    "candidate": {"accuracy": m.accuracy, "macro_f1": m.macro_f1, "ece": m.ece, "auto_coverage": m.auto_coverage, "auto_precision": m.auto_precision, "top3_accuracy": m.top3_accuracy, "rows": m.rows,
+                        "per_class": m.per_class, "confusion": m.confusion, "reliability": m.reliability},
                     "live": live_m.map(|l| json!({"accuracy": l.accuracy, "macro_f1": l.macro_f1, "rows": l.rows})),
                 }),
             );

@@ -31,6 +31,20 @@ pub struct HeadMetrics {
     pub per_class: Vec<ClassMetrics>,
     /// `confusion[true][predicted]`, in the order of `per_class`.
     pub confusion: Vec<Vec<usize>>,
+    /// Reliability diagram of the top-1 probability: the non-empty bins of 10 equal-width ones.
+    #[serde(default)]
+    pub reliability: Vec<ReliabilityBin>,
+}
+
+/// One bin of a reliability diagram: predictions whose top-1 probability fell in
+/// `lower..upper`, their mean probability and how many were right.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReliabilityBin {
+    pub lower: f64,
+    pub upper: f64,
+    pub count: usize,
+    pub mean_probability: f64,
+    pub accuracy: f64,
 }
 
 /// One scored row: truth, prediction, its probability, whether it was `auto`, whether the
@@ -77,6 +91,7 @@ pub fn head_metrics(labels: &[String], rows: &[Scored]) -> HeadMetrics {
         macro_f1: if f1_count == 0 { 0.0 } else { f1_sum / f1_count as f64 },
         weighted_f1: if n == 0 { 0.0 } else { weighted / n as f64 },
         ece: expected_calibration_error(rows, 10),
+        reliability: reliability(rows, 10),
         auto_coverage: ratio(autos.len(), n),
         auto_precision: ratio(autos.iter().filter(|r| r.truth == r.predicted).count(), autos.len()),
         top3_accuracy: ratio(rows.iter().filter(|r| r.truth_in_top3).count(), n),
@@ -86,11 +101,8 @@ pub fn head_metrics(labels: &[String], rows: &[Scored]) -> HeadMetrics {
     }
 }
 
-/// ECE: sum over equal-width probability bins of |accuracy - mean confidence| x bin share.
-pub fn expected_calibration_error(rows: &[Scored], bins: usize) -> f64 {
-    if rows.is_empty() {
-        return 0.0;
-    }
+/// The non-empty bins of `bins` equal-width bins of the top-1 probability.
+pub fn reliability(rows: &[Scored], bins: usize) -> Vec<ReliabilityBin> {
     let mut count = vec![0usize; bins];
     let mut conf = vec![0.0f64; bins];
     let mut hits = vec![0usize; bins];
@@ -104,9 +116,23 @@ pub fn expected_calibration_error(rows: &[Scored], bins: usize) -> f64 {
         .filter(|&b| count[b] > 0)
         .map(|b| {
             let n = count[b] as f64;
-            (hits[b] as f64 / n - conf[b] / n).abs() * n / rows.len() as f64
+            ReliabilityBin {
+                lower: b as f64 / bins as f64,
+                upper: (b + 1) as f64 / bins as f64,
+                count: count[b],
+                mean_probability: conf[b] / n,
+                accuracy: hits[b] as f64 / n,
+            }
         })
-        .sum()
+        .collect()
+}
+
+/// ECE: sum over equal-width probability bins of |accuracy - mean confidence| x bin share.
+pub fn expected_calibration_error(rows: &[Scored], bins: usize) -> f64 {
+    if rows.is_empty() {
+        return 0.0;
+    }
+    reliability(rows, bins).iter().map(|b| (b.accuracy - b.mean_probability).abs() * b.count as f64 / rows.len() as f64).sum()
 }
 
 #[cfg(test)]
@@ -135,6 +161,9 @@ mod tests {
         assert_eq!(m.auto_precision, 1.0);
         // bins: 0.9 x4 all right -> |1 - 0.9| x 4/6; 0.6 x2 all wrong -> |0 - 0.6| x 2/6
         assert!((m.ece - (0.1 * 4.0 / 6.0 + 0.6 * 2.0 / 6.0)).abs() < 1e-6, "{}", m.ece);
+        let bins: Vec<(usize, f64)> = m.reliability.iter().map(|b| (b.count, b.accuracy)).collect();
+        assert_eq!(bins, vec![(2, 0.0), (4, 1.0)], "bins 0.6-0.7 and 0.9-1.0");
+        assert!((m.reliability[1].lower - 0.9).abs() < 1e-12 && (m.reliability[1].mean_probability - 0.9).abs() < 1e-6);
     }
 
     #[test]

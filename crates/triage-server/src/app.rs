@@ -10,7 +10,9 @@ use triage_engine::TriageEngine;
 
 use crate::config::ValidatedSettings;
 use crate::problem::{ApiError, ErrorCode};
-use crate::routes::{admin, docs, feedback, health, kb, method_not_allowed, metrics, route_not_found, stats, tickets, triage};
+use crate::routes::{
+    admin, console, docs, feedback, health, kb, method_not_allowed, metrics, route_not_found, session, stats, tickets, triage,
+};
 use crate::state::AppState;
 
 /// A bound, not yet running server. The engine loads in the background; `/readyz` says when.
@@ -100,6 +102,11 @@ impl Application {
 pub fn configure_routes(cfg: &mut web::ServiceConfig) {
     let resource = |path: &str| web::resource(path.to_owned()).default_service(web::to(method_not_allowed));
     cfg.service(resource("/v1/triage").route(web::post().to(triage::post_triage)))
+        .service(resource("/v1/triage/{id}").route(web::get().to(triage::get_triage)))
+        .service(resource("/v1/session").route(web::get().to(session::get_session)))
+        .service(resource("/v1/kb/articles").route(web::get().to(kb::list_articles)))
+        .service(resource("/console").route(web::get().to(console::page)))
+        .service(resource("/console/{file}").route(web::get().to(console::asset)))
         .service(resource("/v1/triage/{id}/feedback").route(web::post().to(feedback::post_feedback)))
         .service(resource("/v1/tickets/resolved").route(web::post().to(tickets::post_resolved)))
         .service(resource("/v1/tickets/resolved/{external_id}").route(web::delete().to(tickets::delete_resolved)))

@@ -101,7 +101,7 @@ pub struct FeedbackRequest {
     pub tenant: Option<String>,
     /// The suggestion used, if any.
     pub suggestion: Option<SuggestionRef>,
-    /// `resolved`, `helpful` or `not_helpful`.
+    /// `resolved`, `helpful` or `not_helpful` (of the suggestion), or `corrected` (labels only).
     #[schema(example = "resolved")]
     pub outcome: String,
     /// Head -> corrected label.

@@ -19,7 +19,8 @@ pub use error::{Result, StoreError};
 pub use sqlite::SqliteStore;
 pub use stats::{CategoryStats, DayStats, HeadAutoStats, Stats, StatsQuery};
 pub use types::{
-    ApiKeyRecord, AuditEntry, Correction, Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, TriageRecord, UpsertReport,
+    ApiKeyRecord, AuditEntry, Correction, Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, SuggestionUsage, TriageRecord,
+    UpsertReport,
 };
 
 use triage_core::tenant::TenantId;
@@ -50,6 +51,11 @@ pub trait Store: Send + Sync {
     fn corrections(&self) -> Result<Vec<Correction>>;
     /// Feedback counts per suggestion id (`kind:id`), over every tenant.
     fn feedback_counts(&self) -> Result<Vec<(String, FeedbackCounts)>>;
+    /// How often each suggestion (`kind:id`) was offered, offered first, and what agents said of
+    /// it, for one tenant (or all) since `from` (inclusive, RFC 3339 text or a date).
+    fn suggestion_usage(&self, tenant: Option<&TenantId>, from: Option<&str>) -> Result<Vec<SuggestionUsage>>;
+    /// The feedback given on one triage, oldest first.
+    fn feedback_for(&self, triage_id: &str) -> Result<Vec<Feedback>>;
 
     /// Registers a model version with its evaluation report.
     fn register_model(&self, model: &ModelRecord) -> Result<()>;

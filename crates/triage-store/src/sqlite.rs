@@ -9,7 +9,8 @@ use triage_core::ticket_resolved::ResolvedTicket;
 
 use crate::stats::{Stats, StatsQuery, compute_stats};
 use crate::types::{
-    ApiKeyRecord, AuditEntry, Correction, Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, TriageRecord, UpsertReport,
+    ApiKeyRecord, AuditEntry, Correction, Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, SuggestionUsage, TriageRecord,
+    UpsertReport,
 };
 use crate::{Result, Store, StoreError, migrations};
 
@@ -278,8 +279,74 @@ impl Store for SqliteStore {
                 Some(Outcome::Resolved) => c.resolved += n as u64,
                 Some(Outcome::Helpful) => c.helpful += n as u64,
                 Some(Outcome::NotHelpful) => c.not_helpful += n as u64,
+                Some(Outcome::Corrected) => {}
                 None => return Err(StoreError::Corrupt(format!("unknown feedback outcome `{outcome}`"))),
             }
+        }
+        Ok(out)
+    }
+
+    fn suggestion_usage(&self, tenant: Option<&TenantId>, from: Option<&str>) -> Result<Vec<SuggestionUsage>> {
+        let conn = self.reader();
+        let tenant = tenant.map(TenantId::as_str);
+        let mut usage: std::collections::BTreeMap<String, SuggestionUsage> = std::collections::BTreeMap::new();
+        let mut offered = conn.prepare(
+            "SELECT j.value, COUNT(*), SUM(j.key = 0) FROM triage_records t, json_each(t.suggestions_json) j
+             WHERE (?1 IS NULL OR t.tenant = ?1) AND (?2 IS NULL OR t.created_at >= ?2) GROUP BY j.value",
+        )?;
+        let rows = offered.query_map(params![tenant, from], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+        for row in rows {
+            let (suggestion, n, first) = row?;
+            let u = usage.entry(suggestion.clone()).or_insert_with(|| SuggestionUsage { suggestion, ..Default::default() });
+            u.offered = n as u64;
+            u.offered_first = first as u64;
+        }
+        let mut said = conn.prepare(
+            "SELECT suggestion, outcome, COUNT(*) FROM feedback
+             WHERE suggestion IS NOT NULL AND (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR created_at >= ?2)
+             GROUP BY suggestion, outcome",
+        )?;
+        let rows = said.query_map(params![tenant, from], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+        for row in rows {
+            let (suggestion, outcome, n) = row?;
+            let u = usage.entry(suggestion.clone()).or_insert_with(|| SuggestionUsage { suggestion, ..Default::default() });
+            match Outcome::parse(&outcome) {
+                Some(Outcome::Resolved) => u.feedback.resolved += n as u64,
+                Some(Outcome::Helpful) => u.feedback.helpful += n as u64,
+                Some(Outcome::NotHelpful) => u.feedback.not_helpful += n as u64,
+                Some(Outcome::Corrected) => {}
+                None => return Err(StoreError::Corrupt(format!("unknown feedback outcome `{outcome}`"))),
+            }
+        }
+        Ok(usage.into_values().collect())
+    }
+
+    fn feedback_for(&self, triage_id: &str) -> Result<Vec<Feedback>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare(
+            "SELECT triage_id, tenant, suggestion, outcome, corrected_json, created_at FROM feedback WHERE triage_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![triage_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (triage_id, tenant, suggestion, outcome, corrected, created_at) = row?;
+            out.push(Feedback {
+                triage_id,
+                tenant: tenant.map(|t| TenantId::parse(&t)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                suggestion,
+                outcome: Outcome::parse(&outcome).ok_or_else(|| StoreError::Corrupt(format!("unknown feedback outcome `{outcome}`")))?,
+                corrected_labels: serde_json::from_str(&corrected)?,
+                created_at,
+            });
         }
         Ok(out)
     }
@@ -473,6 +540,58 @@ mod tests {
         assert_eq!(s.triage_record(Some(&north), "t1").unwrap().unwrap(), rec);
         assert!(s.triage_record(Some(&TenantId::parse("eastbrook").unwrap()), "t1").unwrap().is_none());
         assert!(s.triage_record(None, "t1").unwrap().is_none());
+    }
+
+    #[test]
+    fn suggestion_usage_counts_offers_first_places_and_feedback_per_tenant_and_window() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let north = TenantId::parse("northmoor").unwrap();
+        let east = TenantId::parse("eastbrook").unwrap();
+        let rec = |id: &str, tenant: &TenantId, at: &str, suggestions: &[&str]| TriageRecord {
+            triage_id: id.into(),
+            tenant: Some(tenant.clone()),
+            external_id: None,
+            created_at: at.into(),
+            model_version: None,
+            labels: serde_json::json!({}),
+            suggestions: suggestions.iter().map(|s| (*s).to_owned()).collect(),
+            text: None,
+        };
+        s.record_triages(&[
+            rec("t1", &north, "2026-11-01T09:00:00Z", &["article:a", "article:b"]),
+            rec("t2", &north, "2026-11-20T09:00:00Z", &["article:b", "article:a", "ticket:INC9"]),
+            rec("t3", &east, "2026-11-20T09:00:00Z", &["article:a"]),
+        ])
+        .unwrap();
+        let fb = |id: &str, tenant: &TenantId, outcome: Outcome| Feedback {
+            triage_id: id.into(),
+            tenant: Some(tenant.clone()),
+            suggestion: Some("article:a".into()),
+            outcome,
+            corrected_labels: Default::default(),
+            created_at: "2026-11-20T10:00:00Z".into(),
+        };
+        s.add_feedback(&fb("t2", &north, Outcome::Resolved)).unwrap();
+        s.add_feedback(&fb("t2", &north, Outcome::NotHelpful)).unwrap();
+        s.add_feedback(&fb("t3", &east, Outcome::Helpful)).unwrap();
+
+        let usage = s.suggestion_usage(Some(&north), None).unwrap();
+        let a = usage.iter().find(|u| u.suggestion == "article:a").unwrap();
+        assert_eq!((a.offered, a.offered_first), (2, 1));
+        assert_eq!(a.feedback, FeedbackCounts { resolved: 1, helpful: 0, not_helpful: 1 }, "eastbrook's feedback is not counted");
+        let b = usage.iter().find(|u| u.suggestion == "article:b").unwrap();
+        assert_eq!((b.offered, b.offered_first), (2, 1));
+        assert!(usage.iter().any(|u| u.suggestion == "ticket:INC9" && u.offered == 1 && u.offered_first == 0));
+
+        let recent = s.suggestion_usage(Some(&north), Some("2026-11-10")).unwrap();
+        let a = recent.iter().find(|u| u.suggestion == "article:a").unwrap();
+        assert_eq!((a.offered, a.offered_first), (1, 0), "the window drops t1");
+        let all = s.suggestion_usage(None, None).unwrap();
+        assert_eq!(all.iter().find(|u| u.suggestion == "article:a").unwrap().offered, 3);
+
+        let given = s.feedback_for("t2").unwrap();
+        assert_eq!(given.iter().map(|f| f.outcome).collect::<Vec<_>>(), vec![Outcome::Resolved, Outcome::NotHelpful]);
+        assert!(s.feedback_for("nope").unwrap().is_empty());
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub enum Outcome {
     Resolved,
     Helpful,
     NotHelpful,
+    /// Labels corrected only; says nothing of the suggestions.
+    Corrected,
 }
 
 impl Outcome {
@@ -51,6 +53,7 @@ impl Outcome {
             Outcome::Resolved => "resolved",
             Outcome::Helpful => "helpful",
             Outcome::NotHelpful => "not_helpful",
+            Outcome::Corrected => "corrected",
         }
     }
 
@@ -59,6 +62,7 @@ impl Outcome {
             "resolved" => Some(Outcome::Resolved),
             "helpful" => Some(Outcome::Helpful),
             "not_helpful" => Some(Outcome::NotHelpful),
+            "corrected" => Some(Outcome::Corrected),
             _ => None,
         }
     }
@@ -94,6 +98,18 @@ impl FeedbackCounts {
         let total = positive + self.not_helpful as f32;
         0.5 + (positive + 2.0) / (total + 4.0)
     }
+}
+
+/// Use of one suggestion over a window: how often it was offered (and offered first) and the
+/// feedback agents gave on it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SuggestionUsage {
+    /// `kind:id`, e.g. `article:account-locked-out`.
+    pub suggestion: String,
+    pub offered: u64,
+    pub offered_first: u64,
+    #[serde(flatten)]
+    pub feedback: FeedbackCounts,
 }
 
 /// Lifecycle of a model version.

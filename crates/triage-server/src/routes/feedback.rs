@@ -37,8 +37,17 @@ pub async fn post_feedback(
     let body: FeedbackRequest = decode_json(&bytes)?;
     let tenant = auth.tenant(body.tenant.as_deref(), &state)?;
     let outcome = Outcome::parse(&body.outcome).ok_or_else(|| {
-        ApiError::new(ErrorCode::InvalidRequest, format!("outcome `{}` is not one of resolved, helpful, not_helpful", body.outcome))
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("outcome `{}` is not one of resolved, helpful, not_helpful, corrected", body.outcome),
+        )
     })?;
+    if outcome == Outcome::Corrected && (body.corrected_labels.is_empty() || body.suggestion.is_some()) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "outcome `corrected` carries corrected_labels and no suggestion; say what a suggestion did with resolved, helpful or not_helpful",
+        ));
+    }
     let suggestion = match body.suggestion {
         Some(s) if s.kind == "article" || s.kind == "ticket" => Some(format!("{}:{}", s.kind, s.id)),
         Some(s) => return Err(ApiError::new(ErrorCode::InvalidRequest, format!("suggestion kind `{}` is not article or ticket", s.kind))),

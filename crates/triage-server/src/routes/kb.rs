@@ -67,3 +67,41 @@ pub async fn article(
     let article = state.engine()?.article(&id, tenant.as_ref()).ok_or_else(not_found)?;
     Ok(HttpResponse::Ok().json(ArticleView::from(article.as_ref())))
 }
+
+/// Query string of `GET /v1/kb/articles`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleListParams {
+    /// Tenant whose view and usage to show (operators; all tenants when absent).
+    pub tenant: Option<String>,
+    /// Count use since this day (`2026-11-01` or RFC 3339); all history when absent.
+    pub from: Option<String>,
+}
+
+/// Every article the tenant may see, with how often triage offered it (and offered it first)
+/// and what agents said of it: resolved, helpful, not helpful. Most offered first.
+#[utoipa::path(
+    get,
+    path = "/v1/kb/articles",
+    tag = "knowledge base",
+    params(ArticleListParams),
+    responses((status = 200, description = "Articles with usage", body = Object), (status = 400, description = "invalid_query", body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn list_articles(
+    auth: Auth,
+    params: web::Query<ArticleListParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Action::ReadStats)?;
+    let p = params.into_inner();
+    if let Some(from) = &p.from
+        && !(from.len() >= 10 && triage_core::time::looks_like_rfc3339(&format!("{}T00:00:00Z", &from[..10])))
+    {
+        return Err(ApiError::new(ErrorCode::InvalidQuery, format!("`{from}` is not a date; use 2026-11-01 or an RFC 3339 time")));
+    }
+    let tenant = auth.tenant(p.tenant.as_deref(), &state)?;
+    let engine = state.engine()?.clone();
+    let articles =
+        web::block(move || engine.article_usage(tenant.as_ref(), p.from.as_deref())).await.map_err(|e| ApiError::internal(&e))??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "articles": articles })))
+}

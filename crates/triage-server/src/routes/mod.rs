@@ -1,11 +1,13 @@
 //! HTTP routes. Handlers parse, call the engine, and map the result; nothing else.
 
 pub mod admin;
+pub mod console;
 pub mod docs;
 pub mod feedback;
 pub mod health;
 pub mod kb;
 pub mod metrics;
+pub mod session;
 pub mod stats;
 pub mod tickets;
 pub mod triage;

@@ -68,3 +68,37 @@ fn decision_name(d: triage_model::classifier::Decision) -> &'static str {
         triage_model::classifier::Decision::Abstain => "abstain",
     }
 }
+
+/// Query string of `GET /v1/triage/{id}`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TriageLookupParams {
+    /// Tenant of the triage (operators; a tenant key uses its own).
+    pub tenant: Option<String>,
+}
+
+/// One triage as it was answered: redacted text, labels and decisions, the suggestions offered
+/// in rank order, and the feedback given on it. Another tenant's triage answers 404.
+#[utoipa::path(
+    get,
+    path = "/v1/triage/{id}",
+    tag = "triage",
+    params(("id" = String, Path, description = "triage_id from the triage answer"), TriageLookupParams),
+    responses(
+        (status = 200, description = "The stored triage", body = Object),
+        (status = 404, description = "triage_not_found (also for another tenant's triage)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_triage(
+    auth: Auth,
+    id: web::Path<String>,
+    params: web::Query<TriageLookupParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Action::Feedback)?;
+    let tenant = auth.tenant(params.tenant.as_deref(), &state)?;
+    let engine = state.engine()?.clone();
+    let id = id.into_inner();
+    let detail = web::block(move || engine.triage_detail(tenant.as_ref(), &id)).await.map_err(|e| ApiError::internal(&e))??;
+    Ok(HttpResponse::Ok().json(detail))
+}
