@@ -162,8 +162,9 @@ mod tests {
         // bins: 0.9 x4 all right -> |1 - 0.9| x 4/6; 0.6 x2 all wrong -> |0 - 0.6| x 2/6
         assert!((m.ece - (0.1 * 4.0 / 6.0 + 0.6 * 2.0 / 6.0)).abs() < 1e-6, "{}", m.ece);
         let bins: Vec<(usize, f64)> = m.reliability.iter().map(|b| (b.count, b.accuracy)).collect();
-        assert_eq!(bins, vec![(2, 0.0), (4, 1.0)], "bins 0.6-0.7 and 0.9-1.0");
-        assert!((m.reliability[1].lower - 0.9).abs() < 1e-12 && (m.reliability[1].mean_probability - 0.9).abs() < 1e-6);
+        assert_eq!(bins, vec![(2, 0.0), (4, 1.0)], "two non-empty bins: the 0.6s, all wrong, and the 0.9s, all right");
+        assert!((m.reliability[1].upper - m.reliability[1].lower - 0.1).abs() < 1e-12);
+        assert!((m.reliability[1].mean_probability - 0.9).abs() < 1e-6 && (m.reliability[0].mean_probability - 0.6).abs() < 1e-6);
     }
 
     #[test]
