@@ -136,7 +136,8 @@ async function signIn(p, key) {
   await p.goto(`${base}/console`);
   await p.getByLabel('API key').fill(key);
   await p.getByLabel('API key').press('Enter');
-  await p.locator('#who').waitFor({ state: 'visible' });
+  await p.locator('#nav a').first().waitFor({ state: 'visible' });
+  await p.locator('.view:not([hidden]) h1').waitFor();
 }
 
 async function shot(p, name, fullPage = false) {
@@ -161,6 +162,7 @@ test('a wrong key is refused with a clear message and nothing is kept', async ()
   assert.match(await alert.innerText(), /Sign-in failed: that key was refused/);
   assert.match(await alert.innerText(), /invalid_credentials/);
   assert.equal(await p.locator('#nav').isVisible(), false, 'no views are offered');
+  assert.equal(await p.locator('#who').isVisible(), false);
   assert.equal(await p.evaluate(() => sessionStorage.getItem('triage.key')), null);
   assert.deepEqual(p.errors, []);
   await p.context().close();
@@ -303,7 +305,7 @@ test('the console is keyboard-usable: sign in, move between views and triage wit
   await p.goto(`${base}/console`);
   await p.keyboard.type(keys.agent);
   await p.keyboard.press('Enter');
-  await p.locator('#who').waitFor({ state: 'visible' });
+  await p.locator('#nav a').first().waitFor({ state: 'visible' });
   await p.getByLabel('Title').focus();
   await p.keyboard.type('VPN will not connect from home');
   await p.keyboard.press('Tab');
