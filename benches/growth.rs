@@ -63,7 +63,12 @@ fn dir_bytes(dir: &Path) -> u64 {
 fn rss_mb() -> (f64, f64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
-        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()).unwrap_or(0.0)
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .unwrap_or(0.0)
             / 1024.0
     };
     (field("VmRSS:"), field("VmHWM:"))
@@ -170,7 +175,11 @@ fn svg(rows: &[Row]) -> String {
                 r.tickets / 1000
             );
         }
-        out += &format!(r##"<text x="{}" y="{}" font-size="10" text-anchor="middle">resolved tickets indexed ({unit})</text>"##, x0 + w / 2.0, h - 8.0);
+        out += &format!(
+            r##"<text x="{}" y="{}" font-size="10" text-anchor="middle">resolved tickets indexed ({unit})</text>"##,
+            x0 + w / 2.0,
+            h - 8.0
+        );
         for (i, (name, color, values)) in series.iter().enumerate() {
             let points: Vec<String> = rows.iter().zip(values).map(|(r, v)| format!("{:.1},{:.1}", px(r.tickets), py(*v))).collect();
             out += &format!(r##"<polyline points="{}" fill="none" stroke="{color}" stroke-width="2"/>"##, points.join(" "));
@@ -190,10 +199,7 @@ fn svg(rows: &[Row]) -> String {
     let latency = panel(
         0.0,
         "Whole triage, one thread",
-        &[
-            ("p50 µs", "#1f5fbf", rows.iter().map(|r| r.p50_us).collect()),
-            ("p99 µs", "#c2410c", rows.iter().map(|r| r.p99_us).collect()),
-        ],
+        &[("p50 µs", "#1f5fbf", rows.iter().map(|r| r.p50_us).collect()), ("p99 µs", "#c2410c", rows.iter().map(|r| r.p99_us).collect())],
         "µs",
     );
     let size = panel(
@@ -236,7 +242,9 @@ fn main() {
         assert!(out.status.success(), "the {n}-ticket run failed");
         rows.push(from_line(String::from_utf8_lossy(&out.stdout).trim()).expect("the child printed a row"));
     }
-    println!("| resolved tickets | ingest (store + index) | ticket index | SQLite store | triage p50 | triage p99 | triage mean | RSS after | peak RSS |");
+    println!(
+        "| resolved tickets | ingest (store + index) | ticket index | SQLite store | triage p50 | triage p99 | triage mean | RSS after | peak RSS |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|");
     for r in &rows {
         println!(
