@@ -110,6 +110,8 @@ pub struct KbIndex {
     /// Every term indexed (any field), so a query skips words no article contains without
     /// touching the term dictionaries. `None` until the first sync (then every term is tried).
     pub(crate) vocabulary: RwLock<Option<std::collections::HashSet<String>>>,
+    /// Per-term article scores computed at sync (see `impacts.rs`); `None` before the first sync.
+    pub(crate) impacts: RwLock<Option<Arc<crate::impacts::Impacts>>>,
 }
 
 /// What a hit shows, kept in memory by id.
@@ -177,6 +179,7 @@ impl KbIndex {
             write_lock: Mutex::new(()),
             cache: RwLock::new(HashMap::new()),
             vocabulary: RwLock::new(None),
+            impacts: RwLock::new(None),
         })
     }
 
@@ -250,6 +253,10 @@ impl KbIndex {
                 });
             }
         }
+        let started = std::time::Instant::now();
+        let impacts = crate::impacts::Impacts::build(self, &self.reader.searcher(), docs, &vocabulary)?;
+        tracing::debug!(terms = impacts.term_count(), millis = started.elapsed().as_millis() as u64, "knowledge-base impact lists built");
+        *self.impacts.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(impacts));
         *self.vocabulary.write().unwrap_or_else(|p| p.into_inner()) = Some(vocabulary);
         tracing::info!(
             added = report.added,

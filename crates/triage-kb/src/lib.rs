@@ -23,6 +23,7 @@
 //! ```
 
 mod error;
+mod impacts;
 mod index;
 pub mod loader;
 mod schema;

@@ -12,8 +12,6 @@
 //! Per query term the field scores are combined as a disjunction-max with a tie-breaker
 //! (`tie_breaker` 1.0 is a plain sum, 0.0 takes the best field only).
 
-use std::collections::HashSet;
-
 use std::sync::Arc;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
@@ -25,7 +23,7 @@ use triage_core::tenant::{Audience, TenantId};
 
 use crate::index::CachedDoc;
 use crate::schema::ID_FIELD;
-use crate::snippet::SnippetSource;
+use crate::snippet::{SnippetSource, SnippetTerms};
 use crate::{KbIndex, Result};
 
 /// Most distinct query terms used; a pasted e-mail thread must not become a 2,000-clause query.
@@ -121,6 +119,44 @@ impl KbIndex {
                 &owned
             }
         };
+        let impacts = self.impacts.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let searcher = self.reader.searcher();
+        let top: Vec<(f32, String)> = match &impacts {
+            Some(impacts) => impacts
+                .top(terms, q.tenant, q.include_shared, q.category, q.limit.max(1))
+                .into_iter()
+                .map(|(score, doc)| (score, impacts.docs[doc as usize].id.clone()))
+                .collect(),
+            None => self.search_with_query(&searcher, terms, q)?,
+        };
+        let snippet_terms = SnippetTerms::new(terms);
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, id) in top {
+            let cached = match cache.get(&id) {
+                Some(c) => c.clone(),
+                None => match self.load_cached_by_id(&searcher, &id)? {
+                    Some(c) => c,
+                    None => continue,
+                },
+            };
+            let snippet = if q.snippets {
+                cached
+                    .body
+                    .snippet(&snippet_terms, SNIPPET_BYTES)
+                    .unwrap_or_else(|| escape_html(&first_chars(&cached.summary, SNIPPET_BYTES)))
+            } else {
+                String::new()
+            };
+            hits.push(KbHit { id, title: cached.title.clone(), category: cached.category.clone(), score, snippet });
+        }
+        Ok(hits)
+    }
+
+    /// The tantivy query path: one weighted BM25 disjunction per term, filtered by tenant and
+    /// category. Used before the first sync (no impact lists yet) and by the test that checks
+    /// the impact lists against it.
+    pub(crate) fn search_with_query(&self, searcher: &Searcher, terms: &[String], q: &KbQuery<'_>) -> Result<Vec<(f32, String)>> {
         let Some(text_query) = self.text_query(terms) else {
             return Ok(Vec::new());
         };
@@ -131,29 +167,12 @@ impl KbIndex {
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(TermQuery::new(term, IndexRecordOption::Basic)), 0.0))));
         }
         let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(q.limit.max(1)).order_by_score())?;
-        let term_set: HashSet<&str> = terms.iter().map(String::as_str).collect();
-        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let id = self.doc_id(&searcher, addr)?;
-            let cached = match cache.get(&id) {
-                Some(c) => c.clone(),
-                None => self.load_cached(&searcher, addr)?,
-            };
-            let snippet = if q.snippets {
-                cached.body.snippet(&term_set, SNIPPET_BYTES).unwrap_or_else(|| escape_html(&first_chars(&cached.summary, SNIPPET_BYTES)))
-            } else {
-                String::new()
-            };
-            hits.push(KbHit { id, title: cached.title.clone(), category: cached.category.clone(), score, snippet });
-        }
-        Ok(hits)
+        top.into_iter().map(|(score, addr)| Ok((score, self.doc_id(searcher, addr)?))).collect()
     }
 
     /// The article id of a hit, read from the fast field (no doc-store access).
-    fn doc_id(&self, searcher: &Searcher, addr: DocAddress) -> Result<String> {
+    pub(crate) fn doc_id(&self, searcher: &Searcher, addr: DocAddress) -> Result<String> {
         let segment = searcher.segment_reader(addr.segment_ord);
         let mut id = String::new();
         if let Some(col) = segment.fast_fields().str(ID_FIELD)?
@@ -165,15 +184,20 @@ impl KbIndex {
     }
 
     /// Display fields of a document that is not in the cache (an index opened without `sync`).
-    fn load_cached(&self, searcher: &Searcher, addr: DocAddress) -> Result<Arc<CachedDoc>> {
+    /// `None` when the article left the index since the search (a concurrent sync).
+    fn load_cached_by_id(&self, searcher: &Searcher, id: &str) -> Result<Option<Arc<CachedDoc>>> {
+        let by_id = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
+        let Some((_, addr)) = searcher.search(&by_id, &TopDocs::with_limit(1).order_by_score())?.into_iter().next() else {
+            return Ok(None);
+        };
         let doc: TantivyDocument = searcher.doc(addr)?;
         let text = |f: Field| doc.get_first(f).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        Ok(Arc::new(CachedDoc {
+        Ok(Some(Arc::new(CachedDoc {
             title: text(self.fields.title),
             category: text(self.fields.category),
             summary: text(self.fields.summary),
             body: SnippetSource::new(&Analyzer::search(), text(self.fields.body)),
-        }))
+        })))
     }
 
     /// Distinct analysed terms of `text`, at most [`MAX_QUERY_TERMS`], in order of appearance.
@@ -190,28 +214,33 @@ impl KbIndex {
 
     fn text_query(&self, terms: &[String]) -> Option<Box<dyn Query>> {
         let vocabulary = self.vocabulary.read().unwrap_or_else(|p| p.into_inner());
-        let known: Vec<&String> = terms.iter().filter(|t| vocabulary.as_ref().is_none_or(|v| v.contains(String::as_str(t)))).collect();
-        if known.is_empty() {
+        let per_term: Vec<(Occur, Box<dyn Query>)> = terms
+            .iter()
+            .filter(|t| vocabulary.as_ref().is_none_or(|v| v.contains(*t)))
+            .filter_map(|t| self.term_query(t))
+            .map(|q| (Occur::Should, q))
+            .collect();
+        if per_term.is_empty() {
             return None;
         }
+        Some(Box::new(BooleanQuery::new(per_term)))
+    }
+
+    /// The score of one query term: the disjunction-max (with tie-breaker) of its weighted BM25
+    /// score in every field. `None` when every weight is zero.
+    pub(crate) fn term_query(&self, term: &str) -> Option<Box<dyn Query>> {
         let f = &self.fields;
         let w = &self.weights;
         let weighted = [(f.title, w.title), (f.symptoms, w.symptoms), (f.summary, w.summary), (f.tags, w.tags), (f.body, w.body)];
-        let per_term: Vec<(Occur, Box<dyn Query>)> = known
+        let fields: Vec<Box<dyn Query>> = weighted
             .iter()
-            .map(|term| {
-                let fields: Vec<Box<dyn Query>> = weighted
-                    .iter()
-                    .filter(|(_, weight)| *weight > 0.0)
-                    .map(|&(field, weight)| {
-                        let tq = TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs);
-                        Box::new(BoostQuery::new(Box::new(tq), weight)) as Box<dyn Query>
-                    })
-                    .collect();
-                (Occur::Should, Box::new(DisjunctionMaxQuery::with_tie_breaker(fields, w.tie_breaker)) as Box<dyn Query>)
+            .filter(|(_, weight)| *weight > 0.0)
+            .map(|&(field, weight)| {
+                let tq = TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs);
+                Box::new(BoostQuery::new(Box::new(tq), weight)) as Box<dyn Query>
             })
             .collect();
-        Some(Box::new(BooleanQuery::new(per_term)))
+        (!fields.is_empty()).then(|| Box::new(DisjunctionMaxQuery::with_tie_breaker(fields, w.tie_breaker)) as Box<dyn Query>)
     }
 
     fn tenant_filter(&self, tenant: Option<&TenantId>, include_shared: bool) -> Box<dyn Query> {
@@ -343,5 +372,60 @@ mod tests {
         assert_eq!(terms.len(), MAX_QUERY_TERMS);
         assert_eq!(terms[0], "word0");
         assert_eq!(terms[1], "word1");
+    }
+}
+
+#[cfg(test)]
+mod impact_tests {
+    use super::*;
+    use crate::KbDocument;
+
+    /// The bundled knowledge base, indexed in RAM.
+    fn bundled() -> (KbIndex, Vec<KbDocument>) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge-base");
+        let articles = crate::loader::load_dir(&dir).unwrap().into_valid().unwrap();
+        let docs: Vec<KbDocument> = articles.iter().map(KbDocument::from).collect();
+        let index = KbIndex::create_in_ram().unwrap();
+        index.sync(&docs).unwrap();
+        (index, docs)
+    }
+
+    #[test]
+    fn impact_lists_rank_and_score_as_the_tantivy_query_does() {
+        let (index, docs) = bundled();
+        let searcher = index.reader.searcher();
+        let north = TenantId::parse("northmoor").unwrap();
+        let mut queries: Vec<String> = docs.iter().flat_map(|d| d.symptoms.iter().cloned().chain([d.title.clone()])).collect();
+        queries.push("printer offline nothing prints, queue stuck since the update and my password expired".into());
+        let mut compared = 0;
+        for (i, text) in queries.iter().enumerate() {
+            let terms = KbIndex::query_terms(text);
+            let category = (i % 7 == 0).then_some(docs[i % docs.len()].category.as_str());
+            let tenant = (i % 3 == 0).then_some(&north);
+            let q = KbQuery::new(text).with_terms(&terms).tenant(tenant).category(category).limit(10).include_shared(i % 11 != 0);
+            let expected = index.search_with_query(&searcher, &terms, &q).unwrap();
+            let got = index.search(&q).unwrap();
+            assert_eq!(got.len(), expected.len(), "{text}");
+            for (rank, (hit, (score, id))) in got.iter().zip(&expected).enumerate() {
+                assert!((hit.score - score).abs() <= 1e-4 * score.abs().max(1.0), "{text} #{rank}: {} vs {score}", hit.score);
+                let tied = expected.iter().filter(|(s, _)| (s - score).abs() <= 1e-4 * score.abs().max(1.0)).count() > 1;
+                assert!(tied || hit.id == *id, "{text} #{rank}: {} vs {id}", hit.id);
+            }
+            compared += expected.len();
+        }
+        assert!(compared > 1_000, "the comparison covered {compared} hits");
+    }
+
+    #[test]
+    fn impact_lists_follow_a_sync() {
+        let (index, mut docs) = bundled();
+        let only = |index: &KbIndex| index.search(&KbQuery::new("quokka zeppelin xylophone")).unwrap();
+        assert!(only(&index).is_empty());
+        docs[0].title = "Quokka zeppelin xylophone lights".into();
+        index.sync(&docs).unwrap();
+        assert_eq!(only(&index)[0].id, docs[0].id, "a changed article is scored by its new words");
+        docs.remove(0);
+        index.sync(&docs).unwrap();
+        assert!(only(&index).is_empty(), "a removed article is gone from the lists");
     }
 }

@@ -1,0 +1,124 @@
+//! Precomputed per-term scores of the knowledge base ("impact lists").
+//!
+//! A knowledge base is small (tens to a few thousand articles) and changes only at
+//! [`KbIndex::sync`](crate::KbIndex::sync). So at sync, for every term of its vocabulary, the
+//! score each article gets from that term (the weighted BM25 disjunction over title, symptoms,
+//! summary, tags and body that a query runs, computed by tantivy itself) is stored once. A search
+//! then adds the impact lists of its terms into one score per article, applies the tenant and
+//! category filters and keeps the best `limit`: no term-dictionary lookups, scorer set-up or
+//! posting decoding per request. The scores are tantivy's (up to the order of float additions);
+//! a test checks rankings and scores against the query path, which stays as the fallback for an
+//! index opened without a sync.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use tantivy::collector::TopDocs;
+use tantivy::{DocAddress, Searcher};
+use triage_core::tenant::{Audience, TenantId};
+
+use crate::index::KbDocument;
+use crate::{KbIndex, Result};
+
+/// One article as the impact lists know it.
+#[derive(Debug)]
+pub(crate) struct ImpactDoc {
+    pub id: String,
+    pub category: String,
+    pub audience: Audience,
+}
+
+/// Impact lists: term -> (article ordinal, score) for every article containing the term.
+#[derive(Debug, Default)]
+pub(crate) struct Impacts {
+    pub docs: Vec<ImpactDoc>,
+    terms: HashMap<String, Box<[(u32, f32)]>>,
+}
+
+thread_local! {
+    /// Per-thread accumulators: score per article, and which articles were touched.
+    static SCRATCH: RefCell<(Vec<f32>, Vec<u32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+impl Impacts {
+    /// Scores every vocabulary term against every article with tantivy, once.
+    pub fn build(index: &KbIndex, searcher: &Searcher, docs: &[KbDocument], vocabulary: &HashSet<String>) -> Result<Self> {
+        let by_id: HashMap<&str, &KbDocument> = docs.iter().map(|d| (d.id.as_str(), d)).collect();
+        let mut ordinals: HashMap<DocAddress, u32> = HashMap::new();
+        let mut out = Impacts::default();
+        for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
+            for doc_id in segment.doc_ids_alive() {
+                let addr = DocAddress::new(segment_ord as u32, doc_id);
+                let id = index.doc_id(searcher, addr)?;
+                let Some(d) = by_id.get(id.as_str()) else { continue };
+                ordinals.insert(addr, out.docs.len() as u32);
+                out.docs.push(ImpactDoc { id, category: d.category.clone(), audience: d.audience.clone() });
+            }
+        }
+        let all = TopDocs::with_limit(out.docs.len().max(1)).order_by_score();
+        for term in vocabulary {
+            let Some(query) = index.term_query(term) else { continue };
+            let mut list: Vec<(u32, f32)> =
+                searcher.search(&query, &all)?.into_iter().filter_map(|(score, addr)| ordinals.get(&addr).map(|&o| (o, score))).collect();
+            if list.is_empty() {
+                continue;
+            }
+            list.sort_unstable_by_key(|&(o, _)| o);
+            out.terms.insert(term.clone(), list.into_boxed_slice());
+        }
+        Ok(out)
+    }
+
+    /// Number of terms with an impact list.
+    pub fn term_count(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// The best `limit` articles for `terms` that pass the filters, best first: (score, ordinal).
+    /// Equal scores keep index order, as tantivy's top-k does.
+    pub fn top(
+        &self,
+        terms: &[String],
+        tenant: Option<&TenantId>,
+        include_shared: bool,
+        category: Option<&str>,
+        limit: usize,
+    ) -> Vec<(f32, u32)> {
+        SCRATCH.with(|cell| {
+            let (scores, touched) = &mut *cell.borrow_mut();
+            if scores.len() < self.docs.len() {
+                scores.resize(self.docs.len(), 0.0);
+            }
+            touched.clear();
+            for term in terms {
+                let Some(list) = self.terms.get(term.as_str()) else { continue };
+                for &(doc, score) in list.iter() {
+                    let slot = &mut scores[doc as usize];
+                    if *slot == 0.0 {
+                        touched.push(doc);
+                    }
+                    *slot += score;
+                }
+            }
+            let mut hits: Vec<(f32, u32)> = Vec::with_capacity(touched.len());
+            for &doc in touched.iter() {
+                let score = std::mem::take(&mut scores[doc as usize]);
+                let d = &self.docs[doc as usize];
+                let visible = match &d.audience {
+                    Audience::All => include_shared || tenant.is_none(),
+                    Audience::Tenants(list) => tenant.is_some_and(|t| list.contains(t)),
+                };
+                if visible && category.is_none_or(|c| d.category == c) {
+                    hits.push((score, doc));
+                }
+            }
+            let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+            if hits.len() > limit {
+                hits.select_nth_unstable_by(limit, order);
+                hits.truncate(limit);
+            }
+            hits.sort_unstable_by(order);
+            hits
+        })
+    }
+}
