@@ -12,6 +12,16 @@ local tickets = {
   '{"title":"purchase request for monitor","description":"hi please raise purchase order for second monitor and docking station for my desk","tenant":"northmoor"}',
   '{"title":"shared drive access","description":"need access to the planning shared drive folder please, manager approved","tenant":"northmoor"}',
 }
+-- TRIAGE_TENANT picks the tenant (default northmoor); "none" sends no tenant, which skips the
+-- similar-ticket search (an operator key may triage without a tenant): a measured bound.
+local tenant = os.getenv("TRIAGE_TENANT") or "northmoor"
+for k, body in ipairs(tickets) do
+  if tenant == "none" then
+    tickets[k] = body:gsub(',"tenant":"northmoor"', '')
+  else
+    tickets[k] = body:gsub('"tenant":"northmoor"', '"tenant":"' .. tenant .. '"')
+  end
+end
 local i = 0
 request = function()
   i = i + 1

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 fn ticket(tenant: &str, id: &str, title: &str, category: &str, fcr: bool) -> Value {
     json!({
@@ -168,7 +168,8 @@ async fn a_training_job_that_cannot_train_says_why_and_the_live_model_keeps_serv
 
 #[tokio::test]
 async fn promotion_and_rollback_under_load_lose_no_request() {
-    let app = spawn_app().await;
+    // the load is the point here, not the per-key rate limit (tested in security.rs)
+    let app = spawn_app_with(&[("TRIAGE__LIMITS__REQUESTS_PER_SECOND", "1000000"), ("TRIAGE__LIMITS__BURST", "1000000")]).await;
     let mut all = history("northmoor", 150);
     all.extend(history("eastbrook", 150));
     for chunk in all.chunks(100) {

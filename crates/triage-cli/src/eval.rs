@@ -1,13 +1,15 @@
-//! `triage eval retrieval`.
+//! `triage eval retrieval | classify | similar`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use triage_engine::eval::retrieval;
+use triage_engine::eval::{retrieval, similar};
+use triage_kb::SimilarQueryPolicy;
+use triage_model::dataset::ColumnMapping;
 
 use crate::progress;
-use crate::train::{DataArgs, run_eval};
+use crate::train::{DataArgs, read, run_eval};
 
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
@@ -40,10 +42,67 @@ pub enum EvalCommand {
         #[arg(long)]
         no_baseline: bool,
     },
+    /// Index labelled tickets as one tenant's resolved tickets, query with held-out tickets, and
+    /// report how often the similar tickets returned carry the query's label.
+    Similar {
+        /// Tickets to index, CSV or JSON Lines (repeatable).
+        #[arg(long = "train", required = true)]
+        train: Vec<PathBuf>,
+        /// Query tickets, same format and columns.
+        #[arg(long)]
+        test: PathBuf,
+        /// Columns joined into the ticket text (first line is the title), comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        text: Vec<String>,
+        /// HEAD=COLUMN of the label compared, e.g. `category=topic_group`.
+        #[arg(long)]
+        label: String,
+        /// Column holding the ticket id.
+        #[arg(long)]
+        id: Option<String>,
+        /// Most query terms (rarest first).
+        #[arg(long, default_value_t = SimilarQueryPolicy::default().max_terms)]
+        max_terms: usize,
+        /// Leave out terms found in more than this share of the tickets (1 keeps all).
+        #[arg(long, default_value_t = SimilarQueryPolicy::default().max_df)]
+        max_df: f32,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
     match command {
+        EvalCommand::Similar { train, test, text, label, id, max_terms, max_df, json } => {
+            if !(0.0..=1.0).contains(&max_df) || max_df == 0.0 || max_terms == 0 {
+                anyhow::bail!("--max-df must be in (0, 1] and --max-terms at least 1");
+            }
+            let (head, column) = ColumnMapping::parse_label(&label)?;
+            let mapping = ColumnMapping { text, labels: vec![(head.clone(), column)], id };
+            let tickets = read(&train, &mapping, "tickets to index")?;
+            let queries = read(std::slice::from_ref(&test), &mapping, "test queries")?;
+            let bar = progress::bar(queries.rows.len() as u64, "queries");
+            let policy = SimilarQueryPolicy { max_terms, max_df };
+            let report = similar::evaluate(&tickets.rows, &queries.rows, &head, policy, |done| bar.set_position(done as u64))?;
+            bar.finish_and_clear();
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "similar tickets: {} queries over {} tickets (indexed in {:.1} s), max_terms {max_terms}, max_df {max_df}",
+                    report.queries, report.tickets, report.index_seconds
+                );
+                println!("  label@1      {:.3}", report.label_at_1);
+                println!("  majority@5   {:.3}", report.majority_at_5);
+                println!("  hit@5        {:.3}", report.hit_at_5);
+                println!(
+                    "  search latency p50 {:.0} µs, p99 {:.0} µs, mean {:.0} µs",
+                    report.search_p50_micros, report.search_p99_micros, report.search_mean_micros
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         EvalCommand::Classify { data, test, json, report, no_baseline } => run_eval(data, test, json, report, no_baseline),
         EvalCommand::Retrieval { articles, queries, json } => {
             let docs = retrieval::load_articles(&articles)?;

@@ -30,6 +30,7 @@ use crate::jobs::Jobs;
 /// | `max_suggestions` | 5 | suggestions returned per triage, 1..=50 |
 /// | `model_dir` | none | initial model bundle (a live model in the registry wins) |
 /// | `promote_margin` | 0.02 | largest macro-F1 drop a promotion accepts without `force` |
+/// | `similar` | 20 terms, max df 0.15 | how similar-ticket queries are built (`SimilarQueryPolicy`) |
 #[derive(Debug, Clone)]
 pub struct EngineParams {
     pub kb_dir: PathBuf,
@@ -39,6 +40,7 @@ pub struct EngineParams {
     pub promote_margin: f64,
     /// Per-tenant policy (tenants not listed: any group, shared articles visible).
     pub tenants: HashMap<String, TenantPolicy>,
+    pub similar: triage_kb::SimilarQueryPolicy,
 }
 
 /// What one tenant may be offered.
@@ -59,6 +61,7 @@ impl EngineParams {
             model_dir: None,
             promote_margin: 0.02,
             tenants: HashMap::new(),
+            similar: triage_kb::SimilarQueryPolicy::default(),
         }
     }
 
@@ -143,7 +146,7 @@ impl TriageEngine {
         let kb = KbIndex::open_or_create(&params.kb_index_dir())?;
         let sync = sync_articles(&kb, &articles)?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&params.store_path())?);
-        let mut tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?;
+        let mut tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?.with_policy(params.similar);
         let resolved = store.resolved_count(None)?;
         let tickets_reindexed = tickets.num_docs() != resolved;
         if tickets_reindexed {

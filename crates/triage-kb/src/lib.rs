@@ -35,5 +35,5 @@ mod tokenizer;
 pub use error::{KbError, Result};
 pub use index::{KbDocument, KbIndex, SyncReport};
 pub use search::{FieldWeights, KbHit, KbQuery, escape_html};
-pub use tickets::{TicketDoc, TicketHit, TicketIndex};
+pub use tickets::{SimilarQueryPolicy, TicketDoc, TicketHit, TicketIndex};
 pub use tokenizer::TriageTokenizer;

@@ -17,6 +17,8 @@
 //! | `triage.max_suggestions` | 5 | suggestions per triage | 1..=50 |
 //! | `search.default_limit` | 5 | results when `limit` is absent | 1..=`max_limit` |
 //! | `search.max_limit` | 50 | largest accepted `limit` | 1..=200 |
+//! | `search.similar_max_terms` | 20 | most terms of a similar-ticket query (rarest first) | 1..=64 |
+//! | `search.similar_max_df` | 0.15 | leave out terms in more than this share of the tenant's tickets | (0, 1] |
 //! | `server.cors_allowed_origin` | `""` | browser origin allowed to call the API (the console) | origin or empty |
 //! | `server.request_timeout_secs` | 10 | time a client has to send the request head | 1..=300 |
 //! | `limits.requests_per_second` / `limits.burst` | 200 / 400 | per-key rate limit (429 + Retry-After) | >= 1 |
@@ -123,6 +125,8 @@ pub struct TriageSettings {
 pub struct SearchSettings {
     pub default_limit: usize,
     pub max_limit: usize,
+    pub similar_max_terms: usize,
+    pub similar_max_df: f32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -214,6 +218,11 @@ impl Settings {
         if !(1..=200).contains(&self.search.max_limit) || !(1..=self.search.max_limit).contains(&self.search.default_limit) {
             return bad("search.default_limit must be in 1..=search.max_limit, and search.max_limit in 1..=200".into());
         }
+        let similar_ok =
+            (1..=64).contains(&self.search.similar_max_terms) && self.search.similar_max_df > 0.0 && self.search.similar_max_df <= 1.0;
+        if !similar_ok {
+            return bad("search.similar_max_terms must be in 1..=64 and search.similar_max_df in (0, 1]".into());
+        }
         if !self.knowledge_base.dir.is_dir() {
             return bad(format!(
                 "knowledge_base.dir `{}` is not a folder; run from the repository root or set TRIAGE__KNOWLEDGE_BASE__DIR",
@@ -272,6 +281,7 @@ impl ValidatedSettings {
             max_suggestions: self.triage.max_suggestions,
             model_dir: Some(self.model.dir.clone()).filter(|d| !d.as_os_str().is_empty()),
             promote_margin: self.model.promote_margin,
+            similar: triage_kb::SimilarQueryPolicy { max_terms: self.search.similar_max_terms, max_df: self.search.similar_max_df },
             tenants: self
                 .tenants
                 .iter()
@@ -328,6 +338,14 @@ mod tests {
         assert!(load(None, &Overrides::default(), e).unwrap_err().to_string().contains("max_suggestions"));
         let e = env(&[("TRIAGE__KNOWLEDGE_BASE__DIR", "/nonexistent")]);
         assert!(load(None, &Overrides::default(), e).unwrap_err().to_string().contains("not a folder"));
+        for (key, value) in
+            [("TRIAGE__SEARCH__SIMILAR_MAX_DF", "0"), ("TRIAGE__SEARCH__SIMILAR_MAX_DF", "1.5"), ("TRIAGE__SEARCH__SIMILAR_MAX_TERMS", "0")]
+        {
+            let e = env_with_paths(&[(key, value)]);
+            assert!(load(None, &Overrides::default(), e).unwrap_err().to_string().contains("similar_max"), "{key}={value}");
+        }
+        let ok = load(None, &Overrides::default(), env_with_paths(&[("TRIAGE__SEARCH__SIMILAR_MAX_DF", "1")])).unwrap();
+        assert_eq!(ok.engine_params().similar.max_df, 1.0);
     }
 
     #[test]

@@ -2,3 +2,4 @@
 //! service; nothing here is tuned for one data set.
 
 pub mod retrieval;
+pub mod similar;
