@@ -141,8 +141,12 @@ async fn article_usage_counts_offers_and_feedback_for_the_tenant_and_needs_an_ad
     let locked = body["articles"].as_array().unwrap().iter().find(|a| a["id"] == "account-locked-out").unwrap().clone();
     assert_eq!((locked["offered"].clone(), locked["resolved"].clone()), (json!(0), json!(0)), "northmoor's use is not eastbrook's");
 
-    let bad = admin.get(format!("{}/v1/kb/articles?from=yesterday", app.address)).send().await.unwrap();
-    assert_eq!(bad.status(), 400);
+    for bad in ["yesterday", "2026-11-01garbage", "2026-11-0%C3%A9"] {
+        let r = admin.get(format!("{}/v1/kb/articles?from={bad}", app.address)).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+        let r = admin.get(format!("{}/v1/stats?from={bad}", app.address)).send().await.unwrap();
+        assert_eq!(r.status(), 400, "a multi-byte character where the day ends is refused, not a panic: {bad}");
+    }
     let later: Value = admin.get(format!("{}/v1/kb/articles?from=2999-01-01", app.address)).send().await.unwrap().json().await.unwrap();
     assert_eq!(later["articles"][0]["offered"], 0, "the window excludes today's triages");
 }

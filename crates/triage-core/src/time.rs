@@ -30,6 +30,14 @@ mod tests {
     use std::time::Duration;
 
     #[test]
+    fn date_bounds_are_days_or_full_times() {
+        assert!(is_date_or_time("2026-11-01") && is_date_or_time("2026-11-01T09:30:00Z"));
+        for bad in ["2026-11-0", "2026-11-01garbage", "yesterday", "2026-11-0\u{e9}", "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}"] {
+            assert!(!is_date_or_time(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn formats_known_instants() {
         assert_eq!(rfc3339_utc(UNIX_EPOCH), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339_utc(UNIX_EPOCH + Duration::from_secs(1_795_606_496)), "2026-11-25T11:34:56Z");
@@ -39,6 +47,11 @@ mod tests {
 
 /// Whether `s` has the shape `YYYY-MM-DDTHH:MM:SS` followed by an optional fraction and a zone
 /// (`Z` or `+HH:MM`). A cheap edge check, not a calendar validation.
+/// Whether `s` can bound a time window: a day (`2026-11-01`) or a full RFC 3339 time.
+pub fn is_date_or_time(s: &str) -> bool {
+    (s.len() == 10 && s.is_ascii() && looks_like_rfc3339(&format!("{s}T00:00:00Z"))) || looks_like_rfc3339(s)
+}
+
 pub fn looks_like_rfc3339(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() < 20 {

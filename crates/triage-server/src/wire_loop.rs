@@ -109,6 +109,18 @@ pub struct FeedbackRequest {
     pub corrected_labels: BTreeMap<String, String>,
 }
 
+/// Refuses a window bound that is neither a day (`2026-11-01`) nor an RFC 3339 time.
+pub fn check_date_bound(bound: &str) -> Result<(), crate::problem::ApiError> {
+    if triage_core::time::is_date_or_time(bound) {
+        Ok(())
+    } else {
+        Err(crate::problem::ApiError::new(
+            crate::problem::ErrorCode::InvalidQuery,
+            format!("`{bound}` is not a date; use 2026-11-01 or an RFC 3339 time"),
+        ))
+    }
+}
+
 /// Query string of `GET /v1/stats`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -94,10 +94,8 @@ pub async fn list_articles(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Action::ReadStats)?;
     let p = params.into_inner();
-    if let Some(from) = &p.from
-        && !(from.len() >= 10 && triage_core::time::looks_like_rfc3339(&format!("{}T00:00:00Z", &from[..10])))
-    {
-        return Err(ApiError::new(ErrorCode::InvalidQuery, format!("`{from}` is not a date; use 2026-11-01 or an RFC 3339 time")));
+    if let Some(from) = &p.from {
+        crate::wire_loop::check_date_bound(from)?;
     }
     let tenant = auth.tenant(p.tenant.as_deref(), &state)?;
     let engine = state.engine()?.clone();

@@ -5,9 +5,9 @@ use triage_core::auth::Action;
 use triage_store::StatsQuery;
 
 use crate::auth::Auth;
-use crate::problem::{ApiError, ErrorCode, Problem};
+use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
-use crate::wire_loop::StatsParams;
+use crate::wire_loop::{StatsParams, check_date_bound};
 
 /// Triage volume, first-contact resolution rate, suggestion acceptance, share and accuracy of
 /// `auto` decisions, per category and per day (definitions in `triage-store/src/stats.rs`).
@@ -22,10 +22,7 @@ pub async fn get_stats(auth: Auth, params: web::Query<StatsParams>, state: web::
     auth.require(Action::ReadStats)?;
     let p = params.into_inner();
     for bound in [&p.from, &p.to].into_iter().flatten() {
-        let date_ok = bound.len() >= 10 && triage_core::time::looks_like_rfc3339(&format!("{}T00:00:00Z", &bound[..10]));
-        if !date_ok {
-            return Err(ApiError::new(ErrorCode::InvalidQuery, format!("`{bound}` is not a date; use 2026-11-01 or an RFC 3339 time")));
-        }
+        check_date_bound(bound)?;
     }
     let query = StatsQuery { tenant: auth.tenant(p.tenant.as_deref(), &state)?, from: p.from, to: p.to };
     let engine = state.engine()?.clone();
