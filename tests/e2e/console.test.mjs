@@ -110,7 +110,7 @@ before(async () => {
     await new Promise((r) => setTimeout(r, 100));
   }
   keys.operator = fs.readFileSync(path.join(dataDir, 'operator.key'), 'utf8').trim();
-  for (const role of ['agent', 'admin']) {
+  for (const role of ['agent', 'admin', 'integration']) {
     keys[role] = (await call('POST', '/v1/admin/keys', keys.operator, { tenant: TENANT, role, label: `e2e ${role}` })).key;
   }
   await call('POST', '/v1/tickets/resolved', keys.operator, { tickets: resolvedTickets() });
@@ -238,6 +238,20 @@ test('an agent triages a ticket, sees the right article first, says it fixed it,
     assert.deepEqual(p.errors, []);
     await p.context().close();
   }
+});
+
+test('an integration key sees only triage, without feedback or stored triages', async () => {
+  const p = await page();
+  await signIn(p, keys.integration);
+  assert.deepEqual(await p.locator('#nav a').allInnerTexts(), ['Triage']);
+  assert.equal(await p.locator('#open-form').isVisible(), false);
+  await p.getByLabel('Title').fill('Printer shows offline');
+  await p.getByRole('button', { name: 'Triage', exact: true }).click();
+  await p.locator('#suggestions > li').first().waitFor();
+  assert.equal(await p.getByRole('button', { name: 'This fixed it' }).count(), 0, 'no feedback buttons');
+  assert.equal(await p.locator('input.correction').count(), 0, 'no label corrections');
+  assert.deepEqual(p.errors, []);
+  await p.context().close();
 });
 
 test('API errors are shown as messages, not a blank page', async () => {

@@ -268,6 +268,7 @@ async function render() {
 
 async function loadTriage(id) {
   $('triage-form').hidden = !can('triage');
+  $('open-form').hidden = !can('feedback'); // reading a stored triage is for agents and admins
   if (!id && !$('triage-result').querySelector('#suggestions')) {
     clear($('triage-result')).append(h('p', { class: 'muted' }, 'Type or paste a ticket and press Triage; the predicted labels and the fixes most likely to work appear here.'));
   }
