@@ -156,8 +156,27 @@ impl TriageEngine {
                 "resolved-ticket index disagrees with the store; rebuilding it"
             );
             std::fs::remove_dir_all(params.ticket_index_dir())?;
-            tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?;
+            tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?.with_policy(params.similar);
             reindex_tickets(store.as_ref(), &tickets)?;
+        } else if resolved > 0 {
+            // the index on disk keeps no per-ticket term counts: the in-memory scorer is filled
+            // from the store (the same redacted tickets the index holds)
+            let loading = Instant::now();
+            let mut batch = Vec::with_capacity(5_000);
+            store.for_each_resolved(&mut |t| {
+                batch.push(crate::ingest::ticket_doc(&t));
+                if batch.len() == 5_000 {
+                    tickets.load_scorer(&batch);
+                    batch.clear();
+                }
+            })?;
+            tickets.load_scorer(&batch);
+            tracing::info!(
+                tickets = resolved,
+                ready = tickets.scorer_ready(),
+                millis = loading.elapsed().as_millis() as u64,
+                "similar-ticket scorer loaded"
+            );
         }
         let model = load_live_model(store.as_ref(), params)?;
         let report = OpenReport {

@@ -29,6 +29,7 @@ pub mod loader;
 mod schema;
 mod search;
 mod snippet;
+mod ticket_scorer;
 mod tickets;
 mod tokenizer;
 

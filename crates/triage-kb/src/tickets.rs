@@ -2,16 +2,18 @@
 //! belongs to one tenant, and every search is filtered to one tenant: a ticket never appears in
 //! another tenant's suggestions.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+use tantivy::{DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TERMINATED, TantivyDocument, Term, doc};
 use triage_core::tenant::TenantId;
 
 use crate::index::write_atomically;
+use crate::ticket_scorer::TicketScorer;
 use crate::tokenizer::{TOKENIZER_NAME, TriageTokenizer};
 use crate::{KbError, KbIndex, Result};
 
@@ -38,6 +40,16 @@ const TENANT_MARKER: &str = "#";
 pub struct SimilarQueryPolicy {
     pub max_terms: usize,
     pub max_df: f32,
+}
+
+impl SimilarQueryPolicy {
+    /// How many of a query's terms to keep, given their document frequencies in ascending order
+    /// and the tenant's number of tickets.
+    pub fn keep(&self, sorted_dfs: &[u64], tenant_docs: u64) -> usize {
+        let cutoff = (f64::from(self.max_df) * tenant_docs as f64).ceil() as u64;
+        let selective = sorted_dfs.iter().take_while(|df| **df <= cutoff).count();
+        self.max_terms.min(selective.max(2)).max(1).min(sorted_dfs.len())
+    }
 }
 
 impl Default for SimilarQueryPolicy {
@@ -94,6 +106,9 @@ pub struct TicketIndex {
     index: Index,
     reader: IndexReader,
     policy: SimilarQueryPolicy,
+    /// The same postings in memory, for scoring (see `ticket_scorer.rs`); used when it holds as
+    /// many tickets as the index.
+    scorer: RwLock<TicketScorer>,
     writer: Mutex<Option<IndexWriter>>,
     fields: Fields,
 }
@@ -127,6 +142,20 @@ fn key(tenant: &TenantId, external_id: &str) -> String {
     format!("{}\u{1f}{}", tenant.as_str(), external_id)
 }
 
+/// The `tenant:term` tokens of a ticket with their counts: title terms count twice (the title
+/// boost), description terms once.
+fn tenant_tokens(d: &TicketDoc) -> HashMap<String, u32> {
+    let analyzer = triage_core::analysis::Analyzer::search();
+    let mut tokens: HashMap<String, u32> = HashMap::new();
+    for (text, times) in [(d.title.as_str(), 2), (d.description.as_str(), 1)] {
+        analyzer.for_each_token(text, |t| {
+            let token = format!("{}:{}", d.tenant.as_str(), t.term);
+            *tokens.entry(token).or_insert(0) += times;
+        });
+    }
+    tokens
+}
+
 impl TicketIndex {
     pub fn create_in_ram() -> Result<Self> {
         let (s, f) = schema();
@@ -156,7 +185,14 @@ impl TicketIndex {
             .tokenizers()
             .register(TT_TOKENIZER, tantivy::tokenizer::TextAnalyzer::from(tantivy::tokenizer::WhitespaceTokenizer::default()));
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Self { index, reader, policy: SimilarQueryPolicy::default(), writer: Mutex::new(None), fields })
+        Ok(Self {
+            index,
+            reader,
+            policy: SimilarQueryPolicy::default(),
+            scorer: RwLock::new(TicketScorer::default()),
+            writer: Mutex::new(None),
+            fields,
+        })
     }
 
     pub fn num_docs(&self) -> u64 {
@@ -177,29 +213,26 @@ impl TicketIndex {
         }
         let w = slot.as_mut().expect("writer was just created");
         let f = &self.fields;
-        let analyzer = triage_core::analysis::Analyzer::search();
+        let mut analysed = Vec::with_capacity(docs.len());
         for d in docs {
             let mut terms = KbIndex::query_terms(&format!("{}\n{}", d.title, d.description));
             terms.sort_unstable();
+            let tokens = tenant_tokens(d);
             let mut tt = String::with_capacity(d.title.len() * 3 + d.description.len() * 2);
-            let tenant = d.tenant.as_str();
-            tt.push_str(tenant);
+            tt.push_str(d.tenant.as_str());
             tt.push(':');
             tt.push_str(TENANT_MARKER);
             tt.push(' ');
-            for (text, times) in [(d.title.as_str(), 2), (d.description.as_str(), 1)] {
-                analyzer.for_each_token(text, |t| {
-                    for _ in 0..times {
-                        tt.push_str(tenant);
-                        tt.push(':');
-                        tt.push_str(t.term);
-                        tt.push(' ');
-                    }
-                });
+            for (token, &count) in &tokens {
+                for _ in 0..count {
+                    tt.push_str(token);
+                    tt.push(' ');
+                }
             }
-            w.delete_term(Term::from_field_text(f.key, &key(&d.tenant, &d.external_id)));
+            let k = key(&d.tenant, &d.external_id);
+            w.delete_term(Term::from_field_text(f.key, &k));
             w.add_document(doc!(
-                f.key => key(&d.tenant, &d.external_id),
+                f.key => k.as_str(),
                 f.external_id => d.external_id.as_str(),
                 f.title => d.title.as_str(),
                 f.notes => d.resolution_notes.chars().take(NOTES_CHARS).collect::<String>(),
@@ -207,10 +240,30 @@ impl TicketIndex {
                 f.terms => terms.join(" "),
                 f.tt => tt,
             ))?;
+            analysed.push((k, tokens));
         }
         w.commit()?;
         self.reader.reload()?;
+        let mut scorer = self.scorer.write().unwrap_or_else(|p| p.into_inner());
+        for (d, (k, tokens)) in docs.iter().zip(&analysed) {
+            scorer.upsert(k, d.tenant.as_str(), tokens);
+        }
         Ok(())
+    }
+
+    /// Loads tickets already in the index into the in-memory scorer (at start: the index on
+    /// disk does not keep term frequencies per ticket). Until it holds every ticket, searches
+    /// use the index alone.
+    pub fn load_scorer(&self, docs: &[TicketDoc]) {
+        let mut scorer = self.scorer.write().unwrap_or_else(|p| p.into_inner());
+        for d in docs {
+            scorer.upsert(&key(&d.tenant, &d.external_id), d.tenant.as_str(), &tenant_tokens(d));
+        }
+    }
+
+    /// Whether the in-memory scorer holds exactly the index's tickets.
+    pub fn scorer_ready(&self) -> bool {
+        self.scorer.read().unwrap_or_else(|p| p.into_inner()).len() as u64 == self.num_docs()
     }
 
     /// Removes one ticket (right to erasure).
@@ -223,7 +276,51 @@ impl TicketIndex {
         w.delete_term(Term::from_field_text(self.fields.key, &key(tenant, external_id)));
         w.commit()?;
         self.reader.reload()?;
+        self.scorer.write().unwrap_or_else(|p| p.into_inner()).remove(&key(tenant, external_id));
         Ok(())
+    }
+
+    /// The tantivy path: block-WAND over the chosen `tenant:term` postings. Used until the
+    /// in-memory scorer is loaded, and by the test that compares the two.
+    fn search_index(&self, searcher: &Searcher, all_terms: &[String], tenant: &TenantId, limit: usize) -> Result<Vec<(f32, DocAddress)>> {
+        let f = &self.fields;
+        let mut terms: Vec<(u64, Term)> = Vec::with_capacity(all_terms.len());
+        for t in all_terms {
+            let term = Term::from_field_text(f.tt, &format!("{}:{t}", tenant.as_str()));
+            let df = searcher.doc_freq(&term)?;
+            if df > 0 {
+                terms.push((df, term));
+            }
+        }
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        terms.sort_by_key(|(df, _)| *df);
+        let tenant_docs = searcher.doc_freq(&Term::from_field_text(f.tt, &format!("{}:{TENANT_MARKER}", tenant.as_str())))?;
+        terms.truncate(self.policy.keep(&terms.iter().map(|(df, _)| *df).collect::<Vec<_>>(), tenant_docs));
+        let per_term: Vec<(Occur, Box<dyn Query>)> = terms
+            .into_iter()
+            .map(|(_, term)| (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>))
+            .collect();
+        Ok(searcher.search(&BooleanQuery::new(per_term), &TopDocs::with_limit(limit.max(1)).order_by_score())?)
+    }
+
+    /// Where the live ticket with `key` sits in the index.
+    fn address_of(&self, searcher: &Searcher, key: &str) -> Result<Option<DocAddress>> {
+        let term = Term::from_field_text(self.fields.key, key);
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let Some(mut postings) = segment.inverted_index(self.fields.key)?.read_postings(&term, IndexRecordOption::Basic)? else {
+                continue;
+            };
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                if segment.alive_bitset().is_none_or(|alive| alive.is_alive(doc)) {
+                    return Ok(Some(DocAddress::new(ord as u32, doc)));
+                }
+                doc = postings.advance();
+            }
+        }
+        Ok(None)
     }
 
     /// Resolved tickets of `tenant` most similar to `text`, best first.
@@ -236,33 +333,28 @@ impl TicketIndex {
     pub fn search_terms(&self, all_terms: &[String], tenant: &TenantId, limit: usize) -> Result<Vec<TicketHit>> {
         let f = &self.fields;
         let searcher = self.reader.searcher();
-        let mut terms: Vec<(u64, Term)> = Vec::with_capacity(all_terms.len());
-        let mut qualified = String::new();
-        for t in all_terms {
-            qualified.clear();
-            qualified.push_str(tenant.as_str());
-            qualified.push(':');
-            qualified.push_str(t);
-            let term = Term::from_field_text(f.tt, &qualified);
-            let df = searcher.doc_freq(&term)?;
-            if df > 0 {
-                terms.push((df, term));
+        let scorer = self.scorer.read().unwrap_or_else(|p| p.into_inner());
+        let top: Vec<(f32, DocAddress)> = if scorer.len() as u64 == searcher.num_docs() {
+            let tokens: Vec<String> = all_terms.iter().map(|t| format!("{}:{t}", tenant.as_str())).collect();
+            let mut chosen: Vec<(u64, &str)> =
+                tokens.iter().map(|t| (scorer.doc_freq(t) as u64, t.as_str())).filter(|(df, _)| *df > 0).collect();
+            if chosen.is_empty() {
+                return Ok(Vec::new());
             }
-        }
-        if terms.is_empty() {
-            return Ok(Vec::new());
-        }
-        terms.sort_by_key(|(df, _)| *df);
-        let tenant_docs = searcher.doc_freq(&Term::from_field_text(f.tt, &format!("{}:{TENANT_MARKER}", tenant.as_str())))?;
-        let cutoff = (f64::from(self.policy.max_df) * tenant_docs as f64).ceil() as u64;
-        let selective = terms.iter().take_while(|(df, _)| *df <= cutoff).count();
-        terms.truncate(self.policy.max_terms.min(selective.max(2)).max(1));
-        let per_term: Vec<(Occur, Box<dyn Query>)> = terms
-            .into_iter()
-            .map(|(_, term)| (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>))
-            .collect();
-        let query = BooleanQuery::new(per_term);
-        let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+            chosen.sort_by_key(|(df, _)| *df);
+            chosen.truncate(self.policy.keep(&chosen.iter().map(|(df, _)| *df).collect::<Vec<_>>(), scorer.tenant_docs(tenant.as_str())));
+            let chosen: Vec<&str> = chosen.into_iter().map(|(_, t)| t).collect();
+            let mut top = Vec::with_capacity(limit);
+            for (score, key) in scorer.top(tenant.as_str(), &chosen, limit.max(1)) {
+                if let Some(addr) = self.address_of(&searcher, key)? {
+                    top.push((score, addr));
+                }
+            }
+            top
+        } else {
+            drop(scorer);
+            self.search_index(&searcher, all_terms, tenant, limit)?
+        };
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let d: TantivyDocument = searcher.doc(addr)?;
@@ -297,6 +389,98 @@ mod tests {
             resolution_notes: format!("fixed {title}"),
             category: "printing".into(),
         }
+    }
+
+    /// Tickets from a small grammar: subjects x problems x places, so terms have varied document
+    /// frequencies and many tickets match a query partly.
+    fn grammar(tenant: &str) -> Vec<TicketDoc> {
+        let subjects = ["printer", "laptop", "vpn", "outlook", "teams", "monitor", "password", "scanner", "phone", "wifi"];
+        let problems = ["offline", "slow", "broken", "locked", "crashes", "no sound", "not syncing", "blank screen"];
+        let places = ["floor two", "home", "reception", "library", "depot", "council chamber"];
+        let mut docs = Vec::new();
+        for (i, s) in subjects.iter().enumerate() {
+            for (j, p) in problems.iter().enumerate() {
+                for (k, place) in places.iter().enumerate() {
+                    let extra = if (i + j + k) % 3 == 0 { " again after the update" } else { "" };
+                    docs.push(TicketDoc {
+                        tenant: TenantId::parse(tenant).unwrap(),
+                        external_id: format!("T{i}-{j}-{k}"),
+                        title: format!("{s} {p}"),
+                        description: format!("the {s} at {place} is {p}{extra}"),
+                        resolution_notes: "fixed".into(),
+                        category: (*s).into(),
+                    });
+                }
+            }
+        }
+        docs
+    }
+
+    #[test]
+    fn the_in_memory_scorer_and_the_index_agree_on_the_best_tickets() {
+        let idx = TicketIndex::create_in_ram().unwrap();
+        idx.upsert(&grammar("northmoor")).unwrap();
+        assert!(idx.scorer_ready());
+        let north = TenantId::parse("northmoor").unwrap();
+        let queries = [
+            "printer offline at floor two",
+            "laptop slow again after the update",
+            "vpn locked at home",
+            "teams no sound",
+            "monitor blank screen in the library",
+            "outlook not syncing",
+            "password locked at reception",
+            "scanner crashes depot",
+            "phone broken council chamber",
+            "wifi slow at home again",
+        ];
+        let searcher = idx.reader.searcher();
+        let (mut same_first, mut same_set) = (0, 0);
+        for q in queries {
+            let terms = KbIndex::query_terms(q);
+            let memory: Vec<String> = idx.search_terms(&terms, &north, 5).unwrap().into_iter().map(|h| h.external_id).collect();
+            let index: Vec<String> = idx
+                .search_index(&searcher, &terms, &north, 5)
+                .unwrap()
+                .into_iter()
+                .map(|(_, addr)| {
+                    let d: TantivyDocument = searcher.doc(addr).unwrap();
+                    d.get_first(idx.fields.external_id).and_then(|v| v.as_str()).unwrap().to_owned()
+                })
+                .collect();
+            assert_eq!(memory.len(), index.len(), "{q}");
+            same_first += usize::from(memory[0] == index[0]);
+            let mut a = memory.clone();
+            let mut b = index.clone();
+            a.sort();
+            b.sort();
+            same_set += usize::from(a == b);
+        }
+        // the two differ only in tantivy's one-byte length quantisation (and ties)
+        assert!(same_first >= 9, "same best ticket for {same_first} of 10 queries");
+        assert!(same_set >= 7, "same five tickets for {same_set} of 10 queries");
+    }
+
+    #[test]
+    fn a_reopened_index_uses_tantivy_until_the_scorer_is_loaded_then_both_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = grammar("northmoor");
+        let north = TenantId::parse("northmoor").unwrap();
+        let first = {
+            let idx = TicketIndex::open_or_create(dir.path()).unwrap();
+            idx.upsert(&docs).unwrap();
+            idx.search("printer offline at floor two", &north, 3).unwrap()[0].external_id.clone()
+        };
+        let idx = TicketIndex::open_or_create(dir.path()).unwrap();
+        assert!(!idx.scorer_ready(), "term counts are not on disk");
+        let fallback = idx.search("printer offline at floor two", &north, 3).unwrap();
+        assert_eq!(fallback[0].external_id, first, "the index answers meanwhile");
+        idx.load_scorer(&docs);
+        assert!(idx.scorer_ready());
+        assert_eq!(idx.search("printer offline at floor two", &north, 3).unwrap()[0].external_id, first);
+        idx.delete(&north, &first).unwrap();
+        assert!(idx.scorer_ready(), "a deletion reaches both");
+        assert_ne!(idx.search("printer offline at floor two", &north, 3).unwrap()[0].external_id, first);
     }
 
     #[test]
