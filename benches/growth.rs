@@ -89,6 +89,7 @@ fn measure(n: usize) -> Row {
     }
     let ingest_secs = started.elapsed().as_secs_f64();
     let (engine, _) = TriageEngine::open(&params).expect("engine reopens");
+    engine.load_ticket_scorer().expect("scorer loads");
     assert_eq!(engine.ticket_count(), n as u64);
     let tickets: Vec<NewTicket> =
         QUERIES.iter().map(|q| NewTicket::parse(Some(q), None, Some("northmoor"), Channel::Phone, None, None).unwrap()).collect();

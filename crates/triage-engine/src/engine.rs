@@ -158,25 +158,6 @@ impl TriageEngine {
             std::fs::remove_dir_all(params.ticket_index_dir())?;
             tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?.with_policy(params.similar);
             reindex_tickets(store.as_ref(), &tickets)?;
-        } else if resolved > 0 {
-            // the index on disk keeps no per-ticket term counts: the in-memory scorer is filled
-            // from the store (the same redacted tickets the index holds)
-            let loading = Instant::now();
-            let mut batch = Vec::with_capacity(5_000);
-            store.for_each_resolved(&mut |t| {
-                batch.push(crate::ingest::ticket_doc(&t));
-                if batch.len() == 5_000 {
-                    tickets.load_scorer(&batch);
-                    batch.clear();
-                }
-            })?;
-            tickets.load_scorer(&batch);
-            tracing::info!(
-                tickets = resolved,
-                ready = tickets.scorer_ready(),
-                millis = loading.elapsed().as_millis() as u64,
-                "similar-ticket scorer loaded"
-            );
         }
         let model = load_live_model(store.as_ref(), params)?;
         let report = OpenReport {
@@ -247,6 +228,32 @@ impl TriageEngine {
     /// Number of resolved tickets indexed.
     pub fn ticket_count(&self) -> u64 {
         self.tickets.num_docs()
+    }
+
+    /// Fills the in-memory similar-ticket scorer from the store (the index on disk keeps no
+    /// per-ticket term counts). Until it is full, similar tickets come from the index alone,
+    /// so the service runs this after it starts answering (about 1 s per 50k tickets).
+    pub fn load_ticket_scorer(&self) -> Result<()> {
+        if self.tickets.scorer_ready() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let mut batch = Vec::with_capacity(5_000);
+        self.store.for_each_resolved(&mut |t| {
+            batch.push(crate::ingest::ticket_doc(&t));
+            if batch.len() == 5_000 {
+                self.tickets.load_scorer(&batch);
+                batch.clear();
+            }
+        })?;
+        self.tickets.load_scorer(&batch);
+        tracing::info!(
+            tickets = self.tickets.num_docs(),
+            ready = self.tickets.scorer_ready(),
+            millis = started.elapsed().as_millis() as u64,
+            "similar-ticket scorer loaded"
+        );
+        Ok(())
     }
 
     /// The store (for statistics and the registry). Pending triage records are written first,
@@ -432,6 +439,32 @@ mod tests {
         std::fs::write(&target, text.replace("## Cause", "## Cause\n\nEdited.")).unwrap();
         let (_, report) = TriageEngine::open(&params).unwrap();
         assert_eq!((report.sync.updated, report.sync.added, report.sync.unchanged), (1, 0, copied - 1));
+    }
+
+    #[test]
+    fn after_a_restart_similar_tickets_come_from_the_index_until_the_scorer_is_loaded() {
+        let params = bundled();
+        let tickets = crate::synthetic::resolved_tickets("northmoor", 400, 7);
+        let query = triage_kb::KbIndex::query_terms(&format!("{} {}", tickets[0].title, tickets[0].description));
+        let north = TenantId::parse("northmoor").unwrap();
+        let before = {
+            let (engine, _) = TriageEngine::open(&params).unwrap();
+            engine.ingest_resolved(&tickets).unwrap();
+            assert!(engine.tickets.scorer_ready(), "ingestion fills both");
+            engine.similar_tickets(&query, &north, 5).unwrap()
+        };
+        let (engine, report) = TriageEngine::open(&params).unwrap();
+        assert!(!report.tickets_reindexed);
+        assert!(!engine.tickets.scorer_ready());
+        let fallback = engine.similar_tickets(&query, &north, 5).unwrap();
+        assert_eq!(fallback.len(), 5, "the index answers meanwhile");
+        engine.load_ticket_scorer().unwrap();
+        assert!(engine.tickets.scorer_ready());
+        let after = engine.similar_tickets(&query, &north, 5).unwrap();
+        let ids = |hits: &[triage_kb::TicketHit]| hits.iter().map(|h| h.external_id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&after), ids(&before), "the loaded scorer answers as the one filled by ingestion");
+        engine.load_ticket_scorer().unwrap();
+        assert!(engine.tickets.scorer_ready(), "loading twice changes nothing");
     }
 
     #[test]

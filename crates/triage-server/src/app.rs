@@ -154,6 +154,12 @@ fn spawn_engine_load(state: web::Data<AppState>, params: triage_engine::EnginePa
                         Err(e) => tracing::error!(error = %e, "could not create the operator key"),
                     }
                     state.set_engine(engine);
+                    // answering already; similar tickets move to the in-memory scorer once loaded
+                    if let Ok(engine) = state.engine()
+                        && let Err(e) = engine.load_ticket_scorer()
+                    {
+                        tracing::warn!(error = %e, "similar-ticket scorer not loaded; similar tickets still come from the index, only slower");
+                    }
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "engine failed to load; /readyz will answer 503");
