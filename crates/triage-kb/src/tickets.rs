@@ -255,9 +255,12 @@ impl TicketIndex {
     /// disk does not keep term frequencies per ticket). Until it holds every ticket, searches
     /// use the index alone.
     pub fn load_scorer(&self, docs: &[TicketDoc]) {
+        // analyse before taking the lock: searches wait only for the insertion
+        let analysed: Vec<(String, HashMap<String, u32>)> =
+            docs.iter().map(|d| (key(&d.tenant, &d.external_id), tenant_tokens(d))).collect();
         let mut scorer = self.scorer.write().unwrap_or_else(|p| p.into_inner());
-        for d in docs {
-            scorer.upsert(&key(&d.tenant, &d.external_id), d.tenant.as_str(), &tenant_tokens(d));
+        for (d, (k, tokens)) in docs.iter().zip(&analysed) {
+            scorer.upsert(k, d.tenant.as_str(), tokens);
         }
     }
 
