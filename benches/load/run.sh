@@ -13,7 +13,8 @@ cargo build --quiet --release -p triage-cli
 # the load generator is one key: lift the per-key rate limit for the measurement
 TRIAGE__LIMITS__REQUESTS_PER_SECOND=1000000 TRIAGE__LIMITS__BURST=1000000 TRIAGE__LOG__LEVEL=warn "$CARGO_TARGET_DIR/release/triage" serve --port "$port" --data-dir "$data" & pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
-until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.05; done
+# ready, and the in-memory similar-ticket scorer loaded (steady state, not the start-up window)
+until curl -fs "http://127.0.0.1:$port/readyz" 2>/dev/null | grep -q '"similar_tickets":"ready"'; do sleep 0.05; done
 echo "ready: $(curl -s http://127.0.0.1:$port/readyz)"
 export TRIAGE_KEY=$(cat "$data/operator.key")
 for c in 1 16 64; do

@@ -50,6 +50,7 @@ TRIAGE__LIMITS__REQUESTS_PER_SECOND=1000000 TRIAGE__LIMITS__BURST=1000000 TRIAGE
   "$bin" serve --port "$port" --data-dir "$data" > "$out/ours.log" 2>&1 & pid=$!
 start=$(date +%s.%N)
 wait_ready "http://127.0.0.1:$port/readyz" 60
+until curl -fs "http://127.0.0.1:$port/readyz" | grep -q '"similar_tickets":"ready"'; do sleep 0.1; done   # scorer loaded
 echo "ours ready in $(python3 -c "import time; print(round(time.time() - $start, 2))") s"
 run_wrk ours "http://127.0.0.1:$port"
 hwm_kb "$pid" > "$out/ours.rss"

@@ -9,6 +9,18 @@ async fn health_and_readiness_answer() {
     let ready: Value = app.get("/readyz").await.json().await.unwrap();
     assert_eq!(ready["status"], "ready");
     assert!(ready["articles"].as_u64().unwrap() >= 80);
+    // a fresh data directory has no tickets to load: the scorer is ready at once (or within the
+    // load thread's first moments)
+    let mut state = ready["similar_tickets"].as_str().unwrap().to_owned();
+    for _ in 0..100 {
+        if state == "ready" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let again: Value = app.get("/readyz").await.json().await.unwrap();
+        state = again["similar_tickets"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(state, "ready");
 }
 
 #[tokio::test]

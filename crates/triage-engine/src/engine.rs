@@ -230,6 +230,11 @@ impl TriageEngine {
         self.tickets.num_docs()
     }
 
+    /// Whether similar tickets are scored in memory (see `load_ticket_scorer`).
+    pub fn ticket_scorer_ready(&self) -> bool {
+        self.tickets.scorer_ready()
+    }
+
     /// Fills the in-memory similar-ticket scorer from the store (the index on disk keeps no
     /// per-ticket term counts). Until it is full, similar tickets come from the index alone,
     /// so the service runs this after it starts answering (about 1 s per 50k tickets).

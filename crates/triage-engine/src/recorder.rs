@@ -18,7 +18,7 @@ use std::time::Duration;
 use triage_store::{Store, TriageRecord};
 
 /// Most records written in one transaction.
-const MAX_BATCH: usize = 512;
+const MAX_BATCH: usize = 2_048;
 /// How long the writer lets a batch fill after the first record.
 const LINGER: Duration = Duration::from_millis(10);
 
@@ -81,10 +81,11 @@ fn take(msg: Msg, batch: &mut Vec<TriageRecord>, waiting: &mut Vec<Sender<()>>) 
 fn run(store: Arc<dyn Store>, rx: Receiver<Msg>) {
     let mut batch: Vec<TriageRecord> = Vec::with_capacity(MAX_BATCH);
     let mut waiting: Vec<Sender<()>> = Vec::new();
+    let mut behind = false;
     while let Ok(first) = rx.recv() {
         let flush_asked = matches!(first, Msg::Flush(_));
         take(first, &mut batch, &mut waiting);
-        if !flush_asked {
+        if !flush_asked && !behind {
             // not blocked on the channel while lingering, so senders wake nobody
             std::thread::sleep(LINGER);
         }
@@ -94,6 +95,8 @@ fn run(store: Arc<dyn Store>, rx: Receiver<Msg>) {
                 Err(_) => break,
             }
         }
+        // a full batch means more may be waiting: write the next one without lingering
+        behind = batch.len() >= MAX_BATCH;
         if !batch.is_empty() {
             if let Err(e) = store.record_triages(&batch) {
                 tracing::error!(error = %e, records = batch.len(), "could not store triage records");

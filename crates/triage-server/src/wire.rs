@@ -279,5 +279,9 @@ pub struct StatusView {
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub articles: Option<usize>,
+    /// `loading` while the in-memory similar-ticket scorer fills after a start (the index
+    /// answers meanwhile, more slowly), then `ready`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similar_tickets: Option<&'static str>,
     pub version: &'static str,
 }

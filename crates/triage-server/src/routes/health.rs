@@ -11,7 +11,7 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Liveness: answers as long as the process serves HTTP.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = StatusView)))]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(StatusView { status: "ok", articles: None, version: VERSION })
+    HttpResponse::Ok().json(StatusView { status: "ok", articles: None, similar_tickets: None, version: VERSION })
 }
 
 /// Readiness: 200 once the knowledge-base index (and models) are loaded, 503 before.
@@ -26,5 +26,10 @@ pub async fn healthz() -> HttpResponse {
 )]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let engine = state.engine()?;
-    Ok(HttpResponse::Ok().json(StatusView { status: "ready", articles: Some(engine.article_count()), version: VERSION }))
+    Ok(HttpResponse::Ok().json(StatusView {
+        status: "ready",
+        articles: Some(engine.article_count()),
+        similar_tickets: Some(if engine.ticket_scorer_ready() { "ready" } else { "loading" }),
+        version: VERSION,
+    }))
 }
