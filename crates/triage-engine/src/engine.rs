@@ -252,12 +252,17 @@ impl TriageEngine {
             }
         })?;
         self.tickets.load_scorer(&batch);
-        tracing::info!(
-            tickets = self.tickets.num_docs(),
-            ready = self.tickets.scorer_ready(),
-            millis = started.elapsed().as_millis() as u64,
-            "similar-ticket scorer loaded"
-        );
+        let millis = started.elapsed().as_millis() as u64;
+        if self.tickets.scorer_ready() {
+            tracing::info!(tickets = self.tickets.num_docs(), millis, "similar-ticket scorer loaded");
+        } else {
+            // a ticket erased while loading can come back from the loader's earlier read
+            tracing::warn!(
+                tickets = self.tickets.num_docs(),
+                millis,
+                "similar-ticket scorer disagrees with the index (a ticket changed while it loaded); similar tickets keep coming from the index, slower; restart the service to load it again"
+            );
+        }
         Ok(())
     }
 
