@@ -5,6 +5,13 @@ use serde_json::{Value, json};
 
 use crate::helpers::{client_with_key, spawn_app};
 
+/// Triage `body` with `client`'s key; the answer.
+async fn triage_as(client: &reqwest::Client, address: &str, body: Value) -> Value {
+    let r = client.post(format!("{address}/v1/triage")).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn the_console_is_served_from_the_binary_with_a_strict_content_security_policy() {
     let app = spawn_app().await;
@@ -58,15 +65,12 @@ async fn the_session_says_who_the_key_is_and_what_it_may_do() {
 async fn a_triage_can_be_opened_by_id_with_its_feedback_by_its_tenant_only() {
     let app = spawn_app().await;
     let agent = app.client_for(Some("northmoor"), "agent").await;
-    let answer: Value = agent
-        .post(format!("{}/v1/triage", app.address))
-        .json(&json!({"title": "Locked out", "description": "account locked, call me on 07700 900123", "external_id": "INC77"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = triage_as(
+        &agent,
+        &app.address,
+        json!({"title": "Locked out", "description": "account locked, call me on 07700 900123", "external_id": "INC77"}),
+    )
+    .await;
     let id = answer["triage_id"].as_str().unwrap();
     let first = answer["suggestions"][0]["id"].as_str().unwrap();
     let sent = agent
@@ -98,15 +102,8 @@ async fn article_usage_counts_offers_and_feedback_for_the_tenant_and_needs_an_ad
     let app = spawn_app().await;
     let agent = app.client_for(Some("northmoor"), "agent").await;
     for _ in 0..2 {
-        let answer: Value = agent
-            .post(format!("{}/v1/triage", app.address))
-            .json(&json!({"title": "Locked out", "description": "typed my password wrong, account locked"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let answer: Value =
+            triage_as(&agent, &app.address, json!({"title": "Locked out", "description": "typed my password wrong, account locked"})).await;
         let id = answer["triage_id"].as_str().unwrap();
         let r = agent
             .post(format!("{}/v1/triage/{id}/feedback", app.address))
@@ -155,15 +152,8 @@ async fn article_usage_counts_offers_and_feedback_for_the_tenant_and_needs_an_ad
 async fn a_label_correction_alone_is_feedback_that_trains_but_is_not_acceptance() {
     let app = spawn_app().await;
     let agent = app.client_for(Some("westwater"), "agent").await;
-    let answer: Value = agent
-        .post(format!("{}/v1/triage", app.address))
-        .json(&json!({"title": "Bin not collected", "description": "my green bin was missed on Tuesday"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value =
+        triage_as(&agent, &app.address, json!({"title": "Bin not collected", "description": "my green bin was missed on Tuesday"})).await;
     let id = answer["triage_id"].as_str().unwrap();
     let url = format!("{}/v1/triage/{id}/feedback", app.address);
     let empty = agent.post(&url).json(&json!({"outcome": "corrected"})).send().await.unwrap();
