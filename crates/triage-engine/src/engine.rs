@@ -126,6 +126,11 @@ pub struct TriageEngine {
     pub(crate) jobs: Jobs,
     /// Active API keys: hash -> principal.
     pub(crate) keys: RwLock<HashMap<String, triage_core::auth::Principal>>,
+    /// Serialises resolved-ticket writes (store, then index), so the change sequence an index
+    /// commit records covers every earlier store write.
+    pub(crate) index_writes: std::sync::Mutex<()>,
+    /// Why the ticket index is behind the store (a failed index write), until repaired.
+    pub(crate) index_lag: RwLock<Option<String>>,
     /// Writes triage records behind the request (declared last: dropped, and so flushed, last).
     pub(crate) recorder: crate::recorder::Recorder,
 }
@@ -142,22 +147,26 @@ impl TriageEngine {
     /// Refuses to start on an invalid article or model, so nothing goes live half-read.
     pub fn open(params: &EngineParams) -> Result<(Self, OpenReport)> {
         let started = Instant::now();
+        prepare_data_dir(&params.data_dir)?;
         let articles = triage_kb::loader::load_dir(&params.kb_dir)?.into_valid()?;
         let kb = KbIndex::open_or_create(&params.kb_index_dir())?;
         let sync = sync_articles(&kb, &articles)?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&params.store_path())?);
-        let mut tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?.with_policy(params.similar);
+        let tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?.with_policy(params.similar);
         let resolved = store.resolved_count(None)?;
-        let tickets_reindexed = tickets.num_docs() != resolved;
+        // the sequence changes on every write, so an update the index missed (a crash between
+        // the store's commit and the index's) is caught, not only a different count
+        let (stored_seq, indexed_seq) = (store.resolved_seq()?, tickets.applied_seq());
+        let tickets_reindexed = indexed_seq != Some(stored_seq) || tickets.num_docs() != resolved;
         if tickets_reindexed {
             tracing::info!(
                 indexed = tickets.num_docs(),
                 stored = resolved,
-                "resolved-ticket index disagrees with the store; rebuilding it"
+                indexed_seq,
+                stored_seq,
+                "resolved-ticket index is behind the store; rebuilding it"
             );
-            std::fs::remove_dir_all(params.ticket_index_dir())?;
-            tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?.with_policy(params.similar);
-            reindex_tickets(store.as_ref(), &tickets)?;
+            rebuild_ticket_index(store.as_ref(), &tickets)?;
         }
         let model = load_live_model(store.as_ref(), params)?;
         let report = OpenReport {
@@ -204,6 +213,8 @@ impl TriageEngine {
             feedback: RwLock::new(feedback),
             jobs: Jobs::default(),
             keys: RwLock::new(keys),
+            index_writes: std::sync::Mutex::new(()),
+            index_lag: RwLock::new(None),
             recorder: crate::recorder::Recorder::start(store.clone())?,
             store,
         })
@@ -360,19 +371,44 @@ impl TriageEngine {
     }
 }
 
+/// Creates the data directory readable by its owner only (an existing one is narrowed to that),
+/// and sets the process's file-creation mask so the store, indexes, models and keys written
+/// later are owner-only too: they hold redacted tickets, key hashes and the operator key.
+fn prepare_data_dir(dir: &std::path::Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        // SAFETY: umask only swaps the process's file-creation mask; it cannot fail
+        unsafe { libc::umask(0o077) };
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)?;
+    Ok(())
+}
+
 fn sync_articles(kb: &KbIndex, articles: &[Article]) -> Result<SyncReport> {
     let docs: Vec<KbDocument> = articles.iter().map(KbDocument::from).collect();
     Ok(kb.sync(&docs)?)
 }
 
-/// Index every stored resolved ticket, in batches.
-fn reindex_tickets(store: &dyn Store, tickets: &TicketIndex) -> Result<()> {
+/// Replaces the ticket index with every stored resolved ticket, committed at the store's
+/// change sequence. Callers hold `index_writes` (or are alone, at start).
+pub(crate) fn rebuild_ticket_index(store: &dyn Store, tickets: &TicketIndex) -> Result<()> {
+    let seq = store.resolved_seq()?;
+    let mut rebuild = tickets.rebuild()?;
     let mut batch = Vec::with_capacity(5_000);
     let mut failure = None;
     store.for_each_resolved(&mut |t| {
         batch.push(crate::ingest::ticket_doc(&t));
-        if batch.len() == 5_000 && failure.is_none() {
-            if let Err(e) = tickets.upsert(&batch) {
+        if batch.len() == 5_000 {
+            if failure.is_none()
+                && let Err(e) = rebuild.add(&batch)
+            {
                 failure = Some(e);
             }
             batch.clear();
@@ -381,9 +417,8 @@ fn reindex_tickets(store: &dyn Store, tickets: &TicketIndex) -> Result<()> {
     if let Some(e) = failure {
         return Err(e.into());
     }
-    if !batch.is_empty() {
-        tickets.upsert(&batch)?;
-    }
+    rebuild.add(&batch)?;
+    rebuild.commit(seq)?;
     Ok(())
 }
 
@@ -475,6 +510,68 @@ mod tests {
         assert_eq!(ids(&after), ids(&before), "the loaded scorer answers as the one filled by ingestion");
         engine.load_ticket_scorer().unwrap();
         assert!(engine.tickets.scorer_ready(), "loading twice changes nothing");
+    }
+
+    #[test]
+    fn an_update_the_index_missed_is_caught_at_start_even_when_the_counts_agree() {
+        let params = bundled();
+        let tickets = crate::synthetic::resolved_tickets("northmoor", 50, 3);
+        TriageEngine::open(&params).unwrap().0.ingest_resolved(&tickets).unwrap();
+        // the store commits an update, then the process dies before the index commits
+        let renamed = triage_core::ticket_resolved::ResolvedTicket { title: "zebra crossing lights".into(), ..tickets[0].clone() };
+        SqliteStore::open(&params.store_path()).unwrap().upsert_resolved(&[renamed]).unwrap();
+        let (engine, report) = TriageEngine::open(&params).unwrap();
+        assert!(report.tickets_reindexed, "same count, newer sequence: rebuilt");
+        let north = TenantId::parse("northmoor").unwrap();
+        let hits = engine.similar_tickets(&KbIndex::query_terms("zebra crossing lights"), &north, 3).unwrap();
+        assert_eq!(hits.first().map(|h| h.title.as_str()), Some("zebra crossing lights"));
+        assert!(!TriageEngine::open(&params).unwrap().1.tickets_reindexed, "and only once");
+    }
+
+    #[test]
+    fn a_failed_index_write_is_reported_then_repaired_from_the_store() {
+        let engine = TriageEngine::in_memory(Vec::new(), 5).unwrap();
+        let north = TenantId::parse("northmoor").unwrap();
+        let tickets = crate::synthetic::resolved_tickets("northmoor", 20, 5);
+        engine.ingest_resolved(&tickets[..10]).unwrap();
+        engine.tickets.inject_commit_failures(true);
+        let report = engine.ingest_resolved(&tickets[10..]).unwrap();
+        assert!(report.index_pending && report.inserted == 10, "{report:?}");
+        assert!(engine.ticket_index_lag().is_some());
+        let erased = engine.erase_resolved(&north, &tickets[0].external_id).unwrap();
+        assert_eq!(erased, crate::Erasure { existed: true, index_pending: true });
+        let query = KbIndex::query_terms(&format!("{} {}", tickets[0].title, tickets[0].description));
+        assert!(
+            engine.similar_tickets(&query, &north, 20).unwrap().iter().all(|h| h.external_id != tickets[0].external_id),
+            "an erased ticket is never offered, even while the index lags"
+        );
+        engine.tickets.inject_commit_failures(false);
+        assert!(engine.repair_ticket_index().unwrap());
+        assert!(engine.ticket_index_lag().is_none() && engine.ticket_scorer_ready());
+        assert_eq!(engine.ticket_count(), 19, "the ten stored while the index failed are back, the erased one is not");
+        assert!(!engine.repair_ticket_index().unwrap(), "nothing left to repair");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn every_file_in_the_data_directory_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let params = bundled();
+        let (engine, _) = TriageEngine::open(&params).unwrap();
+        engine.ingest_resolved(&crate::synthetic::resolved_tickets("northmoor", 5, 1)).unwrap();
+        engine.ensure_operator_key().unwrap();
+        drop(engine);
+        let mut stack = vec![params.data_dir.clone()];
+        let mut seen = 0;
+        while let Some(path) = stack.pop() {
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{} has mode {mode:o}", path.display());
+            seen += 1;
+            if path.is_dir() {
+                stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            }
+        }
+        assert!(seen > 10, "the store, both indexes and the key were checked ({seen} paths)");
     }
 
     #[test]

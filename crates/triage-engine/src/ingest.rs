@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use triage_core::tenant::TenantId;
 use triage_core::ticket_resolved::ResolvedTicket;
 use triage_kb::TicketDoc;
-use triage_store::{Feedback, Outcome, UpsertReport};
+use triage_store::{Feedback, FeedbackWrite, Outcome};
 
 use crate::{EngineError, Result, TriageEngine};
 
@@ -30,29 +30,93 @@ pub struct FeedbackInput {
     pub corrected_labels: BTreeMap<String, String>,
 }
 
+/// What storing resolved tickets did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngestReport {
+    pub inserted: usize,
+    pub updated: usize,
+    /// The tickets are stored but the ticket index did not take them (it is repaired in the
+    /// background from the store; until then they are not offered as similar tickets).
+    pub index_pending: bool,
+}
+
+/// What an erasure did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Erasure {
+    /// Whether the ticket existed (it is gone from the store either way).
+    pub existed: bool,
+    /// The index did not commit the removal; the ticket is already left out of every search,
+    /// and the index is repaired in the background.
+    pub index_pending: bool,
+}
+
 impl TriageEngine {
     /// Stores resolved tickets (idempotent on tenant + external id) and indexes them. The store
-    /// commits first; if the process dies before the index commits, the next start sees the
-    /// counts disagree and rebuilds the index from the store.
+    /// commits first, with the change sequence the index then records; if the index write
+    /// fails (or the process dies before it), the index is behind the store: the report says
+    /// so, and a repair (in the background, or at the next start) rebuilds it from the store.
     #[tracing::instrument(skip_all, fields(tickets = tickets.len()))]
-    pub fn ingest_resolved(&self, tickets: &[ResolvedTicket]) -> Result<UpsertReport> {
-        let report = self.store.upsert_resolved(tickets)?;
+    pub fn ingest_resolved(&self, tickets: &[ResolvedTicket]) -> Result<IngestReport> {
+        let _writes = self.index_writes.lock().unwrap_or_else(|p| p.into_inner());
+        let stored = self.store.upsert_resolved(tickets)?;
         let docs: Vec<TicketDoc> = tickets.iter().map(ticket_doc).collect();
-        self.tickets.upsert(&docs)?;
-        tracing::debug!(inserted = report.inserted, updated = report.updated, "resolved tickets ingested");
-        Ok(report)
+        let index_pending = self.index_result(self.tickets.upsert_at(&docs, Some(stored.seq)));
+        tracing::debug!(inserted = stored.inserted, updated = stored.updated, index_pending, "resolved tickets ingested");
+        Ok(IngestReport { inserted: stored.inserted, updated: stored.updated, index_pending })
     }
 
-    /// Deletes one resolved ticket from the store and the index (right to erasure).
-    pub fn erase_resolved(&self, tenant: &TenantId, external_id: &str) -> Result<bool> {
-        let existed = self.store.delete_resolved(tenant, external_id)?;
-        self.tickets.delete(tenant, external_id)?;
-        Ok(existed)
+    /// Deletes one resolved ticket from the store and the index (right to erasure). Once the
+    /// store has committed, the ticket is never offered again, even if the index write fails.
+    pub fn erase_resolved(&self, tenant: &TenantId, external_id: &str) -> Result<Erasure> {
+        let _writes = self.index_writes.lock().unwrap_or_else(|p| p.into_inner());
+        let (existed, seq) = self.store.delete_resolved(tenant, external_id)?;
+        let index_pending = self.index_result(self.tickets.delete_at(tenant, external_id, Some(seq)));
+        Ok(Erasure { existed, index_pending })
+    }
+
+    /// Notes a failed index write after the store committed; whether the index is now behind.
+    fn index_result(&self, result: triage_kb::Result<()>) -> bool {
+        match result {
+            Ok(()) => false,
+            Err(e) => {
+                tracing::error!(error = %e, "the ticket index did not take a write the store committed; it will be rebuilt from the store");
+                *self.index_lag.write().unwrap_or_else(|p| p.into_inner()) = Some("a write to the ticket index failed".into());
+                true
+            }
+        }
+    }
+
+    /// Why the ticket index is behind the store, if it is.
+    pub fn ticket_index_lag(&self) -> Option<String> {
+        self.index_lag.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Rebuilds the ticket index from the store when it is behind (a failed write); then loads
+    /// the similar-ticket scorer again. Whether it rebuilt.
+    pub fn repair_ticket_index(&self) -> Result<bool> {
+        if self.ticket_index_lag().is_none() {
+            return Ok(false);
+        }
+        {
+            let _writes = self.index_writes.lock().unwrap_or_else(|p| p.into_inner());
+            let started = std::time::Instant::now();
+            crate::engine::rebuild_ticket_index(self.store.as_ref(), &self.tickets)?;
+            *self.index_lag.write().unwrap_or_else(|p| p.into_inner()) = None;
+            tracing::info!(
+                tickets = self.tickets.num_docs(),
+                millis = started.elapsed().as_millis() as u64,
+                "ticket index repaired from the store"
+            );
+        }
+        self.load_ticket_scorer()?;
+        Ok(true)
     }
 
     /// Records feedback on a triage of `tenant`. Another tenant's triage is `NotFound`, as a
-    /// missing one. The suggestion, when given, must be one the triage offered.
-    pub fn add_feedback(&self, tenant: Option<&TenantId>, triage_id: &str, input: FeedbackInput) -> Result<()> {
+    /// missing one. The suggestion, when given, must be one the triage offered. Idempotent: the
+    /// same outcome for the same suggestion of a triage is stored and counted once (a retried
+    /// request changes nothing; new corrected labels replace the earlier ones).
+    pub fn add_feedback(&self, tenant: Option<&TenantId>, triage_id: &str, input: FeedbackInput) -> Result<FeedbackWrite> {
         self.recorder.flush();
         let record = self.store.triage_record(tenant, triage_id)?.ok_or(EngineError::NotFound("triage"))?;
         if let Some(s) = &input.suggestion
@@ -63,7 +127,7 @@ impl TriageEngine {
                 record.suggestions
             )));
         }
-        self.store.add_feedback(&Feedback {
+        let write = self.store.add_feedback(&Feedback {
             triage_id: triage_id.to_owned(),
             tenant: tenant.cloned(),
             suggestion: input.suggestion.clone(),
@@ -71,7 +135,7 @@ impl TriageEngine {
             corrected_labels: input.corrected_labels,
             created_at: triage_core::time::rfc3339_utc(std::time::SystemTime::now()),
         })?;
-        if let Some(s) = input.suggestion {
+        if let Some(s) = input.suggestion.filter(|_| write == FeedbackWrite::New) {
             let mut counts = self.feedback.write().unwrap_or_else(|p| p.into_inner());
             let c = counts.entry(s).or_default();
             match input.outcome {
@@ -81,6 +145,6 @@ impl TriageEngine {
                 Outcome::Corrected => {}
             }
         }
-        Ok(())
+        Ok(write)
     }
 }

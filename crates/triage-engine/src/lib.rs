@@ -27,7 +27,7 @@ mod training;
 pub use engine::{EngineParams, OpenReport, TenantPolicy, TriageEngine, TriageOutcome};
 pub use error::{EngineError, Result};
 pub use fusion::FirstContact;
-pub use ingest::FeedbackInput;
+pub use ingest::{Erasure, FeedbackInput, IngestReport};
 pub use jobs::{JobState, JobStatus};
 pub use keys::NewKey;
 pub use reads::{ArticleUsage, TriageDetail};

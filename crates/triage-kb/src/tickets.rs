@@ -2,9 +2,10 @@
 //! belongs to one tenant, and every search is filtered to one tenant: a ticket never appears in
 //! another tenant's suggestions.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::{Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, RwLock};
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
@@ -111,6 +112,11 @@ pub struct TicketIndex {
     scorer: RwLock<TicketScorer>,
     writer: Mutex<Option<IndexWriter>>,
     fields: Fields,
+    /// Keys erased from the store whose removal from the index has not committed yet (the
+    /// scorer forgets them at once); searches skip them until a commit or a rebuild succeeds.
+    tombstones: RwLock<HashSet<String>>,
+    /// Fault injection for tests: every commit fails while set.
+    fail_commits: AtomicBool,
 }
 
 impl std::fmt::Debug for TicketIndex {
@@ -192,7 +198,51 @@ impl TicketIndex {
             scorer: RwLock::new(TicketScorer::default()),
             writer: Mutex::new(None),
             fields,
+            tombstones: RwLock::new(HashSet::new()),
+            fail_commits: AtomicBool::new(false),
         })
+    }
+
+    /// The store's resolved-ticket change sequence this index last committed (`None` for an
+    /// index written before sequences were recorded, or never committed with one).
+    pub fn applied_seq(&self) -> Option<u64> {
+        self.index.load_metas().ok()?.payload?.parse().ok()
+    }
+
+    /// Makes every later commit fail (tests of what a failed index write reports).
+    #[doc(hidden)]
+    pub fn inject_commit_failures(&self, on: bool) {
+        self.fail_commits.store(on, Ordering::SeqCst);
+    }
+
+    fn writer(&self) -> Result<MutexGuard<'_, Option<IndexWriter>>> {
+        let mut slot = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(self.index.writer_with_num_threads(1, 50_000_000)?);
+        }
+        Ok(slot)
+    }
+
+    /// Commits the writer in `slot`, recording `seq` (when given) as the applied change
+    /// sequence. On failure the writer is dropped with its uncommitted changes, so the next
+    /// write starts clean; the caller reports the index as behind the store.
+    fn commit(&self, slot: &mut Option<IndexWriter>, seq: Option<u64>) -> Result<()> {
+        let w = slot.as_mut().expect("writer is open");
+        let result = if self.fail_commits.load(Ordering::SeqCst) {
+            Err(crate::KbError::Io(std::io::Error::other("injected commit failure")))
+        } else {
+            let mut prepared = w.prepare_commit()?;
+            if let Some(seq) = seq {
+                prepared.set_payload(&seq.to_string());
+            }
+            prepared.commit().map(|_| ()).map_err(Into::into)
+        };
+        if result.is_err() {
+            *slot = None;
+        } else {
+            self.reader.reload()?;
+        }
+        result
     }
 
     pub fn num_docs(&self) -> u64 {
@@ -207,11 +257,31 @@ impl TicketIndex {
 
     /// Adds or replaces tickets (by tenant and external id) and makes them searchable.
     pub fn upsert(&self, docs: &[TicketDoc]) -> Result<()> {
-        let mut slot = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some(self.index.writer_with_num_threads(1, 50_000_000)?);
+        self.upsert_at(docs, None)
+    }
+
+    /// As [`TicketIndex::upsert`], recording `seq` as the store's change sequence these
+    /// tickets were committed at (see [`TicketIndex::applied_seq`]).
+    pub fn upsert_at(&self, docs: &[TicketDoc], seq: Option<u64>) -> Result<()> {
+        let mut slot = self.writer()?;
+        let analysed = self.add_docs(slot.as_mut().expect("writer is open"), docs, true)?;
+        self.commit(&mut slot, seq)?;
+        {
+            let mut tombstones = self.tombstones.write().unwrap_or_else(|p| p.into_inner());
+            for (k, _) in &analysed {
+                tombstones.remove(k);
+            }
         }
-        let w = slot.as_mut().expect("writer was just created");
+        let mut scorer = self.scorer.write().unwrap_or_else(|p| p.into_inner());
+        for (d, (k, tokens)) in docs.iter().zip(&analysed) {
+            scorer.upsert(k, d.tenant.as_str(), tokens);
+        }
+        Ok(())
+    }
+
+    /// Adds `docs` to the writer (replacing earlier versions when `replace`), uncommitted; their
+    /// keys and scorer tokens.
+    fn add_docs(&self, w: &mut IndexWriter, docs: &[TicketDoc], replace: bool) -> Result<Vec<(String, HashMap<String, u32>)>> {
         let f = &self.fields;
         let mut analysed = Vec::with_capacity(docs.len());
         for d in docs {
@@ -230,7 +300,9 @@ impl TicketIndex {
                 }
             }
             let k = key(&d.tenant, &d.external_id);
-            w.delete_term(Term::from_field_text(f.key, &k));
+            if replace {
+                w.delete_term(Term::from_field_text(f.key, &k));
+            }
             w.add_document(doc!(
                 f.key => k.as_str(),
                 f.external_id => d.external_id.as_str(),
@@ -242,13 +314,16 @@ impl TicketIndex {
             ))?;
             analysed.push((k, tokens));
         }
-        w.commit()?;
-        self.reader.reload()?;
-        let mut scorer = self.scorer.write().unwrap_or_else(|p| p.into_inner());
-        for (d, (k, tokens)) in docs.iter().zip(&analysed) {
-            scorer.upsert(k, d.tenant.as_str(), tokens);
-        }
-        Ok(())
+        Ok(analysed)
+    }
+
+    /// Starts replacing the whole index (a rebuild from the store). Searches see the old
+    /// contents until [`Rebuild::commit`]; the in-memory scorer is emptied then, to be loaded
+    /// again from the store.
+    pub fn rebuild(&self) -> Result<Rebuild<'_>> {
+        let mut slot = self.writer()?;
+        slot.as_mut().expect("writer is open").delete_all_documents()?;
+        Ok(Rebuild { index: self, slot })
     }
 
     /// Loads tickets already in the index into the in-memory scorer (at start: the index on
@@ -271,15 +346,20 @@ impl TicketIndex {
 
     /// Removes one ticket (right to erasure).
     pub fn delete(&self, tenant: &TenantId, external_id: &str) -> Result<()> {
-        let mut slot = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some(self.index.writer_with_num_threads(1, 50_000_000)?);
-        }
-        let w = slot.as_mut().expect("writer was just created");
-        w.delete_term(Term::from_field_text(self.fields.key, &key(tenant, external_id)));
-        w.commit()?;
-        self.reader.reload()?;
-        self.scorer.write().unwrap_or_else(|p| p.into_inner()).remove(&key(tenant, external_id));
+        self.delete_at(tenant, external_id, None)
+    }
+
+    /// As [`TicketIndex::delete`], recording the store's change sequence. The ticket leaves
+    /// the in-memory scorer and every search at once, even when the index commit fails (it is
+    /// then skipped by searches until a later commit or rebuild removes it).
+    pub fn delete_at(&self, tenant: &TenantId, external_id: &str, seq: Option<u64>) -> Result<()> {
+        let k = key(tenant, external_id);
+        self.tombstones.write().unwrap_or_else(|p| p.into_inner()).insert(k.clone());
+        self.scorer.write().unwrap_or_else(|p| p.into_inner()).remove(&k);
+        let mut slot = self.writer()?;
+        slot.as_mut().expect("writer is open").delete_term(Term::from_field_text(self.fields.key, &k));
+        self.commit(&mut slot, seq)?;
+        self.tombstones.write().unwrap_or_else(|p| p.into_inner()).remove(&k);
         Ok(())
     }
 
@@ -359,9 +439,13 @@ impl TicketIndex {
             self.search_index(&searcher, all_terms, tenant, limit)?
         };
         let mut hits = Vec::with_capacity(top.len());
+        let tombstones = self.tombstones.read().unwrap_or_else(|p| p.into_inner());
         for (score, addr) in top {
             let d: TantivyDocument = searcher.doc(addr)?;
             let text = |field: Field| d.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            if !tombstones.is_empty() && tombstones.contains(&key(tenant, &text(f.external_id))) {
+                continue;
+            }
             let stored_terms = text(f.terms);
             let doc_terms: Vec<&str> = stored_terms.split(' ').collect();
             let matched = all_terms.iter().filter(|t| doc_terms.binary_search(&String::as_str(t)).is_ok()).count();
@@ -376,6 +460,37 @@ impl TicketIndex {
             });
         }
         Ok(hits)
+    }
+}
+
+/// A rebuild of the whole ticket index in progress (see [`TicketIndex::rebuild`]); holds the
+/// writer, so other writes wait for it.
+pub struct Rebuild<'a> {
+    index: &'a TicketIndex,
+    slot: MutexGuard<'a, Option<IndexWriter>>,
+}
+
+impl Rebuild<'_> {
+    /// Adds tickets (uncommitted).
+    pub fn add(&mut self, docs: &[TicketDoc]) -> Result<()> {
+        self.index.add_docs(self.slot.as_mut().expect("writer is open"), docs, false)?;
+        Ok(())
+    }
+
+    /// Commits the new contents at the store's change sequence `seq`; empties the scorer.
+    pub fn commit(mut self, seq: u64) -> Result<()> {
+        self.index.commit(&mut self.slot, Some(seq))?;
+        *self.index.scorer.write().unwrap_or_else(|p| p.into_inner()) = TicketScorer::default();
+        self.index.tombstones.write().unwrap_or_else(|p| p.into_inner()).clear();
+        Ok(())
+    }
+}
+
+impl Drop for Rebuild<'_> {
+    /// A rebuild given up (an error while adding) must not leave its `delete_all` pending for
+    /// the next commit: the writer goes with its uncommitted changes.
+    fn drop(&mut self) {
+        *self.slot = None;
     }
 }
 
@@ -484,6 +599,66 @@ mod tests {
         idx.delete(&north, &first).unwrap();
         assert!(idx.scorer_ready(), "a deletion reaches both");
         assert_ne!(idx.search("printer offline at floor two", &north, 3).unwrap()[0].external_id, first);
+    }
+
+    #[test]
+    fn the_applied_change_sequence_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let idx = TicketIndex::open_or_create(dir.path()).unwrap();
+            assert_eq!(idx.applied_seq(), None, "a new index has applied nothing");
+            idx.upsert_at(&grammar("northmoor")[..10], Some(7)).unwrap();
+            assert_eq!(idx.applied_seq(), Some(7));
+            idx.delete_at(&TenantId::parse("northmoor").unwrap(), "T0-0-0", Some(8)).unwrap();
+        }
+        assert_eq!(TicketIndex::open_or_create(dir.path()).unwrap().applied_seq(), Some(8));
+    }
+
+    #[test]
+    fn an_erased_ticket_leaves_every_search_even_when_the_index_commit_fails() {
+        let idx = TicketIndex::create_in_ram().unwrap();
+        idx.upsert(&grammar("northmoor")).unwrap();
+        let north = TenantId::parse("northmoor").unwrap();
+        let first = idx.search("printer offline at floor two", &north, 3).unwrap()[0].external_id.clone();
+        idx.inject_commit_failures(true);
+        assert!(idx.delete_at(&north, &first, Some(2)).is_err(), "the commit failed");
+        let hits = idx.search("printer offline at floor two", &north, 10).unwrap();
+        assert!(hits.iter().all(|h| h.external_id != first), "the erased ticket is not offered while the index lags");
+        idx.inject_commit_failures(false);
+        let later = t("northmoor", "N-later", "printer offline again");
+        idx.upsert_at(&[later], Some(3)).unwrap();
+        assert_eq!(idx.applied_seq(), Some(3));
+        let hits = idx.search("printer offline at floor two", &north, 10).unwrap();
+        assert!(hits.iter().all(|h| h.external_id != first), "a later commit does not bring it back");
+    }
+
+    #[test]
+    fn a_failed_upsert_leaves_nothing_half_written_for_the_next_commit() {
+        let idx = TicketIndex::create_in_ram().unwrap();
+        let north = TenantId::parse("northmoor").unwrap();
+        idx.inject_commit_failures(true);
+        assert!(idx.upsert_at(&[t("northmoor", "N1", "scanner jammed")], Some(1)).is_err());
+        idx.inject_commit_failures(false);
+        idx.upsert_at(&[t("northmoor", "N2", "printer jammed")], Some(2)).unwrap();
+        assert_eq!(idx.num_docs(), 1, "the failed write was dropped, not committed with the next");
+        assert!(idx.search("scanner jammed", &north, 5).unwrap().iter().all(|h| h.external_id != "N1"));
+    }
+
+    #[test]
+    fn a_rebuild_replaces_everything_at_one_commit_and_an_abandoned_one_changes_nothing() {
+        let idx = TicketIndex::create_in_ram().unwrap();
+        idx.upsert_at(&grammar("northmoor"), Some(1)).unwrap();
+        let before = idx.num_docs();
+        {
+            let mut abandoned = idx.rebuild().unwrap();
+            abandoned.add(&[t("northmoor", "N1", "printer jammed")]).unwrap();
+        }
+        idx.upsert_at(&[t("eastbrook", "E1", "vpn down")], Some(2)).unwrap();
+        assert_eq!(idx.num_docs(), before + 1, "the abandoned rebuild's delete-all was not committed");
+        let mut rebuild = idx.rebuild().unwrap();
+        rebuild.add(&[t("northmoor", "N1", "printer jammed"), t("northmoor", "N2", "vpn down")]).unwrap();
+        rebuild.commit(9).unwrap();
+        assert_eq!((idx.num_docs(), idx.applied_seq()), (2, Some(9)));
     }
 
     #[test]

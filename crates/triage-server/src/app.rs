@@ -155,10 +155,11 @@ fn spawn_engine_load(state: web::Data<AppState>, params: triage_engine::EnginePa
                     }
                     state.set_engine(engine);
                     // answering already; similar tickets move to the in-memory scorer once loaded
-                    if let Ok(engine) = state.engine()
-                        && let Err(e) = engine.load_ticket_scorer()
-                    {
-                        tracing::warn!(error = %e, "similar-ticket scorer not loaded; similar tickets still come from the index, only slower");
+                    if let Ok(engine) = state.engine() {
+                        if let Err(e) = engine.load_ticket_scorer() {
+                            tracing::warn!(error = %e, "similar-ticket scorer not loaded; similar tickets still come from the index, only slower");
+                        }
+                        spawn_index_repair(std::sync::Arc::downgrade(engine));
                     }
                 }
                 Err(e) => {
@@ -168,6 +169,25 @@ fn spawn_engine_load(state: web::Data<AppState>, params: triage_engine::EnginePa
             }
         })
         .expect("spawning the engine-load thread");
+}
+
+/// Every few seconds, rebuilds the ticket index from the store when a write to it failed (the
+/// store had committed; see `TriageEngine::repair_ticket_index`). Ends with the engine.
+fn spawn_index_repair(engine: std::sync::Weak<TriageEngine>) {
+    let spawned = std::thread::Builder::new().name("index-repair".into()).spawn(move || {
+        let span = tracing::info_span!("index_repair");
+        let _enter = span.enter();
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(2));
+            let Some(engine) = engine.upgrade() else { return };
+            if let Err(e) = engine.repair_ticket_index() {
+                tracing::warn!(error = %e, "ticket index repair failed; retrying in 2 s");
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "could not start the index-repair thread; a failed index write is then repaired at the next start");
+    }
 }
 
 /// Builds and runs the service until it is stopped.

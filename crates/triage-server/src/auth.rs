@@ -41,14 +41,19 @@ impl KeyRateLimiter {
 
 fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::new(ErrorCode::Internal, "application state missing"))?;
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let Some(value) = values.next() else {
         return Err(ApiError::new(
             ErrorCode::MissingCredentials,
             "send `Authorization: Bearer <API key>`; see the README for how to get a key",
         ));
     };
+    if values.next().is_some() {
+        // which one a proxy or a framework would pick differs: refuse rather than guess
+        return Err(ApiError::new(ErrorCode::MalformedCredentials, "send one Authorization header, not several"));
+    }
     let value = value.to_str().map_err(|_| ApiError::new(ErrorCode::MalformedCredentials, "the Authorization header is not ASCII"))?;
-    let Some(secret) = value.strip_prefix("Bearer ").map(str::trim).filter(|s| !s.is_empty() && !s.contains(' ')) else {
+    let Some(secret) = bearer_token(value) else {
         return Err(ApiError::new(ErrorCode::MalformedCredentials, "the Authorization header must be `Bearer <API key>`"));
     };
     let principal = state.engine()?.authenticate(secret).ok_or_else(|| {
@@ -58,6 +63,13 @@ fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
         return Err(ApiError::new(ErrorCode::RateLimited, format!("this key sent too many requests; retry in {wait} s")).retry_after(wait));
     }
     Ok(principal)
+}
+
+/// The token of a `Bearer` credential; the scheme name is case-insensitive (RFC 9110 11.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' ')).then_some(token)
 }
 
 impl FromRequest for Auth {

@@ -283,5 +283,9 @@ pub struct StatusView {
     /// answers meanwhile, more slowly), then `ready`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub similar_tickets: Option<&'static str>,
+    /// `current`, or `repairing` after a failed index write (the store has every ticket; the
+    /// index is being rebuilt from it in the background).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_index: Option<&'static str>,
     pub version: &'static str,
 }

@@ -81,6 +81,8 @@ impl ResolvedBatch {
 pub struct IngestResponse {
     pub inserted: usize,
     pub updated: usize,
+    /// `current`: searchable now; `pending`: stored, and indexed by a repair in the background.
+    pub index: &'static str,
 }
 
 /// `article` or `ticket` and its id, as offered in the triage answer.

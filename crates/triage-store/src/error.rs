@@ -12,6 +12,10 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("store data is not valid: {0}")]
     Corrupt(String),
+    #[error(
+        "the store has schema version {found}, newer than the {supported} this binary understands; run the newer triage binary that wrote it (or restore a backup taken before the upgrade)"
+    )]
+    SchemaTooNew { found: u32, supported: u32 },
     #[error("no model version `{0}` is registered")]
     UnknownModel(String),
 }

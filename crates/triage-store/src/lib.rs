@@ -19,8 +19,8 @@ pub use error::{Result, StoreError};
 pub use sqlite::SqliteStore;
 pub use stats::{CategoryStats, DayStats, HeadAutoStats, Stats, StatsQuery};
 pub use types::{
-    ApiKeyRecord, AuditEntry, Correction, Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, SuggestionUsage, TriageRecord,
-    UpsertReport,
+    ApiKeyRecord, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, ModelRecord, ModelStatus, Outcome, SuggestionUsage,
+    TriageRecord, UpsertReport,
 };
 
 use triage_core::tenant::TenantId;
@@ -28,14 +28,19 @@ use triage_core::ticket_resolved::ResolvedTicket;
 
 /// The persistence the engine needs. Implementations are `Send + Sync` and safe to share.
 pub trait Store: Send + Sync {
-    /// Inserts or updates resolved tickets by (tenant, external id), in one transaction.
+    /// Inserts or updates resolved tickets by (tenant, external id), in one transaction that also
+    /// advances the resolved-ticket change sequence (returned in the report).
     fn upsert_resolved(&self, tickets: &[ResolvedTicket]) -> Result<UpsertReport>;
+    /// The resolved-ticket change sequence: advanced by every upsert and erasure in the same
+    /// transaction, so an index that records the sequence it applied can tell it is behind.
+    fn resolved_seq(&self) -> Result<u64>;
     /// Number of resolved tickets, of one tenant or all.
     fn resolved_count(&self, tenant: Option<&TenantId>) -> Result<u64>;
     /// Calls `f` for every resolved ticket, ordered by tenant and external id.
     fn for_each_resolved(&self, f: &mut dyn FnMut(ResolvedTicket)) -> Result<()>;
-    /// Deletes one resolved ticket (right to erasure); whether it existed.
-    fn delete_resolved(&self, tenant: &TenantId, external_id: &str) -> Result<bool>;
+    /// Deletes one resolved ticket (right to erasure): whether it existed, and the change
+    /// sequence after the deletion.
+    fn delete_resolved(&self, tenant: &TenantId, external_id: &str) -> Result<(bool, u64)>;
 
     /// Stores the record of one triage answer.
     fn record_triage(&self, record: &TriageRecord) -> Result<()> {
@@ -45,8 +50,8 @@ pub trait Store: Send + Sync {
     fn record_triages(&self, records: &[TriageRecord]) -> Result<()>;
     /// A triage record, only if it belongs to `tenant` (`None` matches records without tenant).
     fn triage_record(&self, tenant: Option<&TenantId>, triage_id: &str) -> Result<Option<TriageRecord>>;
-    /// Stores feedback on a triage.
-    fn add_feedback(&self, feedback: &Feedback) -> Result<()>;
+    /// Stores feedback on a triage, once per triage, suggestion and outcome (see [`FeedbackWrite`]).
+    fn add_feedback(&self, feedback: &Feedback) -> Result<FeedbackWrite>;
     /// The latest label corrections per triage, with the triage's redacted text.
     fn corrections(&self) -> Result<Vec<Correction>>;
     /// Feedback counts per suggestion id (`kind:id`), over every tenant.

@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use crate::Result;
+use crate::{Result, StoreError};
 
 const STEPS: &[&str] = &[
     // 1: resolved tickets, triage records, feedback, model registry
@@ -80,11 +80,31 @@ const STEPS: &[&str] = &[
         outcome TEXT NOT NULL
     );
     CREATE INDEX audit_by_tenant ON audit (tenant, id);",
+    // 4: feedback is idempotent (one row per triage, suggestion and outcome; for `corrected`, the
+    // latest labels), and a change sequence of the resolved tickets that the ticket index records
+    // with each commit, so a start-up compares what changes on every write, not counts
+    "DELETE FROM feedback WHERE id NOT IN (
+        SELECT CASE WHEN outcome = 'corrected' THEN MAX(id) ELSE MIN(id) END
+        FROM feedback GROUP BY triage_id, COALESCE(suggestion, ''), outcome
+    );
+    CREATE UNIQUE INDEX feedback_once ON feedback (triage_id, COALESCE(suggestion, ''), outcome);
+    CREATE TABLE store_meta (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    INSERT INTO store_meta (key, value) VALUES ('resolved_seq', 0);",
 ];
 
-/// Brings the schema to the latest version, one transaction per step.
+/// Schema version this binary writes and understands.
+pub const SCHEMA_VERSION: u32 = STEPS.len() as u32;
+
+/// Brings the schema to the latest version, one transaction per step. A database written by a
+/// newer binary (a higher version than this one knows) is refused rather than used half-understood.
 pub fn migrate(conn: &mut Connection) -> Result<u32> {
     let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew { found: current, supported: SCHEMA_VERSION });
+    }
     for (i, sql) in STEPS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
@@ -92,5 +112,11 @@ pub fn migrate(conn: &mut Connection) -> Result<u32> {
         tx.commit()?;
         tracing::info!(version = i + 1, "store schema migrated");
     }
-    Ok(STEPS.len() as u32)
+    Ok(SCHEMA_VERSION)
+}
+
+/// The first `n` steps (tests build databases as an older binary left them).
+#[cfg(test)]
+pub(crate) fn steps_up_to(n: usize) -> Vec<&'static str> {
+    STEPS[..n].to_vec()
 }

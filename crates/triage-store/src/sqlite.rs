@@ -9,8 +9,8 @@ use triage_core::ticket_resolved::ResolvedTicket;
 
 use crate::stats::{Stats, StatsQuery, compute_stats};
 use crate::types::{
-    ApiKeyRecord, AuditEntry, Correction, Feedback, FeedbackCounts, ModelRecord, ModelStatus, Outcome, SuggestionUsage, TriageRecord,
-    UpsertReport,
+    ApiKeyRecord, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, ModelRecord, ModelStatus, Outcome, SuggestionUsage,
+    TriageRecord, UpsertReport,
 };
 use crate::{Result, Store, StoreError, migrations};
 
@@ -69,6 +69,12 @@ impl SqliteStore {
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Advances the resolved-ticket change sequence inside `tx`; the new value.
+fn bump_resolved_seq(tx: &rusqlite::Transaction<'_>) -> Result<u64> {
+    let seq: i64 = tx.query_row("UPDATE store_meta SET value = value + 1 WHERE key = 'resolved_seq' RETURNING value", [], |r| r.get(0))?;
+    Ok(seq as u64)
 }
 
 fn row_to_ticket(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResolvedTicket> {
@@ -135,8 +141,14 @@ impl Store for SqliteStore {
                 }
             }
         }
+        report.seq = bump_resolved_seq(&tx)?;
         tx.commit()?;
         Ok(report)
+    }
+
+    fn resolved_seq(&self) -> Result<u64> {
+        let seq: i64 = self.conn().query_row("SELECT value FROM store_meta WHERE key = 'resolved_seq'", [], |r| r.get(0))?;
+        Ok(seq as u64)
     }
 
     fn resolved_count(&self, tenant: Option<&TenantId>) -> Result<u64> {
@@ -158,11 +170,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn delete_resolved(&self, tenant: &TenantId, external_id: &str) -> Result<bool> {
-        let n = self
-            .conn()
-            .execute("DELETE FROM resolved_tickets WHERE tenant = ?1 AND external_id = ?2", params![tenant.as_str(), external_id])?;
-        Ok(n > 0)
+    fn delete_resolved(&self, tenant: &TenantId, external_id: &str) -> Result<(bool, u64)> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute("DELETE FROM resolved_tickets WHERE tenant = ?1 AND external_id = ?2", params![tenant.as_str(), external_id])?;
+        let seq = bump_resolved_seq(&tx)?;
+        tx.commit()?;
+        Ok((n > 0, seq))
     }
 
     fn record_triages(&self, records: &[TriageRecord]) -> Result<()> {
@@ -249,19 +263,32 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    fn add_feedback(&self, f: &Feedback) -> Result<()> {
-        self.conn().execute(
+    fn add_feedback(&self, f: &Feedback) -> Result<FeedbackWrite> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let labels = serde_json::to_string(&f.corrected_labels)?;
+        let earlier: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT id, corrected_json FROM feedback WHERE triage_id = ?1 AND COALESCE(suggestion, '') = COALESCE(?2, '') AND outcome = ?3",
+                params![f.triage_id, f.suggestion, f.outcome.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let write = match earlier {
+            Some((_, ref json)) if *json == labels => return Ok(FeedbackWrite::Repeated),
+            Some((id, _)) => {
+                // new labels for the same outcome: the latest wins, and is the newest row
+                tx.execute("DELETE FROM feedback WHERE id = ?1", [id])?;
+                FeedbackWrite::Updated
+            }
+            None => FeedbackWrite::New,
+        };
+        tx.execute(
             "INSERT INTO feedback (triage_id, tenant, suggestion, outcome, corrected_json, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                f.triage_id,
-                f.tenant.as_ref().map(TenantId::as_str),
-                f.suggestion,
-                f.outcome.as_str(),
-                serde_json::to_string(&f.corrected_labels)?,
-                f.created_at
-            ],
+            params![f.triage_id, f.tenant.as_ref().map(TenantId::as_str), f.suggestion, f.outcome.as_str(), labels, f.created_at],
         )?;
-        Ok(())
+        tx.commit()?;
+        Ok(write)
     }
 
     fn feedback_counts(&self) -> Result<Vec<(String, FeedbackCounts)>> {
@@ -512,10 +539,10 @@ mod tests {
         let s = SqliteStore::open_in_memory().unwrap();
         let a = ticket("northmoor", "INC1", "printer jam", Some(true));
         let r = s.upsert_resolved(&[a.clone(), ticket("eastbrook", "INC1", "vpn", None)]).unwrap();
-        assert_eq!(r, UpsertReport { inserted: 2, updated: 0 });
+        assert_eq!(r, UpsertReport { inserted: 2, updated: 0, seq: 1 });
         let changed = ResolvedTicket { title: "printer jam again".into(), ..a };
         let r = s.upsert_resolved(&[changed]).unwrap();
-        assert_eq!(r, UpsertReport { inserted: 0, updated: 1 });
+        assert_eq!(r, UpsertReport { inserted: 0, updated: 1, seq: 2 });
         assert_eq!(s.resolved_count(None).unwrap(), 2);
         let mut titles = Vec::new();
         s.for_each_resolved(&mut |t| titles.push(t.title)).unwrap();
@@ -608,7 +635,13 @@ mod tests {
             text: Some("vpn down".into()),
         };
         s.record_triage(&rec).unwrap();
-        for outcome in [Outcome::Resolved, Outcome::Helpful, Outcome::NotHelpful, Outcome::Resolved] {
+        let writes = [
+            (Outcome::Resolved, FeedbackWrite::New, "first resolved"),
+            (Outcome::Helpful, FeedbackWrite::New, "another outcome of the same suggestion"),
+            (Outcome::NotHelpful, FeedbackWrite::New, "the agent changed their mind"),
+            (Outcome::Resolved, FeedbackWrite::Repeated, "a retried request is stored once"),
+        ];
+        for (outcome, expected, why) in writes {
             let f = Feedback {
                 triage_id: "t1".into(),
                 tenant: None,
@@ -617,7 +650,7 @@ mod tests {
                 corrected_labels: Default::default(),
                 created_at: now(),
             };
-            s.add_feedback(&f).unwrap();
+            assert_eq!(s.add_feedback(&f).unwrap(), expected, "{why}");
         }
         let first = Feedback {
             triage_id: "t1".into(),
@@ -627,7 +660,8 @@ mod tests {
             corrected_labels: [("category".to_owned(), "printing".to_owned())].into(),
             created_at: now(),
         };
-        s.add_feedback(&first).unwrap();
+        assert_eq!(s.add_feedback(&first).unwrap(), FeedbackWrite::New);
+        assert_eq!(s.add_feedback(&first).unwrap(), FeedbackWrite::Repeated);
         let fix = Feedback {
             triage_id: "t1".into(),
             tenant: None,
@@ -636,12 +670,13 @@ mod tests {
             corrected_labels: [("category".to_owned(), "remote-access".to_owned())].into(),
             created_at: now(),
         };
-        s.add_feedback(&fix).unwrap();
+        assert_eq!(s.add_feedback(&fix).unwrap(), FeedbackWrite::Updated, "new labels replace the earlier ones");
         let corrections = s.corrections().unwrap();
         assert_eq!(corrections.len(), 1, "only the latest correction of a triage counts");
         assert_eq!((corrections[0].text.as_str(), corrections[0].labels["category"].as_str()), ("vpn down", "remote-access"));
         let counts = s.feedback_counts().unwrap();
-        assert_eq!(counts, vec![("article:a".to_owned(), FeedbackCounts { resolved: 2, helpful: 1, not_helpful: 1 })]);
+        assert_eq!(counts, vec![("article:a".to_owned(), FeedbackCounts { resolved: 1, helpful: 1, not_helpful: 1 })]);
+        assert_eq!(s.feedback_for("t1").unwrap().len(), 4, "three outcomes of the article and one set of labels");
         let orphan = Feedback {
             triage_id: "nope".into(),
             tenant: None,
@@ -672,6 +707,65 @@ mod tests {
         assert!(status.contains(&("v2".into(), ModelStatus::Live)) && status.contains(&("v1".into(), ModelStatus::Retired)));
         assert_eq!(s.live_history().unwrap(), vec![("v1".to_owned(), "promote".to_owned()), ("v2".to_owned(), "promote".to_owned())]);
         assert!(matches!(s.set_live("v9", "promote"), Err(StoreError::UnknownModel(_))));
+    }
+
+    #[test]
+    fn every_resolved_write_advances_the_change_sequence() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        assert_eq!(s.resolved_seq().unwrap(), 0);
+        let t = ticket("northmoor", "INC1", "printer", None);
+        assert_eq!(s.upsert_resolved(std::slice::from_ref(&t)).unwrap().seq, 1);
+        assert_eq!(s.upsert_resolved(&[t]).unwrap().seq, 2, "an update with the same count still advances it");
+        let north = TenantId::parse("northmoor").unwrap();
+        assert_eq!(s.delete_resolved(&north, "INC1").unwrap(), (true, 3));
+        assert_eq!(s.delete_resolved(&north, "INC1").unwrap(), (false, 4));
+        assert_eq!(s.resolved_seq().unwrap(), 4);
+    }
+
+    #[test]
+    fn a_store_written_by_a_newer_binary_is_refused_with_both_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("triage.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let newer = crate::migrations::SCHEMA_VERSION + 1;
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", newer).unwrap();
+        let err = SqliteStore::open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::SchemaTooNew { found, supported } if found == newer && supported == newer - 1), "{err}");
+        let message = err.to_string();
+        assert!(message.contains(&newer.to_string()) && message.contains(&(newer - 1).to_string()), "{message}");
+    }
+
+    #[test]
+    fn duplicate_feedback_from_before_the_upgrade_is_folded_by_the_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("triage.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&crate::migrations::steps_up_to(3).join("\n")).unwrap();
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.execute_batch(
+                "INSERT INTO triage_records (triage_id, created_at, labels_json, suggestions_json) VALUES ('t1', '2026-11-01T00:00:00Z', '{}', '[]');
+                 INSERT INTO feedback (triage_id, suggestion, outcome, corrected_json, created_at) VALUES
+                   ('t1', 'article:a', 'resolved', '{}', 'x'), ('t1', 'article:a', 'resolved', '{}', 'x'),
+                   ('t1', NULL, 'corrected', '{\"category\":\"old\"}', 'x'), ('t1', NULL, 'corrected', '{\"category\":\"new\"}', 'x');",
+            )
+            .unwrap();
+            let _ = &mut conn;
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            s.feedback_counts().unwrap(),
+            vec![("article:a".to_owned(), FeedbackCounts { resolved: 1, helpful: 0, not_helpful: 0 })]
+        );
+        let kept = s.feedback_for("t1").unwrap();
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[1].corrected_labels["category"], "new", "the latest correction is kept");
+    }
+
+    #[test]
+    fn the_bundled_sqlite_has_the_fix_for_cve_2025_6965() {
+        // 3.50.2 fixed CVE-2025-6965 (aggregate terms exceeding the available columns)
+        assert!(rusqlite::version_number() >= 3_050_002, "bundled SQLite {} is older than 3.50.2", rusqlite::version());
     }
 
     #[test]

@@ -8,6 +8,20 @@ use triage_core::tenant::TenantId;
 pub struct UpsertReport {
     pub inserted: usize,
     pub updated: usize,
+    /// The resolved-ticket change sequence after this write (see [`crate::Store::resolved_seq`]).
+    pub seq: u64,
+}
+
+/// What storing one piece of feedback did. Feedback is idempotent: one row per triage,
+/// suggestion and outcome, so a retried request is stored (and counted) once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedbackWrite {
+    /// First time this outcome was given for this suggestion of this triage.
+    New,
+    /// The same feedback again (a retry): nothing changed.
+    Repeated,
+    /// The same outcome with other corrected labels: the latest labels replaced the earlier.
+    Updated,
 }
 
 /// One triage answer as given, for feedback, audit and statistics.

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::auth::Auth;
 use crate::body::{decode_json, read_limited, require_json};
 use crate::problem::{ApiError, ErrorCode, Problem};
+use crate::routes::off_thread;
 use crate::state::AppState;
 use crate::wire_loop::{JobStarted, ModelsResponse, PromoteParams, TrainRequestWire};
 
@@ -19,16 +20,14 @@ pub async fn post_train(auth: Auth, req: HttpRequest, payload: web::Payload, sta
     auth.require_operator()?;
     let bytes = read_limited(&req, payload, 16 * 1024).await?;
     let body: TrainRequestWire = if bytes.iter().all(u8::is_ascii_whitespace) { TrainRequestWire::default() } else { decode_json(&bytes)? };
-    let engine = state.engine()?;
-    let result = engine.start_training(triage_engine::TrainRequest { version: body.version.clone() });
-    engine.audit(
-        Some(&auth.0),
-        None,
-        "model.train",
-        body.version.as_deref().unwrap_or("(auto)"),
-        if result.is_ok() { "started" } else { "refused" },
-    );
-    let job_id = result?;
+    let engine = state.engine()?.clone();
+    let job_id = off_thread(move || {
+        let result = engine.start_training(triage_engine::TrainRequest { version: body.version.clone() });
+        let outcome = if result.is_ok() { "started" } else { "refused" };
+        engine.audit(Some(&auth.0), None, "model.train", body.version.as_deref().unwrap_or("(auto)"), outcome);
+        result
+    })
+    .await??;
     let status_url = format!("/v1/admin/jobs/{job_id}");
     Ok(HttpResponse::Accepted().insert_header(("Location", status_url.clone())).json(JobStarted { job_id, status_url }))
 }
@@ -73,16 +72,18 @@ pub async fn post_promote(
     auth.require_operator()?;
     let engine = state.engine()?.clone();
     let force = params.force.unwrap_or(false);
-    let version = version.into_inner();
-    let v = version.clone();
-    let result = web::block(move || engine.promote(&v, force)).await.map_err(|e| ApiError::internal(&e))?;
-    let outcome = match &result {
-        Ok(()) if force => "ok (forced)".to_owned(),
-        Ok(()) => "ok".to_owned(),
-        Err(e) => format!("refused: {e}"),
-    };
-    state.engine()?.audit(Some(&auth.0), None, "model.promote", &version, &outcome);
-    result?;
+    let v = version.into_inner();
+    off_thread(move || {
+        let result = engine.promote(&v, force);
+        let outcome = match &result {
+            Ok(()) if force => "ok (forced)".to_owned(),
+            Ok(()) => "ok".to_owned(),
+            Err(e) => format!("refused: {e}"),
+        };
+        engine.audit(Some(&auth.0), None, "model.promote", &v, &outcome);
+        result
+    })
+    .await??;
     models_response(&state).await
 }
 
@@ -92,13 +93,16 @@ pub async fn post_promote(
 pub async fn post_rollback(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.require_operator()?;
     let engine = state.engine()?.clone();
-    let result = web::block(move || engine.rollback()).await.map_err(|e| ApiError::internal(&e))?;
-    let (target, outcome) = match &result {
-        Ok(v) => (v.clone(), "ok".to_owned()),
-        Err(e) => ("(none)".to_owned(), format!("refused: {e}")),
-    };
-    state.engine()?.audit(Some(&auth.0), None, "model.rollback", &target, &outcome);
-    result?;
+    off_thread(move || {
+        let result = engine.rollback();
+        let (target, outcome) = match &result {
+            Ok(v) => (v.clone(), "ok".to_owned()),
+            Err(e) => ("(none)".to_owned(), format!("refused: {e}")),
+        };
+        engine.audit(Some(&auth.0), None, "model.rollback", &target, &outcome);
+        result
+    })
+    .await??;
     models_response(&state).await
 }
 
@@ -138,9 +142,14 @@ pub async fn post_key(auth: Auth, req: HttpRequest, payload: web::Payload, state
         auth.require_operator()?;
     }
     let tenant = if role == Role::Operator { None } else { auth.tenant(body.tenant.as_deref(), &state)? };
-    let engine = state.engine()?;
-    let key = engine.create_key(tenant.as_ref(), role, &body.label)?;
-    engine.audit(Some(&auth.0), tenant.as_ref(), "key.create", &key.id, role.as_str());
+    let engine = state.engine()?.clone();
+    let t = tenant.clone();
+    let key = off_thread(move || {
+        let key = engine.create_key(t.as_ref(), role, &body.label)?;
+        engine.audit(Some(&auth.0), t.as_ref(), "key.create", &key.id, role.as_str());
+        Ok::<_, triage_engine::EngineError>(key)
+    })
+    .await??;
     Ok(HttpResponse::Created().json(CreatedKey {
         id: key.id,
         key: key.secret,
@@ -154,7 +163,9 @@ pub async fn post_key(auth: Auth, req: HttpRequest, payload: web::Payload, state
 pub async fn get_keys(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.require(Action::ManageKeys)?;
     let tenant = auth.0.tenant.clone();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "keys": state.engine()?.list_keys(tenant.as_ref())? })))
+    let engine = state.engine()?.clone();
+    let keys = off_thread(move || engine.list_keys(tenant.as_ref())).await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "keys": keys })))
 }
 
 /// Revoke an API key. Another tenant's key answers 404.
@@ -162,10 +173,13 @@ pub async fn get_keys(auth: Auth, state: web::Data<AppState>) -> Result<HttpResp
     responses((status = 204), (status = 404, description = "key_not_found", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_key(auth: Auth, id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.require(Action::ManageKeys)?;
-    let engine = state.engine()?;
-    let result = engine.revoke_key(auth.0.tenant.as_ref(), &id);
-    engine.audit(Some(&auth.0), None, "key.revoke", &id, if result.is_ok() { "ok" } else { "not found" });
-    result?;
+    let engine = state.engine()?.clone();
+    off_thread(move || {
+        let result = engine.revoke_key(auth.0.tenant.as_ref(), &id);
+        engine.audit(Some(&auth.0), None, "key.revoke", &id, if result.is_ok() { "ok" } else { "not found" });
+        result
+    })
+    .await??;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -181,6 +195,8 @@ pub struct AuditParams {
 #[utoipa::path(get, path = "/v1/admin/audit", tag = "keys", params(AuditParams), responses((status = 200, body = Object)))]
 pub async fn get_audit(auth: Auth, params: web::Query<AuditParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.require(Action::ReadAudit)?;
-    let entries = state.engine()?.audit_log(auth.0.tenant.as_ref(), params.limit.unwrap_or(100))?;
+    let engine = state.engine()?.clone();
+    let limit = params.limit.unwrap_or(100);
+    let entries = off_thread(move || engine.audit_log(auth.0.tenant.as_ref(), limit)).await??;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "entries": entries })))
 }

@@ -19,7 +19,7 @@ use crate::wire_loop::FeedbackRequest;
     params(("id" = String, Path, description = "triage_id from the triage answer")),
     request_body = FeedbackRequest,
     responses(
-        (status = 204, description = "Stored"),
+        (status = 204, description = "Stored; feedback is idempotent: the same outcome for the same suggestion of a triage is stored and counted once, so a retry also answers 204 (new corrected labels replace the earlier ones)"),
         (status = 404, description = "triage_not_found (also for another tenant's triage)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "invalid_request: unknown outcome, or a suggestion the triage did not offer", body = Problem, content_type = "application/problem+json"),
     )
@@ -56,6 +56,7 @@ pub async fn post_feedback(
     let input = FeedbackInput { suggestion, outcome, corrected_labels: body.corrected_labels };
     let engine = state.engine()?.clone();
     let id = id.into_inner();
-    web::block(move || engine.add_feedback(tenant.as_ref(), &id, input)).await.map_err(|e| ApiError::internal(&e))??;
+    let write = web::block(move || engine.add_feedback(tenant.as_ref(), &id, input)).await.map_err(|e| ApiError::internal(&e))??;
+    tracing::debug!(?write, "feedback stored");
     Ok(HttpResponse::NoContent().finish())
 }

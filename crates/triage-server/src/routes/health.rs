@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ErrorCode, Problem};
 use crate::state::AppState;
 use crate::wire::StatusView;
 
@@ -11,10 +11,12 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Liveness: answers as long as the process serves HTTP.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = StatusView)))]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(StatusView { status: "ok", articles: None, similar_tickets: None, version: VERSION })
+    HttpResponse::Ok().json(StatusView { status: "ok", articles: None, similar_tickets: None, ticket_index: None, version: VERSION })
 }
 
-/// Readiness: 200 once the knowledge-base index (and models) are loaded, 503 before.
+/// Readiness: 200 once the knowledge-base index (and models) are loaded and the data directory
+/// takes writes; 503 before, or when the data directory cannot be written (answers would be
+/// given but not recorded: feedback on them, resolved tickets and keys would fail).
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -25,11 +27,30 @@ pub async fn healthz() -> HttpResponse {
     )
 )]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let engine = state.engine()?;
+    let engine = state.engine()?.clone();
+    let probe = state.settings.data_dir.clone();
+    if let Err(e) = crate::routes::off_thread(move || write_probe(&probe)).await? {
+        // the cause, not the path: answers never carry server paths
+        return Err(ApiError::new(
+            ErrorCode::NotReady,
+            format!("the data directory cannot be written ({}); check the volume is mounted read-write and has free space", e.kind()),
+        ));
+    }
     Ok(HttpResponse::Ok().json(StatusView {
         status: "ready",
         articles: Some(engine.article_count()),
         similar_tickets: Some(if engine.ticket_scorer_ready() { "ready" } else { "loading" }),
+        ticket_index: Some(if engine.ticket_index_lag().is_some() { "repairing" } else { "current" }),
         version: VERSION,
     }))
+}
+
+/// Creates, syncs and removes a small file in the data directory.
+fn write_probe(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let path = dir.join(".readyz-probe");
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&path)?;
+    f.write_all(b"ok")?;
+    f.sync_data()?;
+    std::fs::remove_file(&path)
 }

@@ -12,7 +12,7 @@ pub mod stats;
 pub mod tickets;
 pub mod triage;
 
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::problem::{ApiError, ErrorCode};
 
@@ -24,4 +24,10 @@ pub async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError>
 /// Answer for a known path with the wrong method.
 pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(ErrorCode::MethodNotAllowed, format!("{} is not allowed on {}; see /docs for the API", req.method(), req.path())))
+}
+
+/// Runs `f` (store work: SQLite reads and writes, audit entries) on the blocking pool, never on
+/// an async worker: a batch upsert holding the write lock must not stall other requests.
+pub(crate) async fn off_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    web::block(f).await.map_err(|e| ApiError::internal(&e))
 }

@@ -6,6 +6,7 @@ use triage_core::auth::Action;
 use crate::auth::Auth;
 use crate::body::{decode_json, read_limited, require_json};
 use crate::problem::{ApiError, Problem};
+use crate::routes::off_thread;
 use crate::state::AppState;
 use crate::wire_loop::{IngestResponse, ResolvedBatch};
 
@@ -17,6 +18,7 @@ use crate::wire_loop::{IngestResponse, ResolvedBatch};
     request_body = ResolvedBatch,
     responses(
         (status = 200, description = "Stored and indexed", body = IngestResponse),
+        (status = 202, description = "Stored; the ticket index did not take them (`index: pending`) and is repaired from the store in the background", body = IngestResponse),
         (status = 413, description = "batch_too_large, payload_too_large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a ticket is not valid (the detail names it); nothing was stored", body = Problem, content_type = "application/problem+json"),
     )
@@ -36,8 +38,13 @@ pub async fn post_resolved(
     }
     let tickets = batch.parse(state.settings.ingest.max_batch)?;
     let engine = state.engine()?.clone();
-    let report = web::block(move || engine.ingest_resolved(&tickets)).await.map_err(|e| ApiError::internal(&e))??;
-    Ok(HttpResponse::Ok().json(IngestResponse { inserted: report.inserted, updated: report.updated }))
+    let report = off_thread(move || engine.ingest_resolved(&tickets)).await??;
+    let body = IngestResponse { inserted: report.inserted, updated: report.updated, index: index_state(report.index_pending) };
+    Ok(if report.index_pending { HttpResponse::Accepted().json(body) } else { HttpResponse::Ok().json(body) })
+}
+
+fn index_state(pending: bool) -> &'static str {
+    if pending { "pending" } else { "current" }
 }
 
 /// Query string of the erasure endpoint.
@@ -54,7 +61,11 @@ pub struct EraseParams {
     path = "/v1/tickets/resolved/{external_id}",
     tag = "learning loop",
     params(("external_id" = String, Path), EraseParams),
-    responses((status = 204, description = "Deleted"), (status = 404, description = "ticket_not_found", body = Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 204, description = "Deleted from the store and the index"),
+        (status = 202, description = "Deleted from the store and never offered again; the index commit failed and is repaired in the background (`{\"erased\": true, \"index\": \"pending\"}`)"),
+        (status = 404, description = "ticket_not_found", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn delete_resolved(
     auth: Auth,
@@ -68,10 +79,21 @@ pub async fn delete_resolved(
         .ok_or_else(|| ApiError::new(crate::problem::ErrorCode::InvalidQuery, "name the tenant: ?tenant=ID"))?;
     let engine = state.engine()?.clone();
     let id = external_id.into_inner();
-    let (t, i) = (tenant.clone(), id.clone());
-    let existed = web::block(move || engine.erase_resolved(&t, &i)).await.map_err(|e| ApiError::internal(&e))??;
-    state.engine()?.audit(Some(&auth.0), Some(&tenant), "ticket.erase", &id, if existed { "ok" } else { "not found" });
-    if existed {
+    let (t, i) = (tenant, id);
+    let erased = off_thread(move || {
+        let erased = engine.erase_resolved(&t, &i)?;
+        let outcome = match erased {
+            e if !e.existed => "not found",
+            e if e.index_pending => "ok (index pending)",
+            _ => "ok",
+        };
+        engine.audit(Some(&auth.0), Some(&t), "ticket.erase", &i, outcome);
+        Ok::<_, triage_engine::EngineError>(erased)
+    })
+    .await??;
+    if erased.existed && erased.index_pending {
+        Ok(HttpResponse::Accepted().json(serde_json::json!({"erased": true, "index": index_state(true)})))
+    } else if erased.existed {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::new(crate::problem::ErrorCode::TicketNotFound, "no resolved ticket with that external id for this tenant"))
