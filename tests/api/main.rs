@@ -2,6 +2,7 @@
 
 mod console;
 mod errors;
+mod hardening;
 mod helpers;
 mod kb;
 mod learning;

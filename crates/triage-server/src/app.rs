@@ -58,6 +58,7 @@ impl Application {
             };
             App::new()
                 .wrap(cors)
+                .wrap(actix_web::middleware::from_fn(limit_url))
                 .wrap_fn(move |req, srv| {
                     let started = Instant::now();
                     let state = metrics_state.clone();
@@ -96,6 +97,23 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Longest path and query string accepted (`414 uri_too_long` above).
+pub const MAX_URL_BYTES: usize = 8 * 1024;
+
+/// Answers an over-long URL with a problem+json 414, before authentication or routing. (Past
+/// 64 KiB the HTTP parser refuses the request itself, with an empty 400, before this runs.)
+async fn limit_url(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if len > MAX_URL_BYTES {
+        let e = ApiError::new(ErrorCode::UriTooLong, format!("the URL has {len} bytes; the limit is {MAX_URL_BYTES}: send long text in a POST body"));
+        return Ok(req.error_response(e).map_into_right_body());
+    }
+    next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_left_body)
 }
 
 /// Every route, with a problem+json 405 for known paths and wrong methods.

@@ -39,13 +39,14 @@ pub enum ErrorCode {
     TicketNotFound,
     RouteNotFound,
     MethodNotAllowed,
+    UriTooLong,
     NotReady,
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 29] = {
+    pub const ALL: [ErrorCode; 30] = {
         use ErrorCode::*;
         [
             InvalidJson,
@@ -75,6 +76,7 @@ impl ErrorCode {
             TicketNotFound,
             RouteNotFound,
             MethodNotAllowed,
+            UriTooLong,
             NotReady,
             Internal,
         ]
@@ -111,6 +113,7 @@ impl ErrorCode {
             TicketNotFound => (StatusCode::NOT_FOUND, "ticket_not_found", "No such resolved ticket"),
             RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found", "No such endpoint"),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed on this endpoint"),
+            UriTooLong => (StatusCode::URI_TOO_LONG, "uri_too_long", "Request URL is too long"),
             NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready", "Service is starting"),
             Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         }
