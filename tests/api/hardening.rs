@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, spawn_app};
 
 async fn first_suggestion(app: &TestApp) -> (String, Value) {
-    let r = app.post_triage(&json!({"title": "printer offline", "description": "the printer on floor two says offline", "tenant": "northmoor"})).await;
+    let r = app
+        .post_triage(&json!({"title": "printer offline", "description": "the printer on floor two says offline", "tenant": "northmoor"}))
+        .await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     let s = &body["suggestions"][0];

@@ -41,6 +41,8 @@ pub struct EngineParams {
     /// Per-tenant policy (tenants not listed: any group, shared articles visible).
     pub tenants: HashMap<String, TenantPolicy>,
     pub similar: triage_kb::SimilarQueryPolicy,
+    /// When a triage answer's record is on disk (see [`crate::Durability`]).
+    pub durability: crate::Durability,
 }
 
 /// What one tenant may be offered.
@@ -62,6 +64,7 @@ impl EngineParams {
             promote_margin: 0.02,
             tenants: HashMap::new(),
             similar: triage_kb::SimilarQueryPolicy::default(),
+            durability: crate::Durability::default(),
         }
     }
 
@@ -151,7 +154,8 @@ impl TriageEngine {
         let articles = triage_kb::loader::load_dir(&params.kb_dir)?.into_valid()?;
         let kb = KbIndex::open_or_create(&params.kb_index_dir())?;
         let sync = sync_articles(&kb, &articles)?;
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&params.store_path())?);
+        let full_sync = params.durability == crate::Durability::Durable;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_with(&params.store_path(), full_sync)?);
         let tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?.with_policy(params.similar);
         let resolved = store.resolved_count(None)?;
         // the sequence changes on every write, so an update the index missed (a crash between
@@ -203,6 +207,7 @@ impl TriageEngine {
     ) -> Result<Self> {
         let feedback = store.feedback_counts()?.into_iter().collect();
         let keys = crate::keys::load_keys(store.as_ref())?;
+        let recorder = crate::recorder::Recorder::start(store.clone(), params.durability)?;
         Ok(Self {
             max_suggestions: params.max_suggestions.clamp(1, 50),
             params,
@@ -215,7 +220,7 @@ impl TriageEngine {
             keys: RwLock::new(keys),
             index_writes: std::sync::Mutex::new(()),
             index_lag: RwLock::new(None),
-            recorder: crate::recorder::Recorder::start(store.clone())?,
+            recorder,
             store,
         })
     }
@@ -346,7 +351,7 @@ impl TriageEngine {
                 text: Some(redacted.into_owned()),
             },
             self.store.as_ref(),
-        );
+        )?;
         Ok(outcome)
     }
 

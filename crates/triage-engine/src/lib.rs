@@ -31,4 +31,5 @@ pub use ingest::{Erasure, FeedbackInput, IngestReport};
 pub use jobs::{JobState, JobStatus};
 pub use keys::NewKey;
 pub use reads::{ArticleUsage, TriageDetail};
+pub use recorder::Durability;
 pub use training::TrainRequest;

@@ -110,7 +110,10 @@ async fn limit_url(
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if len > MAX_URL_BYTES {
-        let e = ApiError::new(ErrorCode::UriTooLong, format!("the URL has {len} bytes; the limit is {MAX_URL_BYTES}: send long text in a POST body"));
+        let e = ApiError::new(
+            ErrorCode::UriTooLong,
+            format!("the URL has {len} bytes; the limit is {MAX_URL_BYTES}: send long text in a POST body"),
+        );
         return Ok(req.error_response(e).map_into_right_body());
     }
     next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_left_body)

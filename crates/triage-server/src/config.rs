@@ -24,6 +24,7 @@
 //! | `limits.requests_per_second` / `limits.burst` | 200 / 400 | per-key rate limit (429 + Retry-After) | >= 1 |
 //! | `redaction.extra_patterns` | none | name -> regex of a desk's own personal references, redacted to `[pii<name>]` | |
 //! | `tenants` | four demo councils | id, name, assignment_groups ([] = any), shared_kb | |
+//! | `store.durability` | `batched` | `batched`: triage records are written behind the answer in group commits (a crash may lose the last ~10 ms of answered triages; feedback on those then answers 404); `durable`: each record is committed, and synced to disk, before its answer is sent (slower) | `batched`, `durable` |
 //! | `log.format` | `pretty` | `pretty` or `json` | |
 //! | `log.level` | `info` | filter when `RUST_LOG` is unset | tracing filter |
 
@@ -51,7 +52,22 @@ pub struct Settings {
     pub log: LogSettings,
     pub limits: LimitSettings,
     pub redaction: RedactionSettings,
+    pub store: StoreSettings,
     pub tenants: Vec<TenantSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    pub durability: DurabilitySetting,
+}
+
+/// When a triage answer's record reaches the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DurabilitySetting {
+    Batched,
+    Durable,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -281,6 +297,10 @@ impl ValidatedSettings {
             max_suggestions: self.triage.max_suggestions,
             model_dir: Some(self.model.dir.clone()).filter(|d| !d.as_os_str().is_empty()),
             promote_margin: self.model.promote_margin,
+            durability: match self.store.durability {
+                DurabilitySetting::Batched => triage_engine::Durability::Batched,
+                DurabilitySetting::Durable => triage_engine::Durability::Durable,
+            },
             similar: triage_kb::SimilarQueryPolicy { max_terms: self.search.similar_max_terms, max_df: self.search.similar_max_df },
             tenants: self
                 .tenants
@@ -346,6 +366,16 @@ mod tests {
         }
         let ok = load(None, &Overrides::default(), env_with_paths(&[("TRIAGE__SEARCH__SIMILAR_MAX_DF", "1")])).unwrap();
         assert_eq!(ok.engine_params().similar.max_df, 1.0);
+    }
+
+    #[test]
+    fn triage_records_are_batched_unless_durability_is_asked_for() {
+        let s = load(None, &Overrides::default(), env_with_paths(&[])).unwrap();
+        assert_eq!(s.engine_params().durability, triage_engine::Durability::Batched);
+        let s = load(None, &Overrides::default(), env_with_paths(&[("TRIAGE__STORE__DURABILITY", "durable")])).unwrap();
+        assert_eq!(s.engine_params().durability, triage_engine::Durability::Durable);
+        let e = env_with_paths(&[("TRIAGE__STORE__DURABILITY", "sometimes")]);
+        assert!(load(None, &Overrides::default(), e).unwrap_err().to_string().contains("sometimes"));
     }
 
     #[test]

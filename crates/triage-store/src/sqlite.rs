@@ -34,15 +34,22 @@ fn now() -> String {
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the store at `path` and migrates it.
+    /// Opens (or creates) the store at `path` and migrates it. Commits survive a crash of the
+    /// process (WAL, `synchronous = NORMAL`); see [`SqliteStore::open_with`] for power loss.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, false)
+    }
+
+    /// As [`SqliteStore::open`]; with `full_sync`, every commit is also synced to the disk
+    /// before it returns (`synchronous = FULL`), so it survives a power loss too.
+    pub fn open_with(path: &Path, full_sync: bool) -> Result<Self> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", parent.display())))?;
         }
         let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", if full_sync { "FULL" } else { "NORMAL" }).map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
         migrations::migrate(&mut conn)?;

@@ -44,7 +44,14 @@ pub async fn post_triage(
     if let Some(t) = &ticket.tenant {
         span.record("tenant", t.as_str());
     }
-    let outcome = state.engine()?.triage(&ticket)?;
+    let engine = state.engine()?.clone();
+    let (outcome, ticket) = if state.settings.store.durability == crate::config::DurabilitySetting::Durable {
+        // the answer waits for its record to be committed: off the async worker
+        crate::routes::off_thread(move || engine.triage(&ticket).map(|o| (o, ticket))).await??
+    } else {
+        // CPU only (the record is written behind): the blocking pool's hand-off would cost more
+        (engine.triage(&ticket)?, ticket)
+    };
     for p in &outcome.labels {
         state.metrics.record_decision(&p.head, decision_name(p.decision));
     }
