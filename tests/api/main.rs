@@ -6,5 +6,6 @@ mod helpers;
 mod kb;
 mod learning;
 mod operations;
+mod redaction;
 mod security;
 mod triage;
