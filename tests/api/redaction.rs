@@ -95,3 +95,52 @@ async fn phone_numbers_written_with_dots_or_dashes_are_redacted_before_storage()
         assert!(!text.contains(raw), "{raw} is stored: {text}");
     }
 }
+
+#[tokio::test]
+async fn external_ids_outside_the_documented_charset_are_refused_with_invalid_field() {
+    let app = spawn_app().await;
+    let long = "9".repeat(65);
+    for (id, why) in [("jane doe 07700 900123", "free text with a phone number"), ("jane@northmoor.gov.uk", "an e-mail address"), (long.as_str(), "65 characters")] {
+        let r = app.post_triage(&json!({"title": "printer offline", "external_id": id})).await;
+        assert_eq!(r.status(), 422, "{why}");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["code"], "invalid_field", "{why}: {p}");
+        assert!(p["detail"].as_str().unwrap().contains("1-64 characters of A-Z a-z 0-9 . _ : / # -"), "the rule is named: {p}");
+        let ticket = json!({"tenant": "northmoor", "external_id": id, "title": "printer offline"});
+        let r = app.client.post(format!("{}/v1/tickets/resolved", app.address)).json(&json!({ "tickets": [ticket] })).send().await.unwrap();
+        assert_eq!(r.status(), 422, "resolved ticket: {why}");
+        assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_field", "resolved ticket: {why}");
+    }
+    for id in ["INC0012345", "PROJ-123", "9d385017c611228701d22104cc95c371", "4711"] {
+        assert_eq!(app.post_triage(&json!({"title": "printer offline", "external_id": id})).await.status(), 200, "{id}");
+    }
+}
+
+#[tokio::test]
+async fn corrections_name_known_heads_only_and_their_labels_are_bounded_and_redacted() {
+    let app = spawn_app().await;
+    let answer: Value = app.post_triage(&json!({"title": "printer offline", "tenant": "northmoor"})).await.json().await.unwrap();
+    let id = answer["triage_id"].as_str().unwrap();
+    let url = format!("{}/v1/triage/{id}/feedback", app.address);
+    let send = |labels: Value| app.client.post(&url).json(&json!({"tenant": "northmoor", "outcome": "corrected", "corrected_labels": labels})).send();
+    let long = "x".repeat(65);
+    let refused = [
+        (json!({"mood": "grumpy"}), "`mood`", "a head no model has"),
+        (json!({"category": long}), "1-64 characters", "a label over 64 characters"),
+        (json!({"category": " "}), "1-64 characters", "an empty label"),
+        (json!({"category": "acc\u{7}ounts"}), "control characters", "a control character"),
+    ];
+    for (labels, says, why) in refused {
+        let r = send(labels).await.unwrap();
+        assert_eq!(r.status(), 422, "{why}");
+        let p: Value = r.json().await.unwrap();
+        let detail = p["detail"].as_str().unwrap();
+        assert!(detail.contains(says), "{why}: {p}");
+    }
+    let unknown: Value = send(json!({"mood": "grumpy"})).await.unwrap().json().await.unwrap();
+    assert!(unknown["detail"].as_str().unwrap().contains("category, priority, assignment_group"), "the known heads are listed: {unknown}");
+    assert_eq!(send(json!({"category": "printing", "priority": "ring 07700.900.125"})).await.unwrap().status(), 204);
+    let record: Value = app.get(&format!("/v1/triage/{id}?tenant=northmoor")).await.json().await.unwrap();
+    let stored = record["feedback"].to_string();
+    assert!(stored.contains("[piiphone]") && !stored.contains("900.125"), "the label is stored redacted: {stored}");
+}
