@@ -22,7 +22,7 @@
 //! | `server.cors_allowed_origin` | `""` | browser origin allowed to call the API (the console) | origin or empty |
 //! | `server.request_timeout_secs` | 10 | time a client has to send the request head | 1..=300 |
 //! | `limits.requests_per_second` / `limits.burst` | 200 / 400 | per-key rate limit (429 + Retry-After) | >= 1 |
-//! | `redaction.extra_patterns` | none | name -> regex of a desk's own personal references, redacted to `[pii<name>]` | |
+//! | `redaction.extra_patterns` | none | name -> regex of a desk's own personal references, redacted to `[pii<name>]` by `serve` and every CLI command | name 1-32 lower-case letters; regex compiles, never matches the empty string |
 //! | `tenants` | four demo councils | id, name, assignment_groups ([] = any), shared_kb | |
 //! | `log.format` | `pretty` | `pretty` or `json` | |
 //! | `log.level` | `info` | filter when `RUST_LOG` is unset | tracing filter |
