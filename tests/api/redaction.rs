@@ -43,7 +43,8 @@ async fn wait_for_job(app: &TestApp, id: &str) -> Value {
 #[tokio::test]
 async fn a_desk_pattern_is_redacted_in_the_triage_record_the_resolved_tickets_the_index_and_a_trained_model() {
     let app = spawn_app_with(&[HB_PATTERN]).await;
-    let themes = [("printing", "printer jammed paper stuck"), ("accounts", "locked out of my account"), ("remote-access", "vpn will not connect")];
+    let themes =
+        [("printing", "printer jammed paper stuck"), ("accounts", "locked out of my account"), ("remote-access", "vpn will not connect")];
     let tickets: Vec<Value> = (0..30)
         .map(|i| {
             let (cat, title) = themes[i % 3];
@@ -86,7 +87,12 @@ async fn a_desk_pattern_is_redacted_in_the_triage_record_the_resolved_tickets_th
 async fn phone_numbers_written_with_dots_or_dashes_are_redacted_before_storage() {
     let app = spawn_app().await;
     let description = "ring me on 07700.900.125 or the office 0161.496.0000, abroad +44-7700-900126, desk +44 (0)161-496-0000";
-    let answer: Value = app.post_triage(&json!({"title": "printer offline", "description": description, "tenant": "northmoor"})).await.json().await.unwrap();
+    let answer: Value = app
+        .post_triage(&json!({"title": "printer offline", "description": description, "tenant": "northmoor"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = answer["triage_id"].as_str().unwrap();
     let record: Value = app.get(&format!("/v1/triage/{id}?tenant=northmoor")).await.json().await.unwrap();
     let text = record["text"].as_str().unwrap();
@@ -100,7 +106,11 @@ async fn phone_numbers_written_with_dots_or_dashes_are_redacted_before_storage()
 async fn external_ids_outside_the_documented_charset_are_refused_with_invalid_field() {
     let app = spawn_app().await;
     let long = "9".repeat(65);
-    for (id, why) in [("jane doe 07700 900123", "free text with a phone number"), ("jane@northmoor.gov.uk", "an e-mail address"), (long.as_str(), "65 characters")] {
+    for (id, why) in [
+        ("jane doe 07700 900123", "free text with a phone number"),
+        ("jane@northmoor.gov.uk", "an e-mail address"),
+        (long.as_str(), "65 characters"),
+    ] {
         let r = app.post_triage(&json!({"title": "printer offline", "external_id": id})).await;
         assert_eq!(r.status(), 422, "{why}");
         let p: Value = r.json().await.unwrap();
@@ -122,7 +132,9 @@ async fn corrections_name_known_heads_only_and_their_labels_are_bounded_and_reda
     let answer: Value = app.post_triage(&json!({"title": "printer offline", "tenant": "northmoor"})).await.json().await.unwrap();
     let id = answer["triage_id"].as_str().unwrap();
     let url = format!("{}/v1/triage/{id}/feedback", app.address);
-    let send = |labels: Value| app.client.post(&url).json(&json!({"tenant": "northmoor", "outcome": "corrected", "corrected_labels": labels})).send();
+    let send = |labels: Value| {
+        app.client.post(&url).json(&json!({"tenant": "northmoor", "outcome": "corrected", "corrected_labels": labels})).send()
+    };
     let long = "x".repeat(65);
     let refused = [
         (json!({"mood": "grumpy"}), "`mood`", "a head no model has"),

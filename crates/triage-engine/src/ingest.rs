@@ -79,8 +79,7 @@ impl TriageEngine {
                     known.join(", ")
                 )));
             }
-            let label =
-                parse_corrected_label(&label).map_err(|e| EngineError::Invalid(format!("corrected_labels.{head}: {e}")))?;
+            let label = parse_corrected_label(&label).map_err(|e| EngineError::Invalid(format!("corrected_labels.{head}: {e}")))?;
             checked.insert(head, label);
         }
         Ok(checked)
