@@ -7,5 +7,6 @@ mod helpers;
 mod kb;
 mod learning;
 mod operations;
+mod redaction;
 mod security;
 mod triage;

@@ -1,3 +1,4 @@
 //! Tests of the `triage` binary itself.
 
 mod import;
+mod redaction;

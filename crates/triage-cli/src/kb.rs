@@ -44,8 +44,7 @@ pub enum KbCommand {
 }
 
 fn params(config: Option<PathBuf>, dir: Option<PathBuf>, data_dir: Option<PathBuf>) -> anyhow::Result<EngineParams> {
-    let overrides = triage_server::config::Overrides { port: None, data_dir };
-    let settings = triage_server::config::load(config.as_deref(), &overrides, std::env::vars())?;
+    let settings = crate::load_settings(config.as_deref(), data_dir)?;
     let mut params = settings.engine_params();
     if let Some(dir) = dir {
         params.kb_dir = dir;

@@ -8,7 +8,7 @@ mod keys;
 mod progress;
 mod train;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
@@ -94,10 +94,12 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve { port, data_dir } => serve(cli.config, port, data_dir),
         Command::Kb { command } => kb::run(command, cli.config),
-        Command::Eval { command } => eval::run(command),
+        Command::Eval { command } => load_settings(cli.config.as_deref(), None).and_then(|_| eval::run(command)),
         Command::Healthcheck { port, path } => healthcheck::run(port, &path),
-        Command::Train { data, out, version } => train::run_train(data, out, version),
-        Command::TrainStarter { kb, out } => train::run_train_starter(&kb, &out),
+        Command::Train { data, out, version } => {
+            load_settings(cli.config.as_deref(), None).and_then(|_| train::run_train(data, out, version))
+        }
+        Command::TrainStarter { kb, out } => load_settings(cli.config.as_deref(), None).and_then(|_| train::run_train_starter(&kb, &out)),
         Command::Import { args, data_dir } => open_engine(cli.config, data_dir).and_then(|engine| import::run(args, &engine)),
         Command::Keys { command, data_dir } => open_engine(cli.config, data_dir).and_then(|engine| keys::run(command, &engine)),
     };
@@ -110,10 +112,18 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Loads the configuration and applies its redaction settings. Every command that reads ticket
+/// text starts here, so `--config` and `TRIAGE__REDACTION__...` apply to all of them alike.
+fn load_settings(config: Option<&Path>, data_dir: Option<PathBuf>) -> anyhow::Result<triage_server::config::ValidatedSettings> {
+    let overrides = triage_server::config::Overrides { port: None, data_dir };
+    let settings = triage_server::config::load(config, &overrides, std::env::vars())?;
+    triage_server::config::apply_redaction(&settings)?;
+    Ok(settings)
+}
+
 /// Opens the engine as the service would (configuration, data directory) for offline commands.
 fn open_engine(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> anyhow::Result<triage_engine::TriageEngine> {
-    let overrides = triage_server::config::Overrides { port: None, data_dir };
-    let settings = triage_server::config::load(config.as_deref(), &overrides, std::env::vars())?;
+    let settings = load_settings(config.as_deref(), data_dir)?;
     triage_server::telemetry::init(&settings.log);
     Ok(triage_engine::TriageEngine::open(&settings.engine_params())?.0)
 }
@@ -121,6 +131,7 @@ fn open_engine(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> anyhow::Re
 fn serve(config: Option<PathBuf>, port: Option<u16>, data_dir: Option<PathBuf>) -> anyhow::Result<std::process::ExitCode> {
     let overrides = triage_server::config::Overrides { port, data_dir };
     let settings = triage_server::config::load(config.as_deref(), &overrides, std::env::vars())?;
+    triage_server::config::apply_redaction(&settings)?;
     triage_server::telemetry::init(&settings.log);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(triage_server::run(settings))?;

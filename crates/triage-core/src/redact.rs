@@ -48,51 +48,121 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         // Two letters, six digits, a suffix letter A-D; spaces optional (QQ 12 34 56 C).
         p(PiiKind::NationalInsurance, r"(?i)\b[a-z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[a-d]\b", |_| true),
         // UK numbers: +44 or 0, then 9-10 more digits in the usual groupings.
-        p(PiiKind::Phone, r"(?:\+44\s?\(?0?\)?\s?|\(?\b0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}\b", phone_digits_ok),
+        // Groups separated by spaces, dashes or dots (07700.900.125, +44-7700-900126).
+        p(PiiKind::Phone, r"(?:\+44[\s.-]?\(?0?\)?[\s.-]?|\(?\b0)\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}\b", phone_digits_ok),
         // UK postcodes: outward code, optional space, inward code (LE10 0FR, SW1A 1AA).
         p(PiiKind::Postcode, r"(?i)\b[a-z]{1,2}\d[a-z\d]?\s?\d[abd-hjlnp-uw-z]{2}\b", |_| true),
     ]
 });
 
+/// Version of the built-in patterns. Bump it whenever a built-in pattern changes, so a model
+/// bundle can record which redaction produced it.
+/// 2: phone numbers written with dots or dashes (`07700.900.125`, `+44-7700-900126`).
+pub const BUILTIN_VERSION: u32 = 2;
+
 /// Extra patterns from configuration (a desk's own references: tenancy numbers, case ids),
-/// set once at start-up, applied after the built-in ones.
-static EXTRA: std::sync::OnceLock<Vec<(String, Regex)>> = std::sync::OnceLock::new();
+/// installed once per process, applied after the built-in ones. A process-wide value rather
+/// than one owned by the engine: redaction runs on every triage, in every crate that reads
+/// text (core, model, engine), and this keeps that path a single atomic load with no lock and
+/// no redactor handle threaded through every signature.
+static EXTRA: std::sync::OnceLock<Vec<ExtraPattern>> = std::sync::OnceLock::new();
 
 /// Why an extra pattern was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PatternError {
-    #[error("redaction pattern `{name}` is not a valid regular expression: {message}")]
+    #[error("redaction pattern `{name}` is not a valid regular expression: {message}; fix the regex")]
     Invalid { name: String, message: String },
-    #[error("redaction pattern name `{0}` must be 1-32 lower-case letters")]
+    #[error("redaction pattern `{0}` matches the empty string, so it would replace everywhere; make it match at least one character")]
+    MatchesEmpty(String),
+    #[error("redaction pattern name `{0}` must be 1-32 lower-case letters a-z; rename it")]
     BadName(String),
-    #[error("extra redaction patterns were already set; they are set once at start-up")]
-    AlreadySet,
+    #[error(
+        "other extra redaction patterns ({0}) are already installed in this process; they are set once at start-up, restart to change them"
+    )]
+    AlreadySet(String),
 }
 
-/// Whether `re` compiles as a redaction pattern; the error says why not.
-pub fn validate_pattern(re: &str) -> Result<(), String> {
-    Regex::new(re).map(|_| ()).map_err(|e| e.to_string())
+/// A checked extra pattern: a name of 1-[`ExtraPattern::MAX_NAME_CHARS`] lower-case letters and
+/// a regular expression that compiles and cannot match the empty string. Matches become
+/// `[pii<name>]`. The one rule for configuration checks and installation alike.
+#[derive(Debug, Clone)]
+pub struct ExtraPattern {
+    name: String,
+    source: String,
+    regex: Regex,
+    placeholder: String,
 }
 
-/// Installs extra patterns `(name, regex)`; matches become `[pii<name>]`. Call once at start-up.
-pub fn set_extra_patterns(patterns: &[(String, String)]) -> Result<(), PatternError> {
-    let mut compiled = Vec::with_capacity(patterns.len());
-    for (name, re) in patterns {
-        if name.is_empty() || name.len() > 32 || !name.bytes().all(|b| b.is_ascii_lowercase()) {
-            return Err(PatternError::BadName(name.clone()));
+impl ExtraPattern {
+    /// Longest pattern name.
+    pub const MAX_NAME_CHARS: usize = 32;
+
+    /// Checks a name and a regular expression.
+    pub fn parse(name: &str, regex: &str) -> Result<Self, PatternError> {
+        if name.is_empty() || name.len() > Self::MAX_NAME_CHARS || !name.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Err(PatternError::BadName(name.chars().take(40).collect()));
         }
-        let regex = Regex::new(re).map_err(|e| PatternError::Invalid { name: name.clone(), message: e.to_string() })?;
-        compiled.push((format!("[pii{name}]"), regex));
+        let compiled = Regex::new(regex).map_err(|e| PatternError::Invalid { name: name.to_owned(), message: e.to_string() })?;
+        // an empty match anywhere in a probe text means the pattern can match nothing at all
+        if compiled.is_match("") || compiled.find_iter("a A 1 - _ . x9").any(|m| m.is_empty()) {
+            return Err(PatternError::MatchesEmpty(name.to_owned()));
+        }
+        Ok(Self { name: name.to_owned(), source: regex.to_owned(), regex: compiled, placeholder: format!("[pii{name}]") })
     }
-    EXTRA.set(compiled).map_err(|_| PatternError::AlreadySet)
+
+    /// The pattern's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The regular expression as written.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+/// Installs extra patterns for the whole process. Installing none changes nothing; installing
+/// the same set again is fine (several apps in one test process); a different set once one is
+/// installed is an error, never silently ignored.
+pub fn install_extra_patterns(mut patterns: Vec<ExtraPattern>) -> Result<(), PatternError> {
+    if patterns.is_empty() {
+        return Ok(());
+    }
+    patterns.sort_by(|a, b| a.name.cmp(&b.name));
+    let key = |ps: &[ExtraPattern]| ps.iter().map(|p| (p.name.clone(), p.source.clone())).collect::<Vec<_>>();
+    let wanted = key(&patterns);
+    let installed = EXTRA.get_or_init(|| patterns);
+    if key(installed) == wanted {
+        Ok(())
+    } else {
+        Err(PatternError::AlreadySet(installed.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")))
+    }
+}
+
+/// A stable short hash (16 hex digits) of the installed extra patterns, sorted by name; `""`
+/// when none are installed. Recorded with a model bundle to say which redaction produced it.
+pub fn extra_fingerprint() -> String {
+    let installed = EXTRA.get().map(Vec::as_slice).unwrap_or_default();
+    if installed.is_empty() {
+        return String::new();
+    }
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in installed {
+        h.update(p.name.as_bytes());
+        h.update([0]);
+        h.update(p.source.as_bytes());
+        h.update([0xff]);
+    }
+    h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Replaces personal data in `text` with placeholders. Borrows when nothing was found.
 pub fn redact(text: &str) -> Cow<'_, str> {
     let mut out = redact_builtin(text);
-    for (placeholder, regex) in EXTRA.get().map(Vec::as_slice).unwrap_or_default() {
-        if regex.is_match(&out) {
-            out = Cow::Owned(regex.replace_all(&out, placeholder.as_str()).into_owned());
+    for p in EXTRA.get().map(Vec::as_slice).unwrap_or_default() {
+        if p.regex.is_match(&out) {
+            out = Cow::Owned(p.regex.replace_all(&out, p.placeholder.as_str()).into_owned());
         }
     }
     out
@@ -164,6 +234,12 @@ mod tests {
             ("email jane.doe@northmoor.gov.uk asap", "email [piiemail] asap"),
             ("card 4539 1488 0343 6467 was charged", "card [piicard] was charged"),
             ("card 4539-1488-0343-6467", "card [piicard]"),
+            ("text me on 07700.900.125 later", "text me on [piiphone] later"),
+            ("office 0161.496.0000.", "office [piiphone]."),
+            ("mobile +44-7700-900126", "mobile [piiphone]"),
+            ("desk +44 (0)161-496-0000 today", "desk [piiphone] today"),
+            ("ring 0161-496-0000", "ring [piiphone]"),
+            ("abroad +44.7700.900127", "abroad [piiphone]"),
         ];
         for (input, expected) in cases {
             assert_eq!(redact(input), expected, "{input}");
@@ -181,6 +257,11 @@ mod tests {
             "room 2.14, floor 3",
             "windows 11 23h2",
             "asset tag 100234567",
+            "dotted date 2026.11.25 and 25.11.2026",
+            "printer at 10.20.30.40 and 192.168.0.10",
+            "ticket INC0012345-2 and PROJ-123",
+            "asset NMC-004512 in room 0.12",
+            "release 2024.1.0.117",
         ] {
             assert_eq!(redact(keep), keep, "{keep} must not be redacted");
         }
@@ -195,12 +276,44 @@ mod tests {
     }
 
     #[test]
-    fn extra_patterns_are_checked_and_applied_once() {
-        assert!(matches!(set_extra_patterns(&[("Bad Name".into(), "x".into())]), Err(PatternError::BadName(_))));
-        assert!(matches!(set_extra_patterns(&[("tenancy".into(), "(".into())]), Err(PatternError::Invalid { .. })));
-        set_extra_patterns(&[("tenancy".into(), r"\bTEN-\d{6}\b".into())]).unwrap();
+    fn extra_pattern_names_and_regexes_follow_one_rule() {
+        let long = "a".repeat(ExtraPattern::MAX_NAME_CHARS + 1);
+        let longest = "a".repeat(ExtraPattern::MAX_NAME_CHARS);
+        let kind = |r: Result<ExtraPattern, PatternError>| match r {
+            Ok(_) => "ok",
+            Err(PatternError::BadName(_)) => "name",
+            Err(PatternError::Invalid { .. }) => "regex",
+            Err(PatternError::MatchesEmpty(_)) => "empty",
+            Err(PatternError::AlreadySet(_)) => "set",
+        };
+        let cases = [
+            ("tenancy", r"\bTEN-\d{6}\b", "ok", "lower-case letters and a regex that compiles"),
+            (&longest, r"x\d", "ok", "32 letters is the longest name"),
+            (&long, r"x\d", "name", "33 letters is too long"),
+            ("", r"x\d", "name", "a name is needed for the placeholder"),
+            ("Bad Name", r"x\d", "name", "upper case and spaces are refused"),
+            ("case_id", r"x\d", "name", "underscores would not survive as one token"),
+            ("tenancy", "(", "regex", "a regex that does not compile"),
+            ("tenancy", r"\d*", "empty", "matches the empty string"),
+            ("tenancy", r"\b", "empty", "only empty matches at word boundaries"),
+        ];
+        for (name, re, expected, why) in cases {
+            assert_eq!(kind(ExtraPattern::parse(name, re)), expected, "{why}");
+        }
+    }
+
+    #[test]
+    fn extra_patterns_are_installed_once_and_a_different_set_is_an_error() {
+        let tenancy = || vec![ExtraPattern::parse("tenancy", r"\bTEN-\d{6}\b").unwrap()];
+        install_extra_patterns(tenancy()).unwrap();
+        install_extra_patterns(tenancy()).unwrap();
+        install_extra_patterns(Vec::new()).unwrap();
         assert_eq!(redact("rent query for TEN-123456, call 07700 900123"), "rent query for [piitenancy], call [piiphone]");
-        assert_eq!(set_extra_patterns(&[]), Err(PatternError::AlreadySet));
+        let other = vec![ExtraPattern::parse("tenancy", r"\bTEN\d{6}\b").unwrap()];
+        assert!(matches!(install_extra_patterns(other), Err(PatternError::AlreadySet(names)) if names == "tenancy"));
+        let fingerprint = extra_fingerprint();
+        assert_eq!(fingerprint.len(), 16);
+        assert_eq!(fingerprint, extra_fingerprint(), "stable");
     }
 
     #[test]
@@ -216,6 +329,22 @@ mod tests {
             let once = redact(&text).into_owned();
             let twice = redact(&once).into_owned();
             proptest::prop_assert_eq!(once, twice);
+        }
+
+        #[test]
+        fn a_pattern_name_is_accepted_exactly_when_it_is_1_to_32_lower_case_letters(name in "[a-zA-Z0-9_ -]{0,40}") {
+            let ok = (1..=32).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase());
+            proptest::prop_assert_eq!(ExtraPattern::parse(&name, r"x\d").is_ok(), ok);
+        }
+
+        #[test]
+        fn uk_mobiles_are_redacted_whatever_the_separator(
+            prefix in proptest::sample::select(vec!["0", "+44 ", "+44-", "+44."]),
+            sep in proptest::sample::select(vec![" ", "-", ".", ""]),
+            a in 100u32..1000, b in 100u32..1000,
+        ) {
+            let text = format!("call {prefix}7700{sep}{a}{sep}{b} now");
+            proptest::prop_assert_eq!(redact(&text), "call [piiphone] now");
         }
     }
 }

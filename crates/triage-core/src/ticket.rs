@@ -41,6 +41,41 @@ impl TicketText {
     }
 }
 
+/// A ticket's id in the ticketing system: 1-[`ExternalId::MAX_CHARS`] characters of
+/// `A-Z a-z 0-9 . _ : / # -`, which covers RT and Zammad numbers, ServiceNow `INC0012345` and
+/// sys_id hex, Jira `PROJ-123`. Nothing else (spaces, `@`, free text) can smuggle personal data
+/// into the store, the index or the audit trail under the guise of an id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExternalId(String);
+
+impl ExternalId {
+    /// Longest external id, in characters.
+    pub const MAX_CHARS: usize = 64;
+    /// The rule, as error messages and documentation state it.
+    pub const RULE: &'static str = "use 1-64 characters of A-Z a-z 0-9 . _ : / # - (the ticket's id in the ticketing system)";
+
+    /// Trims and checks an external id.
+    pub fn parse(raw: &str) -> Result<Self> {
+        let trimmed = raw.trim();
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '/' | '#' | '-');
+        if trimmed.is_empty() || trimmed.len() > Self::MAX_CHARS || !trimmed.chars().all(allowed) {
+            let value = trimmed.chars().take(40).map(|c| if c.is_control() { '?' } else { c }).collect();
+            return Err(CoreError::InvalidId { field: "external_id", value, expected: Self::RULE });
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id as an owned string.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// How the ticket reached the desk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -63,13 +98,14 @@ pub struct NewTicket {
     pub tenant: Option<TenantId>,
     pub channel: Channel,
     pub caller: Option<String>,
+    /// Checked by [`ExternalId::parse`].
     pub external_id: Option<String>,
 }
 
 impl NewTicket {
     /// Longest title, in characters.
     pub const MAX_TITLE_CHARS: usize = 500;
-    /// Longest external id or caller reference, in characters.
+    /// Longest caller reference, in characters.
     pub const MAX_REF_CHARS: usize = 200;
 
     /// Checks raw ticket fields. A ticket needs a title or a description; when only a
@@ -103,7 +139,7 @@ impl NewTicket {
             tenant,
             channel,
             caller: caller.map(|c| parse_reference(c, "caller")).transpose()?,
-            external_id: external_id.map(|e| parse_reference(e, "external_id")).transpose()?,
+            external_id: external_id.map(|e| ExternalId::parse(e).map(ExternalId::into_string)).transpose()?,
         })
     }
 
@@ -147,6 +183,41 @@ mod tests {
         let t = NewTicket::parse(None, Some("printer jammed\nfloor 2"), None, Channel::Email, None, None).unwrap();
         assert_eq!(t.title.as_str(), "printer jammed");
         assert_eq!(t.full_text(), "printer jammed\nprinter jammed\nfloor 2");
+    }
+
+    #[test]
+    fn external_ids_of_common_ticketing_systems_are_accepted_and_free_text_is_refused() {
+        let longest = "9".repeat(ExternalId::MAX_CHARS);
+        let too_long = "9".repeat(ExternalId::MAX_CHARS + 1);
+        let cases: [(&str, bool, &str); 12] = [
+            ("INC0012345", true, "ServiceNow incident number"),
+            ("PROJ-123", true, "Jira key"),
+            ("12345", true, "RT or Zammad number"),
+            ("9d385017c611228701d22104cc95c371", true, "ServiceNow sys_id"),
+            ("rt.example:4711/2#a_b", true, "every punctuation the rule allows"),
+            (&longest, true, "64 characters is the longest"),
+            (&too_long, false, "65 characters is too long"),
+            ("", false, "empty"),
+            ("jane doe", false, "a space: free text"),
+            ("jane.doe@northmoor.gov.uk", false, "an e-mail address is not an id"),
+            ("INC1\u{0}", false, "a control character"),
+            ("Ünïcode", false, "letters outside ASCII"),
+        ];
+        for (raw, ok, why) in cases {
+            assert_eq!(ExternalId::parse(raw).is_ok(), ok, "{why}: {raw}");
+        }
+        assert_eq!(ExternalId::parse("  INC001 ").unwrap().as_str(), "INC001", "trimmed");
+        let err = NewTicket::parse(Some("x"), None, None, Channel::Other, None, Some("call 07700 900123")).unwrap_err();
+        assert!(matches!(err, CoreError::InvalidId { field: "external_id", .. }), "{err}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn an_external_id_is_accepted_exactly_when_it_follows_the_rule(raw in "[A-Za-z0-9._:/#@ -]{0,70}") {
+            let t = raw.trim();
+            let ok = (1..=64).contains(&t.len()) && !t.contains(['@', ' ']);
+            proptest::prop_assert_eq!(ExternalId::parse(&raw).is_ok(), ok);
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::redact::redact;
 use crate::tenant::TenantId;
-use crate::ticket::{NewTicket, TicketText};
+use crate::ticket::{ExternalId, NewTicket, TicketText};
 use crate::{CoreError, Result};
 
 /// Longest resolution notes, in characters.
@@ -12,10 +12,30 @@ pub const MAX_NOTES_CHARS: usize = 20_000;
 /// Longest label value (category, priority, group), in characters.
 pub const MAX_LABEL_CHARS: usize = 200;
 
+/// Longest label an agent may send as a correction, in characters.
+pub const MAX_CORRECTED_LABEL_CHARS: usize = 64;
+
+/// Checks a label an agent sent as a correction (1-[`MAX_CORRECTED_LABEL_CHARS`] characters, no
+/// control characters) and redacts it like ticket text: corrections are stored and train the
+/// service-wide model, so free text in them must not carry personal data.
+pub fn parse_corrected_label(raw: &str) -> Result<String> {
+    let trimmed = raw.trim();
+    let chars = trimmed.chars().count();
+    if chars == 0 || chars > MAX_CORRECTED_LABEL_CHARS || trimmed.chars().any(char::is_control) {
+        return Err(CoreError::InvalidId {
+            field: "corrected_labels",
+            value: redact(&trimmed.chars().take(40).filter(|c| !c.is_control()).collect::<String>()).into_owned(),
+            expected: "send a label of 1-64 characters without control characters",
+        });
+    }
+    Ok(redact(trimmed).into_owned())
+}
+
 /// A checked, redacted resolved ticket, ready to store and learn from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResolvedTicket {
     pub tenant: TenantId,
+    /// Checked by [`ExternalId::parse`].
     pub external_id: String,
     pub title: String,
     pub description: String,
@@ -51,14 +71,7 @@ impl ResolvedTicket {
     /// Checks and redacts. Personal data never leaves this function unredacted.
     pub fn parse(raw: &RawResolved<'_>) -> Result<Self> {
         let tenant = TenantId::parse(raw.tenant)?;
-        let external_id = raw.external_id.trim();
-        if external_id.is_empty() || external_id.chars().count() > NewTicket::MAX_REF_CHARS || external_id.chars().any(char::is_control) {
-            return Err(CoreError::InvalidId {
-                field: "external_id",
-                value: external_id.chars().take(40).collect(),
-                expected: "use 1-200 printable characters",
-            });
-        }
+        let external_id = ExternalId::parse(raw.external_id)?;
         let ticket = NewTicket::parse(raw.title, raw.description, Some(raw.tenant), Default::default(), None, None)?;
         let notes = match raw.resolution_notes.map(str::trim).filter(|n| !n.is_empty()) {
             Some(n) => TicketText::parse_field(n, "resolution_notes", MAX_NOTES_CHARS)?.as_str().to_owned(),
@@ -86,7 +99,7 @@ impl ResolvedTicket {
         };
         Ok(Self {
             tenant,
-            external_id: external_id.to_owned(),
+            external_id: external_id.into_string(),
             title: redact(ticket.title.as_str()).into_owned(),
             description: ticket.description.as_ref().map(|d| redact(d.as_str()).into_owned()).unwrap_or_default(),
             category: label(raw.category, "category")?,
@@ -111,6 +124,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn corrected_labels_are_bounded_and_redacted_like_ticket_text() {
+        let longest = "x".repeat(MAX_CORRECTED_LABEL_CHARS);
+        let too_long = "x".repeat(MAX_CORRECTED_LABEL_CHARS + 1);
+        let cases: [(&str, Option<&str>, &str); 7] = [
+            ("accounts", Some("accounts"), "a plain label"),
+            ("  p2 ", Some("p2"), "trimmed"),
+            ("ring 07700.900.125", Some("ring [piiphone]"), "personal data is redacted before it is stored"),
+            (&longest, Some(&longest), "64 characters is the longest"),
+            (&too_long, None, "65 characters is too long"),
+            (" ", None, "empty"),
+            ("acc\u{7}ounts", None, "a control character"),
+        ];
+        for (raw, expected, why) in cases {
+            assert_eq!(parse_corrected_label(raw).ok().as_deref(), expected, "{why}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_corrected_label_is_never_longer_than_the_limit_and_never_empty(raw in "\\PC{0,80}") {
+            if let Ok(label) = parse_corrected_label(&raw) {
+                proptest::prop_assert!(!label.is_empty());
+                proptest::prop_assert!(raw.trim().chars().count() <= MAX_CORRECTED_LABEL_CHARS);
+            }
+        }
+    }
+
+    #[test]
     fn resolved_tickets_are_checked_and_redacted() {
         let raw = RawResolved {
             tenant: "northmoor",
@@ -130,6 +171,7 @@ mod tests {
         assert_eq!(t.resolution_notes, "unlocked; rang back on [piiphone]");
         assert!(ResolvedTicket::parse(&RawResolved { resolved_at: Some("yesterday"), ..raw.clone() }).is_err());
         assert!(ResolvedTicket::parse(&RawResolved { tenant: "North", ..raw.clone() }).is_err());
-        assert!(ResolvedTicket::parse(&RawResolved { external_id: " ", ..raw }).is_err());
+        assert!(ResolvedTicket::parse(&RawResolved { external_id: " ", ..raw.clone() }).is_err());
+        assert!(ResolvedTicket::parse(&RawResolved { external_id: "ring jane on 07700 900123", ..raw }).is_err(), "free text is no id");
     }
 }

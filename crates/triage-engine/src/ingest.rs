@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use triage_core::tenant::TenantId;
-use triage_core::ticket_resolved::ResolvedTicket;
+use triage_core::ticket_resolved::{ResolvedTicket, parse_corrected_label};
 use triage_kb::TicketDoc;
 use triage_store::{Feedback, FeedbackWrite, Outcome};
 
@@ -20,6 +20,9 @@ pub(crate) fn ticket_doc(t: &ResolvedTicket) -> TicketDoc {
         category: t.category.clone().unwrap_or_default(),
     }
 }
+
+/// Heads a correction may name even when the live model lacks them: a retraining learns them.
+const CORRECTABLE_HEADS: [&str; 3] = ["category", "priority", "assignment_group"];
 
 /// Feedback as it arrives, before it is checked against the triage it refers to.
 #[derive(Debug, Clone)]
@@ -112,6 +115,38 @@ impl TriageEngine {
         Ok(true)
     }
 
+    /// Heads an agent may correct: those a retraining learns from corrections (`category`,
+    /// `priority`, `assignment_group`) and any other head of the live model.
+    pub fn correction_heads(&self) -> Vec<String> {
+        let mut heads: Vec<String> = CORRECTABLE_HEADS.iter().map(|h| (*h).to_owned()).collect();
+        if let Some(model) = self.model.load().as_ref() {
+            for h in &model.manifest.heads {
+                if !heads.contains(&h.name) {
+                    heads.push(h.name.clone());
+                }
+            }
+        }
+        heads
+    }
+
+    /// Refuses corrections of unknown heads and checks and redacts each label.
+    fn check_corrections(&self, corrections: BTreeMap<String, String>) -> Result<BTreeMap<String, String>> {
+        let known = self.correction_heads();
+        let mut checked = BTreeMap::new();
+        for (head, label) in corrections {
+            if !known.contains(&head) {
+                let head: String = head.chars().take(40).filter(|c| !c.is_control()).collect();
+                return Err(EngineError::Invalid(format!(
+                    "corrected_labels: head `{head}` is not known; correct one of {}",
+                    known.join(", ")
+                )));
+            }
+            let label = parse_corrected_label(&label).map_err(|e| EngineError::Invalid(format!("corrected_labels.{head}: {e}")))?;
+            checked.insert(head, label);
+        }
+        Ok(checked)
+    }
+
     /// Records feedback on a triage of `tenant`. Another tenant's triage is `NotFound`, as a
     /// missing one. The suggestion, when given, must be one the triage offered. Idempotent: the
     /// same outcome for the same suggestion of a triage is stored and counted once (a retried
@@ -127,12 +162,13 @@ impl TriageEngine {
                 record.suggestions
             )));
         }
+        let corrected_labels = self.check_corrections(input.corrected_labels)?;
         let write = self.store.add_feedback(&Feedback {
             triage_id: triage_id.to_owned(),
             tenant: tenant.cloned(),
             suggestion: input.suggestion.clone(),
             outcome: input.outcome,
-            corrected_labels: input.corrected_labels,
+            corrected_labels,
             created_at: triage_core::time::rfc3339_utc(std::time::SystemTime::now()),
         })?;
         if let Some(s) = input.suggestion.filter(|_| write == FeedbackWrite::New) {

@@ -24,6 +24,7 @@ pub struct Application {
 impl Application {
     /// Binds the listener, starts loading the engine, and builds the server.
     pub fn build(settings: ValidatedSettings) -> anyhow::Result<Self> {
+        crate::config::apply_redaction(&settings)?;
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port)).map_err(|e| {
             anyhow::anyhow!("cannot listen on {}:{}: {e}; pick another port with --port", settings.server.host, settings.server.port)
         })?;
@@ -37,12 +38,6 @@ impl Application {
         let request_timeout = std::time::Duration::from_secs(settings.server.request_timeout_secs);
         let cors_origin = settings.server.cors_allowed_origin.clone();
         let params = settings.engine_params();
-        let extra: Vec<(String, String)> = settings.redaction.extra_patterns.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        if !extra.is_empty()
-            && let Err(e) = triage_core::redact::set_extra_patterns(&extra)
-        {
-            tracing::warn!(error = %e, "extra redaction patterns not applied");
-        }
         let state = web::Data::new(AppState::new(settings));
         spawn_engine_load(state.clone(), params);
         let server = HttpServer::new(move || {

@@ -22,7 +22,7 @@
 //! | `server.cors_allowed_origin` | `""` | browser origin allowed to call the API (the console) | origin or empty |
 //! | `server.request_timeout_secs` | 10 | time a client has to send the request head | 1..=300 |
 //! | `limits.requests_per_second` / `limits.burst` | 200 / 400 | per-key rate limit (429 + Retry-After) | >= 1 |
-//! | `redaction.extra_patterns` | none | name -> regex of a desk's own personal references, redacted to `[pii<name>]` | |
+//! | `redaction.extra_patterns` | none | name -> regex of a desk's own personal references, redacted to `[pii<name>]` by `serve` and every CLI command | name 1-32 lower-case letters; regex compiles, never matches the empty string |
 //! | `tenants` | four demo councils | id, name, assignment_groups ([] = any), shared_kb | |
 //! | `store.durability` | `batched` | `batched`: triage records are written behind the answer in group commits (a crash may lose the last ~10 ms of answered triages; feedback on those then answers 404); `durable`: each record is committed, and synced to disk, before its answer is sent (slower) | `batched`, `durable` |
 //! | `log.format` | `pretty` | `pretty` or `json` | |
@@ -186,11 +186,6 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-fn regex_check(re: &str) -> Result<(), String> {
-    // compiled again by the core at start-up; checked here so a typo stops the start with a message
-    triage_core::redact::validate_pattern(re)
-}
-
 /// Loads and validates the settings. `env` is the process environment (tests pass a map).
 pub fn load(
     file: Option<&Path>,
@@ -251,13 +246,8 @@ impl Settings {
         if !(1..=300).contains(&self.server.request_timeout_secs) {
             return bad("server.request_timeout_secs must be 1..=300".into());
         }
-        for (name, re) in &self.redaction.extra_patterns {
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase()) {
-                return bad(format!("redaction.extra_patterns: name `{name}` must be lower-case letters"));
-            }
-            if let Err(e) = regex_check(re) {
-                return bad(format!("redaction.extra_patterns.{name}: {e}"));
-            }
+        if let Err(e) = self.redaction.parse_patterns() {
+            return bad(format!("redaction.extra_patterns: {e}"));
         }
         for t in &self.tenants {
             if let Err(e) = triage_core::tenant::TenantId::parse(&t.id) {
@@ -286,6 +276,20 @@ impl Settings {
         }
         Ok(ValidatedSettings(self))
     }
+}
+
+impl RedactionSettings {
+    /// The extra patterns, checked by the one rule in core.
+    fn parse_patterns(&self) -> Result<Vec<triage_core::redact::ExtraPattern>, triage_core::redact::PatternError> {
+        self.extra_patterns.iter().map(|(name, re)| triage_core::redact::ExtraPattern::parse(name, re)).collect()
+    }
+}
+
+/// Applies the redaction settings to this process: the one call `serve` and every CLI command
+/// make before they touch ticket text, so the service, imports and training redact alike.
+pub fn apply_redaction(settings: &ValidatedSettings) -> Result<(), ConfigError> {
+    let patterns = settings.redaction.parse_patterns().map_err(|e| ConfigError::Invalid(format!("redaction.extra_patterns: {e}")))?;
+    triage_core::redact::install_extra_patterns(patterns).map_err(|e| ConfigError::Invalid(format!("redaction.extra_patterns: {e}")))
 }
 
 impl ValidatedSettings {
@@ -376,6 +380,23 @@ mod tests {
         assert_eq!(s.engine_params().durability, triage_engine::Durability::Durable);
         let e = env_with_paths(&[("TRIAGE__STORE__DURABILITY", "sometimes")]);
         assert!(load(None, &Overrides::default(), e).unwrap_err().to_string().contains("sometimes"));
+    }
+
+    #[test]
+    fn an_invalid_extra_redaction_pattern_stops_loading_and_names_the_pattern() {
+        let cases = [
+            ("TRIAGE__REDACTION__EXTRA_PATTERNS__HB", "(", "`hb`", "a regex that does not compile"),
+            ("TRIAGE__REDACTION__EXTRA_PATTERNS__HB", "x*", "empty string", "a regex that matches nothing at all"),
+            ("TRIAGE__REDACTION__EXTRA_PATTERNS__HOUSINGBENEFITCLAIMNUMBERSWITHSUFFIX", r"HB-\d{6}", "1-32 lower-case", "a 36-letter name"),
+            ("TRIAGE__REDACTION__EXTRA_PATTERNS__HOUSINGBENEFITCLAIMNUMBERSABCDEFG", r"HB-\d{6}", "1-32 lower-case", "a 33-letter name"),
+            ("TRIAGE__REDACTION__EXTRA_PATTERNS__CLAIM_NO", r"HB-\d{6}", "1-32 lower-case", "an underscore in the name"),
+        ];
+        for (key, value, says, why) in cases {
+            let err = load(None, &Overrides::default(), env_with_paths(&[(key, value)])).unwrap_err().to_string();
+            assert!(err.contains("redaction.extra_patterns") && err.contains(says), "{why}: {err}");
+        }
+        let ok = load(None, &Overrides::default(), env_with_paths(&[("TRIAGE__REDACTION__EXTRA_PATTERNS__HB", r"\bHB-\d{6}\b")]));
+        assert_eq!(ok.unwrap().redaction.extra_patterns.len(), 1, "a 2-letter name and a sound regex load");
     }
 
     #[test]

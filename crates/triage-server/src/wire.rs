@@ -29,7 +29,7 @@ pub struct TriageRequest {
     pub channel: Option<ChannelWire>,
     /// Caller reference from the ticketing system (not personal data, please).
     pub caller: Option<String>,
-    /// The ticket's id in the ticketing system.
+    /// The ticket's id in the ticketing system: 1-64 characters of `A-Z a-z 0-9 . _ : / # -`.
     #[schema(example = "INC0012345")]
     pub external_id: Option<String>,
 }

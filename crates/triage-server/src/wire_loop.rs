@@ -14,6 +14,7 @@ use crate::problem::{ApiError, ErrorCode};
 pub struct ResolvedTicketWire {
     #[schema(example = "northmoor")]
     pub tenant: String,
+    /// 1-64 characters of `A-Z a-z 0-9 . _ : / # -`.
     #[schema(example = "INC0012345")]
     pub external_id: String,
     pub title: Option<String>,
@@ -106,7 +107,9 @@ pub struct FeedbackRequest {
     /// `resolved`, `helpful` or `not_helpful` (of the suggestion), or `corrected` (labels only).
     #[schema(example = "resolved")]
     pub outcome: String,
-    /// Head -> corrected label.
+    /// Head -> corrected label. Heads: those of the live model, or `category`, `priority`,
+    /// `assignment_group`; labels 1-64 characters without control characters, redacted before
+    /// they are stored.
     #[serde(default)]
     pub corrected_labels: BTreeMap<String, String>,
 }

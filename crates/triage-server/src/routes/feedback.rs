@@ -21,7 +21,7 @@ use crate::wire_loop::FeedbackRequest;
     responses(
         (status = 204, description = "Stored; feedback is idempotent: the same outcome for the same suggestion of a triage is stored and counted once, so a retry also answers 204 (new corrected labels replace the earlier ones)"),
         (status = 404, description = "triage_not_found (also for another tenant's triage)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid_request: unknown outcome, or a suggestion the triage did not offer", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid_request: unknown outcome, a suggestion the triage did not offer, a correction of an unknown head or with a label not 1-64 characters", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn post_feedback(
