@@ -396,7 +396,7 @@ fn load_live_model(store: &dyn Store, params: &EngineParams) -> Result<Option<Mo
     }
     let Some(dir) = &params.model_dir else { return Ok(None) };
     let bundle = ModelBundle::load(dir)?;
-    store.register_model(&ModelRecord {
+    let registered = store.register_model(&ModelRecord {
         version: bundle.manifest.version.clone(),
         path: dir.display().to_string(),
         created_at: bundle.manifest.created.clone(),
@@ -405,7 +405,12 @@ fn load_live_model(store: &dyn Store, params: &EngineParams) -> Result<Option<Mo
             "note": "initial model from configuration; figures are its out-of-fold (cross-validation) metrics on its training data",
             "heads": bundle.manifest.heads.iter().map(|h| (h.name.clone(), serde_json::json!({"candidate": h.cv_metrics, "live": null}))).collect::<HashMap<_, _>>(),
         }),
-    })?;
+    });
+    match registered {
+        // registered before but never made live (a start that stopped half-way): keep that entry
+        Ok(()) | Err(triage_store::StoreError::ModelExists(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
     store.set_live(&bundle.manifest.version, "initial")?;
     Ok(Some(bundle))
 }

@@ -82,6 +82,9 @@ impl Jobs {
                 Ok(version) => {
                     j.state = JobState::Succeeded;
                     j.phase = "done".into();
+                    // a finished job reports complete progress, whatever its last phase counted
+                    j.total = j.total.max(1);
+                    j.done = j.total;
                     j.version = Some(version);
                 }
                 Err(e) => {
@@ -132,8 +135,11 @@ mod tests {
         let a = jobs.get("a").unwrap();
         assert_eq!((a.state, a.error.as_deref()), (JobState::Failed, Some("one label only")));
         jobs.start("b", "train").unwrap();
+        jobs.progress("b", "saving", 0, 1);
         jobs.finish("b", Ok("v2".into()));
-        assert_eq!(jobs.get("b").unwrap().version.as_deref(), Some("v2"));
+        let b = jobs.get("b").unwrap();
+        assert_eq!(b.version.as_deref(), Some("v2"));
+        assert_eq!((b.done, b.total), (1, 1), "a finished job reports its progress as complete");
         assert_eq!(jobs.counts()[&JobState::Failed], 1);
     }
 }

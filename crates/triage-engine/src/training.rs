@@ -15,6 +15,7 @@ use serde_json::json;
 use triage_core::article::content_hash;
 use triage_model::bundle::ModelBundle;
 use triage_model::train::{TrainParams, TrainingRow, train};
+use triage_model::version::ModelVersion;
 use triage_store::{ModelRecord, ModelStatus};
 
 use crate::fusion::FIRST_CONTACT_HEAD;
@@ -95,9 +96,21 @@ fn heads_to_train(rows: &[TrainingRow]) -> Result<(Vec<String>, Vec<String>)> {
     Ok((heads, skipped))
 }
 
+/// `m-<UTC time>`, e.g. `m-20261130t101500z`.
+fn default_version() -> Result<ModelVersion> {
+    let now = triage_core::time::rfc3339_utc(std::time::SystemTime::now()).replace([':', '-'], "").to_lowercase();
+    ModelVersion::parse(&format!("m-{now}")).map_err(EngineError::Invalid)
+}
+
 impl TriageEngine {
     /// Starts retraining in the background (never on a request worker); returns the job id.
+    /// A bad or already used version name is refused here, before any work starts.
     pub fn start_training(self: &Arc<Self>, request: TrainRequest) -> Result<String> {
+        let version = match &request.version {
+            Some(raw) => ModelVersion::parse(raw).map_err(EngineError::Invalid)?,
+            None => default_version()?,
+        };
+        self.check_version_is_new(&version)?;
         let job_id = format!("train-{}", uuid::Uuid::now_v7());
         self.jobs
             .start(&job_id, "train")
@@ -109,7 +122,7 @@ impl TriageEngine {
             .name("train-job".into())
             .spawn(move || {
                 let _enter = span.enter();
-                let result = engine.run_training(&id, request);
+                let result = engine.run_training(&id, &version);
                 match &result {
                     Ok(v) => tracing::info!(version = %v, "training job succeeded"),
                     Err(e) => tracing::warn!(error = %e, "training job failed; the live model keeps serving"),
@@ -118,6 +131,16 @@ impl TriageEngine {
             })
             .map_err(EngineError::Io)?;
         Ok(job_id)
+    }
+
+    /// Refuses a version name already in the registry or with a bundle folder in the data
+    /// directory (a bundle is never overwritten).
+    fn check_version_is_new(&self, version: &ModelVersion) -> Result<()> {
+        let registered = self.store.models()?.iter().any(|m| m.version == version.as_str());
+        if registered || self.params.models_dir().join(version.as_str()).exists() {
+            return Err(EngineError::VersionExists(version.to_string()));
+        }
+        Ok(())
     }
 
     /// Status of a job.
@@ -130,19 +153,11 @@ impl TriageEngine {
         self.jobs.counts()
     }
 
-    fn run_training(&self, job_id: &str, request: TrainRequest) -> Result<String> {
+    fn run_training(&self, job_id: &str, version: &ModelVersion) -> Result<String> {
         self.jobs.progress(job_id, "reading resolved tickets", 0, 0);
         let (rows, holdout) = rows_from_store(self)?;
         let (heads, skipped_heads) = heads_to_train(&rows)?;
-        let version = request.version.unwrap_or_else(|| {
-            format!("m-{}", triage_core::time::rfc3339_utc(std::time::SystemTime::now()).replace([':', '-'], "").to_lowercase())
-        });
-        if !version.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-            || version.is_empty()
-            || version.len() > 64
-        {
-            return Err(EngineError::Invalid(format!("version `{version}` must be 1-64 letters, digits, `-`, `_` or `.`")));
-        }
+        let version = version.as_str().to_owned();
         let started = std::time::Instant::now();
         let params = TrainParams { threads: 1, ..TrainParams::default() };
         let bundle = train(&rows, &heads, &params, &version, vec!["store".into()], &mut |phase, done, total| {
@@ -165,10 +180,12 @@ impl TriageEngine {
                 }),
             );
         }
-        let dir = self.params.models_dir().join(&version);
         self.jobs.progress(job_id, "saving", 0, 1);
+        // checked again: the name may have been taken while this job trained
+        self.check_version_is_new(&ModelVersion::parse(&version).map_err(EngineError::Invalid)?)?;
+        let dir = self.params.models_dir().join(&version);
         bundle.save(&dir)?;
-        self.store.register_model(&ModelRecord {
+        let registered = self.store.register_model(&ModelRecord {
             version: version.clone(),
             path: dir.display().to_string(),
             created_at: bundle.manifest.created.clone(),
@@ -181,7 +198,15 @@ impl TriageEngine {
                 "skipped_heads": skipped_heads,
                 "heads": report_heads,
             }),
-        })?;
+        });
+        if let Err(e) = registered {
+            // the folder was created by this job (saving refuses an existing one): leave nothing behind
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(match e {
+                triage_store::StoreError::ModelExists(v) => EngineError::VersionExists(v),
+                other => other.into(),
+            });
+        }
         Ok(version)
     }
 

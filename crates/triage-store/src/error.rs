@@ -14,6 +14,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("no model version `{0}` is registered")]
     UnknownModel(String),
+    /// Version names are unique: registering one again is refused, never a replace.
+    #[error("model version `{0}` is already registered; choose another version name")]
+    ModelExists(String),
 }
 
 impl From<serde_json::Error> for StoreError {
