@@ -104,7 +104,8 @@ fn default_version() -> Result<ModelVersion> {
 
 impl TriageEngine {
     /// Starts retraining in the background (never on a request worker); returns the job id.
-    /// A bad or already used version name is refused here, before any work starts.
+    /// A bad or already used version name is refused here, before any work starts. The job is
+    /// `queued` until its thread runs; if no thread can be started it ends `failed` with why.
     pub fn start_training(self: &Arc<Self>, request: TrainRequest) -> Result<String> {
         let version = match &request.version {
             Some(raw) => ModelVersion::parse(raw).map_err(EngineError::Invalid)?,
@@ -118,18 +119,24 @@ impl TriageEngine {
         let engine = Arc::clone(self);
         let id = job_id.clone();
         let span = tracing::info_span!("training_job", job_id = %id);
-        std::thread::Builder::new()
-            .name("train-job".into())
-            .spawn(move || {
-                let _enter = span.enter();
-                let result = engine.run_training(&id, &version);
-                match &result {
-                    Ok(v) => tracing::info!(version = %v, "training job succeeded"),
-                    Err(e) => tracing::warn!(error = %e, "training job failed; the live model keeps serving"),
-                }
-                engine.jobs.finish(&id, result.map_err(|e| e.to_string()));
-            })
-            .map_err(EngineError::Io)?;
+        let spawned = self.jobs.spawn(&job_id, "train-job", move || {
+            let _enter = span.enter();
+            engine.jobs.mark_running(&id);
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.run_training(&id, &version)));
+            let result = match run {
+                Ok(result) => result.map_err(|e| e.to_string()),
+                Err(_) => Err("training stopped on an internal error; the service log has the details, report it".to_owned()),
+            };
+            match &result {
+                Ok(v) => tracing::info!(version = %v, "training job succeeded"),
+                Err(e) => tracing::warn!(error = %e, "training job failed; the live model keeps serving"),
+            }
+            engine.jobs.finish(&id, result);
+        });
+        // the job ended `failed` with the reason; the caller polls it like any other job
+        if let Err(reason) = spawned {
+            tracing::error!(job_id = %job_id, error = %reason, "training job could not start");
+        }
         Ok(job_id)
     }
 
@@ -273,5 +280,39 @@ impl TriageEngine {
         self.store.set_live(&previous, "rollback")?;
         tracing::info!(version = %previous, "model rolled back");
         Ok(previous)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+
+    fn wait_until_finished(engine: &TriageEngine, id: &str) -> crate::JobStatus {
+        for _ in 0..500 {
+            let job = engine.job(id).unwrap();
+            if matches!(job.state, crate::JobState::Succeeded | crate::JobState::Failed) {
+                return job;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("job {id} did not finish");
+    }
+
+    #[test]
+    fn a_training_thread_that_cannot_start_fails_the_job_with_why_and_training_stays_possible() {
+        let engine = Arc::new(TriageEngine::in_memory(Vec::new(), 5).unwrap());
+        engine.jobs.fail_spawn.store(true, Ordering::SeqCst);
+        let id = engine.start_training(TrainRequest::default()).unwrap();
+        let job = engine.job(&id).unwrap();
+        assert_eq!(job.state, crate::JobState::Failed, "{job:?}");
+        assert!(job.error.as_deref().unwrap().contains("could not start"), "{job:?}");
+        assert!(job.finished_at.is_some());
+
+        engine.jobs.fail_spawn.store(false, Ordering::SeqCst);
+        let next = engine.start_training(TrainRequest { version: Some("next".into()) }).expect("a new training may start");
+        let job = wait_until_finished(&engine, &next);
+        // an empty store has nothing to train: the job ran, and says why it failed
+        assert!(job.error.as_deref().unwrap().contains("nothing to train"), "{job:?}");
     }
 }
