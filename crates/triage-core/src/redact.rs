@@ -219,3 +219,15 @@ mod tests {
         }
     }
 }
+
+/// Version of the built-in redaction (the patterns above and their placeholders). Bump it when
+/// they change: model bundles record it, and a bundle built with another version is refused.
+/// (Minimal stand-in for issue #11; the redaction work defines the full version.)
+pub const BUILTIN_VERSION: u32 = 1;
+
+/// Fingerprint of the desk's extra patterns (`redaction.extra_patterns`), recorded in model
+/// bundles; empty when there are none. (Stand-in for issue #11: always empty here; the
+/// redaction work replaces it with a hash of the installed patterns.)
+pub fn extra_fingerprint() -> String {
+    String::new()
+}
