@@ -8,12 +8,10 @@
 //! below the live model's by more than `promote_margin`, unless forced.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::json;
 use triage_core::article::content_hash;
-use triage_model::bundle::ModelBundle;
 use triage_model::train::{TrainParams, TrainingRow, train};
 use triage_model::version::ModelVersion;
 use triage_store::{ModelRecord, ModelStatus};
@@ -194,7 +192,7 @@ impl TriageEngine {
         bundle.save(&dir)?;
         let registered = self.store.register_model(&ModelRecord {
             version: version.clone(),
-            path: dir.display().to_string(),
+            path: crate::model_load::registry_path(&self.params, &dir),
             created_at: bundle.manifest.created.clone(),
             status: ModelStatus::Candidate,
             report: json!({
@@ -229,8 +227,9 @@ impl TriageEngine {
         if !force {
             self.check_promotion(&record, live_version.as_deref())?;
         }
-        let bundle = ModelBundle::load(Path::new(&record.path))?;
+        let bundle = crate::model_load::load_record(&self.params, &record).map_err(EngineError::Unloadable)?;
         self.model.store(Some(Arc::new(bundle)));
+        self.set_model_health(crate::ModelHealth::Ok);
         self.store.set_live(version, if force { "promote (forced)" } else { "promote" })?;
         tracing::info!(version, force, "model promoted");
         Ok(())
@@ -275,8 +274,9 @@ impl TriageEngine {
             return Err(EngineError::Conflict("no earlier live model to roll back to".into()));
         };
         let record = self.store.models()?.into_iter().find(|m| m.version == previous).ok_or(EngineError::NotFound("model version"))?;
-        let bundle = ModelBundle::load(Path::new(&record.path))?;
+        let bundle = crate::model_load::load_record(&self.params, &record).map_err(EngineError::Unloadable)?;
         self.model.store(Some(Arc::new(bundle)));
+        self.set_model_health(crate::ModelHealth::Ok);
         self.store.set_live(&previous, "rollback")?;
         tracing::info!(version = %previous, "model rolled back");
         Ok(previous)
@@ -314,5 +314,45 @@ mod tests {
         let job = wait_until_finished(&engine, &next);
         // an empty store has nothing to train: the job ran, and says why it failed
         assert!(job.error.as_deref().unwrap().contains("nothing to train"), "{job:?}");
+    }
+
+    fn kb() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge-base")
+    }
+
+    fn starter() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/starter")
+    }
+
+    #[test]
+    fn a_moved_data_directory_still_serves_its_live_model_and_a_corrupt_one_degrades_to_the_previous() {
+        let root = tempfile::tempdir().unwrap();
+        let (first, moved) = (root.path().join("data"), root.path().join("moved"));
+        let params = crate::EngineParams::new(kb(), &first).with_model(starter());
+        {
+            let (engine, _) = TriageEngine::open(&params).unwrap();
+            let engine = Arc::new(engine);
+            engine.ingest_resolved(&crate::synthetic::resolved_tickets("northmoor", 300, 7)).unwrap();
+            let id = engine.start_training(TrainRequest { version: Some("v2".into()) }).unwrap();
+            assert_eq!(wait_until_finished(&engine, &id).state, crate::JobState::Succeeded);
+            engine.promote("v2", true).unwrap();
+            let v2 = engine.store().models().unwrap().into_iter().find(|m| m.version == "v2").unwrap();
+            assert_eq!(std::path::Path::new(&v2.path), std::path::Path::new("models/v2"), "stored relative to the data directory");
+        }
+        std::fs::rename(&first, &moved).unwrap();
+        let moved_params = crate::EngineParams { data_dir: moved.clone(), ..params.clone() };
+        let (engine, _) = TriageEngine::open(&moved_params).unwrap();
+        assert_eq!((engine.model_version().as_deref(), engine.model_health()), (Some("v2"), crate::ModelHealth::Ok));
+        drop(engine);
+
+        std::fs::write(moved.join("models/v2/weights.bin"), b"TRGW0001 truncated").unwrap();
+        let (engine, _) = TriageEngine::open(&moved_params).expect("a corrupt model never stops the engine");
+        assert_eq!(engine.model_version().as_deref(), Some("starter"), "the previous live model serves");
+        let crate::ModelHealth::Degraded(reason) = engine.model_health() else { panic!("degraded expected") };
+        assert!(reason.contains("`v2`") && reason.contains("`starter`"), "{reason}");
+        assert!(!reason.contains(root.path().to_str().unwrap()), "no server path: {reason}");
+        let err = engine.promote("v2", true).unwrap_err();
+        assert!(matches!(err, EngineError::Unloadable(_)), "{err}");
+        assert!(engine.audit_log(None, 10).unwrap().iter().any(|e| e.action == "model.fallback"), "the fallback is audited");
     }
 }
