@@ -146,6 +146,18 @@ fn phone_digits_ok(s: &str) -> bool {
     if international { (11..=13).contains(&digits) } else { (10..=11).contains(&digits) }
 }
 
+/// Version of the built-in redaction (the patterns above and their placeholders). Bump it when
+/// they change: model bundles record it, and a bundle built with another version is refused.
+/// (Minimal stand-in for issue #11; the redaction work defines the full version.)
+pub const BUILTIN_VERSION: u32 = 1;
+
+/// Fingerprint of the desk's extra patterns (`redaction.extra_patterns`), recorded in model
+/// bundles; empty when there are none. (Stand-in for issue #11: always empty here; the
+/// redaction work replaces it with a hash of the installed patterns.)
+pub fn extra_fingerprint() -> String {
+    String::new()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,16 +230,4 @@ mod tests {
             proptest::prop_assert_eq!(once, twice);
         }
     }
-}
-
-/// Version of the built-in redaction (the patterns above and their placeholders). Bump it when
-/// they change: model bundles record it, and a bundle built with another version is refused.
-/// (Minimal stand-in for issue #11; the redaction work defines the full version.)
-pub const BUILTIN_VERSION: u32 = 1;
-
-/// Fingerprint of the desk's extra patterns (`redaction.extra_patterns`), recorded in model
-/// bundles; empty when there are none. (Stand-in for issue #11: always empty here; the
-/// redaction work replaces it with a hash of the installed patterns.)
-pub fn extra_fingerprint() -> String {
-    String::new()
 }

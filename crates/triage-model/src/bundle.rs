@@ -346,7 +346,8 @@ mod tests {
         bundle.save(&path).unwrap();
         let manifest_path = path.join(MANIFEST);
         let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
-        let cases: [(&str, fn(&mut serde_json::Value)); 3] = [
+        type Edit = fn(&mut serde_json::Value);
+        let cases: [(&str, Edit); 3] = [
             ("analysis bumped since training", |m| m["analysis_version"] = (triage_core::analysis::ANALYSIS_VERSION + 1).into()),
             ("redaction bumped since training", |m| m["redaction_version"] = (triage_core::redact::BUILTIN_VERSION + 1).into()),
             ("a bundle from before versions were recorded", |m| {

@@ -225,6 +225,7 @@ impl From<triage_engine::EngineError> for ApiError {
             E::Invalid(msg) => Self::new(ErrorCode::InvalidRequest, msg),
             E::Conflict(msg) => Self::new(ErrorCode::Conflict, msg),
             e @ E::VersionExists(_) => Self::new(ErrorCode::VersionExists, e.to_string()),
+            E::Unloadable(reason) => Self::new(ErrorCode::ModelUnloadable, reason),
             E::Store(triage_store::StoreError::ModelExists(v)) => Self::from(E::VersionExists(v)),
             other => Self::internal(&other),
         }
