@@ -32,7 +32,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the service with extra `TRIAGE__...` settings.
 pub async fn spawn_app_with(extra_env: &[(&str, &str)]) -> TestApp {
-    let data_dir = tempfile::tempdir().expect("temp dir");
+    spawn_app_in(tempfile::tempdir().expect("temp dir"), extra_env).await
+}
+
+/// Starts the service on a data directory prepared by the test.
+pub async fn spawn_app_in(data_dir: tempfile::TempDir, extra_env: &[(&str, &str)]) -> TestApp {
     let mut env = vec![
         ("TRIAGE__SERVER__PORT".to_owned(), "0".to_owned()),
         ("TRIAGE__SERVER__WORKERS".to_owned(), "2".to_owned()),

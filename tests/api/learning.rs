@@ -66,7 +66,7 @@ async fn train(app: &TestApp, version: Option<&str>) -> Value {
 async fn wait_for_job(app: &TestApp, id: &str) -> Value {
     for _ in 0..600 {
         let job: Value = app.get(&format!("/v1/admin/jobs/{id}")).await.json().await.unwrap();
-        if job["state"] != "running" {
+        if job["state"] != "running" && job["state"] != "queued" {
             return job;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -283,4 +283,32 @@ async fn agents_label_corrections_become_training_data() {
     let models: Value = app.get("/v1/admin/models").await.json().await.unwrap();
     let m = models["models"].as_array().unwrap().iter().find(|m| m["version"] == "from-feedback").unwrap();
     assert_eq!(m["report"]["train_rows"], 30, "{m}");
+}
+
+#[tokio::test]
+async fn training_under_a_used_version_name_is_refused_before_it_starts_and_replaces_nothing() {
+    let app = spawn_app().await;
+    for chunk in history("northmoor", 60).chunks(100) {
+        ingest(&app, chunk).await;
+    }
+    let job = train(&app, Some("v2")).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    assert!(job["total"].as_u64().unwrap() >= 1 && job["done"] == job["total"], "a finished job reports complete progress: {job}");
+    let before: Value = app.get("/v1/admin/models").await.json().await.unwrap();
+    let cases = [("starter", "the live starter model of a default install"), ("v2", "a candidate trained a moment ago")];
+    for (version, why) in cases {
+        let r =
+            app.client.post(format!("{}/v1/admin/models/train", app.address)).json(&json!({ "version": version })).send().await.unwrap();
+        assert_eq!(r.status(), 409, "{why}");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["code"], "version_exists", "{why}: {p}");
+        assert!(p["detail"].as_str().unwrap().contains(version), "{why}: {p}");
+    }
+    for (version, why) in [("..", "the parent folder"), ("a/b", "a path"), ("", "empty")] {
+        let r =
+            app.client.post(format!("{}/v1/admin/models/train", app.address)).json(&json!({ "version": version })).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{why}");
+    }
+    let after: Value = app.get("/v1/admin/models").await.json().await.unwrap();
+    assert_eq!(before, after, "nothing was replaced or added");
 }

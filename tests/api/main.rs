@@ -1,6 +1,7 @@
 //! Integration tests over real HTTP: one binary, modules by area.
 
 mod console;
+mod degraded;
 mod errors;
 mod hardening;
 mod helpers;

@@ -18,6 +18,12 @@ use rust_stemmers::{Algorithm, Stemmer};
 /// Tokens longer than this (in bytes, after normalising) are dropped.
 pub const MAX_TOKEN_BYTES: usize = 40;
 
+/// Version of this text analysis. Bump it when tokenising, stemming or stop words change:
+/// model bundles record it and a bundle built with another version is refused (its features
+/// would no longer match); then retrain, and rebuild the starter model with
+/// `triage train-starter`.
+pub const ANALYSIS_VERSION: u32 = 1;
+
 /// One analysed token: its term, where it came from in the input, and its position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AnalyzedToken<'a> {

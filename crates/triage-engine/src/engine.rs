@@ -14,12 +14,13 @@ use triage_core::ticket::NewTicket;
 use triage_kb::{KbDocument, KbIndex, KbQuery, SyncReport, TicketIndex};
 use triage_model::bundle::ModelBundle;
 use triage_model::classifier::HeadPrediction;
-use triage_store::{FeedbackCounts, ModelRecord, ModelStatus, SqliteStore, Store, TriageRecord};
+use triage_store::{FeedbackCounts, SqliteStore, Store, TriageRecord};
 use uuid::Uuid;
 
 use crate::Result;
 use crate::fusion::{self, FirstContact};
 use crate::jobs::Jobs;
+use crate::model_load::ModelHealth;
 
 /// Where the engine finds its inputs and keeps its state.
 ///
@@ -112,6 +113,8 @@ pub struct TriageOutcome {
     /// One prediction per head of the live model (empty without a model).
     pub labels: Vec<HeadPrediction>,
     pub model_version: Option<String>,
+    /// Why `labels` is empty although a model is expected (the model part is degraded).
+    pub labels_unavailable: Option<String>,
     pub first_contact: FirstContact,
 }
 
@@ -123,6 +126,8 @@ pub struct TriageEngine {
     pub(crate) articles: HashMap<String, Arc<Article>>,
     max_suggestions: usize,
     pub(crate) model: ArcSwapOption<ModelBundle>,
+    /// Whether the intended model is served (see `model_load`).
+    model_health: RwLock<ModelHealth>,
     pub(crate) store: Arc<dyn Store>,
     /// Feedback totals per `kind:id`, kept in memory for ranking.
     pub(crate) feedback: RwLock<HashMap<String, FeedbackCounts>>,
@@ -147,7 +152,8 @@ impl std::fmt::Debug for TriageEngine {
 impl TriageEngine {
     /// Loads the knowledge base and re-indexes only what changed, opens the store and the
     /// resolved-ticket index (rebuilt from the store if they disagree), and loads the live model.
-    /// Refuses to start on an invalid article or model, so nothing goes live half-read.
+    /// Refuses to start on an invalid article, so nothing goes live half-read; a model that
+    /// cannot be loaded only degrades the engine (see [`TriageEngine::model_health`]).
     pub fn open(params: &EngineParams) -> Result<(Self, OpenReport)> {
         let started = Instant::now();
         prepare_data_dir(&params.data_dir)?;
@@ -172,7 +178,7 @@ impl TriageEngine {
             );
             rebuild_ticket_index(store.as_ref(), &tickets)?;
         }
-        let model = load_live_model(store.as_ref(), params)?;
+        let (model, model_health) = crate::model_load::load_live_model(store.as_ref(), params)?;
         let report = OpenReport {
             articles: articles.len(),
             sync,
@@ -181,6 +187,11 @@ impl TriageEngine {
             millis: started.elapsed().as_millis(),
         };
         let engine = Self::from_parts(params.clone(), kb, tickets, articles, store, model)?;
+        if let ModelHealth::Degraded(reason) = &model_health {
+            let served = engine.model_version().unwrap_or_else(|| "(none)".into());
+            engine.audit(None, None, "model.fallback", &served, reason);
+        }
+        engine.set_model_health(model_health);
         if sync.changed() {
             let what = format!("{} added, {} updated, {} removed", sync.added, sync.updated, sync.removed);
             engine.audit(None, None, "kb.sync", &params.kb_dir.display().to_string(), &what);
@@ -214,6 +225,7 @@ impl TriageEngine {
             kb,
             tickets,
             articles: articles.into_iter().map(|a| (a.id.clone(), Arc::new(a))).collect(),
+            model_health: RwLock::new(if model.is_some() { ModelHealth::Ok } else { ModelHealth::NotConfigured }),
             model: ArcSwapOption::from(model.map(Arc::new)),
             feedback: RwLock::new(feedback),
             jobs: Jobs::default(),
@@ -228,7 +240,17 @@ impl TriageEngine {
     /// Replaces the live model in memory (tests and benchmarks).
     pub fn with_model(self, model: ModelBundle) -> Self {
         self.model.store(Some(Arc::new(model)));
+        self.set_model_health(ModelHealth::Ok);
         self
+    }
+
+    /// Whether the intended model is served, and if not why (no server paths in the text).
+    pub fn model_health(&self) -> ModelHealth {
+        self.model_health.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn set_model_health(&self, health: ModelHealth) {
+        *self.model_health.write().unwrap_or_else(|p| p.into_inner()) = health;
     }
 
     /// Version of the live model, if one is loaded.
@@ -331,6 +353,10 @@ impl TriageEngine {
             suggestions,
             labels,
             model_version: model.as_ref().map(|m| m.manifest.version.clone()),
+            labels_unavailable: match (&model, self.model_health()) {
+                (None, ModelHealth::Degraded(reason)) => Some(reason),
+                _ => None,
+            },
             first_contact,
         };
         self.recorder.record(
@@ -425,29 +451,6 @@ pub(crate) fn rebuild_ticket_index(store: &dyn Store, tickets: &TicketIndex) -> 
     rebuild.add(&batch)?;
     rebuild.commit(seq)?;
     Ok(())
-}
-
-/// The registry's live model, else the configured one (registered as live so it can be rolled
-/// back to).
-fn load_live_model(store: &dyn Store, params: &EngineParams) -> Result<Option<ModelBundle>> {
-    if let Some(live) = store.models()?.into_iter().find(|m| m.status == ModelStatus::Live) {
-        tracing::info!(version = %live.version, path = %live.path, "loading the live model from the registry");
-        return Ok(Some(ModelBundle::load(std::path::Path::new(&live.path))?));
-    }
-    let Some(dir) = &params.model_dir else { return Ok(None) };
-    let bundle = ModelBundle::load(dir)?;
-    store.register_model(&ModelRecord {
-        version: bundle.manifest.version.clone(),
-        path: dir.display().to_string(),
-        created_at: bundle.manifest.created.clone(),
-        status: ModelStatus::Candidate,
-        report: serde_json::json!({
-            "note": "initial model from configuration; figures are its out-of-fold (cross-validation) metrics on its training data",
-            "heads": bundle.manifest.heads.iter().map(|h| (h.name.clone(), serde_json::json!({"candidate": h.cv_metrics, "live": null}))).collect::<HashMap<_, _>>(),
-        }),
-    })?;
-    store.set_live(&bundle.manifest.version, "initial")?;
-    Ok(Some(bundle))
 }
 
 #[cfg(test)]

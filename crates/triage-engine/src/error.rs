@@ -23,6 +23,12 @@ pub enum EngineError {
     /// The request conflicts with the current state (a job running, a refused promotion).
     #[error("{0}")]
     Conflict(String),
+    /// A model version name is already taken (registered, or its bundle folder exists).
+    #[error("model version `{0}` already exists; choose a new version name (list them with GET /v1/admin/models)")]
+    VersionExists(String),
+    /// A model bundle cannot be loaded; the text says why, without server paths.
+    #[error("{0}")]
+    Unloadable(String),
     /// An evaluation file could not be read or parsed.
     #[error("cannot read evaluation data {path}: {message}")]
     EvalData { path: String, message: String },

@@ -9,6 +9,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
+    /// Accepted; its thread has not started yet.
+    Queued,
     Running,
     Succeeded,
     Failed,
@@ -34,6 +36,9 @@ pub struct JobStatus {
 #[derive(Debug, Default)]
 pub(crate) struct Jobs {
     jobs: Mutex<HashMap<String, JobStatus>>,
+    /// Test seam: makes the next thread spawns fail as an exhausted machine would.
+    #[cfg(test)]
+    pub(crate) fail_spawn: std::sync::atomic::AtomicBool,
 }
 
 impl Jobs {
@@ -41,10 +46,10 @@ impl Jobs {
         self.jobs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts tracking a job unless one of the same kind is running.
+    /// Starts tracking a job, `queued`, unless one of the same kind is queued or running.
     pub fn start(&self, id: &str, kind: &'static str) -> Result<(), String> {
         let mut jobs = self.lock();
-        if let Some(running) = jobs.values().find(|j| j.kind == kind && j.state == JobState::Running) {
+        if let Some(running) = jobs.values().find(|j| j.kind == kind && matches!(j.state, JobState::Queued | JobState::Running)) {
             return Err(running.id.clone());
         }
         jobs.insert(
@@ -52,8 +57,8 @@ impl Jobs {
             JobStatus {
                 id: id.to_owned(),
                 kind,
-                state: JobState::Running,
-                phase: "starting".into(),
+                state: JobState::Queued,
+                phase: "queued".into(),
                 done: 0,
                 total: 0,
                 started_at: now(),
@@ -63,6 +68,34 @@ impl Jobs {
             },
         );
         Ok(())
+    }
+
+    /// Runs `work` on a new named thread; the job turns `running` once the thread has
+    /// started. When no thread can be started the job ends `failed` with the reason, so another
+    /// job of its kind can start later.
+    pub fn spawn(&self, id: &str, thread_name: &str, work: impl FnOnce() + Send + 'static) -> Result<(), String> {
+        #[cfg(test)]
+        let forced_failure = self.fail_spawn.load(std::sync::atomic::Ordering::SeqCst);
+        #[cfg(not(test))]
+        let forced_failure = false;
+        let spawned = if forced_failure {
+            Err(std::io::Error::other("resource temporarily unavailable (test)"))
+        } else {
+            std::thread::Builder::new().name(thread_name.to_owned()).spawn(work).map(drop)
+        };
+        spawned.map_err(|e| {
+            let reason = format!("the job's thread could not start ({e}); the machine is short of threads or memory, try again later");
+            self.finish(id, Err(reason.clone()));
+            reason
+        })
+    }
+
+    /// Marks a queued job as running (called first thing on its thread).
+    pub fn mark_running(&self, id: &str) {
+        if let Some(j) = self.lock().get_mut(id).filter(|j| j.state == JobState::Queued) {
+            j.state = JobState::Running;
+            j.phase = "starting".into();
+        }
     }
 
     pub fn progress(&self, id: &str, phase: &str, done: usize, total: usize) {
@@ -82,6 +115,9 @@ impl Jobs {
                 Ok(version) => {
                     j.state = JobState::Succeeded;
                     j.phase = "done".into();
+                    // a finished job reports complete progress, whatever its last phase counted
+                    j.total = j.total.max(1);
+                    j.done = j.total;
                     j.version = Some(version);
                 }
                 Err(e) => {
@@ -125,6 +161,10 @@ mod tests {
     fn one_job_of_a_kind_at_a_time_and_outcomes_are_kept() {
         let jobs = Jobs::default();
         jobs.start("a", "train").unwrap();
+        assert_eq!(jobs.get("a").unwrap().state, JobState::Queued, "not running before its thread starts");
+        assert_eq!(jobs.start("b", "train").unwrap_err(), "a", "a queued job blocks another of its kind");
+        jobs.mark_running("a");
+        assert_eq!(jobs.get("a").unwrap().state, JobState::Running);
         assert_eq!(jobs.start("b", "train").unwrap_err(), "a");
         jobs.progress("a", "features", 5, 10);
         assert_eq!(jobs.get("a").unwrap().done, 5);
@@ -132,8 +172,11 @@ mod tests {
         let a = jobs.get("a").unwrap();
         assert_eq!((a.state, a.error.as_deref()), (JobState::Failed, Some("one label only")));
         jobs.start("b", "train").unwrap();
+        jobs.progress("b", "saving", 0, 1);
         jobs.finish("b", Ok("v2".into()));
-        assert_eq!(jobs.get("b").unwrap().version.as_deref(), Some("v2"));
+        let b = jobs.get("b").unwrap();
+        assert_eq!(b.version.as_deref(), Some("v2"));
+        assert_eq!((b.done, b.total), (1, 1), "a finished job reports its progress as complete");
         assert_eq!(jobs.counts()[&JobState::Failed], 1);
     }
 }

@@ -60,4 +60,14 @@ mod tests {
         let heads: Vec<&str> = bundle.manifest.heads.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(heads, HEADS);
     }
+
+    #[test]
+    fn the_shipped_starter_model_matches_this_builds_text_analysis_and_redaction() {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/starter/manifest.json")).unwrap();
+        let m: triage_model::bundle::Manifest = serde_json::from_str(&text).unwrap();
+        let rebuild = "rebuild it with `triage train-starter --out models/starter`";
+        assert_eq!(m.analysis_version, triage_core::analysis::ANALYSIS_VERSION, "text analysis changed; {rebuild}");
+        assert_eq!(m.redaction_version, triage_core::redact::BUILTIN_VERSION, "redaction changed; {rebuild}");
+        assert_eq!(m.redaction_extra, "", "the starter model is trained on the knowledge base, without desk patterns");
+    }
 }

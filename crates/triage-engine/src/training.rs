@@ -8,13 +8,12 @@
 //! below the live model's by more than `promote_margin`, unless forced.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::json;
 use triage_core::article::content_hash;
-use triage_model::bundle::ModelBundle;
 use triage_model::train::{TrainParams, TrainingRow, train};
+use triage_model::version::ModelVersion;
 use triage_store::{ModelRecord, ModelStatus};
 
 use crate::fusion::FIRST_CONTACT_HEAD;
@@ -95,9 +94,22 @@ fn heads_to_train(rows: &[TrainingRow]) -> Result<(Vec<String>, Vec<String>)> {
     Ok((heads, skipped))
 }
 
+/// `m-<UTC time>`, e.g. `m-20261130t101500z`.
+fn default_version() -> Result<ModelVersion> {
+    let now = triage_core::time::rfc3339_utc(std::time::SystemTime::now()).replace([':', '-'], "").to_lowercase();
+    ModelVersion::parse(&format!("m-{now}")).map_err(EngineError::Invalid)
+}
+
 impl TriageEngine {
     /// Starts retraining in the background (never on a request worker); returns the job id.
+    /// A bad or already used version name is refused here, before any work starts. The job is
+    /// `queued` until its thread runs; if no thread can be started it ends `failed` with why.
     pub fn start_training(self: &Arc<Self>, request: TrainRequest) -> Result<String> {
+        let version = match &request.version {
+            Some(raw) => ModelVersion::parse(raw).map_err(EngineError::Invalid)?,
+            None => default_version()?,
+        };
+        self.check_version_is_new(&version)?;
         let job_id = format!("train-{}", uuid::Uuid::now_v7());
         self.jobs
             .start(&job_id, "train")
@@ -105,19 +117,35 @@ impl TriageEngine {
         let engine = Arc::clone(self);
         let id = job_id.clone();
         let span = tracing::info_span!("training_job", job_id = %id);
-        std::thread::Builder::new()
-            .name("train-job".into())
-            .spawn(move || {
-                let _enter = span.enter();
-                let result = engine.run_training(&id, request);
-                match &result {
-                    Ok(v) => tracing::info!(version = %v, "training job succeeded"),
-                    Err(e) => tracing::warn!(error = %e, "training job failed; the live model keeps serving"),
-                }
-                engine.jobs.finish(&id, result.map_err(|e| e.to_string()));
-            })
-            .map_err(EngineError::Io)?;
+        let spawned = self.jobs.spawn(&job_id, "train-job", move || {
+            let _enter = span.enter();
+            engine.jobs.mark_running(&id);
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.run_training(&id, &version)));
+            let result = match run {
+                Ok(result) => result.map_err(|e| e.to_string()),
+                Err(_) => Err("training stopped on an internal error; the service log has the details, report it".to_owned()),
+            };
+            match &result {
+                Ok(v) => tracing::info!(version = %v, "training job succeeded"),
+                Err(e) => tracing::warn!(error = %e, "training job failed; the live model keeps serving"),
+            }
+            engine.jobs.finish(&id, result);
+        });
+        // the job ended `failed` with the reason; the caller polls it like any other job
+        if let Err(reason) = spawned {
+            tracing::error!(job_id = %job_id, error = %reason, "training job could not start");
+        }
         Ok(job_id)
+    }
+
+    /// Refuses a version name already in the registry or with a bundle folder in the data
+    /// directory (a bundle is never overwritten).
+    fn check_version_is_new(&self, version: &ModelVersion) -> Result<()> {
+        let registered = self.store.models()?.iter().any(|m| m.version == version.as_str());
+        if registered || self.params.models_dir().join(version.as_str()).exists() {
+            return Err(EngineError::VersionExists(version.to_string()));
+        }
+        Ok(())
     }
 
     /// Status of a job.
@@ -130,19 +158,11 @@ impl TriageEngine {
         self.jobs.counts()
     }
 
-    fn run_training(&self, job_id: &str, request: TrainRequest) -> Result<String> {
+    fn run_training(&self, job_id: &str, version: &ModelVersion) -> Result<String> {
         self.jobs.progress(job_id, "reading resolved tickets", 0, 0);
         let (rows, holdout) = rows_from_store(self)?;
         let (heads, skipped_heads) = heads_to_train(&rows)?;
-        let version = request.version.unwrap_or_else(|| {
-            format!("m-{}", triage_core::time::rfc3339_utc(std::time::SystemTime::now()).replace([':', '-'], "").to_lowercase())
-        });
-        if !version.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-            || version.is_empty()
-            || version.len() > 64
-        {
-            return Err(EngineError::Invalid(format!("version `{version}` must be 1-64 letters, digits, `-`, `_` or `.`")));
-        }
+        let version = version.as_str().to_owned();
         let started = std::time::Instant::now();
         let params = TrainParams { threads: 1, ..TrainParams::default() };
         let bundle = train(&rows, &heads, &params, &version, vec!["store".into()], &mut |phase, done, total| {
@@ -165,12 +185,14 @@ impl TriageEngine {
                 }),
             );
         }
-        let dir = self.params.models_dir().join(&version);
         self.jobs.progress(job_id, "saving", 0, 1);
+        // checked again: the name may have been taken while this job trained
+        self.check_version_is_new(&ModelVersion::parse(&version).map_err(EngineError::Invalid)?)?;
+        let dir = self.params.models_dir().join(&version);
         bundle.save(&dir)?;
-        self.store.register_model(&ModelRecord {
+        let registered = self.store.register_model(&ModelRecord {
             version: version.clone(),
-            path: dir.display().to_string(),
+            path: crate::model_load::registry_path(&self.params, &dir),
             created_at: bundle.manifest.created.clone(),
             status: ModelStatus::Candidate,
             report: json!({
@@ -181,7 +203,15 @@ impl TriageEngine {
                 "skipped_heads": skipped_heads,
                 "heads": report_heads,
             }),
-        })?;
+        });
+        if let Err(e) = registered {
+            // the folder was created by this job (saving refuses an existing one): leave nothing behind
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(match e {
+                triage_store::StoreError::ModelExists(v) => EngineError::VersionExists(v),
+                other => other.into(),
+            });
+        }
         Ok(version)
     }
 
@@ -197,8 +227,9 @@ impl TriageEngine {
         if !force {
             self.check_promotion(&record, live_version.as_deref())?;
         }
-        let bundle = ModelBundle::load(Path::new(&record.path))?;
+        let bundle = crate::model_load::load_record(&self.params, &record).map_err(EngineError::Unloadable)?;
         self.model.store(Some(Arc::new(bundle)));
+        self.set_model_health(crate::ModelHealth::Ok);
         self.store.set_live(version, if force { "promote (forced)" } else { "promote" })?;
         tracing::info!(version, force, "model promoted");
         Ok(())
@@ -243,10 +274,85 @@ impl TriageEngine {
             return Err(EngineError::Conflict("no earlier live model to roll back to".into()));
         };
         let record = self.store.models()?.into_iter().find(|m| m.version == previous).ok_or(EngineError::NotFound("model version"))?;
-        let bundle = ModelBundle::load(Path::new(&record.path))?;
+        let bundle = crate::model_load::load_record(&self.params, &record).map_err(EngineError::Unloadable)?;
         self.model.store(Some(Arc::new(bundle)));
+        self.set_model_health(crate::ModelHealth::Ok);
         self.store.set_live(&previous, "rollback")?;
         tracing::info!(version = %previous, "model rolled back");
         Ok(previous)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+
+    fn wait_until_finished(engine: &TriageEngine, id: &str) -> crate::JobStatus {
+        for _ in 0..500 {
+            let job = engine.job(id).unwrap();
+            if matches!(job.state, crate::JobState::Succeeded | crate::JobState::Failed) {
+                return job;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("job {id} did not finish");
+    }
+
+    #[test]
+    fn a_training_thread_that_cannot_start_fails_the_job_with_why_and_training_stays_possible() {
+        let engine = Arc::new(TriageEngine::in_memory(Vec::new(), 5).unwrap());
+        engine.jobs.fail_spawn.store(true, Ordering::SeqCst);
+        let id = engine.start_training(TrainRequest::default()).unwrap();
+        let job = engine.job(&id).unwrap();
+        assert_eq!(job.state, crate::JobState::Failed, "{job:?}");
+        assert!(job.error.as_deref().unwrap().contains("could not start"), "{job:?}");
+        assert!(job.finished_at.is_some());
+
+        engine.jobs.fail_spawn.store(false, Ordering::SeqCst);
+        let next = engine.start_training(TrainRequest { version: Some("next".into()) }).expect("a new training may start");
+        let job = wait_until_finished(&engine, &next);
+        // an empty store has nothing to train: the job ran, and says why it failed
+        assert!(job.error.as_deref().unwrap().contains("nothing to train"), "{job:?}");
+    }
+
+    fn kb() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge-base")
+    }
+
+    fn starter() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/starter")
+    }
+
+    #[test]
+    fn a_moved_data_directory_still_serves_its_live_model_and_a_corrupt_one_degrades_to_the_previous() {
+        let root = tempfile::tempdir().unwrap();
+        let (first, moved) = (root.path().join("data"), root.path().join("moved"));
+        let params = crate::EngineParams::new(kb(), &first).with_model(starter());
+        {
+            let (engine, _) = TriageEngine::open(&params).unwrap();
+            let engine = Arc::new(engine);
+            engine.ingest_resolved(&crate::synthetic::resolved_tickets("northmoor", 300, 7)).unwrap();
+            let id = engine.start_training(TrainRequest { version: Some("v2".into()) }).unwrap();
+            assert_eq!(wait_until_finished(&engine, &id).state, crate::JobState::Succeeded);
+            engine.promote("v2", true).unwrap();
+            let v2 = engine.store().models().unwrap().into_iter().find(|m| m.version == "v2").unwrap();
+            assert_eq!(std::path::Path::new(&v2.path), std::path::Path::new("models/v2"), "stored relative to the data directory");
+        }
+        std::fs::rename(&first, &moved).unwrap();
+        let moved_params = crate::EngineParams { data_dir: moved.clone(), ..params.clone() };
+        let (engine, _) = TriageEngine::open(&moved_params).unwrap();
+        assert_eq!((engine.model_version().as_deref(), engine.model_health()), (Some("v2"), crate::ModelHealth::Ok));
+        drop(engine);
+
+        std::fs::write(moved.join("models/v2/weights.bin"), b"TRGW0001 truncated").unwrap();
+        let (engine, _) = TriageEngine::open(&moved_params).expect("a corrupt model never stops the engine");
+        assert_eq!(engine.model_version().as_deref(), Some("starter"), "the previous live model serves");
+        let crate::ModelHealth::Degraded(reason) = engine.model_health() else { panic!("degraded expected") };
+        assert!(reason.contains("`v2`") && reason.contains("`starter`"), "{reason}");
+        assert!(!reason.contains(root.path().to_str().unwrap()), "no server path: {reason}");
+        let err = engine.promote("v2", true).unwrap_err();
+        assert!(matches!(err, EngineError::Unloadable(_)), "{err}");
+        assert!(engine.audit_log(None, 10).unwrap().iter().any(|e| e.action == "model.fallback"), "the fallback is audited");
     }
 }

@@ -39,6 +39,15 @@ pub struct Manifest {
     pub format: String,
     pub version: String,
     pub created: String,
+    /// `triage_core::analysis::ANALYSIS_VERSION` of the build that trained it (0: older bundle).
+    #[serde(default)]
+    pub analysis_version: u32,
+    /// `triage_core::redact::BUILTIN_VERSION` of the redaction applied to the training text.
+    #[serde(default)]
+    pub redaction_version: u32,
+    /// `triage_core::redact::extra_fingerprint()` at training time ("" = no extra patterns).
+    #[serde(default)]
+    pub redaction_extra: String,
     pub training: TrainingInfo,
     pub features: FeatureInfo,
     pub heads: Vec<HeadInfo>,
@@ -75,6 +84,28 @@ pub struct HeadInfo {
     pub labels: Vec<String>,
     pub calibration: Calibration,
     pub cv_metrics: Option<HeadMetrics>,
+}
+
+impl Manifest {
+    /// Refuses a bundle trained with another text analysis or built-in redaction than this
+    /// build's (its features would silently differ); warns when the desk's extra redaction
+    /// patterns changed since training.
+    pub fn check_text_processing(&self) -> std::result::Result<(), String> {
+        let (analysis, redaction) = (triage_core::analysis::ANALYSIS_VERSION, triage_core::redact::BUILTIN_VERSION);
+        if self.analysis_version != analysis || self.redaction_version != redaction {
+            return Err(format!(
+                "model `{}` was trained with text analysis version {} and redaction version {}, this build uses {analysis} and {redaction} (0 means a bundle from before versions were recorded); retrain it with `triage train`, or `triage train-starter` for the starter model",
+                self.version, self.analysis_version, self.redaction_version
+            ));
+        }
+        if self.redaction_extra != triage_core::redact::extra_fingerprint() {
+            tracing::warn!(
+                version = %self.version,
+                "model was trained before the desk's extra redaction patterns changed; it is served, but retraining is recommended"
+            );
+        }
+        Ok(())
+    }
 }
 
 /// A classifier with its manifest.
@@ -139,6 +170,7 @@ impl ModelBundle {
         if manifest.format != FORMAT {
             return Err(ModelError::bundle(dir, format!("format is `{}`, this build reads `{FORMAT}`", manifest.format)));
         }
+        manifest.check_text_processing().map_err(|reason| ModelError::bundle(dir, reason))?;
         let weights = std::fs::read(dir.join(WEIGHTS)).map_err(|e| ModelError::bundle(dir, format!("cannot read {WEIGHTS}: {e}")))?;
         if content_hash(&weights) != manifest.weights_sha256 {
             return Err(ModelError::bundle(dir, format!("{WEIGHTS} does not match the hash in {MANIFEST} (corrupt or edited)")));
@@ -302,6 +334,40 @@ mod tests {
 
         std::fs::remove_file(&manifest).unwrap();
         assert!(ModelBundle::load(&path).unwrap_err().to_string().contains("manifest.json"));
+    }
+
+    #[test]
+    fn a_bundle_from_another_text_analysis_or_redaction_is_refused_with_what_differs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1");
+        let bundle = trained(&rows(&[]));
+        assert_eq!(bundle.manifest.analysis_version, triage_core::analysis::ANALYSIS_VERSION, "training records the versions");
+        assert_eq!(bundle.manifest.redaction_version, triage_core::redact::BUILTIN_VERSION);
+        bundle.save(&path).unwrap();
+        let manifest_path = path.join(MANIFEST);
+        let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+        type Edit = fn(&mut serde_json::Value);
+        let cases: [(&str, Edit); 3] = [
+            ("analysis bumped since training", |m| m["analysis_version"] = (triage_core::analysis::ANALYSIS_VERSION + 1).into()),
+            ("redaction bumped since training", |m| m["redaction_version"] = (triage_core::redact::BUILTIN_VERSION + 1).into()),
+            ("a bundle from before versions were recorded", |m| {
+                let o = m.as_object_mut().unwrap();
+                o.remove("analysis_version");
+                o.remove("redaction_version");
+                o.remove("redaction_extra");
+            }),
+        ];
+        for (edit, why) in cases.iter().map(|(why, edit)| (edit, why)) {
+            let mut m = saved.clone();
+            edit(&mut m);
+            std::fs::write(&manifest_path, serde_json::to_vec(&m).unwrap()).unwrap();
+            let err = ModelBundle::load(&path).unwrap_err().to_string();
+            assert!(err.contains("text analysis version") && err.contains("train-starter"), "{why}: {err}");
+        }
+        let mut m = saved.clone();
+        m["redaction_extra"] = "a-desk-pattern-added-later".into();
+        std::fs::write(&manifest_path, serde_json::to_vec(&m).unwrap()).unwrap();
+        assert!(ModelBundle::load(&path).is_ok(), "changed desk patterns only warn");
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod metrics;
 pub mod sparse;
 pub mod svm;
 pub mod train;
+pub mod version;
 
 pub use error::{ModelError, Result};
 pub use triage_core::time::rfc3339_utc;

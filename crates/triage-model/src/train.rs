@@ -136,6 +136,9 @@ pub fn train(
         format: FORMAT.to_owned(),
         version: version.to_owned(),
         created: triage_core::time::rfc3339_utc(std::time::SystemTime::now()),
+        analysis_version: triage_core::analysis::ANALYSIS_VERSION,
+        redaction_version: triage_core::redact::BUILTIN_VERSION,
+        redaction_extra: triage_core::redact::extra_fingerprint(),
         training: TrainingInfo {
             data_sha256: training_data_hash(rows),
             rows: rows.len(),

@@ -30,6 +30,8 @@ pub enum ErrorCode {
     BatchTooLarge,
     InvalidRequest,
     Conflict,
+    VersionExists,
+    ModelUnloadable,
     MissingCredentials,
     MalformedCredentials,
     InvalidCredentials,
@@ -46,7 +48,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 30] = {
+    pub const ALL: [ErrorCode; 32] = {
         use ErrorCode::*;
         [
             InvalidJson,
@@ -67,6 +69,8 @@ impl ErrorCode {
             BatchTooLarge,
             InvalidRequest,
             Conflict,
+            VersionExists,
+            ModelUnloadable,
             MissingCredentials,
             MalformedCredentials,
             InvalidCredentials,
@@ -104,6 +108,8 @@ impl ErrorCode {
             BatchTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", "Too many items in one batch"),
             InvalidRequest => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", "The request cannot be carried out as sent"),
             Conflict => (StatusCode::CONFLICT, "conflict", "The request conflicts with the current state"),
+            VersionExists => (StatusCode::CONFLICT, "version_exists", "A model with that version name already exists"),
+            ModelUnloadable => (StatusCode::UNPROCESSABLE_ENTITY, "model_unloadable", "The model bundle cannot be loaded"),
             MissingCredentials => (StatusCode::UNAUTHORIZED, "missing_credentials", "An API key is required"),
             MalformedCredentials => (StatusCode::UNAUTHORIZED, "malformed_credentials", "The Authorization header is malformed"),
             InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials", "The API key is not valid"),
@@ -221,6 +227,9 @@ impl From<triage_engine::EngineError> for ApiError {
             E::NotFound(what) => Self::new(ErrorCode::InvalidRequest, format!("no such {what}")),
             E::Invalid(msg) => Self::new(ErrorCode::InvalidRequest, msg),
             E::Conflict(msg) => Self::new(ErrorCode::Conflict, msg),
+            e @ E::VersionExists(_) => Self::new(ErrorCode::VersionExists, e.to_string()),
+            E::Unloadable(reason) => Self::new(ErrorCode::ModelUnloadable, reason),
+            E::Store(triage_store::StoreError::ModelExists(v)) => Self::from(E::VersionExists(v)),
             other => Self::internal(&other),
         }
     }

@@ -25,7 +25,10 @@ impl AppState {
     /// The engine, or `not_ready` while it is still loading (or failed to load).
     pub fn engine(&self) -> Result<&Arc<TriageEngine>, ApiError> {
         self.engine.get().ok_or_else(|| match self.load_error.get() {
-            Some(e) => ApiError::new(ErrorCode::NotReady, format!("the engine failed to load: {e}; fix it and restart the service")),
+            // the cause (which may name server paths) is in the service log, never in the answer
+            Some(_) => {
+                ApiError::new(ErrorCode::NotReady, "the engine failed to load; the service log says why; fix it and restart the service")
+            }
             None => ApiError::new(ErrorCode::NotReady, "the engine is still loading; retry in a moment"),
         })
     }

@@ -88,6 +88,10 @@ pub struct TriageResponse {
     pub labels: BTreeMap<String, LabelView>,
     /// Version of the model that produced `labels`.
     pub model_version: Option<String>,
+    /// Present when `labels` is empty because the model cannot be served (the service runs
+    /// degraded: suggestions work, `/readyz` says why); the text says why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels_unavailable: Option<String>,
     /// How likely the ticket is to be resolved at first contact with the suggested fix.
     pub first_contact: FirstContactView,
 }
@@ -287,5 +291,12 @@ pub struct StatusView {
     /// index is being rebuilt from it in the background).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_index: Option<&'static str>,
+    /// `ok`, `none` (no model configured) or `degraded` (labels come from a fallback model,
+    /// or are omitted); readiness stays 200 because suggestions and search keep working.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<&'static str>,
+    /// Why the model part is degraded, and what is served instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_reason: Option<String>,
     pub version: &'static str,
 }

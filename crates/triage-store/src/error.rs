@@ -18,6 +18,9 @@ pub enum StoreError {
     SchemaTooNew { found: u32, supported: u32 },
     #[error("no model version `{0}` is registered")]
     UnknownModel(String),
+    /// Version names are unique: registering one again is refused, never a replace.
+    #[error("model version `{0}` is already registered; choose another version name")]
+    ModelExists(String),
 }
 
 impl From<serde_json::Error> for StoreError {

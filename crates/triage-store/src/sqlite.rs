@@ -386,11 +386,15 @@ impl Store for SqliteStore {
     }
 
     fn register_model(&self, m: &ModelRecord) -> Result<()> {
-        self.conn().execute(
+        // never a replace: a registered (perhaps live) version keeps its bundle and report
+        let inserted = self.conn().execute(
             "INSERT INTO models (version, path, created_at, status, report_json) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (version) DO UPDATE SET path = excluded.path, report_json = excluded.report_json",
+             ON CONFLICT (version) DO NOTHING",
             params![m.version, m.path, m.created_at, m.status.as_str(), serde_json::to_string(&m.report)?],
         )?;
+        if inserted == 0 {
+            return Err(StoreError::ModelExists(m.version.clone()));
+        }
         Ok(())
     }
 
@@ -773,6 +777,23 @@ mod tests {
     fn the_bundled_sqlite_has_the_fix_for_cve_2025_6965() {
         // 3.50.2 fixed CVE-2025-6965 (aggregate terms exceeding the available columns)
         assert!(rusqlite::version_number() >= 3_050_002, "bundled SQLite {} is older than 3.50.2", rusqlite::version());
+    }
+
+    #[test]
+    fn registering_an_existing_version_is_refused_and_keeps_the_registered_bundle() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let record = |path: &str| ModelRecord {
+            version: "v1".into(),
+            path: path.into(),
+            created_at: now(),
+            status: ModelStatus::Candidate,
+            report: serde_json::json!({"path": path}),
+        };
+        s.register_model(&record("models/v1")).unwrap();
+        s.set_live("v1", "promote").unwrap();
+        assert!(matches!(s.register_model(&record("models/other")), Err(StoreError::ModelExists(v)) if v == "v1"));
+        let kept = s.models().unwrap().remove(0);
+        assert_eq!((kept.path.as_str(), kept.status), ("models/v1", ModelStatus::Live), "the live entry is untouched");
     }
 
     #[test]

@@ -158,6 +158,8 @@ impl ModelStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelRecord {
     pub version: String,
+    /// Bundle folder, relative to the data directory or absolute. Never sent to clients.
+    #[serde(skip_serializing, default)]
     pub path: String,
     pub created_at: String,
     pub status: ModelStatus,

@@ -2,6 +2,8 @@
 
 use actix_web::{HttpResponse, web};
 
+use triage_engine::ModelHealth;
+
 use crate::problem::{ApiError, ErrorCode, Problem};
 use crate::state::AppState;
 use crate::wire::StatusView;
@@ -11,12 +13,22 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Liveness: answers as long as the process serves HTTP.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = StatusView)))]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(StatusView { status: "ok", articles: None, similar_tickets: None, ticket_index: None, version: VERSION })
+    HttpResponse::Ok().json(StatusView {
+        status: "ok",
+        articles: None,
+        similar_tickets: None,
+        ticket_index: None,
+        model: None,
+        model_reason: None,
+        version: VERSION,
+    })
 }
 
-/// Readiness: 200 once the knowledge-base index (and models) are loaded and the data directory
-/// takes writes; 503 before, or when the data directory cannot be written (answers would be
-/// given but not recorded: feedback on them, resolved tickets and keys would fail).
+/// Readiness: 200 once the knowledge-base index is loaded and the data directory takes writes;
+/// 503 before, or when the data directory cannot be written (answers would be given but not
+/// recorded: feedback on them, resolved tickets and keys would fail). A model that cannot be
+/// served keeps it 200 (suggestions and search work) with `model: degraded` and the reason, so
+/// an orchestrator does not restart a pod that a restart cannot fix.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -36,11 +48,18 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             format!("the data directory cannot be written ({}); check the volume is mounted read-write and has free space", e.kind()),
         ));
     }
+    let (model, model_reason) = match engine.model_health() {
+        ModelHealth::Ok => ("ok", None),
+        ModelHealth::NotConfigured => ("none", None),
+        ModelHealth::Degraded(reason) => ("degraded", Some(reason)),
+    };
     Ok(HttpResponse::Ok().json(StatusView {
         status: "ready",
         articles: Some(engine.article_count()),
         similar_tickets: Some(if engine.ticket_scorer_ready() { "ready" } else { "loading" }),
         ticket_index: Some(if engine.ticket_index_lag().is_some() { "repairing" } else { "current" }),
+        model: Some(model),
+        model_reason,
         version: VERSION,
     }))
 }

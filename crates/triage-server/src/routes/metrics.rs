@@ -13,6 +13,7 @@ pub async fn get_metrics(state: web::Data<AppState>) -> Result<HttpResponse, Api
         Ok(e) => {
             let counts = e.job_counts();
             let jobs: Vec<(&str, usize)> = [
+                ("queued", triage_engine::JobState::Queued),
                 ("running", triage_engine::JobState::Running),
                 ("succeeded", triage_engine::JobState::Succeeded),
                 ("failed", triage_engine::JobState::Failed),

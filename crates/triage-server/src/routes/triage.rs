@@ -64,6 +64,7 @@ pub async fn post_triage(
         suggestions: outcome.suggestions.into_iter().map(Into::into).collect(),
         labels: outcome.labels.into_iter().map(|p| (p.head.clone(), p.into())).collect(),
         model_version: outcome.model_version,
+        labels_unavailable: outcome.labels_unavailable,
         first_contact: outcome.first_contact.into(),
     }))
 }
