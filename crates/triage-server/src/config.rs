@@ -26,6 +26,7 @@
 //! | `tenants` | four demo councils | id, name, assignment_groups ([] = any), shared_kb | |
 //! | `log.format` | `pretty` | `pretty` or `json` | |
 //! | `log.level` | `info` | filter when `RUST_LOG` is unset | tracing filter |
+//! | `desk.time_zone` | `Europe/London` | zone of the desk: `/v1/stats` days and day bounds (`from=2026-11-01`) | IANA name (database compiled in) |
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,14 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub redaction: RedactionSettings,
     pub tenants: Vec<TenantSettings>,
+    pub desk: DeskSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskSettings {
+    /// IANA name, checked against the compiled-in database when the settings load.
+    pub time_zone: triage_core::time::DeskTimeZone,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -346,6 +355,16 @@ mod tests {
         }
         let ok = load(None, &Overrides::default(), env_with_paths(&[("TRIAGE__SEARCH__SIMILAR_MAX_DF", "1")])).unwrap();
         assert_eq!(ok.engine_params().similar.max_df, 1.0);
+    }
+
+    #[test]
+    fn the_desk_time_zone_defaults_to_london_and_an_unknown_zone_stops_the_start() {
+        let s = load(None, &Overrides::default(), env_with_paths(&[])).unwrap();
+        assert_eq!(s.desk.time_zone.name(), "Europe/London");
+        let s = load(None, &Overrides::default(), env_with_paths(&[("TRIAGE__DESK__TIME_ZONE", "Asia/Kolkata")])).unwrap();
+        assert_eq!(s.desk.time_zone.name(), "Asia/Kolkata");
+        let e = load(None, &Overrides::default(), env_with_paths(&[("TRIAGE__DESK__TIME_ZONE", "Europe/Londn")])).unwrap_err().to_string();
+        assert!(e.contains("Europe/Londn") && e.contains("IANA name"), "{e}");
     }
 
     #[test]
