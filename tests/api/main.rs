@@ -7,4 +7,5 @@ mod kb;
 mod learning;
 mod operations;
 mod security;
+mod times;
 mod triage;
