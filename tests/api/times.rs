@@ -16,7 +16,9 @@ fn ticket(id: &str, times: Value) -> Value {
 
 /// Percent-encodes a query value (`+` too, which would otherwise arrive as a space).
 fn encode(v: &str) -> String {
-    v.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.:".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    v.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.:".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 async fn ingest(app: &TestApp, tickets: Vec<Value>) -> reqwest::Response {

@@ -139,7 +139,14 @@ mod time_tests {
     use super::*;
 
     fn with_times(opened_at: Option<&'static str>, resolved_at: Option<&'static str>) -> RawResolved<'static> {
-        RawResolved { tenant: "northmoor", external_id: "INC1", title: Some("printer jam"), opened_at, resolved_at, ..RawResolved::default() }
+        RawResolved {
+            tenant: "northmoor",
+            external_id: "INC1",
+            title: Some("printer jam"),
+            opened_at,
+            resolved_at,
+            ..RawResolved::default()
+        }
     }
 
     #[test]

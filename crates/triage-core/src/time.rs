@@ -124,15 +124,7 @@ impl Timestamp {
     /// The stored form: UTC, whole seconds, `YYYY-MM-DDTHH:MM:SSZ`.
     pub fn to_stored(&self) -> String {
         let dt = Offset::UTC.to_datetime(self.0);
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            dt.year(),
-            dt.month(),
-            dt.day(),
-            dt.hour(),
-            dt.minute(),
-            dt.second()
-        )
+        format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", dt.year(), dt.month(), dt.day(), dt.hour(), dt.minute(), dt.second())
     }
 
     /// The day (`YYYY-MM-DD`) this instant falls on in `zone`.
@@ -161,8 +153,7 @@ fn two_digits(b: &[u8], i: usize) -> Option<u8> {
 
 /// `YYYY-MM-DD` with calendar checks.
 fn parse_date(b: &[u8]) -> Result<Date, TimeError> {
-    let (Some(century), Some(yy), Some(month), Some(day)) = (two_digits(b, 0), two_digits(b, 2), two_digits(b, 5), two_digits(b, 8))
-    else {
+    let (Some(century), Some(yy), Some(month), Some(day)) = (two_digits(b, 0), two_digits(b, 2), two_digits(b, 5), two_digits(b, 8)) else {
         return fail("the date must have the form YYYY-MM-DD");
     };
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {

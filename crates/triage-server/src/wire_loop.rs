@@ -119,10 +119,9 @@ pub fn parse_window_bound(
     use triage_core::time::WindowBound;
     match WindowBound::parse(bound) {
         Ok(b) => Ok(b.start_in(zone)),
-        Err(e) => Err(ApiError::new(
-            ErrorCode::InvalidQuery,
-            format!("`{name}` is not a valid day or time: {e}; {}", WindowBound::EXPECTED),
-        )),
+        Err(e) => {
+            Err(ApiError::new(ErrorCode::InvalidQuery, format!("`{name}` is not a valid day or time: {e}; {}", WindowBound::EXPECTED)))
+        }
     }
 }
 

@@ -25,8 +25,8 @@ pub use types::{
 };
 
 use triage_core::tenant::TenantId;
-use triage_core::time::Timestamp;
 use triage_core::ticket_resolved::ResolvedTicket;
+use triage_core::time::Timestamp;
 
 /// The persistence the engine needs. Implementations are `Send + Sync` and safe to share.
 pub trait Store: Send + Sync {

@@ -5,8 +5,8 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use triage_core::tenant::TenantId;
-use triage_core::time::Timestamp;
 use triage_core::ticket_resolved::ResolvedTicket;
+use triage_core::time::Timestamp;
 
 use crate::stats::{Stats, StatsQuery, compute_stats};
 use crate::types::{

@@ -17,10 +17,8 @@ pub(crate) fn normalise_stored_times(conn: &Connection) -> Result<(usize, usize)
     let (mut rewritten, mut unparseable) = (0, 0);
     for column in ["opened_at", "resolved_at"] {
         let select = format!("SELECT rowid, {column} FROM resolved_tickets WHERE {column} IS NOT NULL AND {column} NOT GLOB ?1");
-        let rows: Vec<(i64, String)> = conn
-            .prepare(&select)?
-            .query_map(params![STORED_GLOB], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        let rows: Vec<(i64, String)> =
+            conn.prepare(&select)?.query_map(params![STORED_GLOB], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
         let update = format!("UPDATE resolved_tickets SET {column} = ?1 WHERE rowid = ?2");
         for (rowid, text) in rows {
             match Timestamp::parse(text.trim()) {

@@ -98,7 +98,6 @@ pub async fn list_articles(
     let from = p.from.as_deref().map(|b| crate::wire_loop::parse_window_bound("from", b, &state.settings.desk.time_zone)).transpose()?;
     let tenant = auth.tenant(p.tenant.as_deref(), &state)?;
     let engine = state.engine()?.clone();
-    let articles =
-        web::block(move || engine.article_usage(tenant.as_ref(), from)).await.map_err(|e| ApiError::internal(&e))??;
+    let articles = web::block(move || engine.article_usage(tenant.as_ref(), from)).await.map_err(|e| ApiError::internal(&e))??;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "articles": articles })))
 }
