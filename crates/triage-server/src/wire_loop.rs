@@ -25,8 +25,10 @@ pub struct ResolvedTicketWire {
     pub resolved_at_first_contact: Option<bool>,
     /// Id of the knowledge-base article used, if any.
     pub kb_article: Option<String>,
-    /// RFC 3339, e.g. `2026-11-25T09:30:00Z`.
+    /// RFC 3339 with `Z` or an offset, e.g. `2026-11-25T09:30:00Z` or
+    /// `2026-11-25T10:30:00+01:00`; stored in UTC, whole seconds.
     pub opened_at: Option<String>,
+    /// Same form as `opened_at`.
     pub resolved_at: Option<String>,
 }
 
