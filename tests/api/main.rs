@@ -10,4 +10,5 @@ mod learning;
 mod operations;
 mod redaction;
 mod security;
+mod times;
 mod triage;

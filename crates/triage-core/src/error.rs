@@ -21,4 +21,7 @@ pub enum CoreError {
     /// An identifier (article id, external id, ...) did not have the expected form.
     #[error("{field} `{value}` is not valid; {expected}")]
     InvalidId { field: &'static str, value: String, expected: &'static str },
+    /// A time was malformed or impossible (month 99, February 30, hour 25).
+    #[error("{field} `{value}` is not a valid time: {reason}; {expected}", expected = crate::time::EXPECTED_TIME)]
+    InvalidTime { field: &'static str, value: String, reason: String },
 }

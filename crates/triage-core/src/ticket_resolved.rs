@@ -45,7 +45,7 @@ pub struct ResolvedTicket {
     pub resolution_notes: String,
     pub resolved_at_first_contact: Option<bool>,
     pub kb_article: Option<String>,
-    /// RFC 3339 timestamps as given (checked for shape).
+    /// Times in the stored form, UTC `YYYY-MM-DDTHH:MM:SSZ` (see [`crate::time::Timestamp`]).
     pub opened_at: Option<String>,
     pub resolved_at: Option<String>,
 }
@@ -89,12 +89,10 @@ impl ResolvedTicket {
         let timestamp = |v: Option<&str>, field: &'static str| -> Result<Option<String>> {
             match v.map(str::trim).filter(|v| !v.is_empty()) {
                 None => Ok(None),
-                Some(v) if crate::time::looks_like_rfc3339(v) => Ok(Some(v.to_owned())),
-                Some(v) => Err(CoreError::InvalidId {
-                    field,
-                    value: v.chars().take(40).collect(),
-                    expected: "use an RFC 3339 time such as 2026-11-25T09:30:00Z",
-                }),
+                Some(v) => match crate::time::Timestamp::parse(v) {
+                    Ok(t) => Ok(Some(t.to_stored())),
+                    Err(e) => Err(CoreError::InvalidTime { field, value: v.chars().take(40).collect(), reason: e.to_string() }),
+                },
             }
         };
         Ok(Self {
@@ -170,8 +168,43 @@ mod tests {
         assert_eq!(t.description, "user [piiemail] locked");
         assert_eq!(t.resolution_notes, "unlocked; rang back on [piiphone]");
         assert!(ResolvedTicket::parse(&RawResolved { resolved_at: Some("yesterday"), ..raw.clone() }).is_err());
+        let offset = ResolvedTicket::parse(&RawResolved { opened_at: Some("2026-07-01T00:30:00+01:00"), ..raw.clone() }).unwrap();
+        assert_eq!(offset.opened_at.as_deref(), Some("2026-06-30T23:30:00Z"), "times are stored in UTC");
         assert!(ResolvedTicket::parse(&RawResolved { tenant: "North", ..raw.clone() }).is_err());
         assert!(ResolvedTicket::parse(&RawResolved { external_id: " ", ..raw.clone() }).is_err());
         assert!(ResolvedTicket::parse(&RawResolved { external_id: "ring jane on 07700 900123", ..raw }).is_err(), "free text is no id");
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+
+    fn with_times(opened_at: Option<&'static str>, resolved_at: Option<&'static str>) -> RawResolved<'static> {
+        RawResolved {
+            tenant: "northmoor",
+            external_id: "INC1",
+            title: Some("printer jam"),
+            opened_at,
+            resolved_at,
+            ..RawResolved::default()
+        }
+    }
+
+    #[test]
+    fn impossible_or_garbled_times_are_refused_naming_the_field() {
+        let cases = [
+            ("2026-99-99T99:99:99Z", "month 99", "impossible month"),
+            ("2026-02-30T09:00:00Z", "no day 30", "february 30"),
+            ("2026-11-25T09:00:0\u{e9}Z", "not ASCII", "a multi-byte character at byte 19 used to panic"),
+        ];
+        for (bad, reason, why) in cases {
+            for (raw, field) in [(with_times(Some(bad), None), "opened_at"), (with_times(None, Some(bad)), "resolved_at")] {
+                let e = ResolvedTicket::parse(&raw).unwrap_err();
+                assert!(matches!(e, CoreError::InvalidTime { field: f, .. } if f == field), "{why}: {e}");
+                let message = e.to_string();
+                assert!(message.starts_with(field) && message.contains(reason) && message.contains("RFC 3339"), "{why}: {message}");
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use triage_core::article::Article;
 use triage_core::tenant::{Audience, TenantId};
+use triage_core::time::Timestamp;
 use triage_store::{Feedback, FeedbackCounts, TriageRecord};
 
 use crate::{EngineError, Result, TriageEngine};
@@ -46,9 +47,9 @@ impl TriageEngine {
     }
 
     /// Every article `tenant` may see, with its use since `from`, most offered first.
-    pub fn article_usage(&self, tenant: Option<&TenantId>, from: Option<&str>) -> Result<Vec<ArticleUsage>> {
+    pub fn article_usage(&self, tenant: Option<&TenantId>, from: Option<Timestamp>) -> Result<Vec<ArticleUsage>> {
         self.recorder.flush();
-        let usage = self.store.suggestion_usage(tenant, from)?;
+        let usage = self.store.suggestion_usage(tenant, from.as_ref())?;
         let mut visible: Vec<&Arc<Article>> = self.articles.values().filter(|a| self.article(&a.id, tenant).is_some()).collect();
         visible.sort_by(|a, b| a.id.cmp(&b.id));
         let mut out: Vec<ArticleUsage> = visible

@@ -27,6 +27,7 @@
 //! | `store.durability` | `batched` | `batched`: triage records are written behind the answer in group commits (a crash may lose the last ~10 ms of answered triages; feedback on those then answers 404); `durable`: each record is committed, and synced to disk, before its answer is sent (slower) | `batched`, `durable` |
 //! | `log.format` | `pretty` | `pretty` or `json` | |
 //! | `log.level` | `info` | filter when `RUST_LOG` is unset | tracing filter |
+//! | `desk.time_zone` | `Europe/London` | zone of the desk: `/v1/stats` days and day bounds (`from=2026-11-01`) | IANA name (database compiled in) |
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -54,6 +55,14 @@ pub struct Settings {
     pub redaction: RedactionSettings,
     pub store: StoreSettings,
     pub tenants: Vec<TenantSettings>,
+    pub desk: DeskSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskSettings {
+    /// IANA name, checked against the compiled-in database when the settings load.
+    pub time_zone: triage_core::time::DeskTimeZone,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -397,6 +406,16 @@ mod tests {
         }
         let ok = load(None, &Overrides::default(), env_with_paths(&[("TRIAGE__REDACTION__EXTRA_PATTERNS__HB", r"\bHB-\d{6}\b")]));
         assert_eq!(ok.unwrap().redaction.extra_patterns.len(), 1, "a 2-letter name and a sound regex load");
+    }
+
+    #[test]
+    fn the_desk_time_zone_defaults_to_london_and_an_unknown_zone_stops_the_start() {
+        let s = load(None, &Overrides::default(), env_with_paths(&[])).unwrap();
+        assert_eq!(s.desk.time_zone.name(), "Europe/London");
+        let s = load(None, &Overrides::default(), env_with_paths(&[("TRIAGE__DESK__TIME_ZONE", "Asia/Kolkata")])).unwrap();
+        assert_eq!(s.desk.time_zone.name(), "Asia/Kolkata");
+        let e = load(None, &Overrides::default(), env_with_paths(&[("TRIAGE__DESK__TIME_ZONE", "Europe/Londn")])).unwrap_err().to_string();
+        assert!(e.contains("Europe/Londn") && e.contains("IANA name"), "{e}");
     }
 
     #[test]

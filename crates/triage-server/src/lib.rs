@@ -20,6 +20,8 @@ mod state;
 pub mod telemetry;
 mod wire;
 mod wire_loop;
+#[cfg(test)]
+mod wire_props;
 
 pub use app::{Application, run};
 pub use problem::ErrorCode;

@@ -210,6 +210,7 @@ impl From<CoreError> for ApiError {
             CoreError::ControlCharacter { .. } => ErrorCode::ControlCharacter,
             CoreError::InvalidTenant(_) => ErrorCode::InvalidTenant,
             CoreError::InvalidId { .. } => ErrorCode::InvalidField,
+            CoreError::InvalidTime { .. } => ErrorCode::InvalidField,
         };
         Self::new(code, e.to_string())
     }

@@ -26,8 +26,10 @@ pub struct ResolvedTicketWire {
     pub resolved_at_first_contact: Option<bool>,
     /// Id of the knowledge-base article used, if any.
     pub kb_article: Option<String>,
-    /// RFC 3339, e.g. `2026-11-25T09:30:00Z`.
+    /// RFC 3339 with `Z` or an offset, e.g. `2026-11-25T09:30:00Z` or
+    /// `2026-11-25T10:30:00+01:00`; stored in UTC, whole seconds.
     pub opened_at: Option<String>,
+    /// Same form as `opened_at`.
     pub resolved_at: Option<String>,
 }
 
@@ -114,15 +116,19 @@ pub struct FeedbackRequest {
     pub corrected_labels: BTreeMap<String, String>,
 }
 
-/// Refuses a window bound that is neither a day (`2026-11-01`) nor an RFC 3339 time.
-pub fn check_date_bound(bound: &str) -> Result<(), crate::problem::ApiError> {
-    if triage_core::time::is_date_or_time(bound) {
-        Ok(())
-    } else {
-        Err(crate::problem::ApiError::new(
-            crate::problem::ErrorCode::InvalidQuery,
-            format!("`{bound}` is not a date; use 2026-11-01 or an RFC 3339 time"),
-        ))
+/// Parses the window bound `name` (a day such as `2026-11-01`, or an RFC 3339 time) and places
+/// it in time: a day starts at its first moment in the desk's time zone.
+pub fn parse_window_bound(
+    name: &str,
+    bound: &str,
+    zone: &triage_core::time::DeskTimeZone,
+) -> Result<triage_core::time::Timestamp, ApiError> {
+    use triage_core::time::WindowBound;
+    match WindowBound::parse(bound) {
+        Ok(b) => Ok(b.start_in(zone)),
+        Err(e) => {
+            Err(ApiError::new(ErrorCode::InvalidQuery, format!("`{name}` is not a valid day or time: {e}; {}", WindowBound::EXPECTED)))
+        }
     }
 }
 
@@ -132,9 +138,11 @@ pub fn check_date_bound(bound: &str) -> Result<(), crate::problem::ApiError> {
 pub struct StatsParams {
     /// One tenant; all tenants when absent.
     pub tenant: Option<String>,
-    /// Inclusive start, `2026-11-01` or RFC 3339.
+    /// Inclusive start: a day (`2026-11-01`, from its start in the desk's time zone) or an RFC
+    /// 3339 time.
     pub from: Option<String>,
-    /// Exclusive end.
+    /// Exclusive end, in the same forms: `to=2026-12-01` stops at the start of 1 December, so
+    /// `from=2026-11-01&to=2026-12-01` is the whole of November.
     pub to: Option<String>,
 }
 

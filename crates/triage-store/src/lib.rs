@@ -13,6 +13,7 @@ mod error;
 mod migrations;
 mod sqlite;
 mod stats;
+mod times;
 mod types;
 
 pub use error::{Result, StoreError};
@@ -25,6 +26,7 @@ pub use types::{
 
 use triage_core::tenant::TenantId;
 use triage_core::ticket_resolved::ResolvedTicket;
+use triage_core::time::Timestamp;
 
 /// The persistence the engine needs. Implementations are `Send + Sync` and safe to share.
 pub trait Store: Send + Sync {
@@ -57,8 +59,8 @@ pub trait Store: Send + Sync {
     /// Feedback counts per suggestion id (`kind:id`), over every tenant.
     fn feedback_counts(&self) -> Result<Vec<(String, FeedbackCounts)>>;
     /// How often each suggestion (`kind:id`) was offered, offered first, and what agents said of
-    /// it, for one tenant (or all) since `from` (inclusive, RFC 3339 text or a date).
-    fn suggestion_usage(&self, tenant: Option<&TenantId>, from: Option<&str>) -> Result<Vec<SuggestionUsage>>;
+    /// it, for one tenant (or all) since `from` (inclusive).
+    fn suggestion_usage(&self, tenant: Option<&TenantId>, from: Option<&Timestamp>) -> Result<Vec<SuggestionUsage>>;
     /// The feedback given on one triage, oldest first.
     fn feedback_for(&self, triage_id: &str) -> Result<Vec<Feedback>>;
 

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 use triage_core::tenant::TenantId;
 use triage_core::ticket_resolved::ResolvedTicket;
+use triage_core::time::Timestamp;
 
 use crate::stats::{Stats, StatsQuery, compute_stats};
 use crate::types::{
@@ -53,6 +54,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
         migrations::migrate(&mut conn)?;
+        crate::times::normalise_stored_times(&conn)?;
         let read =
             Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .map_err(open_err)?;
@@ -65,6 +67,7 @@ impl SqliteStore {
         let mut conn = Connection::open_in_memory()?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::migrate(&mut conn)?;
+        crate::times::normalise_stored_times(&conn)?;
         Ok(Self { conn: Mutex::new(conn), read: None })
     }
 
@@ -320,9 +323,10 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    fn suggestion_usage(&self, tenant: Option<&TenantId>, from: Option<&str>) -> Result<Vec<SuggestionUsage>> {
+    fn suggestion_usage(&self, tenant: Option<&TenantId>, from: Option<&Timestamp>) -> Result<Vec<SuggestionUsage>> {
         let conn = self.reader();
         let tenant = tenant.map(TenantId::as_str);
+        let from = from.map(Timestamp::to_stored);
         let mut usage: std::collections::BTreeMap<String, SuggestionUsage> = std::collections::BTreeMap::new();
         let mut offered = conn.prepare(
             "SELECT j.value, COUNT(*), SUM(j.key = 0) FROM triage_records t, json_each(t.suggestions_json) j
@@ -621,7 +625,7 @@ mod tests {
         assert_eq!((b.offered, b.offered_first), (2, 1));
         assert!(usage.iter().any(|u| u.suggestion == "ticket:INC9" && u.offered == 1 && u.offered_first == 0));
 
-        let recent = s.suggestion_usage(Some(&north), Some("2026-11-10")).unwrap();
+        let recent = s.suggestion_usage(Some(&north), Some(&Timestamp::parse("2026-11-10T00:00:00Z").unwrap())).unwrap();
         let a = recent.iter().find(|u| u.suggestion == "article:a").unwrap();
         assert_eq!((a.offered, a.offered_first), (1, 0), "the window drops t1");
         let all = s.suggestion_usage(None, None).unwrap();

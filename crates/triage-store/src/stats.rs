@@ -1,7 +1,9 @@
 //! Desk statistics: triage volume, first-contact resolution, suggestion acceptance, and how often
 //! `auto` decisions were made and were right, per category and per day.
 //!
-//! Definitions (all within the window `from <= time < to`, times compared as RFC 3339 text):
+//! Definitions (all within the window `from <= time < to`; stored times are UTC in one fixed-width
+//! form, so they are compared as text; `per_day` puts each record on its day in the desk's time
+//! zone, and a legacy time that cannot be parsed on the day of its first ten characters):
 //! - first-contact resolution rate = resolved tickets flagged resolved at first contact /
 //!   resolved tickets that carry the flag (tickets without it are not counted either way);
 //! - feedback rate = triages with any feedback / triages; acceptance = triages whose feedback
@@ -15,6 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use rusqlite::{Connection, params};
 use serde::Serialize;
 use triage_core::tenant::TenantId;
+use triage_core::time::{DeskTimeZone, Timestamp};
 
 use crate::Result;
 
@@ -23,10 +26,18 @@ use crate::Result;
 pub struct StatsQuery {
     /// One tenant, or every tenant (operators).
     pub tenant: Option<TenantId>,
-    /// Inclusive lower bound (`2026-11-01` or a full RFC 3339 time).
-    pub from: Option<String>,
+    /// Inclusive lower bound.
+    pub from: Option<Timestamp>,
     /// Exclusive upper bound.
-    pub to: Option<String>,
+    pub to: Option<Timestamp>,
+    /// The zone whose days `per_day` counts in.
+    pub time_zone: DeskTimeZone,
+}
+
+/// The day of a stored time in `zone`; a legacy time that cannot be parsed falls on the day of its
+/// first ten characters.
+fn day_of(at: &str, zone: &DeskTimeZone) -> String {
+    Timestamp::parse(at).map_or_else(|_| at.chars().take(10).collect(), |t| t.day_in(zone))
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -93,8 +104,9 @@ impl Fcr {
 
 pub(crate) fn compute_stats(conn: &Connection, q: &StatsQuery) -> Result<Stats> {
     let tenant = q.tenant.as_ref().map(TenantId::as_str);
-    let from = q.from.as_deref().unwrap_or("");
-    let to = q.to.as_deref().unwrap_or("\u{10ffff}");
+    let from = q.from.as_ref().map_or_else(String::new, Timestamp::to_stored);
+    let to = q.to.as_ref().map_or_else(|| "\u{10ffff}".to_owned(), Timestamp::to_stored);
+    let (from, to) = (from.as_str(), to.as_str());
     let mut stats = Stats::default();
     let mut days: BTreeMap<String, (u64, Fcr)> = BTreeMap::new();
 
@@ -123,7 +135,7 @@ pub(crate) fn compute_stats(conn: &Connection, q: &StatsQuery) -> Result<Stats> 
             }
             overall.add(flag);
             categories.entry(cat.unwrap_or_else(|| "(none)".into())).or_default().add(flag);
-            days.entry(at.chars().take(10).collect()).or_default().1.add(flag);
+            days.entry(day_of(&at, &q.time_zone)).or_default().1.add(flag);
         }
     }
     stats.resolved = overall.resolved;
@@ -149,7 +161,7 @@ pub(crate) fn compute_stats(conn: &Connection, q: &StatsQuery) -> Result<Stats> 
             let labels: serde_json::Value = serde_json::from_str(&r.get::<_, String>(4)?)?;
             stats.triages += 1;
             triage_ids.insert(id);
-            days.entry(at.chars().take(10).collect()).or_default().0 += 1;
+            days.entry(day_of(&at, &q.time_zone)).or_default().0 += 1;
             let final_labels = match (t, ext) {
                 (Some(t), Some(e)) => finals.get(&(t, e)),
                 _ => None,
@@ -267,8 +279,9 @@ mod tests {
         }
         let q = StatsQuery {
             tenant: Some(TenantId::parse("northmoor").unwrap()),
-            from: Some("2026-11-01".into()),
-            to: Some("2026-12-01".into()),
+            from: Some(Timestamp::parse("2026-11-01T00:00:00Z").unwrap()),
+            to: Some(Timestamp::parse("2026-12-01T00:00:00Z").unwrap()),
+            time_zone: DeskTimeZone::default(),
         };
         let st = s.stats(&q).unwrap();
         assert_eq!(st.triages, 4);
@@ -291,7 +304,51 @@ mod tests {
             st.per_day.iter().map(|d| (d.day.as_str(), d.triages, d.resolved)).collect::<Vec<_>>(),
             vec![("2026-11-20", 2, 2), ("2026-11-21", 2, 2)]
         );
-        let everyone = s.stats(&StatsQuery { from: Some("2026-11-01".into()), ..StatsQuery::default() }).unwrap();
+        let everyone = s.stats(&StatsQuery { from: q.from, ..StatsQuery::default() }).unwrap();
         assert_eq!((everyone.triages, everyone.resolved), (5, 5));
+    }
+
+    #[test]
+    fn per_day_rows_count_each_record_on_its_day_in_the_desk_time_zone() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        s.upsert_resolved(&[
+            resolved("northmoor", "BST", "printing", Some(true), "2026-07-01T00:30:00+01:00"),
+            resolved("northmoor", "GMT", "printing", Some(true), "2026-01-15T00:30:00Z"),
+        ])
+        .unwrap();
+        s.record_triage(&triage("t1", "northmoor", "BST", "2026-06-30T23:10:00Z", "printing", "auto")).unwrap();
+        let per_day = |zone: &str| {
+            let q = StatsQuery { time_zone: DeskTimeZone::parse(zone).unwrap(), ..StatsQuery::default() };
+            s.stats(&q).unwrap().per_day.into_iter().map(|d| (d.day, d.triages, d.resolved)).collect::<Vec<_>>()
+        };
+        let days = |rows: &[(&str, u64, u64)]| rows.iter().map(|(d, t, r)| ((*d).to_owned(), *t, *r)).collect::<Vec<_>>();
+        assert_eq!(
+            per_day("Europe/London"),
+            days(&[("2026-01-15", 0, 1), ("2026-07-01", 1, 1)]),
+            "00:30 BST and 00:10 BST are on the UK day; 00:30 GMT too"
+        );
+        assert_eq!(per_day("UTC"), days(&[("2026-01-15", 0, 1), ("2026-06-30", 1, 1)]), "the same records on UTC days");
+        assert_eq!(
+            per_day("America/St_Johns"),
+            days(&[("2026-01-14", 0, 1), ("2026-06-30", 1, 1)]),
+            "a half-hour zone (UTC-03:30 in winter, -02:30 in summer)"
+        );
+    }
+
+    #[test]
+    fn window_bounds_compare_instants_not_the_text_that_was_sent() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        s.upsert_resolved(&[resolved("northmoor", "A", "printing", None, "2026-07-01T00:30:00+01:00")]).unwrap();
+        let count = |from: &str, to: &str| {
+            let q = StatsQuery {
+                from: Some(Timestamp::parse(from).unwrap()),
+                to: Some(Timestamp::parse(to).unwrap()),
+                ..StatsQuery::default()
+            };
+            s.stats(&q).unwrap().resolved
+        };
+        assert_eq!(count("2026-06-30T23:00:00Z", "2026-07-01T00:00:00Z"), 1, "23:30 UTC is inside the last hour of 30 June");
+        assert_eq!(count("2026-07-01T00:00:00+01:00", "2026-07-02T00:00:00+01:00"), 1, "and inside 1 July BST");
+        assert_eq!(count("2026-07-01T00:00:00Z", "2026-07-02T00:00:00Z"), 0, "but not inside 1 July UTC");
     }
 }

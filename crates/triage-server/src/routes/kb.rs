@@ -74,7 +74,8 @@ pub async fn article(
 pub struct ArticleListParams {
     /// Tenant whose view and usage to show (operators; all tenants when absent).
     pub tenant: Option<String>,
-    /// Count use since this day (`2026-11-01` or RFC 3339); all history when absent.
+    /// Count use since this day (`2026-11-01`, from its start in the desk's time zone) or RFC 3339
+    /// time; all history when absent.
     pub from: Option<String>,
 }
 
@@ -94,12 +95,9 @@ pub async fn list_articles(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Action::ReadStats)?;
     let p = params.into_inner();
-    if let Some(from) = &p.from {
-        crate::wire_loop::check_date_bound(from)?;
-    }
+    let from = p.from.as_deref().map(|b| crate::wire_loop::parse_window_bound("from", b, &state.settings.desk.time_zone)).transpose()?;
     let tenant = auth.tenant(p.tenant.as_deref(), &state)?;
     let engine = state.engine()?.clone();
-    let articles =
-        web::block(move || engine.article_usage(tenant.as_ref(), p.from.as_deref())).await.map_err(|e| ApiError::internal(&e))??;
+    let articles = web::block(move || engine.article_usage(tenant.as_ref(), from)).await.map_err(|e| ApiError::internal(&e))??;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "articles": articles })))
 }

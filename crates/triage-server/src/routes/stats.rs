@@ -7,7 +7,7 @@ use triage_store::StatsQuery;
 use crate::auth::Auth;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
-use crate::wire_loop::{StatsParams, check_date_bound};
+use crate::wire_loop::{StatsParams, parse_window_bound};
 
 /// Triage volume, first-contact resolution rate, suggestion acceptance, share and accuracy of
 /// `auto` decisions, per category and per day (definitions in `triage-store/src/stats.rs`).
@@ -21,10 +21,10 @@ use crate::wire_loop::{StatsParams, check_date_bound};
 pub async fn get_stats(auth: Auth, params: web::Query<StatsParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.require(Action::ReadStats)?;
     let p = params.into_inner();
-    for bound in [&p.from, &p.to].into_iter().flatten() {
-        check_date_bound(bound)?;
-    }
-    let query = StatsQuery { tenant: auth.tenant(p.tenant.as_deref(), &state)?, from: p.from, to: p.to };
+    let zone = &state.settings.desk.time_zone;
+    let from = p.from.as_deref().map(|b| parse_window_bound("from", b, zone)).transpose()?;
+    let to = p.to.as_deref().map(|b| parse_window_bound("to", b, zone)).transpose()?;
+    let query = StatsQuery { tenant: auth.tenant(p.tenant.as_deref(), &state)?, from, to, time_zone: zone.clone() };
     let engine = state.engine()?.clone();
     let stats =
         web::block(move || engine.store().stats(&query)).await.map_err(|e| ApiError::internal(&e))?.map_err(|e| ApiError::internal(&e))?;
