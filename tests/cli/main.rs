@@ -2,3 +2,4 @@
 
 mod import;
 mod redaction;
+mod working_dir;

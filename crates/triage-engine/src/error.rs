@@ -3,6 +3,28 @@
 /// Result type of the engine.
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
+/// What a [`EngineError::NotFound`] is about: each maps to its own problem code at the edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// A triage answer (`triage_id`), or another tenant's.
+    Triage,
+    /// A model version in the registry.
+    ModelVersion,
+    /// An API key, or another tenant's.
+    Key,
+}
+
+impl Resource {
+    /// What it is called in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Resource::Triage => "triage",
+            Resource::ModelVersion => "model version",
+            Resource::Key => "key",
+        }
+    }
+}
+
 /// What went wrong in the pipeline.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -15,8 +37,8 @@ pub enum EngineError {
     #[error("i/o failure: {0}")]
     Io(#[from] std::io::Error),
     /// The thing asked for does not exist (or belongs to another tenant).
-    #[error("no such {0}")]
-    NotFound(&'static str),
+    #[error("no such {}", .0.name())]
+    NotFound(Resource),
     /// The request cannot be carried out as asked; the text says why and what to do.
     #[error("{0}")]
     Invalid(String),

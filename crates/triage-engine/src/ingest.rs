@@ -153,7 +153,7 @@ impl TriageEngine {
     /// request changes nothing; new corrected labels replace the earlier ones).
     pub fn add_feedback(&self, tenant: Option<&TenantId>, triage_id: &str, input: FeedbackInput) -> Result<FeedbackWrite> {
         self.recorder.flush();
-        let record = self.store.triage_record(tenant, triage_id)?.ok_or(EngineError::NotFound("triage"))?;
+        let record = self.store.triage_record(tenant, triage_id)?.ok_or(EngineError::NotFound(crate::Resource::Triage))?;
         if let Some(s) = &input.suggestion
             && !record.suggestions.contains(s)
         {

@@ -91,7 +91,7 @@ impl TriageEngine {
     /// Revokes a key of `tenant` (any for `None`). Another tenant's key is `NotFound`.
     pub fn revoke_key(&self, tenant: Option<&TenantId>, id: &str) -> Result<()> {
         if !self.store.revoke_key(tenant, id)? {
-            return Err(EngineError::NotFound("key"));
+            return Err(EngineError::NotFound(crate::Resource::Key));
         }
         self.keys.write().unwrap_or_else(|p| p.into_inner()).retain(|_, p| p.key_id != id);
         Ok(())

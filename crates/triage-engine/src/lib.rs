@@ -26,7 +26,10 @@ pub mod synthetic;
 mod training;
 
 pub use engine::{EngineParams, OpenReport, TenantPolicy, TriageEngine, TriageOutcome};
-pub use error::{EngineError, Result};
+pub use error::{EngineError, Resource, Result};
+
+// The lower crates' types that the engine's callers see: the server builds its wire types from
+// these and depends on no crate below the engine (`.ci/check-layers`).
 pub use fusion::FirstContact;
 pub use ingest::{Erasure, FeedbackInput, IngestReport};
 pub use jobs::{JobState, JobStatus};
@@ -35,3 +38,6 @@ pub use model_load::ModelHealth;
 pub use reads::{ArticleUsage, TriageDetail};
 pub use recorder::Durability;
 pub use training::TrainRequest;
+pub use triage_kb::{KbQuery, SimilarQueryPolicy};
+pub use triage_model::classifier::{Decision, HeadPrediction};
+pub use triage_store::{ModelRecord, ModelStatus, Outcome, Stats, StatsQuery};

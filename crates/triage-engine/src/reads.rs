@@ -41,7 +41,7 @@ impl TriageEngine {
     /// A triage of `tenant` with its feedback. Another tenant's triage is `NotFound`.
     pub fn triage_detail(&self, tenant: Option<&TenantId>, triage_id: &str) -> Result<TriageDetail> {
         self.recorder.flush();
-        let record = self.store.triage_record(tenant, triage_id)?.ok_or(EngineError::NotFound("triage"))?;
+        let record = self.store.triage_record(tenant, triage_id)?.ok_or(EngineError::NotFound(crate::Resource::Triage))?;
         let feedback = self.store.feedback_for(triage_id)?;
         Ok(TriageDetail { record, feedback })
     }

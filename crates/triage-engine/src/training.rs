@@ -219,7 +219,8 @@ impl TriageEngine {
     /// than the margin on the held-out slice, or was evaluated against another live model,
     /// unless `force`.
     pub fn promote(&self, version: &str, force: bool) -> Result<()> {
-        let record = self.store.models()?.into_iter().find(|m| m.version == version).ok_or(EngineError::NotFound("model version"))?;
+        let record =
+            self.store.models()?.into_iter().find(|m| m.version == version).ok_or(EngineError::NotFound(crate::Resource::ModelVersion))?;
         let live_version = self.model_version();
         if live_version.as_deref() == Some(version) {
             return Err(EngineError::Conflict(format!("{version} is already live")));
@@ -273,7 +274,8 @@ impl TriageEngine {
         let Some(previous) = previous else {
             return Err(EngineError::Conflict("no earlier live model to roll back to".into()));
         };
-        let record = self.store.models()?.into_iter().find(|m| m.version == previous).ok_or(EngineError::NotFound("model version"))?;
+        let record =
+            self.store.models()?.into_iter().find(|m| m.version == previous).ok_or(EngineError::NotFound(crate::Resource::ModelVersion))?;
         let bundle = crate::model_load::load_record(&self.params, &record).map_err(EngineError::Unloadable)?;
         self.model.store(Some(Arc::new(bundle)));
         self.set_model_health(crate::ModelHealth::Ok);

@@ -9,8 +9,8 @@
 //! | `server.workers` | 0 | HTTP workers; 0 = one per core | 0..=256 |
 //! | `server.shutdown_timeout_secs` | 30 | grace period for in-flight requests | 0..=600 |
 //! | `server.max_body_bytes` | 262144 | largest request body | 1 KiB..=64 MiB |
-//! | `knowledge_base.dir` | `knowledge-base` | Markdown articles | existing folder |
-//! | `model.dir` | `models/starter` | initial model bundle (a live model in the registry wins); `""` disables | bundle folder |
+//! | `knowledge_base.dir` | `knowledge-base` | Markdown articles; a relative path is searched for (see [`search_roots`]) | existing folder |
+//! | `model.dir` | `models/starter` | initial model bundle (a live model in the registry wins); `""` disables; a relative path is searched for like `knowledge_base.dir` | bundle folder |
 //! | `model.promote_margin` | 0.02 | largest macro-F1 drop a promotion accepts without `force` | 0..=1 |
 //! | `ingest.max_batch` | 1000 | most resolved tickets per request | 1..=10000 |
 //! | `metrics.enabled` | true | serve `GET /metrics` | |
@@ -214,11 +214,51 @@ pub fn load(
     if let Some(dir) = &overrides.data_dir {
         builder = builder.set_override("data_dir", dir.to_string_lossy().into_owned())?;
     }
-    let settings: Settings = builder.build()?.try_deserialize()?;
+    let mut settings: Settings = builder.build()?.try_deserialize()?;
+    settings.resolve_paths(file);
     settings.validate()
 }
 
+/// Where a relative `knowledge_base.dir` or `model.dir` is looked for, in order: the working
+/// directory (`/app` in the container); the folder of the `--config` file; the executable's
+/// folder and its four nearest ancestors (a binary copied into an install folder, or left in a
+/// checkout's `target/release`); the checkout the binary was built from. The first that holds it wins; when none does, the path stays as written and
+/// validation says so. `data_dir` is not searched: relative to the working directory.
+pub fn search_roots(config_file: Option<&Path>) -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    if let Ok(cwd) = std::env::current_dir() {
+        roots.push(cwd);
+    }
+    if let Some(dir) = config_file.and_then(Path::parent) {
+        roots.push(if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir.to_path_buf() });
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        roots.extend(exe.ancestors().skip(1).take(4).map(Path::to_path_buf));
+    }
+    roots.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    roots
+}
+
+/// The first of `roots` that holds `rel` as a folder, made absolute.
+fn find_in(rel: &Path, roots: &[PathBuf]) -> Option<PathBuf> {
+    roots.iter().map(|r| r.join(rel)).find(|p| p.is_dir()).and_then(|p| std::path::absolute(p).ok())
+}
+
 impl Settings {
+    /// Turns a relative `knowledge_base.dir` / `model.dir` into the absolute folder found by
+    /// [`search_roots`], so the service and every command start from any working directory.
+    fn resolve_paths(&mut self, config_file: Option<&Path>) {
+        let roots = search_roots(config_file);
+        for dir in [&mut self.knowledge_base.dir, &mut self.model.dir] {
+            if dir.is_relative()
+                && !dir.as_os_str().is_empty()
+                && let Some(found) = find_in(dir, &roots)
+            {
+                *dir = found;
+            }
+        }
+    }
+
     /// Checks ranges and paths, so a bad value stops the start with a message instead of a
     /// surprise later.
     pub fn validate(self) -> Result<ValidatedSettings, ConfigError> {
@@ -245,7 +285,7 @@ impl Settings {
         }
         if !self.knowledge_base.dir.is_dir() {
             return bad(format!(
-                "knowledge_base.dir `{}` is not a folder; run from the repository root or set TRIAGE__KNOWLEDGE_BASE__DIR",
+                "knowledge_base.dir `{}` is not a folder (looked in the working directory, beside the config file and the executable, and in the checkout it was built from); set TRIAGE__KNOWLEDGE_BASE__DIR",
                 self.knowledge_base.dir.display()
             ));
         }
@@ -276,7 +316,7 @@ impl Settings {
         }
         if !self.model.dir.as_os_str().is_empty() && !self.model.dir.is_dir() {
             return bad(format!(
-                "model.dir `{}` is not a folder; run from the repository root, set TRIAGE__MODEL__DIR, or set it to \"\" to serve without a model",
+                "model.dir `{}` is not a folder (looked in the working directory, beside the config file and the executable, and in the checkout it was built from); set TRIAGE__MODEL__DIR, or set it to \"\" to serve without a model",
                 self.model.dir.display()
             ));
         }
@@ -314,7 +354,7 @@ impl ValidatedSettings {
                 DurabilitySetting::Batched => triage_engine::Durability::Batched,
                 DurabilitySetting::Durable => triage_engine::Durability::Durable,
             },
-            similar: triage_kb::SimilarQueryPolicy { max_terms: self.search.similar_max_terms, max_df: self.search.similar_max_df },
+            similar: triage_engine::SimilarQueryPolicy { max_terms: self.search.similar_max_terms, max_df: self.search.similar_max_df },
             tenants: self
                 .tenants
                 .iter()
@@ -416,6 +456,33 @@ mod tests {
         assert_eq!(s.desk.time_zone.name(), "Asia/Kolkata");
         let e = load(None, &Overrides::default(), env_with_paths(&[("TRIAGE__DESK__TIME_ZONE", "Europe/Londn")])).unwrap_err().to_string();
         assert!(e.contains("Europe/Londn") && e.contains("IANA name"), "{e}");
+    }
+
+    #[test]
+    fn relative_folders_are_found_beside_the_config_file_from_any_working_directory() {
+        let install = tempfile::tempdir().unwrap();
+        let kb = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge-base");
+        std::fs::create_dir(install.path().join("articles")).unwrap();
+        for entry in std::fs::read_dir(kb.join("printing")).unwrap() {
+            let p = entry.unwrap().path();
+            std::fs::copy(&p, install.path().join("articles").join(p.file_name().unwrap())).unwrap();
+        }
+        let config = install.path().join("triage.toml");
+        std::fs::write(&config, "[knowledge_base]\ndir = \"articles\"\n[model]\ndir = \"\"\n").unwrap();
+        let s = load(Some(&config), &Overrides::default(), env(&[])).unwrap();
+        assert!(s.knowledge_base.dir.is_absolute(), "{}", s.knowledge_base.dir.display());
+        assert_eq!(s.knowledge_base.dir, std::path::absolute(install.path().join("articles")).unwrap());
+        let e = load(None, &Overrides::default(), env(&[("TRIAGE__KNOWLEDGE_BASE__DIR", "no-such-articles")])).unwrap_err();
+        assert!(e.to_string().contains("no-such-articles"), "{e}");
+    }
+
+    #[test]
+    fn the_default_folders_are_found_without_being_named() {
+        // the defaults are relative (`knowledge-base`, `models/starter`); the build's checkout is
+        // one of the places searched, so they resolve whatever the working directory
+        let s = load(None, &Overrides::default(), env(&[])).unwrap();
+        assert!(s.knowledge_base.dir.is_absolute() && s.knowledge_base.dir.join("printing").is_dir());
+        assert!(s.model.dir.is_absolute() && s.model.dir.join("manifest.json").is_file());
     }
 
     #[test]

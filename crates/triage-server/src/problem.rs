@@ -217,21 +217,22 @@ impl From<CoreError> for ApiError {
 }
 
 impl From<triage_engine::EngineError> for ApiError {
+    /// Each engine error has exactly one problem code. The match has no catch-all arm: a new
+    /// engine error does not compile until it is given one here.
     fn from(e: triage_engine::EngineError) -> Self {
-        use triage_engine::EngineError as E;
+        use triage_engine::{EngineError as E, Resource};
         match e {
-            E::NotFound("triage") => Self::new(ErrorCode::TriageNotFound, "no triage with that id for this tenant"),
-            E::NotFound("model version") => {
+            E::NotFound(Resource::Triage) => Self::new(ErrorCode::TriageNotFound, "no triage with that id for this tenant"),
+            E::NotFound(Resource::ModelVersion) => {
                 Self::new(ErrorCode::ModelNotFound, "no model with that version; list them with GET /v1/admin/models")
             }
-            E::NotFound("key") => Self::new(ErrorCode::KeyNotFound, "no active key with that id for this tenant"),
-            E::NotFound(what) => Self::new(ErrorCode::InvalidRequest, format!("no such {what}")),
+            E::NotFound(Resource::Key) => Self::new(ErrorCode::KeyNotFound, "no active key with that id for this tenant"),
             E::Invalid(msg) => Self::new(ErrorCode::InvalidRequest, msg),
             E::Conflict(msg) => Self::new(ErrorCode::Conflict, msg),
             e @ E::VersionExists(_) => Self::new(ErrorCode::VersionExists, e.to_string()),
             E::Unloadable(reason) => Self::new(ErrorCode::ModelUnloadable, reason),
-            E::Store(triage_store::StoreError::ModelExists(v)) => Self::from(E::VersionExists(v)),
-            other => Self::internal(&other),
+            // failures of the service itself: logged with their chain, never shown
+            e @ (E::Kb(_) | E::Model(_) | E::Store(_) | E::Io(_) | E::EvalData { .. }) => Self::internal(&e),
         }
     }
 }
@@ -239,6 +240,27 @@ impl From<triage_engine::EngineError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_engine_error_answers_its_own_code_and_internal_ones_say_nothing_of_their_cause() {
+        use triage_engine::{EngineError as E, Resource};
+        let cases = [
+            (E::NotFound(Resource::Triage), "triage_not_found"),
+            (E::NotFound(Resource::ModelVersion), "model_not_found"),
+            (E::NotFound(Resource::Key), "key_not_found"),
+            (E::Invalid("bad".into()), "invalid_request"),
+            (E::Conflict("busy".into()), "conflict"),
+            (E::VersionExists("v2".into()), "version_exists"),
+            (E::Unloadable("corrupt".into()), "model_unloadable"),
+            (E::Io(std::io::Error::other("disk at /srv/secret failed")), "internal"),
+            (E::EvalData { path: "/srv/secret".into(), message: "x".into() }, "internal"),
+        ];
+        for (error, code) in cases {
+            let answer = ApiError::from(error).problem();
+            assert_eq!(answer.code, code);
+            assert!(!answer.detail.contains("/srv/secret"), "{}", answer.detail);
+        }
+    }
 
     #[test]
     fn every_code_is_distinct_and_4xx_or_5xx() {

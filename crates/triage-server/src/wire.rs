@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use triage_core::article::Article;
 use triage_core::suggestion::{Suggestion, SuggestionKind};
 use triage_core::ticket::{Channel, NewTicket};
-use triage_model::classifier::{Decision, HeadPrediction};
+use triage_engine::{Decision, HeadPrediction};
 use utoipa::ToSchema;
 
 use crate::problem::ApiError;

@@ -175,5 +175,5 @@ pub struct PromoteParams {
 pub struct ModelsResponse {
     pub live: Option<String>,
     #[schema(value_type = Vec<Object>)]
-    pub models: Vec<triage_store::ModelRecord>,
+    pub models: Vec<triage_engine::ModelRecord>,
 }

@@ -89,7 +89,7 @@ proptest! {
         };
         // the fields the feedback handler parses before it calls the engine
         let _ = body.tenant.as_deref().map(triage_core::tenant::TenantId::parse);
-        let _ = triage_store::Outcome::parse(&body.outcome);
+        let _ = triage_engine::Outcome::parse(&body.outcome);
         let json = serde_json::json!({
             "tenant": body.tenant,
             "outcome": body.outcome,

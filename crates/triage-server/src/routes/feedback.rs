@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use triage_core::auth::Action;
 use triage_engine::FeedbackInput;
-use triage_store::Outcome;
+use triage_engine::Outcome;
 
 use crate::auth::Auth;
 use crate::body::{decode_json, read_limited, require_json};

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use triage_core::auth::Action;
-use triage_kb::KbQuery;
+use triage_engine::KbQuery;
 
 use crate::auth::Auth;
 use crate::problem::{ApiError, ErrorCode, Problem};

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use triage_core::auth::Action;
-use triage_store::StatsQuery;
+use triage_engine::StatsQuery;
 
 use crate::auth::Auth;
 use crate::problem::{ApiError, Problem};

@@ -69,11 +69,11 @@ pub async fn post_triage(
     }))
 }
 
-fn decision_name(d: triage_model::classifier::Decision) -> &'static str {
+fn decision_name(d: triage_engine::Decision) -> &'static str {
     match d {
-        triage_model::classifier::Decision::Auto => "auto",
-        triage_model::classifier::Decision::Suggest => "suggest",
-        triage_model::classifier::Decision::Abstain => "abstain",
+        triage_engine::Decision::Auto => "auto",
+        triage_engine::Decision::Suggest => "suggest",
+        triage_engine::Decision::Abstain => "abstain",
     }
 }
 
