@@ -7,7 +7,7 @@ use serde_json::Value;
 use triage_server::Application;
 use triage_server::config::{Overrides, load};
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub address: String,
     /// Sends the operator key (written at first start) on every request.
     pub client: reqwest::Client,
@@ -16,27 +16,27 @@ pub struct TestApp {
 }
 
 /// The knowledge base bundled with the repository.
-pub fn bundled_kb() -> PathBuf {
+pub(crate) fn bundled_kb() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../knowledge-base")
 }
 
 /// The starter model bundled with the repository.
-pub fn bundled_model() -> PathBuf {
+pub(crate) fn bundled_model() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/starter")
 }
 
 /// Starts the service on the bundled knowledge base and waits until it is ready.
-pub async fn spawn_app() -> TestApp {
+pub(crate) async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
 /// Starts the service with extra `TRIAGE__...` settings.
-pub async fn spawn_app_with(extra_env: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn spawn_app_with(extra_env: &[(&str, &str)]) -> TestApp {
     spawn_app_in(tempfile::tempdir().expect("temp dir"), extra_env).await
 }
 
 /// Starts the service on a data directory prepared by the test.
-pub async fn spawn_app_in(data_dir: tempfile::TempDir, extra_env: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn spawn_app_in(data_dir: tempfile::TempDir, extra_env: &[(&str, &str)]) -> TestApp {
     let mut env = vec![
         ("TRIAGE__SERVER__PORT".to_owned(), "0".to_owned()),
         ("TRIAGE__SERVER__WORKERS".to_owned(), "2".to_owned()),
@@ -56,7 +56,7 @@ pub async fn spawn_app_in(data_dir: tempfile::TempDir, extra_env: &[(&str, &str)
 }
 
 /// A client that sends `key` as its bearer credential.
-pub fn client_with_key(key: &str) -> reqwest::Client {
+pub(crate) fn client_with_key(key: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {key}").parse().unwrap());
     reqwest::Client::builder().default_headers(headers).build().unwrap()
@@ -78,17 +78,17 @@ async fn wait_until_ready(address: &str) {
 
 impl TestApp {
     /// Creates a key with `role` for `tenant` (operator when `None`) and returns a client using it.
-    pub async fn client_for(&self, tenant: Option<&str>, role: &str) -> reqwest::Client {
+    pub(crate) async fn client_for(&self, tenant: Option<&str>, role: &str) -> reqwest::Client {
         client_with_key(&self.create_key(tenant, role).await)
     }
 
     /// Creates a key and returns the secret.
-    pub async fn create_key(&self, tenant: Option<&str>, role: &str) -> String {
+    pub(crate) async fn create_key(&self, tenant: Option<&str>, role: &str) -> String {
         self.create_key_with_id(tenant, role).await.1
     }
 
     /// Creates a key and returns (id, secret).
-    pub async fn create_key_with_id(&self, tenant: Option<&str>, role: &str) -> (String, String) {
+    pub(crate) async fn create_key_with_id(&self, tenant: Option<&str>, role: &str) -> (String, String) {
         let r = self
             .client
             .post(format!("{}/v1/admin/keys", self.address))
@@ -101,12 +101,12 @@ impl TestApp {
         (body["id"].as_str().unwrap().to_owned(), body["key"].as_str().unwrap().to_owned())
     }
     /// POSTs a JSON value to `/v1/triage`.
-    pub async fn post_triage(&self, body: &Value) -> reqwest::Response {
+    pub(crate) async fn post_triage(&self, body: &Value) -> reqwest::Response {
         self.client.post(format!("{}/v1/triage", self.address)).json(body).send().await.expect("request sent")
     }
 
     /// POSTs raw bytes with a content type to `/v1/triage`.
-    pub async fn post_triage_raw(&self, content_type: &str, body: Vec<u8>) -> reqwest::Response {
+    pub(crate) async fn post_triage_raw(&self, content_type: &str, body: Vec<u8>) -> reqwest::Response {
         self.client
             .post(format!("{}/v1/triage", self.address))
             .header("content-type", content_type)
@@ -116,12 +116,12 @@ impl TestApp {
             .expect("request sent")
     }
 
-    pub async fn get(&self, path_and_query: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path_and_query: &str) -> reqwest::Response {
         self.client.get(format!("{}{}", self.address, path_and_query)).send().await.expect("request sent")
     }
 }
 
 /// Ids of the suggestions in a triage or search answer.
-pub fn ids(body: &Value, key: &str) -> Vec<String> {
+pub(crate) fn ids(body: &Value, key: &str) -> Vec<String> {
     body[key].as_array().expect("a list").iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect()
 }

@@ -12,7 +12,7 @@ use crate::progress;
 use crate::train::{DataArgs, read, run_eval};
 
 #[derive(Debug, Subcommand)]
-pub enum EvalCommand {
+pub(crate) enum EvalCommand {
     /// Rank FAQ queries against FAQ articles with the service's search (StackFAQ format).
     Retrieval {
         /// Articles, JSON Lines: {"id","title","answers":[...]}.
@@ -72,7 +72,7 @@ pub enum EvalCommand {
     },
 }
 
-pub fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
     match command {
         EvalCommand::Similar { train, test, text, label, id, max_terms, max_df, json } => {
             if !(0.0..=1.0).contains(&max_df) || max_df == 0.0 || max_terms == 0 {

@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
 
-pub fn run(port: u16, path: &str) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(port: u16, path: &str) -> anyhow::Result<ExitCode> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     stream.set_read_timeout(Some(Duration::from_secs(2)))?;

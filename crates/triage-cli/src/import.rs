@@ -13,7 +13,7 @@ use triage_model::dataset::{ColumnMapping, load_test_files};
 use crate::progress;
 
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// CSV or JSON Lines file(s) of resolved tickets.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -53,7 +53,7 @@ fn parse_bool(v: &str) -> Option<bool> {
     }
 }
 
-pub fn run(args: ImportArgs, engine: &TriageEngine) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: ImportArgs, engine: &TriageEngine) -> anyhow::Result<ExitCode> {
     if args.tenant.is_none() && args.tenant_column.is_none() {
         anyhow::bail!("say whose tickets these are: --tenant ID or --tenant-column COLUMN");
     }

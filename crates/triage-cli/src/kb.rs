@@ -11,7 +11,7 @@ use triage_kb::KbQuery;
 use crate::progress;
 
 #[derive(Debug, Subcommand)]
-pub enum KbCommand {
+pub(crate) enum KbCommand {
     /// Validate every article; prints problems as `file:line: message` and fails if there are any.
     Check {
         /// Knowledge-base folder (default: `knowledge_base.dir` from the configuration).
@@ -52,7 +52,7 @@ fn params(config: Option<PathBuf>, dir: Option<PathBuf>, data_dir: Option<PathBu
     Ok(params)
 }
 
-pub fn run(command: KbCommand, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(command: KbCommand, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     match command {
         KbCommand::Check { dir } => {
             let params = params(config, dir, None)?;

@@ -9,7 +9,7 @@ use triage_core::tenant::TenantId;
 use triage_engine::TriageEngine;
 
 #[derive(Debug, Subcommand)]
-pub enum KeysCommand {
+pub(crate) enum KeysCommand {
     /// Create a key; it is printed once and cannot be shown again.
     Create {
         /// integration, agent, admin or operator.
@@ -31,7 +31,7 @@ pub enum KeysCommand {
     Revoke { id: String },
 }
 
-pub fn run(command: KeysCommand, engine: &TriageEngine) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(command: KeysCommand, engine: &TriageEngine) -> anyhow::Result<ExitCode> {
     match command {
         KeysCommand::Create { role, tenant, label } => {
             let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("--role must be integration, agent, admin or operator"))?;

@@ -3,7 +3,7 @@
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// A bar counting `total` items, labelled `what`.
-pub fn bar(total: u64, what: &str) -> ProgressBar {
+pub(crate) fn bar(total: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})")
@@ -15,7 +15,7 @@ pub fn bar(total: u64, what: &str) -> ProgressBar {
 }
 
 /// A spinner for work of unknown length.
-pub fn spinner(what: &str) -> ProgressBar {
+pub(crate) fn spinner(what: &str) -> ProgressBar {
     let s = ProgressBar::new_spinner();
     s.set_message(what.to_owned());
     s.enable_steady_tick(std::time::Duration::from_millis(120));

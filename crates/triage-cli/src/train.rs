@@ -15,7 +15,7 @@ use crate::progress;
 
 /// Where training data comes from and which columns mean what.
 #[derive(Debug, Args)]
-pub struct DataArgs {
+pub(crate) struct DataArgs {
     /// Training file, CSV or JSON Lines (repeatable).
     #[arg(long = "train", required = true)]
     pub train: Vec<PathBuf>,
@@ -49,12 +49,12 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    pub fn mapping(&self) -> anyhow::Result<ColumnMapping> {
+    pub(crate) fn mapping(&self) -> anyhow::Result<ColumnMapping> {
         let labels = self.labels.iter().map(|s| ColumnMapping::parse_label(s)).collect::<Result<_, _>>()?;
         Ok(ColumnMapping { text: self.text.clone(), labels, id: self.id.clone() })
     }
 
-    pub fn params(&self) -> anyhow::Result<TrainParams> {
+    pub(crate) fn params(&self) -> anyhow::Result<TrainParams> {
         let (char_min, char_max) = self
             .char_ngrams
             .split_once('-')
@@ -82,7 +82,7 @@ impl DataArgs {
 }
 
 /// Reads files with a spinner and prints what was dropped. Test sets keep duplicates.
-pub fn read(paths: &[PathBuf], mapping: &ColumnMapping, what: &str) -> anyhow::Result<LoadReport> {
+pub(crate) fn read(paths: &[PathBuf], mapping: &ColumnMapping, what: &str) -> anyhow::Result<LoadReport> {
     let spinner = progress::spinner(&format!("reading {what}"));
     let report = if what.starts_with("test") { load_test_files(paths, mapping)? } else { load_files(paths, mapping)? };
     spinner.finish_and_clear();
@@ -104,7 +104,7 @@ pub fn read(paths: &[PathBuf], mapping: &ColumnMapping, what: &str) -> anyhow::R
 }
 
 /// Trains with a progress bar per phase.
-pub fn train_with_progress(
+pub(crate) fn train_with_progress(
     rows: &[TrainingRow],
     heads: &[String],
     params: &TrainParams,
@@ -130,11 +130,11 @@ pub fn train_with_progress(
     Ok(bundle)
 }
 
-pub fn sources(paths: &[PathBuf]) -> Vec<String> {
+pub(crate) fn sources(paths: &[PathBuf]) -> Vec<String> {
     paths.iter().map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())).collect()
 }
 
-pub fn run_train(data: DataArgs, out: PathBuf, version: Option<String>) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_train(data: DataArgs, out: PathBuf, version: Option<String>) -> anyhow::Result<ExitCode> {
     let mapping = data.mapping()?;
     let params = data.params()?;
     let report = read(&data.train, &mapping, "training data")?;
@@ -145,7 +145,7 @@ pub fn run_train(data: DataArgs, out: PathBuf, version: Option<String>) -> anyho
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn print_card(bundle: &ModelBundle, out: &Path) {
+pub(crate) fn print_card(bundle: &ModelBundle, out: &Path) {
     let m = &bundle.manifest;
     println!(
         "model {} written to {} ({} rows, {} features, {:.1} s)",
@@ -172,7 +172,13 @@ pub fn print_card(bundle: &ModelBundle, out: &Path) {
     }
 }
 
-pub fn run_eval(data: DataArgs, test: PathBuf, json: bool, report_path: Option<PathBuf>, no_baseline: bool) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_eval(
+    data: DataArgs,
+    test: PathBuf,
+    json: bool,
+    report_path: Option<PathBuf>,
+    no_baseline: bool,
+) -> anyhow::Result<ExitCode> {
     let mapping = data.mapping()?;
     let params = data.params()?;
     let train_rows = read(&data.train, &mapping, "training data")?;
@@ -201,7 +207,7 @@ pub fn run_eval(data: DataArgs, test: PathBuf, json: bool, report_path: Option<P
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run_train_starter(kb: &Path, out: &Path) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_train_starter(kb: &Path, out: &Path) -> anyhow::Result<ExitCode> {
     let articles = triage_kb::loader::load_dir(kb)?.into_valid()?;
     let rows = triage_engine::starter::training_rows(&articles);
     let heads: Vec<String> = triage_engine::starter::HEADS.iter().map(|h| (*h).to_owned()).collect();

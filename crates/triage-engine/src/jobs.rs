@@ -47,7 +47,7 @@ impl Jobs {
     }
 
     /// Starts tracking a job, `queued`, unless one of the same kind is queued or running.
-    pub fn start(&self, id: &str, kind: &'static str) -> Result<(), String> {
+    pub(crate) fn start(&self, id: &str, kind: &'static str) -> Result<(), String> {
         let mut jobs = self.lock();
         if let Some(running) = jobs.values().find(|j| j.kind == kind && matches!(j.state, JobState::Queued | JobState::Running)) {
             return Err(running.id.clone());
@@ -73,7 +73,7 @@ impl Jobs {
     /// Runs `work` on a new named thread; the job turns `running` once the thread has
     /// started. When no thread can be started the job ends `failed` with the reason, so another
     /// job of its kind can start later.
-    pub fn spawn(&self, id: &str, thread_name: &str, work: impl FnOnce() + Send + 'static) -> Result<(), String> {
+    pub(crate) fn spawn(&self, id: &str, thread_name: &str, work: impl FnOnce() + Send + 'static) -> Result<(), String> {
         #[cfg(test)]
         let forced_failure = self.fail_spawn.load(std::sync::atomic::Ordering::SeqCst);
         #[cfg(not(test))]
@@ -91,14 +91,14 @@ impl Jobs {
     }
 
     /// Marks a queued job as running (called first thing on its thread).
-    pub fn mark_running(&self, id: &str) {
+    pub(crate) fn mark_running(&self, id: &str) {
         if let Some(j) = self.lock().get_mut(id).filter(|j| j.state == JobState::Queued) {
             j.state = JobState::Running;
             j.phase = "starting".into();
         }
     }
 
-    pub fn progress(&self, id: &str, phase: &str, done: usize, total: usize) {
+    pub(crate) fn progress(&self, id: &str, phase: &str, done: usize, total: usize) {
         if let Some(j) = self.lock().get_mut(id) {
             if j.phase != phase {
                 j.phase = phase.to_owned();
@@ -108,7 +108,7 @@ impl Jobs {
         }
     }
 
-    pub fn finish(&self, id: &str, result: Result<String, String>) {
+    pub(crate) fn finish(&self, id: &str, result: Result<String, String>) {
         if let Some(j) = self.lock().get_mut(id) {
             j.finished_at = Some(now());
             match result {
@@ -129,12 +129,12 @@ impl Jobs {
         }
     }
 
-    pub fn get(&self, id: &str) -> Option<JobStatus> {
+    pub(crate) fn get(&self, id: &str) -> Option<JobStatus> {
         self.lock().get(id).cloned()
     }
 
     /// Jobs by state, for metrics.
-    pub fn counts(&self) -> HashMap<JobState, usize> {
+    pub(crate) fn counts(&self) -> HashMap<JobState, usize> {
         let mut out = HashMap::new();
         for j in self.lock().values() {
             *out.entry(j.state).or_insert(0) += 1;

@@ -51,7 +51,7 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    pub fn start(store: Arc<dyn Store>, durability: Durability) -> std::io::Result<Self> {
+    pub(crate) fn start(store: Arc<dyn Store>, durability: Durability) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel();
         let linger = if durability == Durability::Durable { Duration::ZERO } else { LINGER };
         let handle = std::thread::Builder::new().name("triage-recorder".into()).spawn(move || run(store, rx, linger))?;
@@ -60,7 +60,7 @@ impl Recorder {
 
     /// Queues a record (and, when durable, waits until it is committed). If the writer is gone
     /// (shutting down), writes it directly.
-    pub fn record(&self, record: TriageRecord, store: &dyn Store) -> crate::Result<()> {
+    pub(crate) fn record(&self, record: TriageRecord, store: &dyn Store) -> crate::Result<()> {
         let (ack, acked) = match self.durability {
             Durability::Durable => {
                 let (tx, rx) = mpsc::channel();
@@ -91,7 +91,7 @@ impl Recorder {
     }
 
     /// Waits until every record queued before this call is written.
-    pub fn flush(&self) {
+    pub(crate) fn flush(&self) {
         let (done_tx, done_rx) = mpsc::channel();
         let sent = self.tx.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|tx| tx.send(Msg::Flush(done_tx)).is_ok());
         if sent {

@@ -20,7 +20,7 @@ use crate::fusion::FIRST_CONTACT_HEAD;
 use crate::{EngineError, Result, TriageEngine};
 
 /// Heads trained from resolved tickets (those with at least one label in the data).
-pub const HEADS: [&str; 4] = ["category", "priority", "assignment_group", FIRST_CONTACT_HEAD];
+pub(crate) const HEADS: [&str; 4] = ["category", "priority", "assignment_group", FIRST_CONTACT_HEAD];
 
 /// Options of a retraining job.
 #[derive(Debug, Clone, Default)]

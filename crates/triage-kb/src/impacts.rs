@@ -42,7 +42,7 @@ thread_local! {
 
 impl Impacts {
     /// Scores every vocabulary term against every article with tantivy, once.
-    pub fn build(index: &KbIndex, searcher: &Searcher, docs: &[KbDocument], vocabulary: &HashSet<String>) -> Result<Self> {
+    pub(crate) fn build(index: &KbIndex, searcher: &Searcher, docs: &[KbDocument], vocabulary: &HashSet<String>) -> Result<Self> {
         let by_id: HashMap<&str, &KbDocument> = docs.iter().map(|d| (d.id.as_str(), d)).collect();
         let mut ordinals: HashMap<DocAddress, u32> = HashMap::new();
         let mut out = Impacts::default();
@@ -70,13 +70,13 @@ impl Impacts {
     }
 
     /// Number of terms with an impact list.
-    pub fn term_count(&self) -> usize {
+    pub(crate) fn term_count(&self) -> usize {
         self.terms.len()
     }
 
     /// The best `limit` articles for `terms` that pass the filters, best first: (score, ordinal).
     /// Equal scores keep index order, as tantivy's top-k does.
-    pub fn top(
+    pub(crate) fn top(
         &self,
         terms: &[String],
         tenant: Option<&TenantId>,

@@ -5,14 +5,14 @@ use tantivy::schema::{FAST, Field, IndexRecordOption, STORED, STRING, Schema, Te
 use crate::tokenizer::TOKENIZER_NAME;
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub(crate) const SCHEMA_VERSION: u32 = 2;
 
 /// Name of the id field (also a fast field, read without touching the doc store).
-pub const ID_FIELD: &str = "id";
+pub(crate) const ID_FIELD: &str = "id";
 
 /// Handles to the fields of the knowledge-base schema.
 #[derive(Debug, Clone, Copy)]
-pub struct KbFields {
+pub(crate) struct KbFields {
     pub id: Field,
     pub title: Field,
     pub summary: Field,
@@ -25,7 +25,7 @@ pub struct KbFields {
 }
 
 impl KbFields {
-    pub fn build() -> (Schema, KbFields) {
+    pub(crate) fn build() -> (Schema, KbFields) {
         let mut b = Schema::builder();
         let text = |stored: bool| {
             let indexing =

@@ -27,9 +27,9 @@ use crate::snippet::{SnippetSource, SnippetTerms};
 use crate::{KbIndex, Result};
 
 /// Most distinct query terms used; a pasted e-mail thread must not become a 2,000-clause query.
-pub const MAX_QUERY_TERMS: usize = 64;
+pub(crate) const MAX_QUERY_TERMS: usize = 64;
 /// Longest snippet, in bytes of source text.
-pub const SNIPPET_BYTES: usize = 220;
+pub(crate) const SNIPPET_BYTES: usize = 220;
 
 /// Weights of the fields in ranking (see the module docs for the defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]

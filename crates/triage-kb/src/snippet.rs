@@ -21,14 +21,14 @@ fn term_hash(term: &str) -> u64 {
 
 /// A query's terms, ready to match cached tokens: an open-addressing table of (hash, index).
 #[derive(Debug)]
-pub struct SnippetTerms<'a> {
+pub(crate) struct SnippetTerms<'a> {
     terms: &'a [String],
     slots: Vec<(u64, u32)>,
     mask: usize,
 }
 
 impl<'a> SnippetTerms<'a> {
-    pub fn new(terms: &'a [String]) -> Self {
+    pub(crate) fn new(terms: &'a [String]) -> Self {
         let size = (terms.len() * 2).next_power_of_two().max(8);
         let mut slots = vec![(0u64, u32::MAX); size];
         for (i, t) in terms.iter().enumerate() {
@@ -60,14 +60,14 @@ impl<'a> SnippetTerms<'a> {
 
 /// A text and its analysed tokens (term, byte range, hash of the term).
 #[derive(Debug, Clone)]
-pub struct SnippetSource {
+pub(crate) struct SnippetSource {
     text: String,
     tokens: Vec<(Box<str>, u32, u32)>,
     hashes: Vec<u64>,
 }
 
 impl SnippetSource {
-    pub fn new(analyzer: &Analyzer, text: String) -> Self {
+    pub(crate) fn new(analyzer: &Analyzer, text: String) -> Self {
         let mut tokens: Vec<(Box<str>, u32, u32)> = Vec::new();
         analyzer.for_each_token(&text, |t| tokens.push((t.term.into(), t.start as u32, t.end as u32)));
         let hashes = tokens.iter().map(|(t, _, _)| term_hash(t)).collect();
@@ -75,7 +75,7 @@ impl SnippetSource {
     }
 
     /// The best window for `terms`; `None` when no term occurs.
-    pub fn snippet(&self, terms: &SnippetTerms<'_>, max_bytes: usize) -> Option<String> {
+    pub(crate) fn snippet(&self, terms: &SnippetTerms<'_>, max_bytes: usize) -> Option<String> {
         // (token index, query-term index) of every match
         let matched: Vec<(usize, usize)> =
             (0..self.tokens.len()).filter_map(|i| terms.find(self.hashes[i], &self.tokens[i].0).map(|t| (i, t))).collect();

@@ -50,12 +50,12 @@ thread_local! {
 
 impl TicketScorer {
     /// Live tickets.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.by_key.len()
     }
 
     /// Adds (or replaces) one ticket: `tokens` are its `tenant:term` tokens with their counts.
-    pub fn upsert(&mut self, key: &str, tenant: &str, tokens: &HashMap<String, u32>) {
+    pub(crate) fn upsert(&mut self, key: &str, tenant: &str, tokens: &HashMap<String, u32>) {
         self.remove(key);
         let ord = self.docs.len() as u32;
         let len: u32 = tokens.values().sum::<u32>().max(1);
@@ -76,7 +76,7 @@ impl TicketScorer {
     }
 
     /// Removes a ticket by key, if present.
-    pub fn remove(&mut self, key: &str) {
+    pub(crate) fn remove(&mut self, key: &str) {
         let Some(ord) = self.by_key.remove(key) else { return };
         let len = std::mem::take(&mut self.lens[ord as usize]);
         if let Some(stats) = self.tenants.get_mut(&self.docs[ord as usize].tenant) {
@@ -119,18 +119,18 @@ impl TicketScorer {
 
     /// Number of the tenant's tickets holding `token` (replaced or deleted ones included until
     /// the next compaction, as in tantivy).
-    pub fn doc_freq(&self, token: &str) -> usize {
+    pub(crate) fn doc_freq(&self, token: &str) -> usize {
         self.postings.get(token).map_or(0, Vec::len)
     }
 
     /// The tenant's live tickets.
-    pub fn tenant_docs(&self, tenant: &str) -> u64 {
+    pub(crate) fn tenant_docs(&self, tenant: &str) -> u64 {
         self.tenants.get(tenant).map_or(0, |s| s.docs)
     }
 
     /// BM25 top `limit` over `tokens` (already selected), best first: (score, key). Equal
     /// scores keep index order.
-    pub fn top(&self, tenant: &str, tokens: &[&str], limit: usize) -> Vec<(f32, &str)> {
+    pub(crate) fn top(&self, tenant: &str, tokens: &[&str], limit: usize) -> Vec<(f32, &str)> {
         let Some(stats) = self.tenants.get(tenant).copied().filter(|s| s.docs > 0 && limit > 0) else { return Vec::new() };
         let n = stats.docs as f32;
         // tf (k1 + 1) / (tf + k1 (1 - b + b len / avg)) with the length part as one multiply-add

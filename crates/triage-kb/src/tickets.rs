@@ -24,7 +24,7 @@ const TT_TOKENIZER: &str = "triage_ws";
 const VERSION_FILE: &str = "triage-tickets.version";
 /// Distinct query terms used for similar-ticket search: the rarest ones (highest IDF) of the
 /// ticket, since a whole pasted e-mail would otherwise make a query of dozens of common words.
-pub const MAX_TICKET_QUERY_TERMS: usize = 20;
+pub(crate) const MAX_TICKET_QUERY_TERMS: usize = 20;
 /// The `tt` token every ticket of a tenant carries (`tenant:#`; analysed terms never hold `#`),
 /// so the tenant's ticket count is one document-frequency lookup.
 const TENANT_MARKER: &str = "#";
@@ -61,7 +61,7 @@ impl Default for SimilarQueryPolicy {
     }
 }
 /// Longest resolution excerpt returned with a hit, in characters.
-pub const NOTES_CHARS: usize = 300;
+pub(crate) const NOTES_CHARS: usize = 300;
 
 /// One resolved ticket as indexed (already redacted by the caller).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use triage_core::analysis::Analyzer;
 
 /// Name under which the tokenizer is registered on every index.
-pub const TOKENIZER_NAME: &str = "triage_en";
+pub(crate) const TOKENIZER_NAME: &str = "triage_en";
 
 /// [`Analyzer::search`] wrapped for tantivy. Reuses its token buffer between calls.
 #[derive(Clone, Debug)]

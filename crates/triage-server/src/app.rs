@@ -95,7 +95,7 @@ impl Application {
 }
 
 /// Longest path and query string accepted (`414 uri_too_long` above).
-pub const MAX_URL_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_URL_BYTES: usize = 8 * 1024;
 
 /// Answers an over-long URL with a problem+json 414, before authentication or routing. (Past
 /// 64 KiB the HTTP parser refuses the request itself, with an empty 400, before this runs.)
@@ -115,7 +115,7 @@ async fn limit_url(
 }
 
 /// Every route, with a problem+json 405 for known paths and wrong methods.
-pub fn configure_routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn configure_routes(cfg: &mut web::ServiceConfig) {
     let resource = |path: &str| web::resource(path.to_owned()).default_service(web::to(method_not_allowed));
     cfg.service(resource("/v1/triage").route(web::post().to(triage::post_triage)))
         .service(resource("/v1/triage/{id}").route(web::get().to(triage::get_triage)))

@@ -18,23 +18,23 @@ use crate::state::AppState;
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
-pub struct Auth(pub Principal);
+pub(crate) struct Auth(pub Principal);
 
 /// Per-key rate limiter.
-pub struct KeyRateLimiter {
+pub(crate) struct KeyRateLimiter {
     limiter: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
 }
 
 impl KeyRateLimiter {
-    pub fn new(per_second: u32, burst: u32) -> Self {
+    pub(crate) fn new(per_second: u32, burst: u32) -> Self {
         let quota = Quota::per_second(NonZeroU32::new(per_second.max(1)).expect("at least 1"))
             .allow_burst(NonZeroU32::new(burst.max(1)).expect("at least 1"));
         Self { limiter: RateLimiter::keyed(quota), clock: DefaultClock::default() }
     }
 
     /// `Err(seconds to wait)` when `key_id` is over its quota.
-    pub fn check(&self, key_id: &str) -> Result<(), u64> {
+    pub(crate) fn check(&self, key_id: &str) -> Result<(), u64> {
         self.limiter.check_key(&key_id.to_owned()).map_err(|not_until| not_until.wait_time_from(self.clock.now()).as_secs().max(1))
     }
 }
@@ -83,7 +83,7 @@ impl FromRequest for Auth {
 
 impl Auth {
     /// Refuses the request unless the role may perform `action`.
-    pub fn require(&self, action: Action) -> Result<&Self, ApiError> {
+    pub(crate) fn require(&self, action: Action) -> Result<&Self, ApiError> {
         if self.0.role.allows(action) {
             Ok(self)
         } else {
@@ -95,13 +95,13 @@ impl Auth {
     }
 
     /// Refuses the request unless the caller is an operator.
-    pub fn require_operator(&self) -> Result<&Self, ApiError> {
+    pub(crate) fn require_operator(&self) -> Result<&Self, ApiError> {
         if self.0.role == Role::Operator { Ok(self) } else { Err(ApiError::new(ErrorCode::Forbidden, "only an operator key may do this")) }
     }
 
     /// The tenant the request acts for: the key's own tenant, or for operators the tenant they
     /// name (or none). A tenant key naming another tenant is refused.
-    pub fn tenant(&self, requested: Option<&str>, state: &AppState) -> Result<Option<TenantId>, ApiError> {
+    pub(crate) fn tenant(&self, requested: Option<&str>, state: &AppState) -> Result<Option<TenantId>, ApiError> {
         let requested = requested.map(TenantId::parse).transpose()?;
         let tenant = match (&self.0.tenant, requested) {
             (Some(own), Some(asked)) if *own != asked => {

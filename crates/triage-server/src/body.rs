@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use crate::problem::{ApiError, ErrorCode};
 
 /// Reads the whole body, refusing it as soon as it passes `limit` bytes.
-pub async fn read_limited(req: &HttpRequest, mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_limited(req: &HttpRequest, mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
     let too_large = || ApiError::new(ErrorCode::PayloadTooLarge, format!("the body is over {limit} bytes; send a smaller request"));
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
@@ -28,7 +28,7 @@ pub async fn read_limited(req: &HttpRequest, mut payload: Payload, limit: usize)
 }
 
 /// Checks the content type is JSON (`application/json` or any `+json` type).
-pub fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+pub(crate) fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
     let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")) {
@@ -40,7 +40,7 @@ pub fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
 }
 
 /// Decodes a JSON body into `T`, classifying the failure.
-pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         ApiError::new(ErrorCode::InvalidUtf8, format!("byte {} is not valid UTF-8; encode the body as UTF-8", e.valid_up_to()))
     })?;

@@ -25,7 +25,7 @@ struct Histogram {
 }
 
 #[derive(Default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
     decisions: Mutex<BTreeMap<(String, &'static str), u64>>,
@@ -36,7 +36,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Metrics {
-    pub fn record_request(&self, route: &str, status: u16, seconds: f64) {
+    pub(crate) fn record_request(&self, route: &str, status: u16, seconds: f64) {
         *lock(&self.requests).entry((route.to_owned(), status)).or_insert(0) += 1;
         let mut latency = lock(&self.latency);
         let h = latency.entry(route.to_owned()).or_default();
@@ -49,12 +49,12 @@ impl Metrics {
         h.count += 1;
     }
 
-    pub fn record_decision(&self, head: &str, decision: &'static str) {
+    pub(crate) fn record_decision(&self, head: &str, decision: &'static str) {
         *lock(&self.decisions).entry((head.to_owned(), decision)).or_insert(0) += 1;
     }
 
     /// Prometheus text exposition, with the gauges passed in.
-    pub fn render(&self, model_version: Option<&str>, jobs: &[(&str, usize)], articles: usize, tickets: u64) -> String {
+    pub(crate) fn render(&self, model_version: Option<&str>, jobs: &[(&str, usize)], articles: usize, tickets: u64) -> String {
         let mut out = String::with_capacity(4096);
         let _ = writeln!(out, "# TYPE triage_http_requests_total counter");
         for ((route, status), n) in lock(&self.requests).iter() {

@@ -8,7 +8,7 @@ use crate::config::ValidatedSettings;
 use crate::problem::{ApiError, ErrorCode};
 
 /// State shared by every worker.
-pub struct AppState {
+pub(crate) struct AppState {
     pub settings: ValidatedSettings,
     pub metrics: crate::metrics::Metrics,
     pub rate_limiter: crate::auth::KeyRateLimiter,
@@ -17,13 +17,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(settings: ValidatedSettings) -> Self {
+    pub(crate) fn new(settings: ValidatedSettings) -> Self {
         let rate_limiter = crate::auth::KeyRateLimiter::new(settings.limits.requests_per_second, settings.limits.burst);
         Self { settings, metrics: Default::default(), rate_limiter, engine: OnceLock::new(), load_error: OnceLock::new() }
     }
 
     /// The engine, or `not_ready` while it is still loading (or failed to load).
-    pub fn engine(&self) -> Result<&Arc<TriageEngine>, ApiError> {
+    pub(crate) fn engine(&self) -> Result<&Arc<TriageEngine>, ApiError> {
         self.engine.get().ok_or_else(|| match self.load_error.get() {
             // the cause (which may name server paths) is in the service log, never in the answer
             Some(_) => {
@@ -33,11 +33,11 @@ impl AppState {
         })
     }
 
-    pub fn set_engine(&self, engine: TriageEngine) {
+    pub(crate) fn set_engine(&self, engine: TriageEngine) {
         let _ = self.engine.set(Arc::new(engine));
     }
 
-    pub fn set_load_error(&self, error: String) {
+    pub(crate) fn set_load_error(&self, error: String) {
         let _ = self.load_error.set(error);
     }
 }

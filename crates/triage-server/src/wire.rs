@@ -76,7 +76,7 @@ impl TryFrom<TriageRequest> for NewTicket {
 /// The answer to a triage request. New sections (labels, first-contact prediction) are added as
 /// new keys; existing keys keep their meaning.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct TriageResponse {
+pub(crate) struct TriageResponse {
     /// Id of this triage, for feedback and audit (UUID v7, time-ordered).
     pub triage_id: String,
     pub tenant: Option<String>,
@@ -100,7 +100,7 @@ pub struct TriageResponse {
 /// `resolved_at_first_contact` have been trained on (`source: "model"`), else a heuristic from
 /// the strength of the best article (`source: "heuristic"`, never `auto`).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct FirstContactView {
+pub(crate) struct FirstContactView {
     pub probability: f32,
     pub decision: DecisionWire,
     /// `model` or `heuristic`.
@@ -126,7 +126,7 @@ impl From<Decision> for DecisionWire {
 /// `auto` (confident enough to apply), `suggest` (show the alternatives) or `abstain` (not sure).
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum DecisionWire {
+pub(crate) enum DecisionWire {
     Auto,
     Suggest,
     Abstain,
@@ -134,21 +134,21 @@ pub enum DecisionWire {
 
 /// A candidate label with its calibrated probability.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AlternativeView {
+pub(crate) struct AlternativeView {
     pub label: String,
     pub probability: f32,
 }
 
 /// A word that pushed the decision, with its contribution to the winning label's score.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ExplanationTerm {
+pub(crate) struct ExplanationTerm {
     pub term: String,
     pub weight: f32,
 }
 
 /// One head's prediction.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct LabelView {
+pub(crate) struct LabelView {
     pub label: String,
     /// Calibrated probability of `label`.
     pub probability: f32,
@@ -174,14 +174,14 @@ impl From<HeadPrediction> for LabelView {
 /// `article` or `ticket`.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum SuggestionKindWire {
+pub(crate) enum SuggestionKindWire {
     Article,
     Ticket,
 }
 
 /// One suggested fix.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SuggestionView {
+pub(crate) struct SuggestionView {
     pub kind: SuggestionKindWire,
     pub id: String,
     pub title: String,
@@ -216,7 +216,7 @@ impl From<Suggestion> for SuggestionView {
 /// Query string of `GET /v1/kb/search`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct SearchParams {
+pub(crate) struct SearchParams {
     /// Search text.
     pub q: String,
     /// Tenant: adds that tenant's own articles to the shared ones.
@@ -229,21 +229,21 @@ pub struct SearchParams {
 
 /// Search results.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SearchResponse {
+pub(crate) struct SearchResponse {
     pub results: Vec<SuggestionView>,
 }
 
 /// Query string of `GET /v1/kb/articles/{id}`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct ArticleParams {
+pub(crate) struct ArticleParams {
     /// Tenant asking; tenant-scoped articles of other tenants answer 404.
     pub tenant: Option<String>,
 }
 
 /// A knowledge-base article.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ArticleView {
+pub(crate) struct ArticleView {
     pub id: String,
     pub title: String,
     pub summary: String,
@@ -279,7 +279,7 @@ impl From<&Article> for ArticleView {
 
 /// Health and readiness.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct StatusView {
+pub(crate) struct StatusView {
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub articles: Option<usize>,

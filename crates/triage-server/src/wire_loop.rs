@@ -11,7 +11,7 @@ use crate::problem::{ApiError, ErrorCode};
 /// One resolved ticket from the ticketing system.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ResolvedTicketWire {
+pub(crate) struct ResolvedTicketWire {
     #[schema(example = "northmoor")]
     pub tenant: String,
     /// 1-64 characters of `A-Z a-z 0-9 . _ : / # -`.
@@ -34,7 +34,7 @@ pub struct ResolvedTicketWire {
 }
 
 impl ResolvedTicketWire {
-    pub fn parse(&self) -> Result<ResolvedTicket, triage_core::CoreError> {
+    pub(crate) fn parse(&self) -> Result<ResolvedTicket, triage_core::CoreError> {
         ResolvedTicket::parse(&RawResolved {
             tenant: &self.tenant,
             external_id: &self.external_id,
@@ -56,12 +56,12 @@ impl ResolvedTicketWire {
 /// problem names it) and nothing is stored.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ResolvedBatch {
+pub(crate) struct ResolvedBatch {
     pub tickets: Vec<ResolvedTicketWire>,
 }
 
 impl ResolvedBatch {
-    pub fn parse(&self, max: usize) -> Result<Vec<ResolvedTicket>, ApiError> {
+    pub(crate) fn parse(&self, max: usize) -> Result<Vec<ResolvedTicket>, ApiError> {
         if self.tickets.len() > max {
             return Err(ApiError::new(
                 ErrorCode::BatchTooLarge,
@@ -81,7 +81,7 @@ impl ResolvedBatch {
 
 /// What an ingestion did.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct IngestResponse {
+pub(crate) struct IngestResponse {
     pub inserted: usize,
     pub updated: usize,
     /// `current`: searchable now; `pending`: stored, and indexed by a repair in the background.
@@ -91,7 +91,7 @@ pub struct IngestResponse {
 /// `article` or `ticket` and its id, as offered in the triage answer.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SuggestionRef {
+pub(crate) struct SuggestionRef {
     #[schema(example = "article")]
     pub kind: String,
     #[schema(example = "account-locked-out")]
@@ -101,7 +101,7 @@ pub struct SuggestionRef {
 /// What worked, from the agent.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FeedbackRequest {
+pub(crate) struct FeedbackRequest {
     /// Tenant of the triage (until API keys carry it).
     pub tenant: Option<String>,
     /// The suggestion used, if any.
@@ -118,7 +118,7 @@ pub struct FeedbackRequest {
 
 /// Parses the window bound `name` (a day such as `2026-11-01`, or an RFC 3339 time) and places
 /// it in time: a day starts at its first moment in the desk's time zone.
-pub fn parse_window_bound(
+pub(crate) fn parse_window_bound(
     name: &str,
     bound: &str,
     zone: &triage_core::time::DeskTimeZone,
@@ -135,7 +135,7 @@ pub fn parse_window_bound(
 /// Query string of `GET /v1/stats`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct StatsParams {
+pub(crate) struct StatsParams {
     /// One tenant; all tenants when absent.
     pub tenant: Option<String>,
     /// Inclusive start: a day (`2026-11-01`, from its start in the desk's time zone) or an RFC
@@ -149,14 +149,14 @@ pub struct StatsParams {
 /// Options of a retraining job.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TrainRequestWire {
+pub(crate) struct TrainRequestWire {
     /// Version name of the candidate (default `m-<UTC time>`).
     pub version: Option<String>,
 }
 
 /// A started job.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct JobStarted {
+pub(crate) struct JobStarted {
     pub job_id: String,
     /// Where to follow it.
     pub status_url: String,
@@ -165,14 +165,14 @@ pub struct JobStarted {
 /// Query string of the promotion endpoint.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct PromoteParams {
+pub(crate) struct PromoteParams {
     /// Promote even if the candidate is worse than the live model by more than the margin.
     pub force: Option<bool>,
 }
 
 /// The registry.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ModelsResponse {
+pub(crate) struct ModelsResponse {
     pub live: Option<String>,
     #[schema(value_type = Vec<Object>)]
     pub models: Vec<triage_engine::ModelRecord>,

@@ -96,11 +96,11 @@ const STEPS: &[&str] = &[
 ];
 
 /// Schema version this binary writes and understands.
-pub const SCHEMA_VERSION: u32 = STEPS.len() as u32;
+pub(crate) const SCHEMA_VERSION: u32 = STEPS.len() as u32;
 
 /// Brings the schema to the latest version, one transaction per step. A database written by a
 /// newer binary (a higher version than this one knows) is refused rather than used half-understood.
-pub fn migrate(conn: &mut Connection) -> Result<u32> {
+pub(crate) fn migrate(conn: &mut Connection) -> Result<u32> {
     let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > SCHEMA_VERSION {
         return Err(StoreError::SchemaTooNew { found: current, supported: SCHEMA_VERSION });

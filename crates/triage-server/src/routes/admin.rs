@@ -16,7 +16,12 @@ use crate::wire_loop::{JobStarted, ModelsResponse, PromoteParams, TrainRequestWi
 /// Start retraining from the stored resolved tickets, in the background (operators).
 #[utoipa::path(post, path = "/v1/admin/models/train", tag = "models", request_body(content = TrainRequestWire, description = "optional"),
     responses((status = 202, body = JobStarted), (status = 409, description = "conflict: a training job is running", body = Problem, content_type = "application/problem+json")))]
-pub async fn post_train(auth: Auth, req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn post_train(
+    auth: Auth,
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     auth.require_operator()?;
     let bytes = read_limited(&req, payload, 16 * 1024).await?;
     let body: TrainRequestWire = if bytes.iter().all(u8::is_ascii_whitespace) { TrainRequestWire::default() } else { decode_json(&bytes)? };
@@ -35,7 +40,7 @@ pub async fn post_train(auth: Auth, req: HttpRequest, payload: web::Payload, sta
 /// Phase and progress of a job, or how it ended (and why, when it failed).
 #[utoipa::path(get, path = "/v1/admin/jobs/{id}", tag = "models", params(("id" = String, Path)),
     responses((status = 200, body = Object), (status = 404, description = "job_not_found", body = Problem, content_type = "application/problem+json")))]
-pub async fn get_job(auth: Auth, id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn get_job(auth: Auth, id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.require(Action::ManageModels)?;
     let job = state
         .engine()?
@@ -54,7 +59,7 @@ async fn models_response(state: &web::Data<AppState>) -> Result<HttpResponse, Ap
 
 /// The registry: every version with its champion / challenger report, and which is live.
 #[utoipa::path(get, path = "/v1/admin/models", tag = "models", responses((status = 200, body = ModelsResponse)))]
-pub async fn get_models(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn get_models(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.require(Action::ManageModels)?;
     models_response(&state).await
 }
@@ -63,7 +68,7 @@ pub async fn get_models(auth: Auth, state: web::Data<AppState>) -> Result<HttpRe
 #[utoipa::path(post, path = "/v1/admin/models/{version}/promote", tag = "models", params(("version" = String, Path), PromoteParams),
     responses((status = 200, body = ModelsResponse), (status = 404, description = "model_not_found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "conflict: worse than the live model by more than the margin, or already live", body = Problem, content_type = "application/problem+json")))]
-pub async fn post_promote(
+pub(crate) async fn post_promote(
     auth: Auth,
     version: web::Path<String>,
     params: web::Query<PromoteParams>,
@@ -90,7 +95,7 @@ pub async fn post_promote(
 /// Put the previously live version back (operators).
 #[utoipa::path(post, path = "/v1/admin/models/rollback", tag = "models",
     responses((status = 200, body = ModelsResponse), (status = 409, description = "conflict: nothing to roll back to", body = Problem, content_type = "application/problem+json")))]
-pub async fn post_rollback(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn post_rollback(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.require_operator()?;
     let engine = state.engine()?.clone();
     off_thread(move || {
@@ -109,7 +114,7 @@ pub async fn post_rollback(auth: Auth, state: web::Data<AppState>) -> Result<Htt
 /// A key to create.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateKeyRequest {
+pub(crate) struct CreateKeyRequest {
     /// Tenant of the key (operators only; tenant admins create keys for their own tenant).
     pub tenant: Option<String>,
     /// `integration`, `agent`, `admin` (or `operator`, by operators, without tenant).
@@ -121,7 +126,7 @@ pub struct CreateKeyRequest {
 
 /// A created key. `key` is shown this once and cannot be recovered.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CreatedKey {
+pub(crate) struct CreatedKey {
     pub id: String,
     pub key: String,
     pub tenant: Option<String>,
@@ -131,7 +136,12 @@ pub struct CreatedKey {
 /// Create an API key.
 #[utoipa::path(post, path = "/v1/admin/keys", tag = "keys", request_body = CreateKeyRequest,
     responses((status = 201, body = CreatedKey), (status = 403, description = "forbidden", body = Problem, content_type = "application/problem+json")))]
-pub async fn post_key(auth: Auth, req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn post_key(
+    auth: Auth,
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     auth.require(Action::ManageKeys)?;
     require_json(&req)?;
     let bytes = read_limited(&req, payload, 16 * 1024).await?;
@@ -160,7 +170,7 @@ pub async fn post_key(auth: Auth, req: HttpRequest, payload: web::Payload, state
 
 /// List API keys (ids, roles, labels; never the keys).
 #[utoipa::path(get, path = "/v1/admin/keys", tag = "keys", responses((status = 200, body = Object)))]
-pub async fn get_keys(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn get_keys(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.require(Action::ManageKeys)?;
     let tenant = auth.0.tenant.clone();
     let engine = state.engine()?.clone();
@@ -171,7 +181,7 @@ pub async fn get_keys(auth: Auth, state: web::Data<AppState>) -> Result<HttpResp
 /// Revoke an API key. Another tenant's key answers 404.
 #[utoipa::path(delete, path = "/v1/admin/keys/{id}", tag = "keys", params(("id" = String, Path)),
     responses((status = 204), (status = 404, description = "key_not_found", body = Problem, content_type = "application/problem+json")))]
-pub async fn delete_key(auth: Auth, id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn delete_key(auth: Auth, id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.require(Action::ManageKeys)?;
     let engine = state.engine()?.clone();
     off_thread(move || {
@@ -186,14 +196,14 @@ pub async fn delete_key(auth: Auth, id: web::Path<String>, state: web::Data<AppS
 /// Query string of the audit log.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct AuditParams {
+pub(crate) struct AuditParams {
     /// Most entries to return (1..=1000, default 100).
     pub limit: Option<usize>,
 }
 
 /// The audit log of administrative actions, newest first (a tenant admin sees its tenant's).
 #[utoipa::path(get, path = "/v1/admin/audit", tag = "keys", params(AuditParams), responses((status = 200, body = Object)))]
-pub async fn get_audit(auth: Auth, params: web::Query<AuditParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn get_audit(auth: Auth, params: web::Query<AuditParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.require(Action::ReadAudit)?;
     let engine = state.engine()?.clone();
     let limit = params.limit.unwrap_or(100);

@@ -32,10 +32,10 @@ fn serve(name: &str) -> Option<HttpResponse> {
     )
 }
 
-pub async fn page() -> HttpResponse {
+pub(crate) async fn page() -> HttpResponse {
     serve("index.html").expect("index.html is embedded")
 }
 
-pub async fn asset(file: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn asset(file: web::Path<String>) -> Result<HttpResponse, ApiError> {
     serve(&file).ok_or_else(|| ApiError::new(ErrorCode::RouteNotFound, format!("the console has no file `{file}`")))
 }

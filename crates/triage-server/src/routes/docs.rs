@@ -8,10 +8,10 @@ use crate::openapi::ApiDoc;
 
 const DOCS_HTML: &str = include_str!("docs.html");
 
-pub async fn openapi_json() -> HttpResponse {
+pub(crate) async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())
 }
 
-pub async fn docs_page() -> HttpResponse {
+pub(crate) async fn docs_page() -> HttpResponse {
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(DOCS_HTML)
 }

@@ -24,7 +24,7 @@ use crate::wire_loop::FeedbackRequest;
         (status = 422, description = "invalid_request: unknown outcome, a suggestion the triage did not offer, a correction of an unknown head or with a label not 1-64 characters", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn post_feedback(
+pub(crate) async fn post_feedback(
     auth: Auth,
     req: HttpRequest,
     id: web::Path<String>,

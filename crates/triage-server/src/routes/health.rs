@@ -12,7 +12,7 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Liveness: answers as long as the process serves HTTP.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = StatusView)))]
-pub async fn healthz() -> HttpResponse {
+pub(crate) async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(StatusView {
         status: "ok",
         articles: None,
@@ -38,7 +38,7 @@ pub async fn healthz() -> HttpResponse {
         (status = 503, description = "not_ready", body = Problem, content_type = "application/problem+json")
     )
 )]
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let engine = state.engine()?.clone();
     let probe = state.settings.data_dir.clone();
     if let Err(e) = crate::routes::off_thread(move || write_probe(&probe)).await? {

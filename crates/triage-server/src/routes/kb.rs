@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::wire::{ArticleParams, ArticleView, SearchParams, SearchResponse};
 
 /// Longest accepted search text, in characters.
-pub const MAX_QUERY_CHARS: usize = 2_000;
+pub(crate) const MAX_QUERY_CHARS: usize = 2_000;
 
 /// Search the knowledge base.
 #[utoipa::path(
@@ -25,7 +25,7 @@ pub const MAX_QUERY_CHARS: usize = 2_000;
     )
 )]
 #[tracing::instrument(skip_all, fields(results = tracing::field::Empty))]
-pub async fn search(auth: Auth, params: web::Query<SearchParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn search(auth: Auth, params: web::Query<SearchParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.require(Action::SearchKb)?;
     let p = params.into_inner();
     let max = state.settings.search.max_limit;
@@ -55,7 +55,7 @@ pub async fn search(auth: Auth, params: web::Query<SearchParams>, state: web::Da
         (status = 404, description = "article_not_found", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn article(
+pub(crate) async fn article(
     auth: Auth,
     id: web::Path<String>,
     params: web::Query<ArticleParams>,
@@ -71,7 +71,7 @@ pub async fn article(
 /// Query string of `GET /v1/kb/articles`.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct ArticleListParams {
+pub(crate) struct ArticleListParams {
     /// Tenant whose view and usage to show (operators; all tenants when absent).
     pub tenant: Option<String>,
     /// Count use since this day (`2026-11-01`, from its start in the desk's time zone) or RFC 3339
@@ -88,7 +88,7 @@ pub struct ArticleListParams {
     params(ArticleListParams),
     responses((status = 200, description = "Articles with usage", body = Object), (status = 400, description = "invalid_query", body = Problem, content_type = "application/problem+json"))
 )]
-pub async fn list_articles(
+pub(crate) async fn list_articles(
     auth: Auth,
     params: web::Query<ArticleListParams>,
     state: web::Data<AppState>,

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use crate::problem::{ApiError, ErrorCode};
 use crate::state::AppState;
 
-pub async fn get_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn get_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     if !state.settings.metrics.enabled {
         return Err(ApiError::new(ErrorCode::RouteNotFound, "metrics are disabled (metrics.enabled = false)"));
     }

@@ -1,28 +1,28 @@
 //! HTTP routes. Handlers parse, call the engine, and map the result; nothing else.
 
-pub mod admin;
-pub mod console;
-pub mod docs;
-pub mod feedback;
-pub mod health;
-pub mod kb;
-pub mod metrics;
-pub mod session;
-pub mod stats;
-pub mod tickets;
-pub mod triage;
+pub(crate) mod admin;
+pub(crate) mod console;
+pub(crate) mod docs;
+pub(crate) mod feedback;
+pub(crate) mod health;
+pub(crate) mod kb;
+pub(crate) mod metrics;
+pub(crate) mod session;
+pub(crate) mod stats;
+pub(crate) mod tickets;
+pub(crate) mod triage;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::problem::{ApiError, ErrorCode};
 
 /// Answer for unknown paths.
-pub async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(ErrorCode::RouteNotFound, format!("no endpoint at {}; see /docs for the API", req.path())))
 }
 
 /// Answer for a known path with the wrong method.
-pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(ErrorCode::MethodNotAllowed, format!("{} is not allowed on {}; see /docs for the API", req.method(), req.path())))
 }
 

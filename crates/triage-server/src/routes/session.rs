@@ -12,14 +12,14 @@ use crate::state::AppState;
 
 /// A configured tenant, as a key may see it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct TenantView {
+pub(crate) struct TenantView {
     pub id: String,
     pub name: String,
 }
 
 /// The caller behind the key.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SessionView {
+pub(crate) struct SessionView {
     pub key_id: String,
     /// `integration`, `agent`, `admin` or `operator`.
     pub role: String,
@@ -36,7 +36,7 @@ pub struct SessionView {
 
 /// The key's role, tenant and permissions.
 #[utoipa::path(get, path = "/v1/session", tag = "keys", responses((status = 200, body = SessionView), (status = 401, description = "missing, malformed or invalid key", body = crate::problem::Problem, content_type = "application/problem+json")))]
-pub async fn get_session(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn get_session(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let p = &auth.0;
     let tenants = state
         .settings

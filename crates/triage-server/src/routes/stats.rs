@@ -18,7 +18,7 @@ use crate::wire_loop::{StatsParams, parse_window_bound};
     params(StatsParams),
     responses((status = 200, description = "Statistics", body = Object), (status = 400, description = "invalid_query", body = Problem, content_type = "application/problem+json"))
 )]
-pub async fn get_stats(auth: Auth, params: web::Query<StatsParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn get_stats(auth: Auth, params: web::Query<StatsParams>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.require(Action::ReadStats)?;
     let p = params.into_inner();
     let zone = &state.settings.desk.time_zone;

@@ -23,7 +23,7 @@ use crate::wire_loop::{IngestResponse, ResolvedBatch};
         (status = 422, description = "a ticket is not valid (the detail names it); nothing was stored", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn post_resolved(
+pub(crate) async fn post_resolved(
     auth: Auth,
     req: HttpRequest,
     payload: web::Payload,
@@ -50,7 +50,7 @@ fn index_state(pending: bool) -> &'static str {
 /// Query string of the erasure endpoint.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct EraseParams {
+pub(crate) struct EraseParams {
     /// Tenant (operators only; other keys act for their own tenant).
     pub tenant: Option<String>,
 }
@@ -67,7 +67,7 @@ pub struct EraseParams {
         (status = 404, description = "ticket_not_found", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn delete_resolved(
+pub(crate) async fn delete_resolved(
     auth: Auth,
     external_id: web::Path<String>,
     params: web::Query<EraseParams>,

@@ -28,7 +28,7 @@ use crate::wire::{TriageRequest, TriageResponse};
     )
 )]
 #[tracing::instrument(skip_all, fields(tenant = tracing::field::Empty, suggestions = tracing::field::Empty))]
-pub async fn post_triage(
+pub(crate) async fn post_triage(
     auth: Auth,
     req: HttpRequest,
     payload: web::Payload,
@@ -80,7 +80,7 @@ fn decision_name(d: triage_engine::Decision) -> &'static str {
 /// Query string of `GET /v1/triage/{id}`.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct TriageLookupParams {
+pub(crate) struct TriageLookupParams {
     /// Tenant of the triage (operators; a tenant key uses its own).
     pub tenant: Option<String>,
 }
@@ -97,7 +97,7 @@ pub struct TriageLookupParams {
         (status = 404, description = "triage_not_found (also for another tenant's triage)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get_triage(
+pub(crate) async fn get_triage(
     auth: Auth,
     id: web::Path<String>,
     params: web::Query<TriageLookupParams>,
