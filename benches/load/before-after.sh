@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Before/after load test of two release binaries on the same machine, interleaved (A B A B ...)
+# so both see the same background noise; each run starts from a fresh copy of its data directory.
+#   benches/load/before-after.sh BIN_A DATA_A DIR_A BIN_B DATA_B DIR_B
+# DIR_x: the folder each binary runs in (its knowledge-base/ and models/starter/ are found there).
+# DATA_x: made by `BIN=BIN_x benches/load/prepare-data.sh DATA_x`. Requests: many distinct real
+# tickets (benches/load/make-tickets.py -> TRIAGE_TICKETS, default /tmp/perf/tickets.jsonl).
+# Env: ROUNDS (3), DURATION (10s), CONNS ("64 1"), PORT (18097).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+rounds=${ROUNDS:-3}; duration=${DURATION:-10s}; conns=${CONNS:-"64 1"}; port=${PORT:-18097}
+export TRIAGE_TICKETS=${TRIAGE_TICKETS:-/tmp/perf/tickets.jsonl}
+[ -f "$TRIAGE_TICKETS" ] || python3 "$here/make-tickets.py" "$TRIAGE_TICKETS"
+out=$(mktemp -d /tmp/before-after.XXXXXX)
+pid=""; trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null || true' EXIT
+
+run() { # name bin data dir round
+  local work; work=$(mktemp -d /tmp/ba-data.XXXXXX); cp -a "$3/." "$work/"
+  (cd "$4" && TRIAGE__LIMITS__REQUESTS_PER_SECOND=1000000 TRIAGE__LIMITS__BURST=1000000 TRIAGE__LOG__LEVEL=warn \
+    exec "$2" serve --port "$port" --data-dir "$work") > "$out/$1-$5.log" 2>&1 & pid=$!
+  until curl -fs "http://127.0.0.1:$port/readyz" 2>/dev/null | grep -q '"similar_tickets":"ready"'; do
+    kill -0 $pid 2>/dev/null || { echo "$1 exited: $(tail -3 "$out/$1-$5.log")" >&2; exit 1; }; sleep 0.1
+  done
+  export TRIAGE_KEY; TRIAGE_KEY=$(cat "$work/operator.key")
+  for c in $conns; do
+    wrk -t$(( c < 2 ? 1 : 2 )) -c"$c" -d"$duration" --latency -s "$here/distinct.lua" "http://127.0.0.1:$port" > "$out/$1-$5-c$c.txt"
+    echo "$1 round $5, $c conn: $(grep Requests/sec "$out/$1-$5-c$c.txt" | awk '{print $2}') req/s, p99 $(grep ' 99%' "$out/$1-$5-c$c.txt" | awk '{print $2}'), non-2xx: $(grep -c Non-2xx "$out/$1-$5-c$c.txt")"
+  done
+  kill $pid; wait $pid 2>/dev/null || true; pid=""; rm -rf "$work"
+}
+for r in $(seq "$rounds"); do
+  run A "$1" "$2" "$3" "$r"
+  run B "$4" "$5" "$6" "$r"
+done
+python3 - "$out" "$rounds" "$conns" <<'PY'
+import re, sys, statistics as st
+out, rounds, conns = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
+def ms(v):
+    n, u = re.match(r"([\d.]+)(us|ms|s)", v).groups(); return float(n) * {"us": 1e-3, "ms": 1, "s": 1e3}[u]
+def read(name, r, c):
+    t = open(f"{out}/{name}-{r}-c{c}.txt").read()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+    p50 = ms(re.search(r"\s50%\s+(\S+)", t).group(1)); p99 = ms(re.search(r"\s99%\s+(\S+)", t).group(1))
+    return rps, p50, p99
+print("| conns | A req/s (median) | B req/s (median) | B/A | A p50 / p99 ms | B p50 / p99 ms |")
+print("|---|---|---|---|---|---|")
+for c in conns:
+    a = [read("A", r, c) for r in range(1, rounds + 1)]; b = [read("B", r, c) for r in range(1, rounds + 1)]
+    med = lambda xs, i: st.median(x[i] for x in xs)
+    print(f"| {c} | {med(a,0):,.0f} | {med(b,0):,.0f} | {med(b,0)/med(a,0):.3f} | {med(a,1):.2f} / {med(a,2):.2f} | {med(b,1):.2f} / {med(b,2):.2f} |")
+print(f"(runs in {out})")
+PY
