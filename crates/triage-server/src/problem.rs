@@ -164,7 +164,9 @@ pub struct Problem {
     /// A URI naming the problem type: `urn:triage:problem:<code>`.
     #[serde(rename = "type")]
     pub type_uri: String,
+    /// Short, fixed summary of the problem type; the same for every problem with this `code`.
     pub title: &'static str,
+    /// The HTTP status code, repeated in the body.
     pub status: u16,
     /// What went wrong and what to do next.
     pub detail: String,
@@ -175,7 +177,9 @@ pub struct Problem {
 /// An error answered to the client.
 #[derive(Debug)]
 pub struct ApiError {
+    /// Which problem it is: sets the status, title and `code`.
     pub code: ErrorCode,
+    /// What went wrong and what to do next, sent as `detail`. Never internal causes.
     pub detail: String,
     /// Seconds for a `Retry-After` header (rate limiting).
     pub retry_after: Option<u64>,
