@@ -15,13 +15,21 @@ pub const MIN_SYMPTOMS: usize = 3;
 /// A checked knowledge-base article.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Article {
+    /// Slug that names the article: 3-80 lower-case letters, digits or hyphens. Unique across the knowledge base.
     pub id: String,
+    /// One-line headline shown in search results and suggestions.
     pub title: String,
+    /// One or two sentences on what the article fixes, shown under the title.
     pub summary: String,
+    /// Slug of the ticket category the article belongs to (2-64 lower-case letters, digits or hyphens).
     pub category: String,
+    /// Free-form search tags; may be empty.
     pub tags: Vec<String>,
+    /// Which tenants may see the article: everyone (`[all]`) or the listed tenants.
     pub audience: Audience,
+    /// How users describe the problem, in their words; at least [`MIN_SYMPTOMS`] of them.
     pub symptoms: Vec<String>,
+    /// Slug of the team to pass the ticket to when the steps do not fix it.
     pub escalation_group: String,
     /// `YYYY-MM-DD` of the last review.
     pub updated: String,

@@ -12,16 +12,22 @@ use sha2::{Digest, Sha256};
 
 use crate::tenant::TenantId;
 
+/// What an API key may do; see the table in the module docs. Serialised in `snake_case`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// A ticketing system: triages and sends resolved tickets, for its tenant.
     Integration,
+    /// A service-desk agent: triages, searches the knowledge base and sends feedback, for its tenant.
     Agent,
+    /// A tenant administrator: every action, within its tenant.
     Admin,
+    /// A service operator: every action, for every tenant. The only role without a tenant.
     Operator,
 }
 
 impl Role {
+    /// The lower-case name used in configuration, the store and the API (`"agent"`).
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Integration => "integration",
@@ -31,6 +37,7 @@ impl Role {
         }
     }
 
+    /// The role named `s` (exact, lower-case, as [`Role::as_str`] writes it); `None` for any other text.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "integration" => Some(Role::Integration),
@@ -45,13 +52,21 @@ impl Role {
 /// What a request wants to do; each route names one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// Triage a new ticket.
     Triage,
+    /// Search the knowledge base.
     SearchKb,
+    /// Send feedback on a triage decision.
     Feedback,
+    /// Send resolved tickets to learn from.
     IngestResolved,
+    /// Read statistics.
     ReadStats,
+    /// Train, list, promote and roll back models.
     ManageModels,
+    /// Create, list and revoke API keys.
     ManageKeys,
+    /// Read the audit log.
     ReadAudit,
 }
 
@@ -70,9 +85,11 @@ impl Role {
 /// The caller behind a valid key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
+    /// Public id of the key (never the key itself), as shown in key listings and the audit log.
     pub key_id: String,
     /// `None` only for operators.
     pub tenant: Option<TenantId>,
+    /// What the key may do.
     pub role: Role,
 }
 

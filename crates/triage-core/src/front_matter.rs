@@ -18,7 +18,9 @@
 /// One problem found while parsing, with its 1-based line number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// 1-based line in the source file where the problem was found.
     pub line: usize,
+    /// What is wrong and how to fix it, in lower case.
     pub message: String,
 }
 
@@ -31,24 +33,31 @@ impl Problem {
 /// A front-matter value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
+    /// A one-line text value (`key: text`).
     Scalar(String),
+    /// A list (`key: [a, b]`), items trimmed.
     List(Vec<String>),
 }
 
 /// One `key: value` entry and the line it starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// The key before the colon.
     pub key: String,
+    /// The value after the colon.
     pub value: Value,
+    /// 1-based line the entry starts on.
     pub line: usize,
 }
 
 /// Parsed front matter and the body that follows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrontMatter<'a> {
+    /// The entries in the order they were written.
     pub entries: Vec<Entry>,
     /// Line number of the closing `---`.
     pub end_line: usize,
+    /// Everything after the closing `---`, unparsed.
     pub body: &'a str,
     /// Line number of the first body line.
     pub body_line: usize,

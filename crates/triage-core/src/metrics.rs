@@ -23,6 +23,7 @@ impl RankingMetrics {
         }
     }
 
+    /// How many queries were recorded, including those whose expected item was not found.
     pub fn queries(&self) -> usize {
         self.queries
     }

@@ -14,14 +14,20 @@ use regex::Regex;
 /// A kind of personal data, with its placeholder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PiiKind {
+    /// An e-mail address.
     Email,
+    /// A payment card number.
     Card,
+    /// A UK National Insurance number.
     NationalInsurance,
+    /// A telephone number.
     Phone,
+    /// A UK postcode.
     Postcode,
 }
 
 impl PiiKind {
+    /// The text that replaces a match of this kind, such as `[piiemail]`.
     pub fn placeholder(self) -> &'static str {
         match self {
             PiiKind::Email => "[piiemail]",
@@ -70,15 +76,24 @@ static EXTRA: std::sync::OnceLock<Vec<ExtraPattern>> = std::sync::OnceLock::new(
 /// Why an extra pattern was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PatternError {
+    /// The regular expression does not compile.
     #[error("redaction pattern `{name}` is not a valid regular expression: {message}; fix the regex")]
-    Invalid { name: String, message: String },
+    Invalid {
+        /// Name of the pattern.
+        name: String,
+        /// The regex compiler's message.
+        message: String,
+    },
+    /// The pattern matches the empty string; holds the pattern's name.
     #[error("redaction pattern `{0}` matches the empty string, so it would replace everywhere; make it match at least one character")]
     MatchesEmpty(String),
+    /// The name is not 1-32 lower-case letters; holds the name as given (first 40 characters).
     #[error("redaction pattern name `{0}` must be 1-32 lower-case letters a-z; rename it")]
     BadName(String),
     #[error(
         "other extra redaction patterns ({0}) are already installed in this process; they are set once at start-up, restart to change them"
     )]
+    /// Extra patterns were already installed in this process; holds the installed names, comma-separated.
     AlreadySet(String),
 }
 

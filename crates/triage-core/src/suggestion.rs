@@ -15,8 +15,11 @@ pub enum SuggestionKind {
 /// One suggested fix, ranked by `score` (higher is better).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Suggestion {
+    /// Whether this is a knowledge-base article or a similar resolved ticket.
     pub kind: SuggestionKind,
+    /// Article id, or the resolved ticket's external id.
     pub id: String,
+    /// Title of the article or of the resolved ticket.
     pub title: String,
     /// Ranking score; comparable within one answer only.
     pub score: f32,
@@ -24,6 +27,7 @@ pub struct Suggestion {
     pub snippet: String,
     /// Resolution steps, in order.
     pub steps: Vec<String>,
+    /// Category of the article or of the resolved ticket; empty when the ticket had none.
     pub category: String,
     /// The team to pass the ticket to if the steps do not fix it.
     pub escalation_group: String,

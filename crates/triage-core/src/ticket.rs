@@ -80,11 +80,17 @@ impl ExternalId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
+    /// Sent by e-mail.
     Email,
+    /// Taken over the phone.
     Phone,
+    /// Raised in the self-service portal.
     Portal,
+    /// Raised in a chat.
     Chat,
+    /// Raised in person at the desk. Written `walk_in`.
     WalkIn,
+    /// Any other way, or not known. The default.
     #[default]
     Other,
 }
@@ -92,11 +98,15 @@ pub enum Channel {
 /// A new ticket, checked and ready for the triage pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTicket {
+    /// Short summary, as the caller wrote it; at most [`NewTicket::MAX_TITLE_CHARS`] characters. Comes from the first line of the description when no title was sent.
     pub title: TicketText,
     /// Empty when the caller gave a title only.
     pub description: Option<TicketText>,
+    /// The tenant the ticket belongs to; `None` when the caller named none.
     pub tenant: Option<TenantId>,
+    /// How the ticket reached the desk.
     pub channel: Channel,
+    /// Caller reference from the ticketing system (1-[`NewTicket::MAX_REF_CHARS`] printable characters), if sent.
     pub caller: Option<String>,
     /// Checked by [`ExternalId::parse`].
     pub external_id: Option<String>,

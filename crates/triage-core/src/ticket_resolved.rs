@@ -34,36 +34,58 @@ pub fn parse_corrected_label(raw: &str) -> Result<String> {
 /// A checked, redacted resolved ticket, ready to store and learn from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResolvedTicket {
+    /// The tenant the ticket belongs to.
     pub tenant: TenantId,
     /// Checked by [`ExternalId::parse`].
     pub external_id: String,
+    /// Title, redacted.
     pub title: String,
+    /// Description, redacted; empty when none was sent.
     pub description: String,
+    /// Category the agent filed the ticket under, if any (at most [`MAX_LABEL_CHARS`] characters).
     pub category: Option<String>,
+    /// Priority the ticket had, if any (at most [`MAX_LABEL_CHARS`] characters).
     pub priority: Option<String>,
+    /// Team that resolved the ticket, if any (at most [`MAX_LABEL_CHARS`] characters).
     pub assignment_group: Option<String>,
+    /// What the agent did, redacted; empty when none were sent.
     pub resolution_notes: String,
+    /// Whether the first person to take the ticket resolved it; `None` when not known.
     pub resolved_at_first_contact: Option<bool>,
+    /// Id of the knowledge-base article used, if any.
     pub kb_article: Option<String>,
     /// Times in the stored form, UTC `YYYY-MM-DDTHH:MM:SSZ` (see [`crate::time::Timestamp`]).
     pub opened_at: Option<String>,
+    /// When the ticket was resolved, in the stored form; `None` when not sent.
     pub resolved_at: Option<String>,
 }
 
 /// Raw fields of a resolved ticket, as they arrive.
 #[derive(Debug, Clone, Default)]
 pub struct RawResolved<'a> {
+    /// Tenant id, checked by [`TenantId::parse`].
     pub tenant: &'a str,
+    /// The ticket's id in the ticketing system, checked by [`ExternalId::parse`].
     pub external_id: &'a str,
+    /// Title; a ticket needs a title or a description.
     pub title: Option<&'a str>,
+    /// Description; its first line serves as the title when no title is sent.
     pub description: Option<&'a str>,
+    /// Category label, if any.
     pub category: Option<&'a str>,
+    /// Priority label, if any.
     pub priority: Option<&'a str>,
+    /// Assignment group label, if any.
     pub assignment_group: Option<&'a str>,
+    /// What the agent did, if recorded.
     pub resolution_notes: Option<&'a str>,
+    /// Whether the ticket was resolved at first contact, if known.
     pub resolved_at_first_contact: Option<bool>,
+    /// Id of the knowledge-base article used, if any.
     pub kb_article: Option<&'a str>,
+    /// When the ticket was opened, as RFC 3339, if known.
     pub opened_at: Option<&'a str>,
+    /// When the ticket was resolved, as RFC 3339, if known.
     pub resolved_at: Option<&'a str>,
 }
 

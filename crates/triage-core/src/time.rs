@@ -170,7 +170,9 @@ fn parse_date(b: &[u8]) -> Result<Date, TimeError> {
 /// time zone) or a full RFC 3339 time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WindowBound {
+    /// A calendar day: the bound is the start of that day in the desk's time zone.
     Day(Date),
+    /// An exact instant.
     Time(Timestamp),
 }
 

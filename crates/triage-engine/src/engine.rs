@@ -34,13 +34,19 @@ use crate::model_load::ModelHealth;
 /// | `similar` | 20 terms, max df 0.15 | how similar-ticket queries are built (`SimilarQueryPolicy`) |
 #[derive(Debug, Clone)]
 pub struct EngineParams {
+    /// Folder of Markdown knowledge-base articles, synced into the index at open.
     pub kb_dir: PathBuf,
+    /// Folder for the store, the indexes and trained model bundles (see the `*_dir` methods).
     pub data_dir: PathBuf,
+    /// Suggestions returned per triage (1..=50).
     pub max_suggestions: usize,
+    /// Initial model bundle; a live model in the registry wins over it. `None`: no model until one is trained.
     pub model_dir: Option<PathBuf>,
+    /// Largest macro-F1 drop a promotion accepts without `force` (default 0.02).
     pub promote_margin: f64,
     /// Per-tenant policy (tenants not listed: any group, shared articles visible).
     pub tenants: HashMap<String, TenantPolicy>,
+    /// How similar-ticket queries are built.
     pub similar: triage_kb::SimilarQueryPolicy,
     /// When a triage answer's record is on disk (see [`crate::Durability`]).
     pub durability: crate::Durability,
@@ -56,6 +62,7 @@ pub struct TenantPolicy {
 }
 
 impl EngineParams {
+    /// Defaults from the table above, with the two folders every engine needs.
     pub fn new(kb_dir: impl Into<PathBuf>, data_dir: impl Into<PathBuf>) -> Self {
         Self {
             kb_dir: kb_dir.into(),
@@ -69,6 +76,7 @@ impl EngineParams {
         }
     }
 
+    /// Sets the initial model bundle.
     pub fn with_model(mut self, dir: impl Into<PathBuf>) -> Self {
         self.model_dir = Some(dir.into());
         self
@@ -98,23 +106,32 @@ impl EngineParams {
 /// What opening the engine did, for logs and the CLI.
 #[derive(Debug, Clone, Copy)]
 pub struct OpenReport {
+    /// Articles loaded from the knowledge-base folder.
     pub articles: usize,
+    /// What syncing the knowledge-base index changed.
     pub sync: SyncReport,
+    /// Resolved tickets in the store.
     pub resolved_tickets: u64,
+    /// Whether the resolved-ticket index was behind the store and was rebuilt.
     pub tickets_reindexed: bool,
+    /// Milliseconds opening took.
     pub millis: u128,
 }
 
 /// The answer to one triage request.
 #[derive(Debug, Clone)]
 pub struct TriageOutcome {
+    /// Id of this answer (UUID v7, so ids sort by time); feedback refers to it.
     pub triage_id: Uuid,
+    /// Knowledge-base articles and similar resolved tickets, best first (at most `max_suggestions`).
     pub suggestions: Vec<Suggestion>,
     /// One prediction per head of the live model (empty without a model).
     pub labels: Vec<HeadPrediction>,
+    /// Version of the model that produced `labels`; `None` without a model.
     pub model_version: Option<String>,
     /// Why `labels` is empty although a model is expected (the model part is degraded).
     pub labels_unavailable: Option<String>,
+    /// How likely the ticket is to be resolved at first contact.
     pub first_contact: FirstContact,
 }
 

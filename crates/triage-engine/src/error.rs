@@ -28,12 +28,16 @@ impl Resource {
 /// What went wrong in the pipeline.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// The knowledge base or one of its indexes failed.
     #[error(transparent)]
     Kb(#[from] triage_kb::KbError),
+    /// Training, evaluating or loading a model failed.
     #[error(transparent)]
     Model(#[from] triage_model::ModelError),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] triage_store::StoreError),
+    /// Reading or writing a file failed.
     #[error("i/o failure: {0}")]
     Io(#[from] std::io::Error),
     /// The thing asked for does not exist (or belongs to another tenant).
@@ -53,5 +57,10 @@ pub enum EngineError {
     Unloadable(String),
     /// An evaluation file could not be read or parsed.
     #[error("cannot read evaluation data {path}: {message}")]
-    EvalData { path: String, message: String },
+    EvalData {
+        /// The file, as given.
+        path: String,
+        /// What was wrong, with the line where known.
+        message: String,
+    },
 }

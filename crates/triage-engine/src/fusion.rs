@@ -27,7 +27,9 @@ use triage_store::FeedbackCounts;
 
 /// Rank constant of reciprocal rank fusion (the usual 60).
 pub const RRF_K: f32 = 60.0;
+/// Weight of the article ranking in the fusion.
 pub const ARTICLE_WEIGHT: f32 = 1.0;
+/// Weight of the similar-ticket ranking in the fusion.
 pub const TICKET_WEIGHT: f32 = 1.0;
 /// Fewest distinct query terms a resolved ticket must share to be suggested.
 pub const MIN_TICKET_TERMS: usize = 2;
@@ -102,7 +104,9 @@ pub(crate) fn fuse(
 /// How likely the ticket is to be resolved at first contact with the suggested fix.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct FirstContact {
+    /// Probability of resolution at first contact (0..=1).
     pub probability: f32,
+    /// Whether the estimate is confident enough to act on (`auto`), a hint (`suggest`), or no estimate (`abstain`).
     pub decision: Decision,
     /// `model` (a head trained on `resolved_at_first_contact`) or `heuristic`.
     pub source: &'static str,

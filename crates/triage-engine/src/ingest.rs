@@ -29,14 +29,18 @@ const CORRECTABLE_HEADS: [&str; 3] = ["category", "priority", "assignment_group"
 pub struct FeedbackInput {
     /// `kind:id` of the suggestion used (`article:account-locked-out`, `ticket:INC001`).
     pub suggestion: Option<String>,
+    /// How the suggestion, or the triage, worked out.
     pub outcome: Outcome,
+    /// Head name -> the label the agent says is right; only the heads of [`TriageEngine::correction_heads`] are accepted.
     pub corrected_labels: BTreeMap<String, String>,
 }
 
 /// What storing resolved tickets did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IngestReport {
+    /// Tickets new to the store.
     pub inserted: usize,
+    /// Tickets that replaced a stored one with the same tenant and external id.
     pub updated: usize,
     /// The tickets are stored but the ticket index did not take them (it is repaired in the
     /// background from the store; until then they are not offered as similar tickets).

@@ -6,26 +6,38 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+/// Where a background job is in its life. Serialised in `snake_case`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     /// Accepted; its thread has not started yet.
     Queued,
+    /// Its thread is working.
     Running,
+    /// Finished; for a training job, a model version was registered.
     Succeeded,
+    /// Ended with an error (see [`JobStatus::error`]).
     Failed,
 }
 
 /// What a job is doing, or how it ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JobStatus {
+    /// The job's id, as returned when it was started.
     pub id: String,
+    /// What the job does; `train` is the only kind so far.
     pub kind: &'static str,
+    /// Where the job is in its life.
     pub state: JobState,
+    /// What the job is doing now, in words (`queued`, `features`, `saving`, `done`, `failed`, ...).
     pub phase: String,
+    /// Units of `phase` done so far.
     pub done: usize,
+    /// Units `phase` has in all; 0 when not known.
     pub total: usize,
+    /// When the job was accepted, UTC `YYYY-MM-DDTHH:MM:SSZ`.
     pub started_at: String,
+    /// When the job ended; `None` while queued or running.
     pub finished_at: Option<String>,
     /// The model version a successful training job registered.
     pub version: Option<String>,

@@ -13,8 +13,11 @@ use crate::{EngineError, Result, TriageEngine};
 /// A key just created: the secret is returned this once and never stored.
 #[derive(Debug, Clone)]
 pub struct NewKey {
+    /// Public key id (`key_` and 12 hex digits), as shown in listings and the audit log.
     pub id: String,
+    /// The key itself (`trg_` and 64 hex digits). Shown to the caller once; only its hash is stored.
     pub secret: String,
+    /// The stored record of the key.
     pub record: ApiKeyRecord,
 }
 

@@ -14,23 +14,31 @@ use crate::{EngineError, Result, TriageEngine};
 /// A stored triage and the feedback agents gave on it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TriageDetail {
+    /// The triage as it was answered (serialised inline, not nested).
     #[serde(flatten)]
     pub record: TriageRecord,
+    /// Feedback given on it, in the order it was stored.
     pub feedback: Vec<Feedback>,
 }
 
 /// One article and how it has been used by a tenant (or all) over a window.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArticleUsage {
+    /// Article id.
     pub id: String,
+    /// Article title.
     pub title: String,
+    /// Article category slug.
     pub category: String,
     /// Tenants the article is scoped to; empty when shared with every tenant.
     pub tenants: Vec<String>,
+    /// Date of the article's last review, `YYYY-MM-DD`.
     pub updated: String,
     /// Triages that offered it, and that offered it first.
     pub offered: u64,
+    /// Triages that offered it in first place.
     pub offered_first: u64,
+    /// Feedback agents gave on it (serialised inline, not nested).
     #[serde(flatten)]
     pub feedback: FeedbackCounts,
     /// (resolved + helpful) / feedback, when there is feedback.

@@ -10,13 +10,26 @@ pub type Result<T, E = KbError> = std::result::Result<T, E>;
 pub enum KbError {
     /// The knowledge-base folder could not be read.
     #[error("cannot read knowledge base at {path}: {source}; check the path in `knowledge_base.dir`")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        /// The folder or file that could not be read.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
     /// Articles failed validation; the problems are listed as `file:line: message`.
     #[error("{count} problem(s) in the knowledge base; run `triage kb check` to list them")]
-    Invalid { count: usize },
+    Invalid {
+        /// Number of problems found across all files.
+        count: usize,
+    },
     /// The index directory could not be created or opened.
     #[error("cannot open the search index at {path}: {source}; delete the folder and run `triage kb index` to rebuild it")]
-    Open { path: PathBuf, source: tantivy::TantivyError },
+    Open {
+        /// The index directory.
+        path: PathBuf,
+        /// The underlying tantivy error.
+        source: tantivy::TantivyError,
+    },
     /// tantivy failed while indexing or searching.
     #[error("search index failure: {0}")]
     Index(#[from] tantivy::TantivyError),

@@ -23,13 +23,21 @@ const VERSION_FILE: &str = "triage-kb.version";
 /// One searchable document: a knowledge-base article, or an article of an evaluation set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KbDocument {
+    /// Article id; unique within the index, and the key `sync` replaces documents by.
     pub id: String,
+    /// Title, the most heavily weighted field.
     pub title: String,
+    /// One-line summary of the fix.
     pub summary: String,
+    /// How callers describe the problem.
     pub symptoms: Vec<String>,
+    /// Curated keywords.
     pub tags: Vec<String>,
+    /// Plain-text body (see [`Article::plain_body`]), used for matching and snippets.
     pub body: String,
+    /// Category slug; searches may filter on it.
     pub category: String,
+    /// Which tenants may find the document.
     pub audience: Audience,
 }
 
@@ -84,9 +92,13 @@ impl From<&Article> for KbDocument {
 /// What [`KbIndex::sync`] changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SyncReport {
+    /// Documents new to the index.
     pub added: usize,
+    /// Documents whose fingerprint changed, re-indexed.
     pub updated: usize,
+    /// Documents in the index but no longer in the source, deleted.
     pub removed: usize,
+    /// Documents left as they were.
     pub unchanged: usize,
 }
 

@@ -10,8 +10,11 @@ use crate::{KbError, Result};
 /// A problem in one file, printed as `file:line: message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileProblem {
+    /// The file the problem is in.
     pub path: PathBuf,
+    /// 1-based line of the problem.
     pub line: usize,
+    /// What is wrong and how to fix it, in lower case.
     pub message: String,
 }
 

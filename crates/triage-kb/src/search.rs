@@ -34,10 +34,15 @@ pub(crate) const SNIPPET_BYTES: usize = 220;
 /// Weights of the fields in ranking (see the module docs for the defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FieldWeights {
+    /// Weight of the title (default 3.0).
     pub title: f32,
+    /// Weight of the symptoms (default 2.0).
     pub symptoms: f32,
+    /// Weight of the summary (default 1.5).
     pub summary: f32,
+    /// Weight of the tags (default 1.5).
     pub tags: f32,
+    /// Weight of the body (default 1.0).
     pub body: f32,
     /// How much the non-best fields add for one term: 1.0 sums them, 0.0 keeps only the best.
     pub tie_breaker: f32,
@@ -52,10 +57,13 @@ impl Default for FieldWeights {
 /// A search request.
 #[derive(Debug, Clone)]
 pub struct KbQuery<'a> {
+    /// What the user typed; analysed with the shared analyzer unless `terms` is given.
     pub text: &'a str,
     /// Only articles shared with every tenant, or scoped to this one. `None`: shared articles only.
     pub tenant: Option<&'a TenantId>,
+    /// Only articles of this category slug; `None` for every category.
     pub category: Option<&'a str>,
+    /// Most hits to return; 0 counts as 1.
     pub limit: usize,
     /// Whether to build highlighted snippets (skipped for evaluation runs that need ids only).
     pub snippets: bool,
@@ -67,29 +75,36 @@ pub struct KbQuery<'a> {
 }
 
 impl<'a> KbQuery<'a> {
+    /// A query for `text`: shared articles only, every category, 5 hits, with snippets.
     pub fn new(text: &'a str) -> Self {
         Self { text, tenant: None, category: None, limit: 5, snippets: true, include_shared: true, terms: None }
     }
+    /// Uses terms already analysed from the text (see [`KbIndex::query_terms`]).
     pub fn with_terms(mut self, terms: &'a [String]) -> Self {
         self.terms = Some(terms);
         self
     }
+    /// Sets whether articles shared with every tenant are included.
     pub fn include_shared(mut self, include: bool) -> Self {
         self.include_shared = include;
         self
     }
+    /// Sets the tenant whose scoped articles are included as well.
     pub fn tenant(mut self, tenant: Option<&'a TenantId>) -> Self {
         self.tenant = tenant;
         self
     }
+    /// Restricts the hits to one category slug.
     pub fn category(mut self, category: Option<&'a str>) -> Self {
         self.category = category;
         self
     }
+    /// Sets the most hits to return (0 counts as 1).
     pub fn limit(mut self, limit: usize) -> Self {
         self.limit = limit;
         self
     }
+    /// Sets whether highlighted snippets are built.
     pub fn snippets(mut self, snippets: bool) -> Self {
         self.snippets = snippets;
         self
@@ -99,9 +114,13 @@ impl<'a> KbQuery<'a> {
 /// One search result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KbHit {
+    /// Article id.
     pub id: String,
+    /// Article title.
     pub title: String,
+    /// Article category slug.
     pub category: String,
+    /// Ranking score (combined BM25); comparable within one search only.
     pub score: f32,
     /// HTML with matched words in `<b>`; text is escaped. Empty when snippets were not asked for.
     pub snippet: String,

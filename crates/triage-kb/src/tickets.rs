@@ -39,7 +39,9 @@ const TENANT_MARKER: &str = "#";
 /// effect of both settings on which tickets come back.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SimilarQueryPolicy {
+    /// Most query terms used, the rarest first (at least 1).
     pub max_terms: usize,
+    /// Share of the tenant's tickets (0..=1) above which a term counts as too common to query.
     pub max_df: f32,
 }
 
@@ -66,11 +68,17 @@ pub(crate) const NOTES_CHARS: usize = 300;
 /// One resolved ticket as indexed (already redacted by the caller).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketDoc {
+    /// The tenant the ticket belongs to; similar tickets are only ever found within it.
     pub tenant: TenantId,
+    /// The ticket's id in the ticketing system; with the tenant, the key an upsert replaces.
     pub external_id: String,
+    /// Title, redacted.
     pub title: String,
+    /// Description, redacted; may be empty.
     pub description: String,
+    /// What the agent did, redacted; the index stores only its first 300 characters.
     pub resolution_notes: String,
+    /// Category the ticket was filed under; empty when it had none.
     pub category: String,
 }
 
@@ -81,10 +89,15 @@ pub struct TicketHit {
     pub matched_terms: usize,
     /// Distinct terms of the query (at most [`MAX_TICKET_QUERY_TERMS`]).
     pub query_terms: usize,
+    /// The ticket's id in the ticketing system.
     pub external_id: String,
+    /// Title, redacted.
     pub title: String,
+    /// Category the ticket was filed under; empty when it had none.
     pub category: String,
+    /// The first 300 characters of the resolution notes, redacted; may be empty.
     pub resolution_notes: String,
+    /// Ranking score; comparable within one search only.
     pub score: f32,
 }
 
@@ -163,6 +176,7 @@ fn tenant_tokens(d: &TicketDoc) -> HashMap<String, u32> {
 }
 
 impl TicketIndex {
+    /// An index in memory, for tests and evaluation.
     pub fn create_in_ram() -> Result<Self> {
         let (s, f) = schema();
         Self::from_index(Index::create_in_ram(s), f)
@@ -245,6 +259,7 @@ impl TicketIndex {
         result
     }
 
+    /// Number of searchable tickets, as of the last commit.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }

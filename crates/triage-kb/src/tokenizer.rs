@@ -14,6 +14,7 @@ pub struct TriageTokenizer {
 }
 
 impl TriageTokenizer {
+    /// Wraps `analyzer` (normally [`Analyzer::search`]) as a tantivy tokenizer.
     pub fn new(analyzer: Analyzer) -> Self {
         Self { analyzer, tokens: Vec::new() }
     }

@@ -27,17 +27,23 @@ use crate::metrics::HeadMetrics;
 use crate::svm::LinearSvm;
 use crate::{ModelError, Result};
 
+/// The format name a manifest must carry; bundles of another format are refused.
 pub const FORMAT: &str = "triage-model-bundle/1";
 const MAGIC: &[u8; 8] = b"TRGW0001";
+/// File name of the manifest inside a bundle folder.
 pub const MANIFEST: &str = "manifest.json";
+/// File name of the binary weights inside a bundle folder.
 pub const WEIGHTS: &str = "weights.bin";
 
 /// The manifest of a bundle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
+    /// Must equal [`FORMAT`].
     pub format: String,
+    /// The model version name, which is also the bundle's folder name.
     pub version: String,
+    /// When training finished, in the stored UTC form `YYYY-MM-DDTHH:MM:SSZ`.
     pub created: String,
     /// `triage_core::analysis::ANALYSIS_VERSION` of the build that trained it (0: older bundle).
     #[serde(default)]
@@ -48,41 +54,59 @@ pub struct Manifest {
     /// `triage_core::redact::extra_fingerprint()` at training time ("" = no extra patterns).
     #[serde(default)]
     pub redaction_extra: String,
+    /// What the model was trained on and with which settings.
     pub training: TrainingInfo,
+    /// The feature settings and vocabulary size.
     pub features: FeatureInfo,
+    /// One entry per head, in the order their weights appear in `weights.bin`.
     pub heads: Vec<HeadInfo>,
     /// SHA-256 of `weights.bin`.
     pub weights_sha256: String,
 }
 
+/// How a bundle was trained: data, hyper-parameters and duration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingInfo {
     /// SHA-256 over the training rows (ids, redacted texts, labels), in order.
     pub data_sha256: String,
+    /// Number of training rows.
     pub rows: usize,
     /// Where the rows came from (file names or `knowledge-base`).
     pub sources: Vec<String>,
+    /// SVM regularisation `c` used.
     pub c: f32,
+    /// Seed used for update order and fold assignment.
     pub seed: u64,
+    /// Folds used for the out-of-fold scores that fitted the calibration.
     pub calibration_folds: usize,
+    /// Wall-clock seconds training took.
     pub train_seconds: f64,
 }
 
+/// The vectorizer's settings and vocabulary size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeatureInfo {
+    /// Feature hyper-parameters the vectorizer was fitted with.
     pub params: FeatureParams,
+    /// Total number of feature columns.
     pub n_features: usize,
+    /// Number of word n-gram columns (they come first); the rest are character n-grams.
     pub n_word_features: usize,
 }
 
+/// One head of a bundle: what it predicts and how its scores are calibrated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeadInfo {
+    /// Head name, such as `category`.
     pub name: String,
+    /// The head's labels, in class-index order.
     pub labels: Vec<String>,
+    /// Temperature and per-class `auto` thresholds.
     pub calibration: Calibration,
+    /// Out-of-fold metrics from training (the model card's figures); `None` when not computed.
     pub cv_metrics: Option<HeadMetrics>,
 }
 
@@ -111,7 +135,9 @@ impl Manifest {
 /// A classifier with its manifest.
 #[derive(Debug, Clone)]
 pub struct ModelBundle {
+    /// The bundle's manifest, as read from or written to `manifest.json`.
     pub manifest: Manifest,
+    /// The classifier rebuilt from `weights.bin`.
     pub classifier: Classifier,
 }
 

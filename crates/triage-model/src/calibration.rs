@@ -91,9 +91,11 @@ pub fn precision_thresholds(preds: &[(usize, f32, bool)], n_classes: usize, targ
 /// Calibration of one head.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
+    /// Softmax temperature fitted on out-of-fold scores; larger values flatten the probabilities.
     pub temperature: f32,
     /// Per class, the probability from which a prediction is `auto`.
     pub auto_thresholds: Vec<f32>,
+    /// The precision `auto` decisions were calibrated to reach (0.5..=1).
     pub target_precision: f32,
 }
 

@@ -29,35 +29,48 @@ pub const EXPLANATION_TERMS: usize = 5;
 /// One candidate label and its probability.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelProbability {
+    /// The label.
     pub label: String,
+    /// Calibrated probability of the label (0..=1).
     pub probability: f32,
 }
 
 /// A term that pushed the decision, and how much it added to the winning class's score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contribution {
+    /// The word n-gram, as the analyzer wrote it.
     pub term: String,
+    /// How much the term added to the winning class's decision score.
     pub weight: f32,
 }
 
 /// The prediction of one head.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeadPrediction {
+    /// Name of the head that made the prediction.
     pub head: String,
+    /// The most probable label among those allowed.
     pub label: String,
+    /// Calibrated probability of `label` (0..=1).
     pub probability: f32,
+    /// Whether the label may be applied automatically, only suggested, or should not be offered.
     pub decision: Decision,
     /// The top three labels (the first is `label`).
     pub alternatives: Vec<LabelProbability>,
+    /// Up to [`EXPLANATION_TERMS`] terms that pushed the decision most.
     pub explanation: Vec<Contribution>,
 }
 
 /// One trained head.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeadModel {
+    /// Head name, such as `category`.
     pub name: String,
+    /// The labels, in class-index order.
     pub labels: Vec<String>,
+    /// The one-vs-rest linear model, one class per label.
     pub svm: LinearSvm,
+    /// Temperature and per-class `auto` thresholds.
     pub calibration: Calibration,
     /// Metrics on out-of-fold predictions during training (the model card's figures).
     pub cv_metrics: Option<HeadMetrics>,
@@ -65,7 +78,9 @@ pub struct HeadModel {
 
 /// Probabilities and the top index of one head for one vector.
 pub struct HeadScores {
+    /// Calibrated probability of each label, in class-index order; sums to 1.
     pub probabilities: Vec<f32>,
+    /// Index of the most probable label.
     pub top: usize,
 }
 
@@ -91,6 +106,7 @@ impl HeadModel {
         }
     }
 
+    /// Predicts this head for a vectorised text, over every label.
     pub fn predict(&self, f: &Features, vectorizer: &Vectorizer) -> HeadPrediction {
         self.predict_allowed(f, vectorizer, &|_| true)
     }
@@ -151,7 +167,9 @@ impl HeadModel {
 /// The classifier: vectorizer and heads. `Send + Sync`.
 #[derive(Debug, Clone)]
 pub struct Classifier {
+    /// Turns text into the feature vectors every head scores.
     pub vectorizer: Vectorizer,
+    /// The heads, in the order of the bundle's manifest.
     pub heads: Vec<HeadModel>,
 }
 
@@ -176,6 +194,7 @@ impl Classifier {
         self.predict_with(text, &|_, _| true)
     }
 
+    /// The head named `name`, if the classifier has one.
     pub fn head(&self, name: &str) -> Option<&HeadModel> {
         self.heads.iter().find(|h| h.name == name)
     }

@@ -30,6 +30,7 @@ impl ColumnMapping {
         }
     }
 
+    /// The head names, in the order the labels were given.
     pub fn heads(&self) -> Vec<String> {
         self.labels.iter().map(|(h, _)| h.clone()).collect()
     }
@@ -38,9 +39,13 @@ impl ColumnMapping {
 /// What reading one or more files produced.
 #[derive(Debug, Default)]
 pub struct LoadReport {
+    /// Rows kept: deduplicated (training sets only), with non-empty text.
     pub rows: Vec<TrainingRow>,
+    /// Records read, kept or not.
     pub read: usize,
+    /// Rows dropped because an earlier row had the same text and labels.
     pub duplicates: usize,
+    /// Rows dropped because their text was empty.
     pub empty: usize,
     /// `file:line: message` of every skipped bad row.
     pub bad_rows: Vec<String>,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 /// Result type of the model layer.
 pub type Result<T, E = ModelError> = std::result::Result<T, E>;
 
+/// Why training, evaluation or loading a model failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     /// A hyper-parameter is out of range.
@@ -12,15 +13,34 @@ pub enum ModelError {
     InvalidParams(String),
     /// Training data cannot train a head (for example a single label).
     #[error("cannot train head `{head}`: {reason}")]
-    Untrainable { head: String, reason: String },
+    Untrainable {
+        /// Name of the head that cannot be trained.
+        head: String,
+        /// Why not, in lower case.
+        reason: String,
+    },
     /// Training data could not be read.
     #[error("cannot read training data {path}: {message}")]
-    Data { path: PathBuf, message: String },
+    Data {
+        /// The file being read.
+        path: PathBuf,
+        /// What was wrong, in lower case.
+        message: String,
+    },
     /// A model bundle is missing, corrupt or of another format.
     #[error("model bundle {path} is not usable: {reason}; {hint}")]
-    Bundle { path: PathBuf, reason: String, hint: &'static str },
+    Bundle {
+        /// The bundle's folder.
+        path: PathBuf,
+        /// What is wrong with it, in lower case.
+        reason: String,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// Reading or writing a file failed.
     #[error("i/o failure: {0}")]
     Io(#[from] std::io::Error),
+    /// linfa refused the data or the parameters.
     #[error(transparent)]
     Linfa(#[from] linfa::Error),
 }

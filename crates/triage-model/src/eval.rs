@@ -14,14 +14,21 @@ use crate::train::TrainingRow;
 /// The result of scoring one test set.
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalReport {
+    /// Metrics per head name.
     pub heads: BTreeMap<String, HeadMetrics>,
+    /// Wall-clock seconds training took, as passed in by the caller.
     pub train_seconds: f64,
     /// Single-threaded, one ticket at a time: vectorise + every head.
     pub predict_per_second: f64,
+    /// Median time to predict one ticket, in microseconds.
     pub predict_p50_micros: f64,
+    /// 99th-percentile time to predict one ticket, in microseconds.
     pub predict_p99_micros: f64,
+    /// Number of rows the model was trained on, as passed in by the caller.
     pub train_rows: usize,
+    /// Number of rows in the test set.
     pub test_rows: usize,
+    /// Number of feature columns of the classifier.
     pub n_features: usize,
     /// Baselines per head (linfa's multinomial Naive Bayes), when computed.
     pub baselines: BTreeMap<String, crate::baseline::BaselineReport>,

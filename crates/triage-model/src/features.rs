@@ -27,10 +27,15 @@ use crate::{ModelError, Result};
 /// Feature hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeatureParams {
+    /// Longest word n-gram (1..=3).
     pub word_ngram_max: usize,
+    /// Shortest character n-gram (1..=8, at most `char_ngram_max`).
     pub char_ngram_min: usize,
+    /// Longest character n-gram (up to 8); 0 turns character n-grams off.
     pub char_ngram_max: usize,
+    /// Fewest training texts a feature must occur in (at least 1).
     pub min_df: u32,
+    /// Keep only this many of the most frequent features; 0 keeps all.
     pub max_features: usize,
 }
 
@@ -41,6 +46,7 @@ impl Default for FeatureParams {
 }
 
 impl FeatureParams {
+    /// Returns the parameters if they are in range (see the module docs), or says which is not.
     pub fn check(self) -> Result<Self> {
         let bad = |m: &str| Err(ModelError::InvalidParams(m.to_owned()));
         if !(1..=3).contains(&self.word_ngram_max) {
@@ -74,6 +80,7 @@ impl Hasher for PreHashed {
     }
 }
 
+/// A hash map keyed by feature hashes, which need no further hashing.
 pub type HashMapU64<V> = HashMap<u64, V, BuildHasherDefault<PreHashed>>;
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -154,6 +161,7 @@ fn extract(params: &FeatureParams, analyzer: &Analyzer, text: &str, s: &mut Scra
 /// A fitted vectorizer: vocabulary, IDF weights and the names of word features.
 #[derive(Debug, Clone)]
 pub struct Vectorizer {
+    /// The parameters the vectorizer was fitted with.
     pub params: FeatureParams,
     analyzer: Analyzer,
     /// Feature hash of each column (word columns first, each block sorted by hash).
@@ -168,6 +176,7 @@ pub struct Vectorizer {
 /// A vectorised text and how much of it the vocabulary knew.
 #[derive(Debug, Clone, Default)]
 pub struct Features {
+    /// The TF-IDF weights, each block L2-normalised.
     pub vector: SparseVec,
     /// Word n-grams of the text found in the vocabulary.
     pub known_words: usize,
@@ -225,22 +234,27 @@ impl Vectorizer {
         Self { params, analyzer: Analyzer::features(), hashes, columns, idf, n_word, word_names }
     }
 
+    /// Total number of feature columns (word and character n-grams).
     pub fn n_features(&self) -> usize {
         self.hashes.len()
     }
 
+    /// Number of word n-gram columns; they come first.
     pub fn n_word_features(&self) -> usize {
         self.n_word
     }
 
+    /// The feature hash of each column, in column order.
     pub fn hashes(&self) -> &[u64] {
         &self.hashes
     }
 
+    /// The IDF weight of each column, in column order.
     pub fn idf(&self) -> &[f32] {
         &self.idf
     }
 
+    /// The text of each word n-gram column, in column order.
     pub fn word_names(&self) -> &[String] {
         &self.word_names
     }

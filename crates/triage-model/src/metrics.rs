@@ -6,18 +6,26 @@ use serde::{Deserialize, Serialize};
 /// Precision, recall, F1 and support of one class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassMetrics {
+    /// The class label.
     pub label: String,
+    /// Share of predictions of this class that were right (0..=1; 0 when never predicted).
     pub precision: f64,
+    /// Share of rows of this class that were predicted right (0..=1).
     pub recall: f64,
+    /// Harmonic mean of precision and recall (0..=1).
     pub f1: f64,
+    /// Number of rows whose true label is this class.
     pub support: usize,
 }
 
 /// Metrics of one head on one test set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeadMetrics {
+    /// Share of rows predicted right (0..=1).
     pub accuracy: f64,
+    /// F1 averaged over classes with equal weight (0..=1).
     pub macro_f1: f64,
+    /// F1 averaged over classes weighted by their support (0..=1).
     pub weighted_f1: f64,
     /// Expected calibration error of the top-1 probability (10 equal-width bins).
     pub ece: f64,
@@ -27,7 +35,9 @@ pub struct HeadMetrics {
     pub auto_precision: f64,
     /// Share of rows where the true label was among the top 3.
     pub top3_accuracy: f64,
+    /// Number of rows scored.
     pub rows: usize,
+    /// Figures per class, in the head's label order.
     pub per_class: Vec<ClassMetrics>,
     /// `confusion[true][predicted]`, in the order of `per_class`.
     pub confusion: Vec<Vec<usize>>,
@@ -40,10 +50,15 @@ pub struct HeadMetrics {
 /// `lower..upper`, their mean probability and how many were right.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReliabilityBin {
+    /// Lowest top-1 probability of the bin (inclusive).
     pub lower: f64,
+    /// Upper end of the bin (exclusive, except 1.0 for the last bin).
     pub upper: f64,
+    /// Number of predictions in the bin.
     pub count: usize,
+    /// Mean top-1 probability of those predictions.
     pub mean_probability: f64,
+    /// Share of those predictions that were right.
     pub accuracy: f64,
 }
 
@@ -51,10 +66,15 @@ pub struct ReliabilityBin {
 /// truth was in the top 3.
 #[derive(Debug, Clone, Copy)]
 pub struct Scored {
+    /// Index of the true class.
     pub truth: usize,
+    /// Index of the predicted class.
     pub predicted: usize,
+    /// Calibrated probability of the prediction (0..=1).
     pub probability: f32,
+    /// Whether the prediction was decided `auto`.
     pub auto: bool,
+    /// Whether the true class was among the three most probable.
     pub truth_in_top3: bool,
 }
 

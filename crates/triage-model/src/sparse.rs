@@ -3,20 +3,25 @@
 /// One sparse row: sorted column indices and their values.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SparseVec {
+    /// Column indices, strictly increasing.
     pub indices: Vec<u32>,
+    /// The value of each column in `indices`, same length.
     pub values: Vec<f32>,
 }
 
 impl SparseVec {
+    /// Empties the row, keeping its allocations for reuse.
     pub fn clear(&mut self) {
         self.indices.clear();
         self.values.clear();
     }
 
+    /// Number of stored (non-zero) entries.
     pub fn nnz(&self) -> usize {
         self.indices.len()
     }
 
+    /// Sum of the squared values.
     pub fn squared_norm(&self) -> f32 {
         self.values.iter().map(|v| v * v).sum()
     }
@@ -32,16 +37,19 @@ pub struct CsrMatrix {
 }
 
 impl CsrMatrix {
+    /// An empty matrix with `n_cols` columns and no rows.
     pub fn new(n_cols: usize) -> Self {
         Self { indptr: vec![0], indices: Vec::new(), values: Vec::new(), n_cols }
     }
 
+    /// Appends `row` as the last row. Its indices must be below `n_cols`.
     pub fn push_row(&mut self, row: &SparseVec) {
         self.indices.extend_from_slice(&row.indices);
         self.values.extend_from_slice(&row.values);
         self.indptr.push(self.indices.len());
     }
 
+    /// Appends every row of `other`, which must have the same number of columns.
     pub fn append(&mut self, other: &CsrMatrix) {
         for i in 0..other.n_rows() {
             let (idx, val) = other.row(i);
@@ -51,14 +59,17 @@ impl CsrMatrix {
         }
     }
 
+    /// Number of rows.
     pub fn n_rows(&self) -> usize {
         self.indptr.len() - 1
     }
 
+    /// Number of columns.
     pub fn n_cols(&self) -> usize {
         self.n_cols
     }
 
+    /// Number of stored (non-zero) entries over all rows.
     pub fn nnz(&self) -> usize {
         self.indices.len()
     }

@@ -26,10 +26,15 @@ use crate::{ModelError, Result};
 /// Checked hyper-parameters: only these train (see the module docs for meanings).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LinearSvmValidParams {
+    /// Inverse regularisation strength (> 0).
     pub c: f32,
+    /// Stop when the projected-gradient gap is below this (> 0).
     pub tolerance: f32,
+    /// Most passes over the data per class (>= 1).
     pub max_iter: usize,
+    /// Seed for the order of coordinate updates.
     pub seed: u64,
+    /// Classes trained in parallel (1..=64).
     pub threads: usize,
     /// Number of classes (labels are `0..n_classes`).
     pub n_classes: usize,
@@ -40,21 +45,26 @@ pub struct LinearSvmValidParams {
 pub struct LinearSvmParams(LinearSvmValidParams);
 
 impl LinearSvmParams {
+    /// Defaults from the module docs, for `n_classes` classes.
     pub fn new(n_classes: usize) -> Self {
         Self(LinearSvmValidParams { c: 0.5, tolerance: 0.1, max_iter: 1000, seed: 42, threads: 2, n_classes })
     }
+    /// Sets the inverse regularisation strength `c` (> 0).
     pub fn c(mut self, c: f32) -> Self {
         self.0.c = c;
         self
     }
+    /// Sets the seed for the order of coordinate updates.
     pub fn seed(mut self, seed: u64) -> Self {
         self.0.seed = seed;
         self
     }
+    /// Sets how many classes train in parallel (1..=64).
     pub fn threads(mut self, threads: usize) -> Self {
         self.0.threads = threads;
         self
     }
+    /// Sets the stopping tolerance (> 0).
     pub fn tolerance(mut self, tolerance: f32) -> Self {
         self.0.tolerance = tolerance;
         self
@@ -93,7 +103,9 @@ impl ParamGuard for LinearSvmParams {
 /// feature sit together, so scoring a sparse row reads contiguous memory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinearSvm {
+    /// Number of feature columns.
     pub n_features: usize,
+    /// Number of classes.
     pub n_classes: usize,
     /// `n_features * n_classes`, feature-major.
     pub weights: Vec<f32>,

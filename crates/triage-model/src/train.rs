@@ -24,7 +24,9 @@ use crate::{ModelError, Result};
 /// One labelled training text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrainingRow {
+    /// Row id: the ticket id column, or the line number when there is none. Part of the training-data hash.
     pub id: String,
+    /// The ticket text (columns joined with new lines); redacted before analysis.
     pub text: String,
     /// Head name -> label. A row may lack a label for some heads.
     pub labels: BTreeMap<String, String>,
@@ -43,13 +45,21 @@ pub struct TrainingRow {
 /// | `min_auto_support` | 5 | out-of-fold predictions a class needs to be `auto` | >= 1 |
 #[derive(Debug, Clone)]
 pub struct TrainParams {
+    /// Text feature settings.
     pub features: FeatureParams,
+    /// SVM regularisation (> 0).
     pub c: f32,
+    /// Seed for update order and fold assignment.
     pub seed: u64,
+    /// Threads for parallel classes and featurisation (1..=64).
     pub threads: usize,
+    /// Folds for out-of-fold scores (2..=10).
     pub calibration_folds: usize,
+    /// Precision `auto` decisions must reach for heads not in `target_precision` (0.5..=1).
     pub default_target_precision: f32,
+    /// Precision per head name, overriding `default_target_precision` (each 0.5..=1).
     pub target_precision: BTreeMap<String, f32>,
+    /// Out-of-fold predictions a class needs before it may be decided `auto` (>= 1).
     pub min_auto_support: usize,
 }
 
@@ -73,6 +83,7 @@ impl TrainParams {
         self.target_precision.get(head).copied().unwrap_or(self.default_target_precision)
     }
 
+    /// Checks the feature settings, `calibration_folds` and every target precision; `c` and `threads` are checked when the SVM trains.
     pub fn check(&self) -> Result<()> {
         self.features.check()?;
         if !(2..=10).contains(&self.calibration_folds) {

@@ -23,6 +23,7 @@ impl ModelVersion {
         Ok(Self(raw.to_owned()))
     }
 
+    /// The name as a string slice.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -84,6 +84,7 @@ impl Application {
         Ok(Self { port, server })
     }
 
+    /// The port the server listens on (the one picked when `server.port` was 0).
     pub fn port(&self) -> u16 {
         self.port
     }

@@ -39,25 +39,41 @@ use triage_engine::EngineParams;
 /// The embedded defaults.
 pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
 
+/// Everything the service reads at start-up; see the module docs for each key, its default and its range. Check it with [`Settings::validate`] before use.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    /// Folder for the store, the indexes and trained models (`data_dir`).
     pub data_dir: PathBuf,
+    /// The HTTP listener (`server.*`).
     pub server: ServerSettings,
+    /// Where the Markdown articles are (`knowledge_base.*`).
     pub knowledge_base: KnowledgeBaseSettings,
+    /// The initial model and promotion rule (`model.*`).
     pub model: ModelSettings,
+    /// Limits on sending resolved tickets (`ingest.*`).
     pub ingest: IngestSettings,
+    /// Whether `GET /metrics` is served (`metrics.*`).
     pub metrics: MetricsSettings,
+    /// Triage answers (`triage.*`).
     pub triage: TriageSettings,
+    /// Knowledge-base and similar-ticket search (`search.*`).
     pub search: SearchSettings,
+    /// Log output (`log.*`).
     pub log: LogSettings,
+    /// Per-key rate limit (`limits.*`).
     pub limits: LimitSettings,
+    /// The desk's own personal-data patterns (`redaction.*`).
     pub redaction: RedactionSettings,
+    /// When triage records reach the disk (`store.*`).
     pub store: StoreSettings,
+    /// The tenants the service knows, with their policy (`[[tenants]]`).
     pub tenants: Vec<TenantSettings>,
+    /// The desk's time zone (`desk.*`).
     pub desk: DeskSettings,
 }
 
+/// Settings of the desk itself (`desk.*`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeskSettings {
@@ -65,9 +81,11 @@ pub struct DeskSettings {
     pub time_zone: triage_core::time::DeskTimeZone,
 }
 
+/// Settings of the store (`store.*`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
+    /// When a triage answer's record reaches the disk (`batched` or `durable`).
     pub durability: DurabilitySetting,
 }
 
@@ -75,10 +93,13 @@ pub struct StoreSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DurabilitySetting {
+    /// Written behind the answer in group commits; a crash may lose the last ~10 ms of answered triages. The default.
     Batched,
+    /// Committed and synced to disk before the answer is sent (slower).
     Durable,
 }
 
+/// Extra redaction (`redaction.*`), applied by `serve` and every CLI command.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedactionSettings {
@@ -86,85 +107,123 @@ pub struct RedactionSettings {
     pub extra_patterns: std::collections::BTreeMap<String, String>,
 }
 
+/// Per-key rate limit (`limits.*`); over it, requests get 429 with `Retry-After`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {
+    /// Requests per second a key may make on average (at least 1).
     pub requests_per_second: u32,
+    /// Requests a key may make at once before the rate applies (at least 1).
     pub burst: u32,
 }
 
+/// One tenant (`[[tenants]]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantSettings {
+    /// Tenant id: 1-64 lower-case letters, digits or hyphens; unique.
     pub id: String,
+    /// Display name, shown in the console.
     pub name: String,
+    /// Assignment groups the tenant's tickets may be routed to; empty allows any.
     pub assignment_groups: Vec<String>,
+    /// Whether the tenant sees knowledge-base articles shared with every tenant.
     pub shared_kb: bool,
 }
 
+/// The HTTP listener (`server.*`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
+    /// Listen address, an IP address (`127.0.0.1`; `0.0.0.0` in the container).
     pub host: String,
+    /// Listen port; 0 picks a free one.
     pub port: u16,
+    /// HTTP workers (0..=256); 0 starts one per core.
     pub workers: usize,
+    /// Seconds in-flight requests get to finish at shutdown (0..=600).
     pub shutdown_timeout_secs: u64,
+    /// Largest request body, in bytes (1024..=67108864).
     pub max_body_bytes: usize,
+    /// Browser origin allowed to call the API (the console); empty allows none.
     pub cors_allowed_origin: String,
+    /// Seconds a client has to send the request head (1..=300).
     pub request_timeout_secs: u64,
 }
 
+/// Where the knowledge base is (`knowledge_base.*`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KnowledgeBaseSettings {
+    /// Folder of Markdown articles; a relative path is searched for (see [`search_roots`]). Must exist.
     pub dir: PathBuf,
 }
 
+/// The initial model and promotion rule (`model.*`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSettings {
+    /// Initial model bundle; a live model in the registry wins. Empty serves without a model; a relative path is searched for like `knowledge_base.dir`.
     pub dir: PathBuf,
+    /// Largest macro-F1 drop a promotion accepts without `force` (0..=1).
     pub promote_margin: f64,
 }
 
+/// Limits on sending resolved tickets (`ingest.*`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IngestSettings {
+    /// Most resolved tickets in one request (1..=10000).
     pub max_batch: usize,
 }
 
+/// Metrics (`metrics.*`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsSettings {
+    /// Whether `GET /metrics` is served.
     pub enabled: bool,
 }
 
+/// Triage answers (`triage.*`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TriageSettings {
+    /// Suggestions per triage (1..=50).
     pub max_suggestions: usize,
 }
 
+/// Knowledge-base and similar-ticket search (`search.*`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SearchSettings {
+    /// Results when a search sends no `limit` (1..=`max_limit`).
     pub default_limit: usize,
+    /// Largest `limit` a search may ask for (1..=200).
     pub max_limit: usize,
+    /// Most terms of a similar-ticket query, the rarest first (1..=64).
     pub similar_max_terms: usize,
+    /// Terms in more than this share of the tenant's tickets are left out of similar-ticket queries (over 0, at most 1).
     pub similar_max_df: f32,
 }
 
+/// Log output (`log.*`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
+    /// Human-readable lines or JSON lines.
     pub format: LogFormat,
+    /// Filter used when `RUST_LOG` is unset, in `tracing` filter syntax (`info`, `triage_engine=debug`).
     pub level: String,
 }
 
+/// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
+    /// Human-readable, for a terminal.
     Pretty,
+    /// One JSON object per line, for log collectors.
     Json,
 }
 
@@ -182,15 +241,19 @@ impl std::ops::Deref for ValidatedSettings {
 /// Values given on the command line; they win over every other source.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
+    /// Listen port, overriding `server.port`.
     pub port: Option<u16>,
+    /// Data folder, overriding `data_dir`.
     pub data_dir: Option<PathBuf>,
 }
 
 /// Why the configuration was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The sources could not be read or merged, or a value has the wrong type or an unknown key.
     #[error("configuration is not valid: {0}")]
     Load(#[from] config::ConfigError),
+    /// A value is out of range or inconsistent; the text says which and what to use.
     #[error("configuration is not valid: {0}")]
     Invalid(String),
 }

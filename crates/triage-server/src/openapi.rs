@@ -48,6 +48,7 @@ use crate::wire::{
         Problem
     ))
 )]
+/// The OpenAPI document of the API, generated from the handlers and wire types; served at `/openapi.json` and read by `/docs`.
 pub struct ApiDoc;
 
 /// Declares the bearer-key scheme every /v1 route uses.

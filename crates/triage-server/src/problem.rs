@@ -12,37 +12,69 @@ use utoipa::ToSchema;
 /// Every error the API can answer with. The `code` strings are part of the API contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
+    /// Request body is not valid JSON (`invalid_json`, 400).
     InvalidJson,
+    /// Request body is not valid UTF-8 (`invalid_utf8`, 400).
     InvalidUtf8,
+    /// Request has a field the API does not know (`unknown_field`, 422).
     UnknownField,
+    /// A field has the wrong type or form (`invalid_field`, 422).
     InvalidField,
+    /// Content-Type must be application/json (`unsupported_media_type`, 415).
     UnsupportedMediaType,
+    /// Request body is too large (`payload_too_large`, 413).
     PayloadTooLarge,
+    /// Ticket has no text (`empty_ticket`, 422).
     EmptyTicket,
+    /// Ticket text is over the limit (`text_too_long`, 422).
     TextTooLong,
+    /// Text contains a control character (`control_character`, 422).
     ControlCharacter,
+    /// Tenant id is not valid (`invalid_tenant`, 422).
     InvalidTenant,
+    /// Query parameters are not valid (`invalid_query`, 400).
     InvalidQuery,
+    /// No such article (`article_not_found`, 404).
     ArticleNotFound,
+    /// No such triage (`triage_not_found`, 404).
     TriageNotFound,
+    /// No such model version (`model_not_found`, 404).
     ModelNotFound,
+    /// No such job (`job_not_found`, 404).
     JobNotFound,
+    /// Too many items in one batch (`batch_too_large`, 413).
     BatchTooLarge,
+    /// The request cannot be carried out as sent (`invalid_request`, 422).
     InvalidRequest,
+    /// The request conflicts with the current state (`conflict`, 409).
     Conflict,
+    /// A model with that version name already exists (`version_exists`, 409).
     VersionExists,
+    /// The model bundle cannot be loaded (`model_unloadable`, 422).
     ModelUnloadable,
+    /// An API key is required (`missing_credentials`, 401).
     MissingCredentials,
+    /// The Authorization header is malformed (`malformed_credentials`, 401).
     MalformedCredentials,
+    /// The API key is not valid (`invalid_credentials`, 401).
     InvalidCredentials,
+    /// The key may not do this (`forbidden`, 403).
     Forbidden,
+    /// Too many requests for this key (`rate_limited`, 429); the answer carries `Retry-After`.
     RateLimited,
+    /// No such key (`key_not_found`, 404).
     KeyNotFound,
+    /// No such resolved ticket (`ticket_not_found`, 404).
     TicketNotFound,
+    /// No such endpoint (`route_not_found`, 404).
     RouteNotFound,
+    /// Method not allowed on this endpoint (`method_not_allowed`, 405).
     MethodNotAllowed,
+    /// Request URL is too long (`uri_too_long`, 414).
     UriTooLong,
+    /// The engine is still loading, or failed to load (`not_ready`, 503).
     NotReady,
+    /// Internal error (`internal`, 500); the cause is logged, never sent to the client.
     Internal,
 }
 
@@ -132,7 +164,9 @@ pub struct Problem {
     /// A URI naming the problem type: `urn:triage:problem:<code>`.
     #[serde(rename = "type")]
     pub type_uri: String,
+    /// Short, fixed summary of the problem type; the same for every problem with this `code`.
     pub title: &'static str,
+    /// The HTTP status code, repeated in the body.
     pub status: u16,
     /// What went wrong and what to do next.
     pub detail: String,
@@ -143,7 +177,9 @@ pub struct Problem {
 /// An error answered to the client.
 #[derive(Debug)]
 pub struct ApiError {
+    /// Which problem it is: sets the status, title and `code`.
     pub code: ErrorCode,
+    /// What went wrong and what to do next, sent as `detail`. Never internal causes.
     pub detail: String,
     /// Seconds for a `Retry-After` header (rate limiting).
     pub retry_after: Option<u64>,

@@ -79,7 +79,9 @@ impl TryFrom<TriageRequest> for NewTicket {
 pub(crate) struct TriageResponse {
     /// Id of this triage, for feedback and audit (UUID v7, time-ordered).
     pub triage_id: String,
+    /// The tenant named in the request, if any.
     pub tenant: Option<String>,
+    /// The ticket's id in the ticketing system, as sent, if any.
     pub external_id: Option<String>,
     /// Suggested fixes, best first.
     pub suggestions: Vec<SuggestionView>,
@@ -101,7 +103,9 @@ pub(crate) struct TriageResponse {
 /// the strength of the best article (`source: "heuristic"`, never `auto`).
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct FirstContactView {
+    /// Probability that the ticket is resolved at first contact (0 to 1).
     pub probability: f32,
+    /// `auto`: confident enough to act on; `suggest`: a hint for the agent; `abstain`: no useful estimate.
     pub decision: DecisionWire,
     /// `model` or `heuristic`.
     pub source: &'static str,
@@ -135,23 +139,29 @@ pub(crate) enum DecisionWire {
 /// A candidate label with its calibrated probability.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AlternativeView {
+    /// The label.
     pub label: String,
+    /// Calibrated probability of the label (0 to 1).
     pub probability: f32,
 }
 
 /// A word that pushed the decision, with its contribution to the winning label's score.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ExplanationTerm {
+    /// The word or word pair, as analysed (lower case, normalised).
     pub term: String,
+    /// How much it added to the winning label's score.
     pub weight: f32,
 }
 
 /// One head's prediction.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct LabelView {
+    /// The most probable label.
     pub label: String,
     /// Calibrated probability of `label`.
     pub probability: f32,
+    /// `auto`: may be applied without review; `suggest`: show to the agent; `abstain`: the model does not know.
     pub decision: DecisionWire,
     /// The top three labels with probabilities (the first is `label`).
     pub alternatives: Vec<AlternativeView>,
@@ -182,16 +192,21 @@ pub(crate) enum SuggestionKindWire {
 /// One suggested fix.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SuggestionView {
+    /// `article` (a knowledge-base article) or `ticket` (a similar resolved ticket).
     pub kind: SuggestionKindWire,
+    /// Article id, or the resolved ticket's id in the ticketing system.
     pub id: String,
+    /// Title of the article or of the resolved ticket.
     pub title: String,
-    /// Ranking score (BM25 over weighted fields); comparable within one answer only.
+    /// Ranking score, comparable within one answer only: fused rank score in a triage answer, BM25 over weighted fields in a search.
     pub score: f32,
     /// HTML fragment: matched words in `<b>`, everything else escaped.
     pub snippet: String,
     /// Numbered resolution steps, in order.
     pub steps: Vec<String>,
+    /// Category of the article or of the resolved ticket; empty when the ticket had none.
     pub category: String,
+    /// The team to pass the ticket to if the steps do not fix it; empty for resolved tickets.
     pub escalation_group: String,
 }
 
@@ -230,6 +245,7 @@ pub(crate) struct SearchParams {
 /// Search results.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SearchResponse {
+    /// Matching articles, best first.
     pub results: Vec<SuggestionView>,
 }
 
@@ -244,16 +260,25 @@ pub(crate) struct ArticleParams {
 /// A knowledge-base article.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ArticleView {
+    /// Article id.
     pub id: String,
+    /// Title.
     pub title: String,
+    /// One or two sentences on what the article fixes.
     pub summary: String,
+    /// Category slug.
     pub category: String,
+    /// Search keywords; may be empty.
     pub tags: Vec<String>,
     /// `["all"]` or the tenant ids that may see it.
     pub tenants: Vec<String>,
+    /// How users describe the problem.
     pub symptoms: Vec<String>,
+    /// The team to pass the ticket to if the steps do not fix it.
     pub escalation_group: String,
+    /// Date of the last review, `YYYY-MM-DD`.
     pub updated: String,
+    /// The numbered steps of the article's `## Resolution` section, in order.
     pub steps: Vec<String>,
     /// Markdown body.
     pub body: String,
@@ -280,7 +305,9 @@ impl From<&Article> for ArticleView {
 /// Health and readiness.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct StatusView {
+    /// `ok` from `/healthz`; `ready` from `/readyz`.
     pub status: &'static str,
+    /// Number of knowledge-base articles loaded (`/readyz` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub articles: Option<usize>,
     /// `loading` while the in-memory similar-ticket scorer fills after a start (the index
@@ -298,5 +325,6 @@ pub(crate) struct StatusView {
     /// Why the model part is degraded, and what is served instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_reason: Option<String>,
+    /// Version of the service.
     pub version: &'static str,
 }

@@ -12,17 +12,25 @@ use crate::problem::{ApiError, ErrorCode};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResolvedTicketWire {
+    /// The tenant the ticket belongs to: 1-64 lower-case letters, digits or hyphens.
     #[schema(example = "northmoor")]
     pub tenant: String,
     /// 1-64 characters of `A-Z a-z 0-9 . _ : / # -`.
     #[schema(example = "INC0012345")]
     pub external_id: String,
+    /// Title (at most 500 characters); a ticket needs a title or a description.
     pub title: Option<String>,
+    /// Description; its first line serves as the title when no title is sent.
     pub description: Option<String>,
+    /// Category the ticket was filed under (at most 200 characters); trains the `category` head.
     pub category: Option<String>,
+    /// Priority the ticket had (at most 200 characters).
     pub priority: Option<String>,
+    /// Team that resolved the ticket (at most 200 characters).
     pub assignment_group: Option<String>,
+    /// What the agent did (at most 20,000 characters); offered to agents with similar tickets. Personal data is redacted before it is stored.
     pub resolution_notes: Option<String>,
+    /// Whether the first person to take the ticket resolved it; trains the first-contact prediction.
     pub resolved_at_first_contact: Option<bool>,
     /// Id of the knowledge-base article used, if any.
     pub kb_article: Option<String>,
@@ -57,6 +65,7 @@ impl ResolvedTicketWire {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResolvedBatch {
+    /// The resolved tickets (at most `ingest.max_batch`, 1000 by default). One invalid ticket refuses the whole batch.
     pub tickets: Vec<ResolvedTicketWire>,
 }
 
@@ -82,7 +91,9 @@ impl ResolvedBatch {
 /// What an ingestion did.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct IngestResponse {
+    /// Tickets new to the service.
     pub inserted: usize,
+    /// Tickets that replaced one sent before with the same tenant and `external_id`.
     pub updated: usize,
     /// `current`: searchable now; `pending`: stored, and indexed by a repair in the background.
     pub index: &'static str,
@@ -92,8 +103,10 @@ pub(crate) struct IngestResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SuggestionRef {
+    /// `article` or `ticket`.
     #[schema(example = "article")]
     pub kind: String,
+    /// Article id, or the resolved ticket's id in the ticketing system.
     #[schema(example = "account-locked-out")]
     pub id: String,
 }
@@ -157,6 +170,7 @@ pub(crate) struct TrainRequestWire {
 /// A started job.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct JobStarted {
+    /// Id of the job; follow it at `status_url`.
     pub job_id: String,
     /// Where to follow it.
     pub status_url: String,
@@ -173,7 +187,9 @@ pub(crate) struct PromoteParams {
 /// The registry.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ModelsResponse {
+    /// Version of the live model; absent when none is live.
     pub live: Option<String>,
+    /// Every registered version, with its status and evaluation report.
     #[schema(value_type = Vec<Object>)]
     pub models: Vec<triage_engine::ModelRecord>,
 }

@@ -2,20 +2,38 @@
 
 use std::path::PathBuf;
 
+/// Result type of the store.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database file could not be opened or set up.
     #[error("cannot open the store at {path}: {source}; check the data directory is writable")]
-    Open { path: PathBuf, source: rusqlite::Error },
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// The underlying SQLite error.
+        source: rusqlite::Error,
+    },
+    /// A query or transaction failed.
     #[error("store failure: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// Stored data could not be read back (bad JSON, a tenant id that no longer parses); holds
+    /// the reason.
     #[error("store data is not valid: {0}")]
     Corrupt(String),
+    /// The database was written by a newer binary with a schema this one does not know.
     #[error(
         "the store has schema version {found}, newer than the {supported} this binary understands; run the newer triage binary that wrote it (or restore a backup taken before the upgrade)"
     )]
-    SchemaTooNew { found: u32, supported: u32 },
+    SchemaTooNew {
+        /// Schema version recorded in the database.
+        found: u32,
+        /// Newest schema version this binary understands.
+        supported: u32,
+    },
+    /// No model of this version name is registered; holds the name.
     #[error("no model version `{0}` is registered")]
     UnknownModel(String),
     /// Version names are unique: registering one again is refused, never a replace.

@@ -40,41 +40,65 @@ fn day_of(at: &str, zone: &DeskTimeZone) -> String {
     Timestamp::parse(at).map_or_else(|_| at.chars().take(10).collect(), |t| t.day_in(zone))
 }
 
+/// How one head's decisions split between `auto` and the rest, and how often `auto` was right.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct HeadAutoStats {
+    /// Decisions this head made in the window.
     pub decisions: u64,
+    /// Decisions that were `auto`.
     pub auto: u64,
+    /// `auto / decisions`; `None` when there were no decisions.
     pub auto_share: Option<f64>,
     /// `auto` decisions whose ticket has a final label.
     pub auto_checked: u64,
+    /// Checked `auto` decisions whose label equals the ticket's final label.
     pub auto_correct: u64,
+    /// `auto_correct / auto_checked`; `None` when no `auto` decision could be checked.
     pub auto_accuracy: Option<f64>,
 }
 
+/// Resolved tickets and first-contact resolution of one category.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CategoryStats {
+    /// Category name; `(none)` for tickets filed without one.
     pub category: String,
+    /// Resolved tickets of this category in the window.
     pub resolved: u64,
+    /// First-contact resolution rate (0..=1); `None` when no ticket carried the flag.
     pub first_contact_rate: Option<f64>,
 }
 
+/// Volume of one day in the desk's time zone.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DayStats {
+    /// The day, `YYYY-MM-DD`.
     pub day: String,
+    /// Triages answered that day.
     pub triages: u64,
+    /// Tickets resolved that day.
     pub resolved: u64,
+    /// First-contact resolution rate of that day's resolved tickets (0..=1); `None` when none carried the flag.
     pub first_contact_rate: Option<f64>,
 }
 
+/// Desk statistics over one window; see the module docs for how each figure is defined.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Stats {
+    /// Triages answered in the window.
     pub triages: u64,
+    /// Tickets resolved in the window.
     pub resolved: u64,
+    /// First-contact resolution rate (0..=1); `None` when no resolved ticket carried the flag.
     pub first_contact_rate: Option<f64>,
+    /// Share of triages with any feedback (0..=1); `None` when there were no triages.
     pub feedback_rate: Option<f64>,
+    /// Share of triages with feedback whose feedback says `resolved` or `helpful` (0..=1); `None` when none had feedback.
     pub acceptance_rate: Option<f64>,
+    /// `auto` decisions per head name.
     pub auto: BTreeMap<String, HeadAutoStats>,
+    /// Per category, sorted by name.
     pub per_category: Vec<CategoryStats>,
+    /// Per day with any triage or resolved ticket, oldest first.
     pub per_day: Vec<DayStats>,
 }
 

@@ -6,7 +6,9 @@ use triage_core::tenant::TenantId;
 /// What an upsert did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct UpsertReport {
+    /// Tickets that were new to the store.
     pub inserted: usize,
+    /// Tickets that replaced a stored one with the same tenant and external id.
     pub updated: usize,
     /// The resolved-ticket change sequence after this write (see [`crate::Store::resolved_seq`]).
     pub seq: u64,
@@ -27,10 +29,15 @@ pub enum FeedbackWrite {
 /// One triage answer as given, for feedback, audit and statistics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TriageRecord {
+    /// The triage's id (a UUID v7, as text), which feedback refers to.
     pub triage_id: String,
+    /// The tenant of the ticket; `None` when the caller named none.
     pub tenant: Option<TenantId>,
+    /// The ticket's id in the ticketing system, if the caller sent one.
     pub external_id: Option<String>,
+    /// When the answer was given, UTC `YYYY-MM-DDTHH:MM:SSZ`.
     pub created_at: String,
+    /// The model version that answered; `None` when no model was loaded.
     pub model_version: Option<String>,
     /// Head -> (label, decision), as JSON.
     pub labels: serde_json::Value,
@@ -44,9 +51,13 @@ pub struct TriageRecord {
 /// A label correction from an agent, with the redacted text it applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Correction {
+    /// The tenant of the triaged ticket, if any.
     pub tenant: Option<TenantId>,
+    /// The ticket's id in the ticketing system, if any.
     pub external_id: Option<String>,
+    /// Title and description of the triaged ticket, redacted.
     pub text: String,
+    /// Head name -> the label the agent says is right.
     pub labels: std::collections::BTreeMap<String, String>,
 }
 
@@ -54,14 +65,18 @@ pub struct Correction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// The suggestion resolved the ticket.
     Resolved,
+    /// The suggestion helped, but did not resolve the ticket on its own.
     Helpful,
+    /// The suggestion did not help.
     NotHelpful,
     /// Labels corrected only; says nothing of the suggestions.
     Corrected,
 }
 
 impl Outcome {
+    /// The `snake_case` name used in the store and the API.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Resolved => "resolved",
@@ -71,6 +86,7 @@ impl Outcome {
         }
     }
 
+    /// The outcome named `s` (as [`Outcome::as_str`] writes it); `None` for any other text.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "resolved" => Some(Outcome::Resolved),
@@ -85,21 +101,28 @@ impl Outcome {
 /// Feedback from an agent on one triage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Feedback {
+    /// The triage the feedback is about.
     pub triage_id: String,
+    /// The tenant of that triage; `None` for a triage without one.
     pub tenant: Option<TenantId>,
     /// `kind:id` of the suggestion used, if any.
     pub suggestion: Option<String>,
+    /// How the suggestion, or the triage as a whole, worked out.
     pub outcome: Outcome,
     /// Head -> corrected label.
     pub corrected_labels: std::collections::BTreeMap<String, String>,
+    /// When the feedback was stored, UTC `YYYY-MM-DDTHH:MM:SSZ`.
     pub created_at: String,
 }
 
 /// Feedback totals for one suggestion.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct FeedbackCounts {
+    /// Times agents said the suggestion resolved the ticket.
     pub resolved: u64,
+    /// Times agents said the suggestion helped.
     pub helpful: u64,
+    /// Times agents said the suggestion did not help.
     pub not_helpful: u64,
 }
 
@@ -120,8 +143,11 @@ impl FeedbackCounts {
 pub struct SuggestionUsage {
     /// `kind:id`, e.g. `article:account-locked-out`.
     pub suggestion: String,
+    /// Triages that offered this suggestion in the window.
     pub offered: u64,
+    /// Triages that offered it in first place.
     pub offered_first: u64,
+    /// Feedback agents gave on it (serialised inline, not nested).
     #[serde(flatten)]
     pub feedback: FeedbackCounts,
 }
@@ -130,12 +156,16 @@ pub struct SuggestionUsage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ModelStatus {
+    /// Registered but not serving; may be promoted.
     Candidate,
+    /// The version that answers triage requests; at most one at a time.
     Live,
+    /// Served before and replaced; a rollback may make it live again.
     Retired,
 }
 
 impl ModelStatus {
+    /// The `snake_case` name used in the store and the API.
     pub fn as_str(self) -> &'static str {
         match self {
             ModelStatus::Candidate => "candidate",
@@ -144,6 +174,7 @@ impl ModelStatus {
         }
     }
 
+    /// The status named `s` (as [`ModelStatus::as_str`] writes it); `None` for any other text.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "candidate" => Some(ModelStatus::Candidate),
@@ -157,11 +188,14 @@ impl ModelStatus {
 /// A registered model version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelRecord {
+    /// Version name, unique in the registry.
     pub version: String,
     /// Bundle folder, relative to the data directory or absolute. Never sent to clients.
     #[serde(skip_serializing, default)]
     pub path: String,
+    /// When the version was registered, UTC `YYYY-MM-DDTHH:MM:SSZ`.
     pub created_at: String,
+    /// Where the version is in its lifecycle.
     pub status: ModelStatus,
     /// Evaluation report (champion / challenger figures), as JSON.
     pub report: serde_json::Value,
@@ -186,23 +220,36 @@ mod tests {
 /// A stored API key (never the key itself, only its hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
+    /// Public key id, shown in listings and the audit log.
     pub id: String,
+    /// Hex SHA-256 of the key (see `triage_core::auth::hash_key`). Never serialised.
     #[serde(skip)]
     pub hash: String,
+    /// The tenant the key acts for; `None` only for operator keys.
     pub tenant: Option<TenantId>,
+    /// What the key may do.
     pub role: triage_core::auth::Role,
+    /// Free-text note on who or what holds the key (at most 100 characters); may be empty.
     pub label: String,
+    /// When the key was created, UTC `YYYY-MM-DDTHH:MM:SSZ`.
     pub created_at: String,
+    /// When the key was revoked; `None` while it is valid.
     pub revoked_at: Option<String>,
 }
 
 /// One administrative action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
+    /// When the action happened, UTC `YYYY-MM-DDTHH:MM:SSZ`.
     pub at: String,
+    /// The key that acted; `None` for the service itself (start-up, fallbacks).
     pub key_id: Option<String>,
+    /// The tenant the action concerned, or the acting key's tenant; `None` for service-wide actions.
     pub tenant: Option<TenantId>,
+    /// What was done, as `object.verb` (`key.create`, `model.promote`, ...).
     pub action: String,
+    /// What it was done to: a key id, a model version, a ticket id, a path.
     pub target: String,
+    /// How it ended, in a few words (`ok`, `not found`, a reason).
     pub outcome: String,
 }

@@ -24,21 +24,32 @@ struct FaqArticle {
 /// One query and the article that answers it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct FaqQuery {
+    /// What a user asked.
     pub query: String,
+    /// Id of the article that answers it.
     pub article_id: String,
 }
 
 /// The figures of one evaluation run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RetrievalReport {
+    /// Share of queries whose article ranked first (0..=1).
     pub p_at_1: f64,
+    /// Mean reciprocal rank of the expected article within the first [`EVAL_DEPTH`] (0..=1; 0 when not found).
     pub mrr: f64,
+    /// Share of queries whose article was in the first three.
     pub hit_at_3: f64,
+    /// Share of queries whose article was in the first five.
     pub hit_at_5: f64,
+    /// Number of queries run.
     pub queries: usize,
+    /// Number of articles indexed.
     pub articles: usize,
+    /// Milliseconds building the index took.
     pub index_millis: f64,
+    /// Median time of one search, in microseconds.
     pub query_p50_micros: f64,
+    /// 99th-percentile time of one search, in microseconds.
     pub query_p99_micros: f64,
 }
 

@@ -22,19 +22,32 @@ use triage_model::train::TrainingRow;
 use crate::eval::retrieval::percentile_micros;
 use crate::{EngineError, Result};
 
+/// The figures of one similar-ticket evaluation run (see the module docs for their meaning).
 #[derive(Debug, Clone, Serialize)]
 pub struct SimilarReport {
+    /// The head whose labels were compared.
     pub head: String,
+    /// Tickets indexed (those with a label for `head`).
     pub tickets: usize,
+    /// Queries run (those with a label for `head`).
     pub queries: usize,
+    /// The query policy's most terms per query.
     pub max_terms: usize,
+    /// The query policy's document-frequency cut-off (0..=1).
     pub max_df: f32,
+    /// Share of queries whose first similar ticket had the query's label (0..=1).
     pub label_at_1: f64,
+    /// Share of queries where the most common label of the first five was the query's (0..=1).
     pub majority_at_5: f64,
+    /// Share of queries where any of the first five had the query's label (0..=1).
     pub hit_at_5: f64,
+    /// Seconds building the index took.
     pub index_seconds: f64,
+    /// Median time of one search, in microseconds.
     pub search_p50_micros: f64,
+    /// 99th-percentile time of one search, in microseconds.
     pub search_p99_micros: f64,
+    /// Mean time of one search, in microseconds.
     pub search_mean_micros: f64,
 }
 

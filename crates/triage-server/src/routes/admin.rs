@@ -127,9 +127,13 @@ pub(crate) struct CreateKeyRequest {
 /// A created key. `key` is shown this once and cannot be recovered.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct CreatedKey {
+    /// Public id of the key, for listings, revocation and the audit log.
     pub id: String,
+    /// The key itself (`trg_` and 64 hex digits): send it as `Authorization: Bearer <key>`.
     pub key: String,
+    /// The tenant the key acts for; absent for operator keys.
     pub tenant: Option<String>,
+    /// `integration`, `agent`, `admin` or `operator`.
     pub role: String,
 }
 

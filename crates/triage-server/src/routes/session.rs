@@ -13,13 +13,16 @@ use crate::state::AppState;
 /// A configured tenant, as a key may see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TenantView {
+    /// Tenant id.
     pub id: String,
+    /// Display name.
     pub name: String,
 }
 
 /// The caller behind the key.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SessionView {
+    /// Public id of the key in use.
     pub key_id: String,
     /// `integration`, `agent`, `admin` or `operator`.
     pub role: String,
