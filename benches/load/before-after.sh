@@ -14,6 +14,11 @@ export TRIAGE_TICKETS=${TRIAGE_TICKETS:-/tmp/perf/tickets.jsonl}
 out=$(mktemp -d /tmp/before-after.XXXXXX)
 pid=""; trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null || true' EXIT
 
+# CPU time (user + system, in clock ticks) the server used: less sensitive than throughput to
+# other work on a shared machine, so the two binaries are compared on CPU per request too.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
 run() { # name bin data dir round
   local work; work=$(mktemp -d /tmp/ba-data.XXXXXX); cp -a "$3/." "$work/"
   (cd "$4" && TRIAGE__LIMITS__REQUESTS_PER_SECOND=1000000 TRIAGE__LIMITS__BURST=1000000 TRIAGE__LOG__LEVEL=warn \
@@ -23,8 +28,10 @@ run() { # name bin data dir round
   done
   export TRIAGE_KEY; TRIAGE_KEY=$(cat "$work/operator.key")
   for c in $conns; do
+    local before; before=$(cpu_ticks $pid)
     wrk -t$(( c < 2 ? 1 : 2 )) -c"$c" -d"$duration" --latency -s "$here/distinct.lua" "http://127.0.0.1:$port" > "$out/$1-$5-c$c.txt"
-    echo "$1 round $5, $c conn: $(grep Requests/sec "$out/$1-$5-c$c.txt" | awk '{print $2}') req/s, p99 $(grep ' 99%' "$out/$1-$5-c$c.txt" | awk '{print $2}'), non-2xx: $(grep -c Non-2xx "$out/$1-$5-c$c.txt")"
+    echo "cpu_ticks $(( $(cpu_ticks $pid) - before ))" >> "$out/$1-$5-c$c.txt"
+    echo "$1 round $5, $c conn: $(grep Requests/sec "$out/$1-$5-c$c.txt" | awk '{print $2}') req/s, p99 $(grep ' 99%' "$out/$1-$5-c$c.txt" | awk '{print $2}'), non-2xx: $(grep Non-2xx "$out/$1-$5-c$c.txt" | awk '{print $NF}')"
   done
   kill $pid; wait $pid 2>/dev/null || true; pid=""; rm -rf "$work"
 }
@@ -32,21 +39,23 @@ for r in $(seq "$rounds"); do
   run A "$1" "$2" "$3" "$r"
   run B "$4" "$5" "$6" "$r"
 done
-python3 - "$out" "$rounds" "$conns" <<'PY'
+python3 - "$out" "$rounds" "$conns" "$hz" <<'PY'
 import re, sys, statistics as st
-out, rounds, conns = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
+out, rounds, conns, hz = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), int(sys.argv[4])
 def ms(v):
     n, u = re.match(r"([\d.]+)(us|ms|s)", v).groups(); return float(n) * {"us": 1e-3, "ms": 1, "s": 1e3}[u]
 def read(name, r, c):
     t = open(f"{out}/{name}-{r}-c{c}.txt").read()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
     p50 = ms(re.search(r"\s50%\s+(\S+)", t).group(1)); p99 = ms(re.search(r"\s99%\s+(\S+)", t).group(1))
-    return rps, p50, p99
-print("| conns | A req/s (median) | B req/s (median) | B/A | A p50 / p99 ms | B p50 / p99 ms |")
-print("|---|---|---|---|---|---|")
+    requests = int(re.search(r"(\d+) requests in", t).group(1))
+    cpu_us = int(re.search(r"cpu_ticks (\d+)", t).group(1)) / hz * 1e6 / requests
+    return rps, p50, p99, cpu_us
+print("| conns | A req/s (median) | B req/s (median) | B/A | A p50 / p99 ms | B p50 / p99 ms | A / B server CPU per request (median) |")
+print("|---|---|---|---|---|---|---|")
 for c in conns:
     a = [read("A", r, c) for r in range(1, rounds + 1)]; b = [read("B", r, c) for r in range(1, rounds + 1)]
     med = lambda xs, i: st.median(x[i] for x in xs)
-    print(f"| {c} | {med(a,0):,.0f} | {med(b,0):,.0f} | {med(b,0)/med(a,0):.3f} | {med(a,1):.2f} / {med(a,2):.2f} | {med(b,1):.2f} / {med(b,2):.2f} |")
+    print(f"| {c} | {med(a,0):,.0f} | {med(b,0):,.0f} | {med(b,0)/med(a,0):.3f} | {med(a,1):.2f} / {med(a,2):.2f} | {med(b,1):.2f} / {med(b,2):.2f} | {med(a,3):.0f} / {med(b,3):.0f} us |")
 print(f"(runs in {out})")
 PY
