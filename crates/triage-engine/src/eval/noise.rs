@@ -289,12 +289,11 @@ impl SplitMix {
     }
 }
 
-const FIRST_NAMES: [&str; 14] = [
-    "Sarah", "David", "Priya", "Gareth", "Claire", "Mohammed", "Joanne", "Stuart", "Aisha", "Rhys", "Helen", "Tomasz", "Bethan", "Kevin",
-];
+const FIRST_NAMES: [&str; 14] =
+    ["Sarah", "David", "Priya", "Gareth", "Claire", "Mohammed", "Joanne", "Stuart", "Aisha", "Rhys", "Helen", "Tomasz", "Bethan", "Kevin"];
 const SURNAMES: [&str; 14] = [
-    "Thompson", "Patel", "Hughes", "Okafor", "Williams", "Campbell", "Nowak", "Evans", "Khan", "Robinson", "Fletcher", "Davies",
-    "O'Brien", "McKenzie",
+    "Thompson", "Patel", "Hughes", "Okafor", "Williams", "Campbell", "Nowak", "Evans", "Khan", "Robinson", "Fletcher", "Davies", "O'Brien",
+    "McKenzie",
 ];
 const JOB_TITLES: [&str; 12] = [
     "Benefits Officer",
@@ -411,7 +410,8 @@ impl Person {
             Placeholder::Phone => out.push_str(&self.phone),
             Placeholder::Mobile => out.push_str(&self.mobile),
             Placeholder::Email => {
-                let local: String = format!("{}.{}", self.first, self.surname).chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+                let local: String =
+                    format!("{}.{}", self.first, self.surname).chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
                 out.push_str(&local.to_ascii_lowercase());
                 out.push('@');
                 out.push_str(self.council.1);

@@ -115,8 +115,7 @@ pub fn evaluate_retrieval(
     mut progress: impl FnMut(usize),
 ) -> Result<RetrievalSideBySide> {
     let noisy_qs = noisy_queries(queries, noise);
-    let summary =
-        summarise(noise, file, queries.iter().map(|q| q.query.chars().count()), noisy_qs.iter().map(|q| q.query.chars().count()));
+    let summary = summarise(noise, file, queries.iter().map(|q| q.query.chars().count()), noisy_qs.iter().map(|q| q.query.chars().count()));
     let clean = retrieval::evaluate(articles, queries, &mut progress)?;
     let noisy = retrieval::evaluate(articles, &noisy_qs, |done| progress(queries.len() + done))?;
     let delta = RetrievalDelta {
@@ -153,7 +152,7 @@ impl NoiseSummary {
     /// One line saying what was appended.
     pub fn describe(&self) -> String {
         format!(
-            "e-mail noise: {} templates from {} (seed {}), one appended to each of {} test texts, {:.0} characters on average; training data clean",
+            "e-mail noise: {} templates from {} (seed {}), one appended to each of {} test texts, {:.0} characters on average; training data and articles untouched",
             self.templates, self.file, self.seed, self.texts, self.mean_added_chars
         )
     }
@@ -228,7 +227,9 @@ mod tests {
         let row = |id: &str| TrainingRow { id: id.into(), text: "vpn drops".into(), labels: [("category".into(), "Access".into())].into() };
         let rows = vec![row("1"), row("2"), row("3"), row("4")];
         let noisy = noisy_rows(&rows, &noise());
-        assert!(noisy.iter().zip(&rows).all(|(n, r)| n.id == r.id && n.labels == r.labels && n.text.starts_with("vpn drops\n\nKind regards\n")));
+        assert!(
+            noisy.iter().zip(&rows).all(|(n, r)| n.id == r.id && n.labels == r.labels && n.text.starts_with("vpn drops\n\nKind regards\n"))
+        );
         let distinct: std::collections::HashSet<&str> = noisy.iter().map(|r| r.text.as_str()).collect();
         assert!(distinct.len() > 1, "the filled values vary with the row id");
         assert_eq!(noisy_rows(&rows, &noise()), noisy, "reruns agree");
@@ -237,9 +238,24 @@ mod tests {
     #[test]
     fn retrieval_side_by_side_reports_both_runs_and_their_difference() {
         let articles = vec![
-            KbDocument { id: "A".into(), title: "Delete a Facebook account".into(), body: "Go to settings".into(), ..KbDocument::default() },
-            KbDocument { id: "B".into(), title: "Strikethrough in GitHub markdown".into(), body: "Use tildes".into(), ..KbDocument::default() },
-            KbDocument { id: "C".into(), title: "Call the council phone line".into(), body: "Regards, council telephone".into(), ..KbDocument::default() },
+            KbDocument {
+                id: "A".into(),
+                title: "Delete a Facebook account".into(),
+                body: "Go to settings".into(),
+                ..KbDocument::default()
+            },
+            KbDocument {
+                id: "B".into(),
+                title: "Strikethrough in GitHub markdown".into(),
+                body: "Use tildes".into(),
+                ..KbDocument::default()
+            },
+            KbDocument {
+                id: "C".into(),
+                title: "Call the council phone line".into(),
+                body: "Regards, council telephone".into(),
+                ..KbDocument::default()
+            },
         ];
         let queries = vec![
             FaqQuery { query: "delete facebook".into(), article_id: "A".into() },
