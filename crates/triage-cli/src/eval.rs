@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Subcommand;
-use triage_engine::eval::{retrieval, similar};
+use clap::{Args, Subcommand};
+use triage_engine::eval::noise::{DEFAULT_NOISE_SEED, Noise, NoiseTemplates};
+use triage_engine::eval::{noisy, retrieval, similar};
 use triage_kb::SimilarQueryPolicy;
 use triage_model::dataset::ColumnMapping;
 
@@ -24,6 +25,8 @@ pub(crate) enum EvalCommand {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        noise: NoiseArgs,
     },
     /// Train on --train files, score --test, report per head (writes a Markdown report too).
     Classify {
@@ -41,6 +44,8 @@ pub(crate) enum EvalCommand {
         /// Skip the Naive Bayes baseline.
         #[arg(long)]
         no_baseline: bool,
+        #[command(flatten)]
+        noise: NoiseArgs,
     },
     /// Index labelled tickets as one tenant's resolved tickets, query with held-out tickets, and
     /// report how often the similar tickets returned carry the query's label.
@@ -70,6 +75,27 @@ pub(crate) enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// E-mail noise on the test side (issue 16): the figures clean and noisy, side by side.
+#[derive(Debug, Args)]
+pub(crate) struct NoiseArgs {
+    /// E-mail tail templates (e.g. benches/noise/email-tails.txt): also score with one filled tail
+    /// appended to every test ticket or query, and report both. Training data stays clean.
+    #[arg(long, value_name = "FILE")]
+    noise: Option<PathBuf>,
+    /// Seed of which template each test text gets and of the values filled in.
+    #[arg(long, default_value_t = DEFAULT_NOISE_SEED, requires = "noise")]
+    noise_seed: u64,
+}
+
+impl NoiseArgs {
+    /// The noise and its file name for the report, when `--noise` was given.
+    pub(crate) fn load(&self) -> anyhow::Result<Option<(Noise, String)>> {
+        let Some(path) = &self.noise else { return Ok(None) };
+        let templates = NoiseTemplates::load(path)?;
+        Ok(Some((Noise::new(templates, self.noise_seed), path.display().to_string())))
+    }
 }
 
 pub(crate) fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
@@ -103,10 +129,25 @@ pub(crate) fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        EvalCommand::Classify { data, test, json, report, no_baseline } => run_eval(data, test, json, report, no_baseline),
-        EvalCommand::Retrieval { articles, queries, json } => {
+        EvalCommand::Classify { data, test, json, report, no_baseline, noise } => {
+            run_eval(data, test, json, report, no_baseline, noise.load()?)
+        }
+        EvalCommand::Retrieval { articles, queries, json, noise } => {
+            let noise = noise.load()?;
             let docs = retrieval::load_articles(&articles)?;
             let qs = retrieval::load_queries(&queries)?;
+            if let Some((noise, file)) = noise {
+                let bar = progress::bar(2 * qs.len() as u64, "queries, clean then noisy");
+                let report = noisy::evaluate_retrieval(&docs, &qs, &noise, &file, |done| bar.set_position(done as u64))?;
+                bar.finish_and_clear();
+                if json {
+                    println!("{}", serde_json::to_string(&report)?);
+                } else {
+                    println!("retrieval: {} queries over {} articles", report.clean.queries, report.clean.articles);
+                    print!("{}", report.markdown());
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let bar = progress::bar(qs.len() as u64, "queries");
             let report = retrieval::evaluate(&docs, &qs, |done| bar.set_position(done as u64))?;
             bar.finish_and_clear();

@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use clap::Args;
 use indicatif::ProgressBar;
+use triage_engine::eval::noise::Noise;
+use triage_engine::eval::noisy;
 use triage_model::bundle::ModelBundle;
 use triage_model::dataset::{ColumnMapping, LoadReport, load_files, load_test_files};
 use triage_model::features::FeatureParams;
@@ -178,6 +180,7 @@ pub(crate) fn run_eval(
     json: bool,
     report_path: Option<PathBuf>,
     no_baseline: bool,
+    noise: Option<(Noise, String)>,
 ) -> anyhow::Result<ExitCode> {
     let mapping = data.mapping()?;
     let params = data.params()?;
@@ -195,14 +198,38 @@ pub(crate) fn run_eval(
         }
     }
     let title = format!("Classification: {} -> {}", sources(&data.train).join(", "), sources(std::slice::from_ref(&test)).join(""));
-    let md = triage_model::eval::markdown(&report, &title);
+    let mut md = triage_model::eval::markdown(&report, &title);
     let md_path = report_path.unwrap_or_else(|| std::env::temp_dir().join("triage-eval-classify.md"));
+    let summary = md.split("\n## ").next().unwrap_or(&md).to_owned();
+    let Some((noise, file)) = noise else {
+        std::fs::write(&md_path, &md)?;
+        eprintln!("markdown report written to {}", md_path.display());
+        if json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            println!("{summary}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    // The same model scores the test tickets again, each with an e-mail tail appended.
+    let noisy_test = noisy::noisy_rows(&test_rows.rows, &noise);
+    let noisy_report = triage_model::eval::evaluate(&bundle.classifier, &noisy_test, train_seconds, train_rows.rows.len());
+    let noise_summary = noisy::summarise(
+        &noise,
+        &file,
+        test_rows.rows.iter().map(|r| r.text.chars().count()),
+        noisy_test.iter().map(|r| r.text.chars().count()),
+    );
+    let side = noisy::compare_classification(noise_summary, report, noisy_report);
+    let table = side.markdown();
+    md.push_str(&format!("\n## E-mail noise: clean and noisy\n\n{table}\n"));
+    md.push_str(&triage_model::eval::markdown(&side.noisy, &format!("{title}, with e-mail noise")));
     std::fs::write(&md_path, &md)?;
     eprintln!("markdown report written to {}", md_path.display());
     if json {
-        println!("{}", serde_json::to_string(&report)?);
+        println!("{}", serde_json::to_string(&side)?);
     } else {
-        println!("{}", md.split("\n## ").next().unwrap_or(&md));
+        println!("{summary}\n{table}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,7 @@
 //! Offline evaluation against public data sets. Uses the same index, analysis and ranking as the
 //! service; nothing here is tuned for one data set.
 
+pub mod noise;
+pub mod noisy;
 pub mod retrieval;
 pub mod similar;
