@@ -11,6 +11,7 @@
 mod app;
 mod auth;
 mod body;
+pub mod html;
 pub mod config;
 mod metrics;
 pub mod openapi;
