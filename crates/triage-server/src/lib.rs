@@ -11,8 +11,9 @@
 mod app;
 mod auth;
 mod body;
-pub mod html;
 pub mod config;
+mod email;
+pub mod html;
 mod metrics;
 pub mod openapi;
 mod problem;
