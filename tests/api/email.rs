@@ -207,3 +207,21 @@ async fn the_openapi_document_describes_the_raw_email_body() {
     assert!(content.get("message/rfc822").is_some() && content.get("application/json").is_some(), "{content}");
     assert!(spec["components"]["schemas"].get("EmailView").is_some());
 }
+
+#[tokio::test]
+async fn a_resolved_ticket_with_an_html_description_is_stored_as_text() {
+    use triage_store::{SqliteStore, Store};
+    let app = spawn_app().await;
+    let html = "<div>Caller could not print to <b>PRN-204</b>.<br>Error: &quot;spooler stopped&quot;</div><style>div{}</style>";
+    let tickets = json!({"tickets": [
+        {"tenant": "northmoor", "external_id": "INC1", "title": "Printing fails", "description": html},
+        {"tenant": "northmoor", "external_id": "INC2", "title": "Kept as sent", "description": "<p>literal</p>", "description_format": "text"},
+    ]});
+    let r = app.client.post(format!("{}/v1/tickets/resolved", app.address)).json(&tickets).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let store = SqliteStore::open(&app._data_dir.path().join("triage.db")).unwrap();
+    let mut stored = std::collections::BTreeMap::new();
+    store.for_each_resolved(&mut |t| drop(stored.insert(t.external_id.to_string(), t.description.clone()))).unwrap();
+    assert_eq!(stored["INC1"], "Caller could not print to PRN-204.\nError: \"spooler stopped\"", "HTML recognised and converted");
+    assert_eq!(stored["INC2"], "<p>literal</p>", "description_format text is kept as sent");
+}

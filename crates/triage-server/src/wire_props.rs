@@ -45,6 +45,7 @@ fn resolved_wire() -> impl Strategy<Value = ResolvedTicketWire> {
             external_id,
             title,
             description,
+            description_format: None,
             category,
             priority,
             assignment_group,
