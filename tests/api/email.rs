@@ -69,7 +69,9 @@ async fn a_gmail_email_with_only_html_is_converted_to_text_with_quotes_marked() 
     let answer: Value = r.json().await.unwrap();
     assert_eq!(answer["email"]["body_part"], "text/html");
     let text = stored_text(&app, &answer).await;
-    for want in ["Scanner cannot save to folder", "\"Scan to folder failed\"", "1. Press Scan", "2. Choose My Folder", "> We received your request"] {
+    for want in
+        ["Scanner cannot save to folder", "\"Scan to folder failed\"", "1. Press Scan", "2. Choose My Folder", "> We received your request"]
+    {
         assert!(text.contains(want), "{want:?} missing from {text}");
     }
     for gone in ["<div", "<br", "file://", "gmail_quote", "&quot;"] {
@@ -81,9 +83,21 @@ async fn a_gmail_email_with_only_html_is_converted_to_text_with_quotes_marked() 
 async fn charsets_transfer_encodings_and_encoded_subjects_are_decoded() {
     let app = spawn_app().await;
     let cases = [
-        ("windows1252_qp.eml", vec!["café’s till printer", "£5.00", "“?5.00”", "Till printer shows wrong symbol"], "quoted-printable Windows-1252"),
-        ("base64_utf8.eml", vec!["« Erreur 0x80070005 »", "accès refusé", "C:\\Users\\Public\\rapport.docx", "Accès refusé à l’imprimante"], "base64 UTF-8 with an RFC 2047 B subject"),
-        ("attachment.eml", vec!["FW: Payslip will not open – £ missing", "The file is damaged"], "RFC 2047 Q subject in ISO-8859-1 (0x96 read as Windows-1252)"),
+        (
+            "windows1252_qp.eml",
+            vec!["café’s till printer", "£5.00", "“?5.00”", "Till printer shows wrong symbol"],
+            "quoted-printable Windows-1252",
+        ),
+        (
+            "base64_utf8.eml",
+            vec!["« Erreur 0x80070005 »", "accès refusé", "C:\\Users\\Public\\rapport.docx", "Accès refusé à l’imprimante"],
+            "base64 UTF-8 with an RFC 2047 B subject",
+        ),
+        (
+            "attachment.eml",
+            vec!["FW: Payslip will not open – £ missing", "The file is damaged"],
+            "RFC 2047 Q subject in ISO-8859-1 (0x96 read as Windows-1252)",
+        ),
     ];
     for (file, wants, why) in cases {
         let r = post_email(&app, "?tenant=westwater", fixture(file)).await;

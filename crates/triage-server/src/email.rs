@@ -126,9 +126,7 @@ fn check_multiparts_complete(message: &Message<'_>, raw: &[u8]) -> Result<(), Ap
         };
         let closing = format!("--{boundary}--");
         if !contains(raw, closing.as_bytes()) {
-            return Err(invalid(
-                "a multipart body ends without its closing boundary; the message was cut short, send it whole",
-            ));
+            return Err(invalid("a multipart body ends without its closing boundary; the message was cut short, send it whole"));
         }
     }
     Ok(())

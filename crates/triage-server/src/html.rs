@@ -180,16 +180,40 @@ mod tests {
     #[test]
     fn html_becomes_text_with_its_structure_kept() {
         let cases = [
-            ("<p>First paragraph.</p><p>Second paragraph.</p>", "First paragraph.\n\nSecond paragraph.", "paragraphs are separated by a blank line"),
+            (
+                "<p>First paragraph.</p><p>Second paragraph.</p>",
+                "First paragraph.\n\nSecond paragraph.",
+                "paragraphs are separated by a blank line",
+            ),
             ("<div>line one<br>line two<br/>line three</div>", "line one\nline two\nline three", "br is a line break"),
             ("<ul><li>Open Outlook</li><li>Click Send</li></ul>", "- Open Outlook\n- Click Send", "unordered list items are lines"),
             ("<ol><li>Open SAP</li><li>Run ME21N</li></ol>", "1. Open SAP\n2. Run ME21N", "numbered steps keep their numbers"),
-            ("<p>See <a href=\"https://intranet.example/vpn\">the VPN guide</a> please</p>", "See the VPN guide please", "a link is its text, not its address"),
-            ("<p>Error &lt;0x80070005&gt; &amp; &quot;denied&quot; &#163;5 &nbsp;ok</p>", "Error <0x80070005> & \"denied\" £5 \u{a0}ok", "entities are decoded"),
+            (
+                "<p>See <a href=\"https://intranet.example/vpn\">the VPN guide</a> please</p>",
+                "See the VPN guide please",
+                "a link is its text, not its address",
+            ),
+            (
+                "<p>Error &lt;0x80070005&gt; &amp; &quot;denied&quot; &#163;5 &nbsp;ok</p>",
+                "Error <0x80070005> & \"denied\" £5 \u{a0}ok",
+                "entities are decoded",
+            ),
             ("<p>Printer jams</p><script>alert('x')</script><style>p{color:red}</style>", "Printer jams", "scripts and styles are dropped"),
-            ("<html><head><title>Mail</title><style>.MsoNormal{margin:0}</style></head><body><p class=MsoNormal>VPN drops<o:p></o:p></p></body></html>", "VPN drops", "Outlook's head and office tags leave nothing behind"),
-            ("<p>It fails again</p><blockquote><p>On Monday you wrote:</p><p>Please restart</p></blockquote>", "It fails again\n\n> On Monday you wrote:\n> \n> Please restart", "blockquote lines start with > for the cleaner"),
-            ("<p><b>Bold</b> and <i>italic</i> and <code>C:\\Temp\\x.log</code></p>", "Bold and italic and C:\\Temp\\x.log", "emphasis leaves no marks; paths stay whole"),
+            (
+                "<html><head><title>Mail</title><style>.MsoNormal{margin:0}</style></head><body><p class=MsoNormal>VPN drops<o:p></o:p></p></body></html>",
+                "VPN drops",
+                "Outlook's head and office tags leave nothing behind",
+            ),
+            (
+                "<p>It fails again</p><blockquote><p>On Monday you wrote:</p><p>Please restart</p></blockquote>",
+                "It fails again\n\n> On Monday you wrote:\n> \n> Please restart",
+                "blockquote lines start with > for the cleaner",
+            ),
+            (
+                "<p><b>Bold</b> and <i>italic</i> and <code>C:\\Temp\\x.log</code></p>",
+                "Bold and italic and C:\\Temp\\x.log",
+                "emphasis leaves no marks; paths stay whole",
+            ),
             ("<p>a</p>\n\n\n<p></p><p></p><p>b</p>", "a\n\nb", "empty paragraphs do not pile up blank lines"),
             ("<table><tr><td>Asset</td><td>LT-0042</td></tr></table>", "Asset", "table cells keep their text"),
         ];
