@@ -2,6 +2,7 @@
 
 mod console;
 mod degraded;
+mod email;
 mod errors;
 mod hardening;
 mod helpers;

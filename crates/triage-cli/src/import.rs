@@ -9,6 +9,7 @@ use clap::Args;
 use triage_core::ticket_resolved::{RawResolved, ResolvedTicket};
 use triage_engine::TriageEngine;
 use triage_model::dataset::{ColumnMapping, load_test_files};
+use triage_server::html::DescriptionFormat;
 
 use crate::progress;
 
@@ -41,6 +42,29 @@ pub(crate) struct ImportArgs {
     /// Rows per committed batch.
     #[arg(long, default_value_t = 500)]
     pub batch: usize,
+    /// How descriptions are written: `auto` converts those that look like HTML (an `<html` or
+    /// `<!DOCTYPE` start, or block tags with a closing tag) to plain text; `html` converts every
+    /// one; `text` takes them as they are.
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+    pub description_format: FormatArg,
+}
+
+/// `--description-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum FormatArg {
+    Auto,
+    Text,
+    Html,
+}
+
+impl From<FormatArg> for DescriptionFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Auto => DescriptionFormat::Auto,
+            FormatArg::Text => DescriptionFormat::Text,
+            FormatArg::Html => DescriptionFormat::Html,
+        }
+    }
 }
 
 const KNOWN_HEADS: [&str; 3] = ["category", "priority", "assignment_group"];
@@ -87,6 +111,8 @@ pub(crate) fn run(args: ImportArgs, engine: &TriageEngine) -> anyhow::Result<Exi
             // one long text column: keep it all as the description; the title is derived from it
             (title, description) = (None, Some(row_text));
         }
+        // HTML bodies from the ticketing system's export become plain text, as over the API
+        let description = description.map(|d| DescriptionFormat::from(args.description_format).to_text(d));
         let tenant = row.labels.get("_tenant").map(String::as_str).or(args.tenant.as_deref()).unwrap_or("");
         let fc_raw = row.labels.get("_first_contact");
         let first_contact = fc_raw.and_then(|v| parse_bool(v));
@@ -98,7 +124,7 @@ pub(crate) fn run(args: ImportArgs, engine: &TriageEngine) -> anyhow::Result<Exi
             tenant,
             external_id: &row.id,
             title,
-            description,
+            description: description.as_deref(),
             category: row.labels.get("category").map(String::as_str),
             priority: row.labels.get("priority").map(String::as_str),
             assignment_group: row.labels.get("assignment_group").map(String::as_str),

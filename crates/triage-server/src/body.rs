@@ -29,14 +29,42 @@ pub(crate) async fn read_limited(req: &HttpRequest, mut payload: Payload, limit:
 
 /// Checks the content type is JSON (`application/json` or any `+json` type).
 pub(crate) fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+    match body_kind(req) {
+        Some(BodyKind::Json) => Ok(()),
+        _ => Err(unsupported(req, "`Content-Type: application/json`")),
+    }
+}
+
+/// What a body that may be JSON or a raw e-mail is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    /// `application/json` or any `+json` type.
+    Json,
+    /// `message/rfc822`: a whole e-mail, headers first.
+    Email,
+}
+
+/// Checks the content type is JSON or `message/rfc822`, and says which.
+pub(crate) fn require_json_or_email(req: &HttpRequest) -> Result<BodyKind, ApiError> {
+    body_kind(req).ok_or_else(|| unsupported(req, "`Content-Type: application/json` or `Content-Type: message/rfc822`"))
+}
+
+fn body_kind(req: &HttpRequest) -> Option<BodyKind> {
     let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")) {
-        Ok(())
+        Some(BodyKind::Json)
+    } else if mime == "message/rfc822" {
+        Some(BodyKind::Email)
     } else {
-        let shown = if ct.is_empty() { "none".to_owned() } else { ct.chars().take(60).collect() };
-        Err(ApiError::new(ErrorCode::UnsupportedMediaType, format!("Content-Type was {shown}; send `Content-Type: application/json`")))
+        None
     }
+}
+
+fn unsupported(req: &HttpRequest, wanted: &str) -> ApiError {
+    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let shown = if ct.is_empty() { "none".to_owned() } else { ct.chars().take(60).collect() };
+    ApiError::new(ErrorCode::UnsupportedMediaType, format!("Content-Type was {shown}; send {wanted}"))
 }
 
 /// Decodes a JSON body into `T`, classifying the failure.

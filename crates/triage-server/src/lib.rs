@@ -12,6 +12,8 @@ mod app;
 mod auth;
 mod body;
 pub mod config;
+mod email;
+pub mod html;
 mod metrics;
 pub mod openapi;
 mod problem;

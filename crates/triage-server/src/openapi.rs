@@ -39,6 +39,8 @@ use crate::wire::{
     components(schemas(routes::session::SessionView, routes::session::TenantView, routes::admin::CreateKeyRequest, routes::admin::CreatedKey,
         TriageRequest,
         TriageResponse,
+        crate::email::EmailView,
+        crate::email::AttachmentView,
         SuggestionView,
         SuggestionKindWire,
         ChannelWire,

@@ -20,7 +20,7 @@ pub enum ErrorCode {
     UnknownField,
     /// A field has the wrong type or form (`invalid_field`, 422).
     InvalidField,
-    /// Content-Type must be application/json (`unsupported_media_type`, 415).
+    /// Content-Type is not one the endpoint takes (`unsupported_media_type`, 415).
     UnsupportedMediaType,
     /// Request body is too large (`payload_too_large`, 413).
     PayloadTooLarge,
@@ -32,6 +32,8 @@ pub enum ErrorCode {
     ControlCharacter,
     /// Tenant id is not valid (`invalid_tenant`, 422).
     InvalidTenant,
+    /// A raw e-mail (`message/rfc822`) cannot be made into a ticket (`invalid_email`, 422).
+    InvalidEmail,
     /// Query parameters are not valid (`invalid_query`, 400).
     InvalidQuery,
     /// No such article (`article_not_found`, 404).
@@ -80,7 +82,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 32] = {
+    pub const ALL: [ErrorCode; 33] = {
         use ErrorCode::*;
         [
             InvalidJson,
@@ -93,6 +95,7 @@ impl ErrorCode {
             TextTooLong,
             ControlCharacter,
             InvalidTenant,
+            InvalidEmail,
             InvalidQuery,
             ArticleNotFound,
             TriageNotFound,
@@ -126,12 +129,13 @@ impl ErrorCode {
             InvalidUtf8 => (StatusCode::BAD_REQUEST, "invalid_utf8", "Request body is not valid UTF-8"),
             UnknownField => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_field", "Request has a field the API does not know"),
             InvalidField => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "A field has the wrong type or form"),
-            UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Content-Type must be application/json"),
+            UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Content-Type is not supported here"),
             PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body is too large"),
             EmptyTicket => (StatusCode::UNPROCESSABLE_ENTITY, "empty_ticket", "Ticket has no text"),
             TextTooLong => (StatusCode::UNPROCESSABLE_ENTITY, "text_too_long", "Ticket text is over the limit"),
             ControlCharacter => (StatusCode::UNPROCESSABLE_ENTITY, "control_character", "Text contains a control character"),
             InvalidTenant => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_tenant", "Tenant id is not valid"),
+            InvalidEmail => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_email", "The e-mail cannot be made into a ticket"),
             InvalidQuery => (StatusCode::BAD_REQUEST, "invalid_query", "Query parameters are not valid"),
             ArticleNotFound => (StatusCode::NOT_FOUND, "article_not_found", "No such article"),
             TriageNotFound => (StatusCode::NOT_FOUND, "triage_not_found", "No such triage"),

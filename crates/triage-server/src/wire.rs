@@ -21,6 +21,12 @@ pub struct TriageRequest {
     /// Full description (at most 20,000 characters).
     #[schema(example = "It says my account has been locked after I mistyped my password")]
     pub description: Option<String>,
+    /// `text` or `html`; when absent the description is taken for HTML if it starts with
+    /// `<html` or `<!DOCTYPE`, or has block tags (`<p>`, `<div>`, `<br>`, ...) and a closing tag.
+    /// HTML is converted to plain text (paragraphs and list items as lines, links as their
+    /// text, quoted blocks as `> ` lines, scripts and styles dropped) before triage.
+    #[schema(value_type = Option<String>, example = "html")]
+    pub description_format: Option<crate::html::DescriptionFormat>,
     /// Tenant (organisation) the ticket belongs to; without it only shared articles are used.
     #[schema(example = "northmoor")]
     pub tenant: Option<String>,
@@ -62,9 +68,11 @@ impl From<ChannelWire> for Channel {
 impl TryFrom<TriageRequest> for NewTicket {
     type Error = ApiError;
     fn try_from(r: TriageRequest) -> Result<Self, ApiError> {
+        let format = r.description_format.unwrap_or_default();
+        let description = r.description.as_deref().map(|d| format.to_text(d));
         Ok(NewTicket::parse(
             r.title.as_deref(),
-            r.description.as_deref(),
+            description.as_deref(),
             r.tenant.as_deref(),
             r.channel.map(Channel::from).unwrap_or_default(),
             r.caller.as_deref(),
@@ -96,6 +104,10 @@ pub(crate) struct TriageResponse {
     pub labels_unavailable: Option<String>,
     /// How likely the ticket is to be resolved at first contact with the suggested fix.
     pub first_contact: FirstContactView,
+    /// For a raw e-mail (`Content-Type: message/rfc822`) only: which body part was read, and
+    /// the attachments, named but never stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<crate::email::EmailView>,
 }
 
 /// First-contact prediction: from the model's `first_contact` head once resolved tickets with

@@ -22,6 +22,10 @@ pub(crate) struct ResolvedTicketWire {
     pub title: Option<String>,
     /// Description; its first line serves as the title when no title is sent.
     pub description: Option<String>,
+    /// `text` or `html`, as for a triage request; when absent, HTML is recognised by its start
+    /// or its block tags and converted to plain text before the ticket is redacted and stored.
+    #[schema(value_type = Option<String>, example = "html")]
+    pub description_format: Option<crate::html::DescriptionFormat>,
     /// Category the ticket was filed under (at most 200 characters); trains the `category` head.
     pub category: Option<String>,
     /// Priority the ticket had (at most 200 characters).
@@ -43,11 +47,12 @@ pub(crate) struct ResolvedTicketWire {
 
 impl ResolvedTicketWire {
     pub(crate) fn parse(&self) -> Result<ResolvedTicket, triage_core::CoreError> {
+        let description = self.description.as_deref().map(|d| self.description_format.unwrap_or_default().to_text(d));
         ResolvedTicket::parse(&RawResolved {
             tenant: &self.tenant,
             external_id: &self.external_id,
             title: self.title.as_deref(),
-            description: self.description.as_deref(),
+            description: description.as_deref(),
             category: self.category.as_deref(),
             priority: self.priority.as_deref(),
             assignment_group: self.assignment_group.as_deref(),

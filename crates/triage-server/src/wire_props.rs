@@ -45,6 +45,7 @@ fn resolved_wire() -> impl Strategy<Value = ResolvedTicketWire> {
             external_id,
             title,
             description,
+            description_format: None,
             category,
             priority,
             assignment_group,
@@ -63,7 +64,7 @@ proptest! {
         (title, description, tenant) in (proptest::option::of(mostly("printer jam")), maybe_text(), proptest::option::of(mostly("northmoor"))),
         (caller, external_id) in (maybe_text(), maybe_text()),
     ) {
-        let _ = NewTicket::try_from(TriageRequest { title, description, tenant, channel: None, caller, external_id });
+        let _ = NewTicket::try_from(TriageRequest { title, description, description_format: None, tenant, channel: None, caller, external_id });
     }
 
     #[test]

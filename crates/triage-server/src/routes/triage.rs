@@ -6,24 +6,50 @@ use triage_core::ticket::NewTicket;
 use triage_core::auth::Action;
 
 use crate::auth::Auth;
-use crate::body::{decode_json, read_limited, require_json};
-use crate::problem::{ApiError, Problem};
+use crate::body::{BodyKind, decode_json, read_limited, require_json_or_email};
+use crate::email::EmailView;
+use crate::problem::{ApiError, ErrorCode, Problem};
 use crate::state::AppState;
-use crate::wire::{TriageRequest, TriageResponse};
+use crate::wire::{ChannelWire, TriageRequest, TriageResponse};
+
+/// Query string of `POST /v1/triage` with a raw e-mail (`Content-Type: message/rfc822`): the
+/// body is the message, so the other ticket fields come here.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EmailTriageParams {
+    /// Tenant of the ticket (operators; a tenant key uses its own). Raw e-mail only.
+    pub tenant: Option<String>,
+    /// How the ticket arrived; `email` when absent. Raw e-mail only.
+    #[param(value_type = Option<String>)]
+    pub channel: Option<ChannelWire>,
+    /// Caller reference from the ticketing system. Raw e-mail only.
+    pub caller: Option<String>,
+    /// The ticket's id in the ticketing system. Raw e-mail only.
+    pub external_id: Option<String>,
+}
 
 /// Triage a new ticket: predicted labels (category, priority, assignment group, ...) with
 /// calibrated confidence and a decision, and ranked fixes from the knowledge base.
+///
+/// The body is a JSON ticket, or a whole e-mail as `Content-Type: message/rfc822` (same size
+/// limit): its subject is the title, its best text part the description (`text/plain`, else
+/// `text/html` converted), and the other fields come from the query string. Attachments are
+/// named in the answer's `email` section and never stored.
 #[utoipa::path(
     post,
     path = "/v1/triage",
     tag = "triage",
-    request_body = TriageRequest,
+    params(EmailTriageParams),
+    request_body(content(
+        (TriageRequest = "application/json"),
+        (String = "message/rfc822", example = "Subject: Printer on floor 2 jams\r\nFrom: a@example.org\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nIt jams on every page.\r\n"),
+    )),
     responses(
         (status = 200, description = "Ranked suggestions", body = TriageResponse),
-        (status = 400, description = "invalid_json, invalid_utf8", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "invalid_json, invalid_utf8, invalid_query", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "payload_too_large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "unsupported_media_type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "unknown_field, invalid_field, empty_ticket, text_too_long, control_character, invalid_tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "unknown_field, invalid_field, empty_ticket, text_too_long, control_character, invalid_tenant, invalid_email", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "not_ready", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -35,9 +61,12 @@ pub(crate) async fn post_triage(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Action::Triage)?;
-    require_json(&req)?;
+    let kind = require_json_or_email(&req)?;
     let bytes = read_limited(&req, payload, state.settings.server.max_body_bytes).await?;
-    let mut request: TriageRequest = decode_json(&bytes)?;
+    let (mut request, email) = match kind {
+        BodyKind::Json => (decode_json::<TriageRequest>(&bytes)?, None),
+        BodyKind::Email => email_request(&req, &bytes)?,
+    };
     request.tenant = auth.tenant(request.tenant.as_deref(), &state)?.map(String::from);
     let ticket = NewTicket::try_from(request)?;
     let span = tracing::Span::current();
@@ -66,7 +95,27 @@ pub(crate) async fn post_triage(
         model_version: outcome.model_version,
         labels_unavailable: outcome.labels_unavailable,
         first_contact: outcome.first_contact.into(),
+        email,
     }))
+}
+
+/// A raw e-mail as a triage request: text from the message, the other fields from the query.
+fn email_request(req: &HttpRequest, bytes: &[u8]) -> Result<(TriageRequest, Option<EmailView>), ApiError> {
+    let params = web::Query::<EmailTriageParams>::from_query(req.query_string())
+        .map_err(|e| ApiError::new(ErrorCode::InvalidQuery, format!("{e}; a raw e-mail takes tenant, channel, caller and external_id")))?
+        .into_inner();
+    let parsed = crate::email::parse_email(bytes)?;
+    let request = TriageRequest {
+        title: parsed.title,
+        description: parsed.description,
+        // already plain text: an e-mail's HTML part was converted when it was chosen
+        description_format: Some(crate::html::DescriptionFormat::Text),
+        tenant: params.tenant,
+        channel: Some(params.channel.unwrap_or(ChannelWire::Email)),
+        caller: params.caller,
+        external_id: params.external_id,
+    };
+    Ok((request, Some(parsed.view)))
 }
 
 fn decision_name(d: triage_engine::Decision) -> &'static str {

@@ -1,0 +1,280 @@
+//! HTML ticket bodies to plain text, at the edge (issue 16).
+//!
+//! Ticketing systems and e-mail clients hand over HTML descriptions. The engine and core work on
+//! plain text only, so the conversion happens here, before a body becomes a `NewTicket` or a
+//! `ResolvedTicket`, and the HTML parser (`html2text` over `html5ever`) stays out of the lower
+//! crates. The text keeps what the analysis and the e-mail cleaner need:
+//!
+//! - paragraphs, `<div>`s, headings and `<br>` become line breaks; runs of blank lines are
+//!   squeezed to one;
+//! - list items become lines (`- item`, `1. item`);
+//! - links become their text (the address is dropped);
+//! - `<blockquote>` lines start with `> `, so quoted history is recognisable as in plain text;
+//! - `<script>`, `<style>` and `<head>` are dropped; entities are decoded;
+//! - control characters other than tab and new line become spaces (they would be refused later).
+//!
+//! Whether a body is HTML is said by the caller (`description_format`) or, when it is not said,
+//! guessed by [`looks_like_html`].
+
+use html2text::render::TextDecorator;
+
+/// How a description is written: `text`, `html`, or not said (`auto`: guessed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DescriptionFormat {
+    /// Guess with [`looks_like_html`] (the default when the field is absent).
+    #[default]
+    Auto,
+    /// Plain text: taken as it is, even if it contains tags.
+    Text,
+    /// HTML: converted to text with [`html_to_text`].
+    Html,
+}
+
+impl DescriptionFormat {
+    /// The description as plain text: converted when it is (or looks like) HTML, else as sent.
+    pub fn to_text(self, description: &str) -> std::borrow::Cow<'_, str> {
+        let html = match self {
+            DescriptionFormat::Auto => looks_like_html(description),
+            DescriptionFormat::Text => false,
+            DescriptionFormat::Html => true,
+        };
+        if html { html_to_text(description).into() } else { description.into() }
+    }
+}
+
+/// Tags that, written in lower or upper case, mark a body as HTML when no format is given. Inline
+/// tags (`<b>`, `<a>`) are left out on purpose: a plain-text ticket may quote one.
+const HTML_MARKERS: [&str; 9] = ["<p>", "<p ", "<div", "<br>", "<br/>", "<br />", "<table", "<body", "<span"];
+
+/// Whether a body is HTML: it starts (after white space) with `<html`, `<!doctype` or `<?xml`, or
+/// contains one of a few block tags (`<p>`, `<div`, `<br>`, `<table`, `<body`, `<span`) and
+/// a closing tag `</`. A plain-text ticket that mentions a tag in passing is not taken for HTML
+/// unless it also closes one; send `description_format: "text"` to be sure.
+pub fn looks_like_html(body: &str) -> bool {
+    let head: String = body.trim_start().chars().take(16).collect::<String>().to_ascii_lowercase();
+    if head.starts_with("<html") || head.starts_with("<!doctype") || head.starts_with("<?xml") {
+        return true;
+    }
+    if !body.contains('<') {
+        return false;
+    }
+    let lower = body.to_ascii_lowercase();
+    lower.contains("</") && HTML_MARKERS.iter().any(|m| lower.contains(m))
+}
+
+/// Lines longer than this are wrapped by the renderer; wide enough that prose never is.
+const RENDER_WIDTH: usize = 100_000;
+
+/// Converts an HTML body to plain text (see the module docs for what is kept). Never fails: a
+/// body the renderer cannot lay out falls back to its text with the tags stripped.
+pub fn html_to_text(html: &str) -> String {
+    let rendered = html2text::config::with_decorator(TicketDecorator)
+        .no_table_borders()
+        .no_link_wrapping()
+        .string_from_read(html.as_bytes(), RENDER_WIDTH)
+        .unwrap_or_else(|_| strip_tags(html));
+    tidy(&rendered)
+}
+
+/// Last resort: drops everything between `<` and `>`.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Trailing spaces off every line, control characters to spaces, no blank line twice, no blank
+/// lines at either end.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.lines() {
+        let line: String = line.chars().map(|c| if c.is_control() && c != '\t' { ' ' } else { c }).collect();
+        let line = line.trim_end();
+        if line.is_empty() || line == ">" {
+            blank_run += 1;
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if blank_run > 0 { "\n\n" } else { "\n" });
+        }
+        out.push_str(line);
+        blank_run = 0;
+    }
+    out
+}
+
+/// Plain text with just the marks the cleaner and the reader need: `> ` for quotes, `- ` and
+/// `N. ` for list items; nothing for emphasis, links or headings.
+#[derive(Debug, Clone, Copy)]
+struct TicketDecorator;
+
+impl TextDecorator for TicketDecorator {
+    type Annotation = ();
+
+    fn decorate_link_start(&mut self, _url: &str) -> (String, ()) {
+        (String::new(), ())
+    }
+    fn decorate_link_end(&mut self) -> String {
+        String::new()
+    }
+    fn decorate_em_start(&self) -> (String, ()) {
+        (String::new(), ())
+    }
+    fn decorate_em_end(&self) -> String {
+        String::new()
+    }
+    fn decorate_strong_start(&self) -> (String, ()) {
+        (String::new(), ())
+    }
+    fn decorate_strong_end(&self) -> String {
+        String::new()
+    }
+    fn decorate_strikeout_start(&self) -> (String, ()) {
+        (String::new(), ())
+    }
+    fn decorate_strikeout_end(&self) -> String {
+        String::new()
+    }
+    fn decorate_code_start(&self) -> (String, ()) {
+        (String::new(), ())
+    }
+    fn decorate_code_end(&self) -> String {
+        String::new()
+    }
+    fn decorate_preformat_first(&self) {}
+    fn decorate_preformat_cont(&self) {}
+    fn decorate_image(&mut self, _src: &str, title: &str) -> (String, ()) {
+        (title.to_owned(), ())
+    }
+    fn header_prefix(&self, _level: usize) -> String {
+        String::new()
+    }
+    fn quote_prefix(&self) -> String {
+        "> ".to_owned()
+    }
+    fn unordered_item_prefix(&self) -> String {
+        "- ".to_owned()
+    }
+    fn ordered_item_prefix(&self, i: i64) -> String {
+        format!("{i}. ")
+    }
+    fn make_subblock_decorator(&self) -> Self {
+        TicketDecorator
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_becomes_text_with_its_structure_kept() {
+        let cases = [
+            (
+                "<p>First paragraph.</p><p>Second paragraph.</p>",
+                "First paragraph.\n\nSecond paragraph.",
+                "paragraphs are separated by a blank line",
+            ),
+            ("<div>line one<br>line two<br/>line three</div>", "line one\nline two\nline three", "br is a line break"),
+            ("<ul><li>Open Outlook</li><li>Click Send</li></ul>", "- Open Outlook\n- Click Send", "unordered list items are lines"),
+            ("<ol><li>Open SAP</li><li>Run ME21N</li></ol>", "1. Open SAP\n2. Run ME21N", "numbered steps keep their numbers"),
+            (
+                "<p>See <a href=\"https://intranet.example/vpn\">the VPN guide</a> please</p>",
+                "See the VPN guide please",
+                "a link is its text, not its address",
+            ),
+            (
+                "<p>Error &lt;0x80070005&gt; &amp; &quot;denied&quot; &#163;5 &nbsp;ok</p>",
+                "Error <0x80070005> & \"denied\" £5 \u{a0}ok",
+                "entities are decoded",
+            ),
+            ("<p>Printer jams</p><script>alert('x')</script><style>p{color:red}</style>", "Printer jams", "scripts and styles are dropped"),
+            (
+                "<html><head><title>Mail</title><style>.MsoNormal{margin:0}</style></head><body><p class=MsoNormal>VPN drops<o:p></o:p></p></body></html>",
+                "VPN drops",
+                "Outlook's head and office tags leave nothing behind",
+            ),
+            (
+                "<p>It fails again</p><blockquote><p>On Monday you wrote:</p><p>Please restart</p></blockquote>",
+                "It fails again\n\n> On Monday you wrote:\n> \n> Please restart",
+                "blockquote lines start with > for the cleaner",
+            ),
+            (
+                "<p><b>Bold</b> and <i>italic</i> and <code>C:\\Temp\\x.log</code></p>",
+                "Bold and italic and C:\\Temp\\x.log",
+                "emphasis leaves no marks; paths stay whole",
+            ),
+            ("<p>a</p>\n\n\n<p></p><p></p><p>b</p>", "a\n\nb", "empty paragraphs do not pile up blank lines"),
+            ("<table><tr><td>Asset</td><td>LT-0042</td></tr></table>", "Asset", "table cells keep their text"),
+        ];
+        for (html, want, why) in cases {
+            let got = html_to_text(html);
+            if why.starts_with("table") {
+                assert!(got.contains("Asset") && got.contains("LT-0042"), "{why}: {got:?}");
+            } else if why.starts_with("blockquote") {
+                assert!(got.starts_with("It fails again\n"), "{why}: {got:?}");
+                assert!(got.lines().skip(1).filter(|l| !l.is_empty()).all(|l| l.starts_with('>')), "{why}: {got:?}");
+                assert!(got.contains("> On Monday you wrote:") && got.contains("> Please restart"), "{why}: {got:?}");
+            } else {
+                assert_eq!(got, want, "{why}");
+            }
+        }
+    }
+
+    #[test]
+    fn html_is_recognised_by_its_start_or_its_block_tags_and_plain_text_is_not() {
+        let cases = [
+            ("<!DOCTYPE html><html><body>x</body></html>", true, "a doctype starts a document"),
+            ("  <html><body>x</body></html>", true, "an html element after white space"),
+            ("<p>My screen flickers</p>", true, "a paragraph with its closing tag"),
+            ("Line one<br>Line two<div>x</div>", true, "a br and a closing div"),
+            ("My screen flickers since Monday", false, "plain prose"),
+            ("The page shows <p> literally in the title", false, "a tag mentioned in passing, never closed"),
+            ("if a < b then b > a", false, "angle brackets in text"),
+            ("<b>urgent</b> printer down", false, "inline tags alone are not taken for HTML"),
+        ];
+        for (body, want, why) in cases {
+            assert_eq!(looks_like_html(body), want, "{why}");
+        }
+    }
+
+    #[test]
+    fn the_explicit_format_wins_over_the_guess() {
+        let body = "<p>Printer <b>jams</b></p>";
+        assert_eq!(DescriptionFormat::Text.to_text(body), body, "text is taken as it is");
+        assert_eq!(DescriptionFormat::Html.to_text("a &amp; b"), "a & b", "html is converted even without tags");
+        assert_eq!(DescriptionFormat::Auto.to_text(body), "Printer jams", "auto converts what looks like HTML");
+        assert_eq!(DescriptionFormat::Auto.to_text("a &amp; b"), "a &amp; b", "auto leaves plain text alone");
+    }
+
+    #[test]
+    fn deeply_nested_html_does_not_overflow_the_stack() {
+        let html = format!("{}deep{}", "<div><blockquote>".repeat(2000), "</blockquote></div>".repeat(2000));
+        let text = html_to_text(&html);
+        assert!(text.contains("deep"), "{}", text.chars().take(200).collect::<String>());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn converting_any_string_never_panics_and_leaves_no_control_characters(s in "\\PC{0,300}") {
+            let t = html_to_text(&s);
+            proptest::prop_assert!(!t.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
+        }
+
+        #[test]
+        fn converting_tag_soup_never_panics(s in "(<(/?)(p|div|br|ul|ol|li|blockquote|a href=x|table|tr|td|script|style|pre)>|[a-z &;#<>\"]{1,8}|\n){0,60}") {
+            let t = html_to_text(&s);
+            proptest::prop_assert!(!t.starts_with('\n') && !t.ends_with('\n'));
+        }
+    }
+}
