@@ -165,9 +165,11 @@ pub fn clean_body<'a>(text: &'a str, boilerplate: &Boilerplate) -> Cleaned<'a> {
     let mut removed = RemovedKinds::default();
     let line = |i: usize| &text[lines[i].0..lines[i].1];
 
-    let end = find_quote_tail(text, &lines, &mut keep, &mut removed);
+    // byte offsets are the same in the lower-cased copy: ASCII case changes no lengths
+    let lower = text.to_ascii_lowercase();
+    let end = find_quote_tail(text, &lower, &lines, &mut keep, &mut removed);
     keep[end..].iter_mut().for_each(|k| *k = false);
-    drop_paragraphs(text, &lines[..end], &mut keep, &mut removed, boilerplate);
+    drop_paragraphs(text, &lower, &lines[..end], &mut keep, &mut removed, boilerplate);
     drop_signature(text, &lines[..end], &mut keep, &mut removed);
 
     if removed.is_empty() {

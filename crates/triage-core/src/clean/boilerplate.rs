@@ -20,9 +20,19 @@ const DEFAULT_UK: &str = include_str!("boilerplate_uk.txt");
 /// assert!(b.contains("Please consider the environment before printing this e-mail."));
 /// assert!(!b.contains("My printer is jammed."));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Boilerplate {
     phrases: HashSet<String>,
+    /// Bits set for each ASCII phrase's `gate_key`: most sentences are ruled out by their length
+    /// and first letter before any normalising or hashing.
+    gate: [u64; 64],
+}
+
+impl Default for Boilerplate {
+    /// No phrases.
+    fn default() -> Self {
+        Self { phrases: HashSet::new(), gate: [0; 64] }
+    }
 }
 
 impl Boilerplate {
@@ -39,13 +49,30 @@ impl Boilerplate {
 
     /// These phrases as well (a desk's configured ones, or ones learned from its tickets).
     pub fn and_phrases<S: AsRef<str>>(mut self, phrases: impl IntoIterator<Item = S>) -> Self {
-        self.phrases.extend(phrases.into_iter().map(|p| normalise_sentence(p.as_ref())).filter(|p| !p.is_empty()));
+        for p in phrases {
+            let normal = normalise_sentence(p.as_ref());
+            if normal.is_empty() {
+                continue;
+            }
+            if let Some(key) = gate_key(&normal) {
+                self.gate[key / 64] |= 1 << (key % 64);
+            }
+            self.phrases.insert(normal);
+        }
         self
     }
 
     /// Whether `sentence` is one of the phrases, once normalised.
     pub fn contains(&self, sentence: &str) -> bool {
-        !self.phrases.is_empty() && self.phrases.contains(&normalise_sentence(sentence))
+        if self.phrases.is_empty() {
+            return false;
+        }
+        if let Some(key) = gate_key(sentence)
+            && self.gate[key / 64] & (1 << (key % 64)) == 0
+        {
+            return false;
+        }
+        self.phrases.contains(&normalise_sentence(sentence))
     }
 
     /// Number of phrases.
@@ -78,6 +105,18 @@ impl Boilerplate {
     }
 }
 
+/// A number in 0..4096 that an ASCII sentence and its normal form share: from the count of
+/// letters and digits and the first of them, lower-cased. `None` for other text, which skips
+/// the gate.
+fn gate_key(s: &str) -> Option<usize> {
+    if !s.is_ascii() {
+        return None;
+    }
+    let first = s.bytes().find(u8::is_ascii_alphanumeric).map_or(0, |b| b.to_ascii_lowercase() as usize);
+    let n = s.bytes().filter(u8::is_ascii_alphanumeric).count();
+    Some((n * 37 + first) % 4096)
+}
+
 /// The one normal form phrases are compared in: lower case, hyphens and apostrophes dropped
 /// (`e-mail` = `email`, `don't` = `dont`), any other run of non-alphanumerics one space, trimmed.
 pub fn normalise_sentence(sentence: &str) -> String {
@@ -89,7 +128,11 @@ pub fn normalise_sentence(sentence: &str) -> String {
                 out.push(' ');
             }
             space = false;
-            out.extend(c.to_lowercase());
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
         } else if !matches!(c, '-' | '\'' | '\u{2019}' | '\u{2010}' | '\u{2011}') {
             space = true;
         }
