@@ -66,6 +66,7 @@ pub(crate) async fn post_triage(
         model_version: outcome.model_version,
         labels_unavailable: outcome.labels_unavailable,
         first_contact: outcome.first_contact.into(),
+        cleaning: outcome.cleaning.into(),
     }))
 }
 
