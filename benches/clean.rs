@@ -34,7 +34,9 @@ fn plain_ticket() -> String {
     let mut t = String::from(PROBLEM);
     while t.len() < 2_000 {
         t.push_str(steps);
-        t.push_str("It happens on every PC in the team since version 4.2.17 was rolled out; C:\\Program Files\\Civica\\logs has nothing new.\n");
+        t.push_str(
+            "It happens on every PC in the team since version 4.2.17 was rolled out; C:\\Program Files\\Civica\\logs has nothing new.\n",
+        );
     }
     t
 }

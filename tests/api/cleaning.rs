@@ -20,9 +20,7 @@ fn email_body() -> String {
 #[tokio::test]
 async fn a_triage_with_an_email_tail_names_what_was_removed_and_stores_the_cleaned_text() {
     let app = spawn_app().await;
-    let r = app
-        .post_triage(&json!({"tenant": "northmoor", "title": "RE: FW: Outlook password prompt", "description": email_body()}))
-        .await;
+    let r = app.post_triage(&json!({"tenant": "northmoor", "title": "RE: FW: Outlook password prompt", "description": email_body()})).await;
     assert_eq!(r.status(), 200);
     let answer: Value = r.json().await.unwrap();
     assert_eq!(answer["cleaning"]["removed"], json!(["quote", "signature", "disclaimer", "auto_reply"]));

@@ -142,7 +142,11 @@ impl NewTicket {
                 let checked = TicketText::parse_field(d, "description", TicketText::MAX_CHARS)?;
                 let cleaned = clean_body(checked.as_str(), boilerplate());
                 cleaning = cleaned.report();
-                if cleaned.removed.is_empty() { Some(checked) } else { Some(TicketText::parse_field(&cleaned.text, "description", TicketText::MAX_CHARS)?) }
+                if cleaned.removed.is_empty() {
+                    Some(checked)
+                } else {
+                    Some(TicketText::parse_field(&cleaned.text, "description", TicketText::MAX_CHARS)?)
+                }
             }
             None => None,
         };

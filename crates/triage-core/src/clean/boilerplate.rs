@@ -179,7 +179,9 @@ static DEFAULT: OnceLock<Boilerplate> = OnceLock::new();
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BoilerplateError {
     /// Another set was installed in this process already.
-    #[error("other boilerplate phrases ({0} of them) are already installed in this process; they are set once at start-up, restart to change them")]
+    #[error(
+        "other boilerplate phrases ({0} of them) are already installed in this process; they are set once at start-up, restart to change them"
+    )]
     AlreadySet(usize),
 }
 

@@ -217,9 +217,9 @@ pub(super) fn drop_paragraphs(
                 removed.insert(kind);
             }
             None if !bp.is_empty() => {
-                for k in i..j {
-                    if keep[k] && bp.covers(line(k)) {
-                        keep[k] = false;
+                for (k, kept) in keep.iter_mut().enumerate().take(j).skip(i) {
+                    if *kept && bp.covers(line(k)) {
+                        *kept = false;
                         removed.insert(RemovedKind::Boilerplate);
                     }
                 }
@@ -319,13 +319,16 @@ fn is_signature_line(line: &str) -> bool {
         || lower.contains("www.")
         || lower.contains("http")
         || t.bytes().filter(u8::is_ascii_digit).count() >= 5
-        || ["tel", "phone", "mob", "mobile", "email", "e-mail", "web", "ext", "t:", "m:", "e:", "w:", "fax"].iter().any(|p| lower.starts_with(p));
+        || ["tel", "phone", "mob", "mobile", "email", "e-mail", "web", "ext", "t:", "m:", "e:", "w:", "fax"]
+            .iter()
+            .any(|p| lower.starts_with(p));
     if contact {
         return true;
     }
     const SMALL: [&str; 12] = ["of", "and", "the", "for", "&", "|", "-", "in", "at", "to", "on", "/"];
     let words: Vec<&str> = t.split_whitespace().filter(|w| !SMALL.contains(&w.to_lowercase().as_str())).collect();
-    let capitalised = words.iter().filter(|w| w.chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || !c.is_alphanumeric())).count();
+    let capitalised =
+        words.iter().filter(|w| w.chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || !c.is_alphanumeric())).count();
     words.len() <= 8 && capitalised * 2 >= words.len()
 }
 
@@ -346,4 +349,3 @@ pub(super) fn drop_signature(text: &str, lines: &[(usize, usize)], keep: &mut [b
         }
     }
 }
-

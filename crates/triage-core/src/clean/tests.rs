@@ -139,7 +139,12 @@ fn realistic_council_emails_keep_the_problem_and_lose_the_tail() {
             &[Quote],
             "gmail `On ... wrote:` wrapped over two lines; numbered steps kept",
         ),
-        (DASH_SIGNATURE, "Cannot open \\\\fileserver01\\housing$\\Allocations, access denied.", &[Signature], "`-- ` delimiter; the UNC path stays"),
+        (
+            DASH_SIGNATURE,
+            "Cannot open \\\\fileserver01\\housing$\\Allocations, access denied.",
+            &[Signature],
+            "`-- ` delimiter; the UNC path stays",
+        ),
         (
             SIGNATURE_AND_DISCLAIMER,
             "My laptop will not connect to the VPN from home, it says ERR_CONNECTION_RESET.\nI have restarted twice.",
@@ -179,8 +184,18 @@ fn realistic_council_emails_keep_the_problem_and_lose_the_tail() {
             &[Disclaimer],
             "external-sender banner on top; the URL and version the caller quotes stay",
         ),
-        (OFFICIAL_MARKING, "Please reset the MFA for my account, I have a new phone.", &[Signature, Bp], "security marking lines top and bottom"),
-        (LEARNED_FOOTER, "Civica Open Revenues is very slow today, each search takes a minute.", &[Bp], "a desk's own footer from the boilerplate list"),
+        (
+            OFFICIAL_MARKING,
+            "Please reset the MFA for my account, I have a new phone.",
+            &[Signature, Bp],
+            "security marking lines top and bottom",
+        ),
+        (
+            LEARNED_FOOTER,
+            "Civica Open Revenues is very slow today, each search takes a minute.",
+            &[Bp],
+            "a desk's own footer from the boilerplate list",
+        ),
         (SIGN_OFF_BEFORE_CONTENT, SIGN_OFF_BEFORE_CONTENT, &[], "a sentence after a sign-off is not a signature line"),
         (
             "VPN drops every 10 minutes since the update to FortiClient 7.2.3.",
