@@ -1,5 +1,6 @@
 //! Integration tests over real HTTP: one binary, modules by area.
 
+mod cleaning;
 mod console;
 mod degraded;
 mod email;

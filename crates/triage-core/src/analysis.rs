@@ -22,7 +22,8 @@ pub const MAX_TOKEN_BYTES: usize = 40;
 /// model bundles record it and a bundle built with another version is refused (its features
 /// would no longer match); then retrain, and rebuild the starter model with
 /// `triage train-starter`.
-pub const ANALYSIS_VERSION: u32 = 1;
+/// 2: ticket text is cleaned of e-mail tails before analysis ([`crate::clean`]).
+pub const ANALYSIS_VERSION: u32 = 2;
 
 /// One analysed token: its term, where it came from in the input, and its position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

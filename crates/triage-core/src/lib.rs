@@ -16,6 +16,7 @@
 pub mod analysis;
 pub mod article;
 pub mod auth;
+pub mod clean;
 pub mod error;
 pub mod front_matter;
 pub mod metrics;

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::clean::{CleaningReport, boilerplate, clean_body, clean_title};
 use crate::tenant::TenantId;
 use crate::{CoreError, Result};
 
@@ -98,9 +99,12 @@ pub enum Channel {
 /// A new ticket, checked and ready for the triage pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTicket {
-    /// Short summary, as the caller wrote it; at most [`NewTicket::MAX_TITLE_CHARS`] characters. Comes from the first line of the description when no title was sent.
+    /// Short summary, cleaned of reply and forward prefixes ([`clean_title`]); at most
+    /// [`NewTicket::MAX_TITLE_CHARS`] characters as sent. Comes from the first line of the
+    /// description when no title was sent.
     pub title: TicketText,
-    /// Empty when the caller gave a title only.
+    /// Cleaned of quoted history, signatures, disclaimers, auto-replies and boilerplate
+    /// ([`clean_body`]); empty when the caller gave a title only.
     pub description: Option<TicketText>,
     /// The tenant the ticket belongs to; `None` when the caller named none.
     pub tenant: Option<TenantId>,
@@ -110,6 +114,9 @@ pub struct NewTicket {
     pub caller: Option<String>,
     /// Checked by [`ExternalId::parse`].
     pub external_id: Option<String>,
+    /// What cleaning removed from the description (see [`crate::clean`]); title prefixes are
+    /// not counted.
+    pub cleaning: CleaningReport,
 }
 
 impl NewTicket {
@@ -118,8 +125,9 @@ impl NewTicket {
     /// Longest caller reference, in characters.
     pub const MAX_REF_CHARS: usize = 200;
 
-    /// Checks raw ticket fields. A ticket needs a title or a description; when only a
-    /// description is given, its first line serves as the title.
+    /// Checks raw ticket fields (limits apply to the text as sent), then cleans them with the
+    /// process-wide boilerplate ([`crate::clean::boilerplate`]). A ticket needs a title or a
+    /// description; when only a description is given, its first line serves as the title.
     pub fn parse(
         title: Option<&str>,
         description: Option<&str>,
@@ -128,12 +136,28 @@ impl NewTicket {
         caller: Option<&str>,
         external_id: Option<&str>,
     ) -> Result<Self> {
+        let mut cleaning = CleaningReport::default();
         let description = match description.map(str::trim).filter(|d| !d.is_empty()) {
-            Some(d) => Some(TicketText::parse_field(d, "description", TicketText::MAX_CHARS)?),
+            Some(d) => {
+                let checked = TicketText::parse_field(d, "description", TicketText::MAX_CHARS)?;
+                let cleaned = clean_body(checked.as_str(), boilerplate());
+                cleaning = cleaned.report();
+                if cleaned.removed.is_empty() {
+                    Some(checked)
+                } else {
+                    Some(TicketText::parse_field(&cleaned.text, "description", TicketText::MAX_CHARS)?)
+                }
+            }
             None => None,
         };
         let title = match title.map(str::trim).filter(|t| !t.is_empty()) {
-            Some(t) => TicketText::parse_field(t, "title", Self::MAX_TITLE_CHARS)?,
+            Some(t) => {
+                let checked = TicketText::parse_field(t, "title", Self::MAX_TITLE_CHARS)?;
+                match clean_title(checked.as_str()) {
+                    std::borrow::Cow::Borrowed(same) if same.len() == checked.as_str().len() => checked,
+                    cleaned => TicketText::parse_field(&cleaned, "title", Self::MAX_TITLE_CHARS)?,
+                }
+            }
             None => match &description {
                 Some(d) => {
                     let first_line: String = d.as_str().lines().next().unwrap_or_default().chars().take(Self::MAX_TITLE_CHARS).collect();
@@ -150,6 +174,7 @@ impl NewTicket {
             channel,
             caller: caller.map(|c| parse_reference(c, "caller")).transpose()?,
             external_id: external_id.map(|e| ExternalId::parse(e).map(ExternalId::into_string)).transpose()?,
+            cleaning,
         })
     }
 
@@ -193,6 +218,21 @@ mod tests {
         let t = NewTicket::parse(None, Some("printer jammed\nfloor 2"), None, Channel::Email, None, None).unwrap();
         assert_eq!(t.title.as_str(), "printer jammed");
         assert_eq!(t.full_text(), "printer jammed\nprinter jammed\nfloor 2");
+    }
+
+    #[test]
+    fn a_new_ticket_holds_cleaned_text_and_says_what_was_removed() {
+        let body = "Word crashes when I open any template.\n\nKind regards\nJane Smith\nICT Officer\nTel: 01632 960001\n\n\
+                    Please consider the environment before printing this e-mail.";
+        let t = NewTicket::parse(Some("RE: FW: Word crashes"), Some(body), None, Channel::Email, None, None).unwrap();
+        assert_eq!(t.title.as_str(), "Word crashes");
+        assert_eq!(t.description.as_ref().unwrap().as_str(), "Word crashes when I open any template.");
+        assert_eq!(t.cleaning.removed.iter().map(|k| k.as_str()).collect::<Vec<_>>(), ["signature", "disclaimer"]);
+        assert_eq!(t.cleaning.kept_chars, "Word crashes when I open any template.".len());
+        assert!(t.full_text().ends_with("template."), "the pipeline sees the cleaned text");
+        let plain = NewTicket::parse(Some("Word crashes"), Some("on every template"), None, Channel::Email, None, None).unwrap();
+        assert!(plain.cleaning.removed.is_empty());
+        assert_eq!(plain.cleaning.removed_chars, 0);
     }
 
     #[test]

@@ -38,9 +38,10 @@ pub struct ResolvedTicket {
     pub tenant: TenantId,
     /// Checked by [`ExternalId::parse`].
     pub external_id: String,
-    /// Title, redacted.
+    /// Title, cleaned ([`crate::clean::clean_title`]) and redacted.
     pub title: String,
-    /// Description, redacted; empty when none was sent.
+    /// Description, cleaned of e-mail tails ([`crate::clean::clean_body`]) and redacted; empty
+    /// when none was sent.
     pub description: String,
     /// Category the agent filed the ticket under, if any (at most [`MAX_LABEL_CHARS`] characters).
     pub category: Option<String>,
@@ -48,7 +49,7 @@ pub struct ResolvedTicket {
     pub priority: Option<String>,
     /// Team that resolved the ticket, if any (at most [`MAX_LABEL_CHARS`] characters).
     pub assignment_group: Option<String>,
-    /// What the agent did, redacted; empty when none were sent.
+    /// What the agent did, redacted (not cleaned: agents write it); empty when none were sent.
     pub resolution_notes: String,
     /// Whether the first person to take the ticket resolved it; `None` when not known.
     pub resolved_at_first_contact: Option<bool>,
@@ -90,7 +91,8 @@ pub struct RawResolved<'a> {
 }
 
 impl ResolvedTicket {
-    /// Checks and redacts. Personal data never leaves this function unredacted.
+    /// Checks, cleans title and description (as [`NewTicket::parse`] does), and redacts.
+    /// Personal data never leaves this function unredacted.
     pub fn parse(raw: &RawResolved<'_>) -> Result<Self> {
         let tenant = TenantId::parse(raw.tenant)?;
         let external_id = ExternalId::parse(raw.external_id)?;
@@ -142,6 +144,22 @@ impl ResolvedTicket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resolved_ticket_stores_the_cleaned_title_and_description_and_the_notes_as_written() {
+        let raw = RawResolved {
+            tenant: "northmoor",
+            external_id: "INC0012345",
+            title: Some("RE: Printer offline"),
+            description: Some("Printer PRN-214 shows offline.\n\nMany thanks,\nJane Smith\nTel: 01632 960001"),
+            resolution_notes: Some("Restarted the spooler.\n\nKind regards\nService Desk"),
+            ..Default::default()
+        };
+        let t = ResolvedTicket::parse(&raw).unwrap();
+        assert_eq!(t.title, "Printer offline");
+        assert_eq!(t.description, "Printer PRN-214 shows offline.");
+        assert_eq!(t.resolution_notes, "Restarted the spooler.\n\nKind regards\nService Desk", "agents' notes are not cleaned");
+    }
 
     #[test]
     fn corrected_labels_are_bounded_and_redacted_like_ticket_text() {

@@ -127,6 +127,8 @@ pub struct TriageOutcome {
     pub suggestions: Vec<Suggestion>,
     /// One prediction per head of the live model (empty without a model).
     pub labels: Vec<HeadPrediction>,
+    /// What cleaning removed from the ticket's text before analysis (the ticket's own report).
+    pub cleaning: triage_core::clean::CleaningReport,
     /// Version of the model that produced `labels`; `None` without a model.
     pub model_version: Option<String>,
     /// Why `labels` is empty although a model is expected (the model part is degraded).
@@ -336,7 +338,9 @@ impl TriageEngine {
         let text = ticket.full_text();
         let tenant = ticket.tenant.as_ref();
         let policy = tenant.and_then(|t| self.params.tenants.get(t.as_str()));
-        // analysed once for both indexes; redaction first so no personal datum becomes a query term
+        // the ticket's text is already cleaned (`NewTicket::parse`); analysed once for both
+        // indexes; redaction first so no personal datum becomes a query term, and the record
+        // keeps the cleaned, redacted text
         let redacted = redact(&text);
         let terms = KbIndex::query_terms(&redacted);
         let query = KbQuery::new(&redacted)
@@ -375,6 +379,7 @@ impl TriageEngine {
                 _ => None,
             },
             first_contact,
+            cleaning: ticket.cleaning,
         };
         self.recorder.record(
             TriageRecord {

@@ -18,7 +18,8 @@ use crate::ticket_scorer::TicketScorer;
 use crate::tokenizer::{TOKENIZER_NAME, TriageTokenizer};
 use crate::{KbError, KbIndex, Result};
 
-const SCHEMA_VERSION: u32 = 5;
+/// 6: titles and descriptions are cleaned of e-mail tails before they are stored and indexed.
+const SCHEMA_VERSION: u32 = 6;
 /// Tokenizer of the tenant-qualified term field: terms are analysed before indexing.
 const TT_TOKENIZER: &str = "triage_ws";
 const VERSION_FILE: &str = "triage-tickets.version";

@@ -2,8 +2,8 @@
 //! ([`Analyzer::features`]: same splitting and normalising as search, no stemming),
 //! sublinear TF-IDF, each block L2-normalised, as sparse vectors.
 //!
-//! Personal data is redacted before analysis, so no address, number or postcode can become a
-//! feature. N-grams are identified by a stable 64-bit FNV-1a hash; the fitted vocabulary maps
+//! E-mail tails are cleaned off (`triage_core::clean`) and personal data is redacted before
+//! analysis, so no signature, disclaimer, address, number or postcode can become a feature. N-grams are identified by a stable 64-bit FNV-1a hash; the fitted vocabulary maps
 //! hashes to columns (word features first), and keeps the text of word features for
 //! explanations.
 //!
@@ -19,6 +19,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 use triage_core::analysis::Analyzer;
+use triage_core::clean::{boilerplate, clean_joined};
 use triage_core::redact::redact;
 
 use crate::sparse::{CsrMatrix, SparseVec};
@@ -110,7 +111,9 @@ pub struct Scratch {
 fn extract(params: &FeatureParams, analyzer: &Analyzer, text: &str, s: &mut Scratch, mut word_names: Option<&mut HashMapU64<String>>) {
     s.word_hashes.clear();
     s.char_hashes.clear();
-    let redacted = redact(text);
+    // cleaned first, as every ticket text is, then redacted: whatever path a row took
+    let cleaned = clean_joined(text, boilerplate());
+    let redacted = redact(&cleaned);
     let mut n_terms = 0;
     analyzer.for_each_token(&redacted, |t| {
         if n_terms < s.terms.len() {

@@ -10,6 +10,7 @@ use linfa::traits::Fit;
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 use triage_core::article::content_hash;
+use triage_core::clean::{boilerplate, clean_joined};
 use triage_core::redact::redact;
 
 use crate::bundle::{FORMAT, FeatureInfo, HeadInfo, Manifest, ModelBundle, TrainingInfo};
@@ -101,13 +102,13 @@ impl TrainParams {
 /// Progress of a training run: phase name, done, total.
 pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
 
-/// SHA-256 over the training rows as the model sees them (ids, redacted text, labels).
+/// SHA-256 over the training rows as the model sees them (ids, cleaned and redacted text, labels).
 pub fn training_data_hash(rows: &[TrainingRow]) -> String {
     let mut buf = String::new();
     for r in rows {
         buf.push_str(&r.id);
         buf.push('\u{1f}');
-        buf.push_str(&redact(&r.text));
+        buf.push_str(&redact(&clean_joined(&r.text, boilerplate())));
         for (h, l) in &r.labels {
             buf.push('\u{1e}');
             buf.push_str(h);

@@ -108,6 +108,28 @@ pub(crate) struct TriageResponse {
     /// the attachments, named but never stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<crate::email::EmailView>,
+    /// What was cleaned off the description before analysis (always present).
+    pub cleaning: CleaningView,
+}
+
+/// What cleaning removed from the description before analysis: the e-mail tail (quoted
+/// history, signature, disclaimers, auto-replies, boilerplate). The stored text is the cleaned one.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct CleaningView {
+    /// Kinds removed, in a fixed order: `quote`, `signature`, `disclaimer`, `auto_reply`,
+    /// `boilerplate`; empty when nothing was removed.
+    #[schema(example = json!(["quote", "signature", "disclaimer"]))]
+    pub removed: Vec<&'static str>,
+    /// Characters of the description kept.
+    pub kept_chars: usize,
+    /// Characters of the description removed.
+    pub removed_chars: usize,
+}
+
+impl From<triage_core::clean::CleaningReport> for CleaningView {
+    fn from(r: triage_core::clean::CleaningReport) -> Self {
+        Self { removed: r.removed.iter().map(|k| k.as_str()).collect(), kept_chars: r.kept_chars, removed_chars: r.removed_chars }
+    }
 }
 
 /// First-contact prediction: from the model's `first_contact` head once resolved tickets with

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use triage_core::clean::{boilerplate, clean_joined};
 use triage_core::metrics::RankingMetrics;
 use triage_kb::{KbDocument, KbIndex, KbQuery};
 
@@ -75,7 +76,8 @@ pub fn load_queries(path: &Path) -> Result<Vec<FaqQuery>> {
     read_jsonl(path)
 }
 
-/// Indexes `articles` in RAM and ranks every query, calling `progress` after each.
+/// Indexes `articles` in RAM and ranks every query, cleaned of e-mail tails first
+/// (`triage_core::clean`), calling `progress` after each.
 pub fn evaluate(articles: &[KbDocument], queries: &[FaqQuery], mut progress: impl FnMut(usize)) -> Result<RetrievalReport> {
     let started = Instant::now();
     let index = KbIndex::create_in_ram().map_err(EngineError::from)?;
@@ -85,7 +87,9 @@ pub fn evaluate(articles: &[KbDocument], queries: &[FaqQuery], mut progress: imp
     let mut latencies: Vec<Duration> = Vec::with_capacity(queries.len());
     for (i, q) in queries.iter().enumerate() {
         let t = Instant::now();
-        let hits = index.search(&KbQuery::new(&q.query).limit(EVAL_DEPTH).snippets(false))?;
+        // cleaned as the service cleans a ticket (timed with the search: the service pays it too)
+        let query = clean_joined(&q.query, boilerplate());
+        let hits = index.search(&KbQuery::new(&query).limit(EVAL_DEPTH).snippets(false))?;
         latencies.push(t.elapsed());
         metrics.record(hits.iter().position(|h| h.id == q.article_id).map(|p| p + 1));
         progress(i + 1);

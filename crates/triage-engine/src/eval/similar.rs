@@ -15,6 +15,7 @@
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use triage_core::clean::{boilerplate, clean_body, clean_joined, clean_title};
 use triage_core::tenant::TenantId;
 use triage_kb::{KbIndex, SimilarQueryPolicy, TicketDoc, TicketIndex};
 use triage_model::train::TrainingRow;
@@ -67,12 +68,13 @@ pub fn evaluate(
         .iter()
         .filter_map(|r| {
             let label = r.labels.get(head)?;
+            // cleaned as `ResolvedTicket::parse` cleans a stored ticket
             let (title, description) = r.text.split_once('\n').unwrap_or((r.text.as_str(), ""));
             Some(TicketDoc {
                 tenant: tenant.clone(),
                 external_id: r.id.clone(),
-                title: title.to_owned(),
-                description: description.to_owned(),
+                title: clean_title(title).into_owned(),
+                description: clean_body(description, boilerplate()).text.into_owned(),
                 resolution_notes: String::new(),
                 category: label.clone(),
             })
@@ -90,7 +92,7 @@ pub fn evaluate(
     for (i, q) in queries.iter().enumerate() {
         let Some(truth) = q.labels.get(head) else { continue };
         let t = Instant::now();
-        let hits = index.search_terms(&KbIndex::query_terms(&q.text), &tenant, 5)?;
+        let hits = index.search_terms(&KbIndex::query_terms(&clean_joined(&q.text, boilerplate())), &tenant, 5)?;
         latencies.push(t.elapsed());
         n += 1;
         let labels: Vec<&str> = hits.iter().map(|h| h.category.as_str()).collect();

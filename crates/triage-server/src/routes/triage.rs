@@ -96,6 +96,7 @@ pub(crate) async fn post_triage(
         labels_unavailable: outcome.labels_unavailable,
         first_contact: outcome.first_contact.into(),
         email,
+        cleaning: outcome.cleaning.into(),
     }))
 }
 
