@@ -40,3 +40,44 @@ async fn a_triage_with_nothing_to_clean_says_so() {
     let answer: Value = r.json().await.unwrap();
     assert_eq!(answer["cleaning"], json!({"removed": [], "kept_chars": "Paper stuck in tray 2 on floor 3".len(), "removed_chars": 0}));
 }
+
+#[tokio::test]
+async fn a_councils_own_footer_is_learned_from_its_resolved_tickets_and_removed_at_triage() {
+    let app = spawn_app().await;
+    let footer = "Westwater Borough Council cannot accept liability for statements made in this e-mail by its officers.";
+    let topics = [
+        ("printing", "printer on floor two shows offline"),
+        ("accounts", "locked out after too many password attempts"),
+        ("network", "wifi in the depot keeps dropping"),
+    ];
+    let tickets: Vec<Value> = (0..90)
+        .map(|i| {
+            let (category, text) = topics[i % 3];
+            let description = if i % 3 == i / 30 { format!("{text} ({i})\n\n{footer}") } else { format!("{text} ({i})") };
+            json!({"tenant": "westwater", "external_id": format!("W{i}"), "title": text, "description": description,
+                   "category": category, "resolution_notes": "fixed"})
+        })
+        .collect();
+    let r = app.client.post(format!("{}/v1/tickets/resolved", app.address)).json(&json!({ "tickets": tickets })).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let learned: Value = app.get("/v1/admin/boilerplate?tenant=westwater").await.json().await.unwrap();
+    assert_eq!(learned["tickets"], 90);
+    let phrases = learned["phrases"].as_array().unwrap();
+    assert!(
+        phrases.iter().any(|p| p["text"].as_str().unwrap().starts_with("westwater borough council cannot accept liability")),
+        "{learned}"
+    );
+
+    let triage = |tenant: &'static str| {
+        let body = json!({"tenant": tenant, "title": "printer offline", "description": format!("the printer on floor two is offline\n\n{footer}")});
+        let app = &app;
+        async move { app.post_triage(&body).await.json::<Value>().await.unwrap() }
+    };
+    let west = triage("westwater").await;
+    assert!(west["cleaning"]["removed"].as_array().unwrap().contains(&json!("boilerplate")), "{}", west["cleaning"]);
+    let north = triage("northmoor").await;
+    assert!(!north["cleaning"]["removed"].as_array().unwrap().contains(&json!("boilerplate")), "learned for westwater only");
+    let agent = app.client_for(Some("westwater"), "agent").await;
+    let r = agent.get(format!("{}/v1/admin/boilerplate", app.address)).send().await.unwrap();
+    assert_eq!(r.status(), 403, "agents do not read what the desk learned");
+}

@@ -75,6 +75,19 @@ enum Command {
         #[arg(long, default_value = "models/starter")]
         out: PathBuf,
     },
+    /// What the boilerplate detector learns from a tenant's stored resolved tickets: the
+    /// sentences removed as its boilerplate (disclaimer, banner, signature template).
+    Boilerplate {
+        /// Tenant whose tickets to read.
+        #[arg(long)]
+        tenant: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Data directory (overrides `data_dir`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Exit 0 when the local service answers 200 on /readyz (for container health checks).
     Healthcheck {
         #[arg(long, default_value_t = 8080)]
@@ -102,6 +115,9 @@ fn main() -> std::process::ExitCode {
         Command::TrainStarter { kb, out } => load_settings(cli.config.as_deref(), None).and_then(|_| train::run_train_starter(&kb, &out)),
         Command::Import { args, data_dir } => open_engine(cli.config, data_dir).and_then(|engine| import::run(args, &engine)),
         Command::Keys { command, data_dir } => open_engine(cli.config, data_dir).and_then(|engine| keys::run(command, &engine)),
+        Command::Boilerplate { tenant, json, data_dir } => {
+            open_engine(cli.config, data_dir).and_then(|engine| print_boilerplate(&engine, &tenant, json))
+        }
     };
     match result {
         Ok(code) => code,
@@ -117,8 +133,36 @@ fn main() -> std::process::ExitCode {
 fn load_settings(config: Option<&Path>, data_dir: Option<PathBuf>) -> anyhow::Result<triage_server::config::ValidatedSettings> {
     let overrides = triage_server::config::Overrides { port: None, data_dir };
     let settings = triage_server::config::load(config, &overrides, std::env::vars())?;
-    triage_server::config::apply_redaction(&settings)?;
+    triage_server::config::apply_text_settings(&settings)?;
     Ok(settings)
+}
+
+/// Counts the store and prints what was learned for `tenant`.
+fn print_boilerplate(engine: &triage_engine::TriageEngine, tenant: &str, json: bool) -> anyhow::Result<std::process::ExitCode> {
+    let tenant = triage_core::tenant::TenantId::parse(tenant)?;
+    let spinner = progress::spinner("counting sentences of the stored resolved tickets");
+    engine.count_boilerplate()?;
+    spinner.finish_and_clear();
+    let learned = engine.learned_boilerplate(&tenant);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&learned)?);
+    } else {
+        println!(
+            "{}: {} resolved tickets; boilerplate = a sentence of {}+ words in at least {:.1}% and {} of them",
+            tenant.as_str(),
+            learned.tickets,
+            triage_engine::MIN_WORDS,
+            learned.min_share * 100.0,
+            learned.min_tickets
+        );
+        for p in &learned.phrases {
+            println!("{:>7} {:>6.2}%  {}", p.tickets, p.share * 100.0, p.text);
+        }
+        if learned.phrases.is_empty() {
+            println!("nothing learned");
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 /// Opens the engine as the service would (configuration, data directory) for offline commands.
@@ -131,7 +175,7 @@ fn open_engine(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> anyhow::Re
 fn serve(config: Option<PathBuf>, port: Option<u16>, data_dir: Option<PathBuf>) -> anyhow::Result<std::process::ExitCode> {
     let overrides = triage_server::config::Overrides { port, data_dir };
     let settings = triage_server::config::load(config.as_deref(), &overrides, std::env::vars())?;
-    triage_server::config::apply_redaction(&settings)?;
+    triage_server::config::apply_text_settings(&settings)?;
     triage_server::telemetry::init(&settings.log);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(triage_server::run(settings))?;

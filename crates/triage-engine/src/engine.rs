@@ -50,6 +50,8 @@ pub struct EngineParams {
     pub similar: triage_kb::SimilarQueryPolicy,
     /// When a triage answer's record is on disk (see [`crate::Durability`]).
     pub durability: crate::Durability,
+    /// When a sentence recurring in a tenant's resolved tickets is learned as boilerplate.
+    pub boilerplate: crate::BoilerplateParams,
 }
 
 /// What one tenant may be offered.
@@ -73,6 +75,7 @@ impl EngineParams {
             tenants: HashMap::new(),
             similar: triage_kb::SimilarQueryPolicy::default(),
             durability: crate::Durability::default(),
+            boilerplate: crate::BoilerplateParams::default(),
         }
     }
 
@@ -156,6 +159,8 @@ pub struct TriageEngine {
     /// Serialises resolved-ticket writes (store, then index), so the change sequence an index
     /// commit records covers every earlier store write.
     pub(crate) index_writes: std::sync::Mutex<()>,
+    /// Sentences learned as boilerplate per tenant, from its resolved tickets.
+    pub(crate) learner: crate::boilerplate::Learner,
     /// Why the ticket index is behind the store (a failed index write), until repaired.
     pub(crate) index_lag: RwLock<Option<String>>,
     /// Writes triage records behind the request (declared last: dropped, and so flushed, last).
@@ -238,6 +243,7 @@ impl TriageEngine {
         let feedback = store.feedback_counts()?.into_iter().collect();
         let keys = crate::keys::load_keys(store.as_ref())?;
         let recorder = crate::recorder::Recorder::start(store.clone(), params.durability)?;
+        let learner = crate::boilerplate::Learner::new(params.boilerplate);
         Ok(Self {
             max_suggestions: params.max_suggestions.clamp(1, 50),
             params,
@@ -250,6 +256,7 @@ impl TriageEngine {
             jobs: Jobs::default(),
             keys: RwLock::new(keys),
             index_writes: std::sync::Mutex::new(()),
+            learner,
             index_lag: RwLock::new(None),
             recorder,
             store,
@@ -301,7 +308,9 @@ impl TriageEngine {
         }
         let started = Instant::now();
         let mut batch = Vec::with_capacity(5_000);
+        self.learner.clear();
         self.store.for_each_resolved(&mut |t| {
+            self.learner.observe(&t.tenant, &t.description, t.category.as_deref().or(t.assignment_group.as_deref()));
             batch.push(crate::ingest::ticket_doc(&t));
             if batch.len() == 5_000 {
                 self.tickets.load_scorer(&batch);
@@ -309,6 +318,7 @@ impl TriageEngine {
             }
         })?;
         self.tickets.load_scorer(&batch);
+        self.learner.settle();
         let millis = started.elapsed().as_millis() as u64;
         if self.tickets.scorer_ready() {
             tracing::info!(tickets = self.tickets.num_docs(), millis, "similar-ticket scorer loaded");
@@ -335,8 +345,21 @@ impl TriageEngine {
     /// answer is recorded for feedback and statistics.
     #[tracing::instrument(skip_all, fields(tenant = ticket.tenant.as_ref().map(TenantId::as_str), suggestions))]
     pub fn triage(&self, ticket: &NewTicket) -> Result<TriageOutcome> {
-        let text = ticket.full_text();
         let tenant = ticket.tenant.as_ref();
+        // the tenant's learned boilerplate goes too (the ticket was cleaned with the shipped and
+        // configured phrases when it was parsed)
+        let (text, cleaning) = match (tenant.and_then(|t| self.learner.for_tenant(t)), &ticket.description) {
+            (Some(learned), Some(description)) => {
+                let c = triage_core::clean::clean_body(description.as_str(), &learned);
+                let cleaning = triage_core::clean::CleaningReport {
+                    removed: ticket.cleaning.removed.union(c.removed),
+                    kept_chars: c.kept_chars,
+                    removed_chars: ticket.cleaning.removed_chars + c.removed_chars,
+                };
+                (format!("{}\n{}", ticket.title.as_str(), c.text), cleaning)
+            }
+            _ => (ticket.full_text(), ticket.cleaning),
+        };
         let policy = tenant.and_then(|t| self.params.tenants.get(t.as_str()));
         // the ticket's text is already cleaned (`NewTicket::parse`); analysed once for both
         // indexes; redaction first so no personal datum becomes a query term, and the record
@@ -379,7 +402,7 @@ impl TriageEngine {
                 _ => None,
             },
             first_contact,
-            cleaning: ticket.cleaning,
+            cleaning,
         };
         self.recorder.record(
             TriageRecord {
@@ -602,6 +625,37 @@ mod tests {
             }
         }
         assert!(seen > 10, "the store, both indexes and the key were checked ({seen} paths)");
+    }
+
+    #[test]
+    fn a_councils_own_disclaimer_is_learned_from_its_resolved_tickets_and_dropped_at_triage() {
+        let engine = TriageEngine::in_memory(Vec::new(), 5).unwrap();
+        let disclaimer = "Westwater Borough Council cannot accept liability for statements made in this e-mail by its officers.";
+        let mut tickets = crate::synthetic::resolved_tickets("westwater", 120, 9);
+        for t in tickets.iter_mut().step_by(3) {
+            t.description = format!("{}\n\n{disclaimer}", t.description);
+        }
+        engine.ingest_resolved(&tickets).unwrap();
+        let west = TenantId::parse("westwater").unwrap();
+        let learned = engine.learned_boilerplate(&west);
+        assert!(learned.phrases.iter().any(|p| disclaimer.to_lowercase().contains(&p.text[..20])), "{learned:?}");
+        let ticket = |tenant: &str| {
+            NewTicket::parse(
+                Some("vpn keeps dropping"),
+                Some(&format!("the vpn drops every ten minutes when working from home\n\n{disclaimer}")),
+                Some(tenant),
+                triage_core::ticket::Channel::Email,
+                None,
+                None,
+            )
+            .unwrap()
+        };
+        let outcome = engine.triage(&ticket("westwater")).unwrap();
+        assert!(outcome.cleaning.removed.contains(triage_core::clean::RemovedKind::Boilerplate), "{:?}", outcome.cleaning);
+        let other = engine.triage(&ticket("eastbrook")).unwrap();
+        assert!(!other.cleaning.removed.contains(triage_core::clean::RemovedKind::Boilerplate), "learned per tenant");
+        engine.count_boilerplate().unwrap();
+        assert_eq!(engine.learned_boilerplate(&west).phrases, learned.phrases, "counting the store again learns the same");
     }
 
     #[test]

@@ -10,12 +10,14 @@ use triage_store::{Feedback, FeedbackWrite, Outcome};
 use crate::{EngineError, Result, TriageEngine};
 
 /// The index form of a resolved ticket.
+/// The description is cleaned again: tickets stored before cleaning existed (or before a rule
+/// was added) are indexed without their e-mail tails; for the rest it changes nothing.
 pub(crate) fn ticket_doc(t: &ResolvedTicket) -> TicketDoc {
     TicketDoc {
         tenant: t.tenant.clone(),
         external_id: t.external_id.clone(),
         title: t.title.clone(),
-        description: t.description.clone(),
+        description: triage_core::clean::clean_body(&t.description, triage_core::clean::boilerplate()).text.into_owned(),
         resolution_notes: t.resolution_notes.clone(),
         category: t.category.clone().unwrap_or_default(),
     }
@@ -66,6 +68,9 @@ impl TriageEngine {
     pub fn ingest_resolved(&self, tickets: &[ResolvedTicket]) -> Result<IngestReport> {
         let _writes = self.index_writes.lock().unwrap_or_else(|p| p.into_inner());
         let stored = self.store.upsert_resolved(tickets)?;
+        for t in tickets {
+            self.learner.observe(&t.tenant, &t.description, t.category.as_deref().or(t.assignment_group.as_deref()));
+        }
         let docs: Vec<TicketDoc> = tickets.iter().map(ticket_doc).collect();
         let index_pending = self.index_result(self.tickets.upsert_at(&docs, Some(stored.seq)));
         tracing::debug!(inserted = stored.inserted, updated = stored.updated, index_pending, "resolved tickets ingested");
@@ -79,6 +84,36 @@ impl TriageEngine {
         let (existed, seq) = self.store.delete_resolved(tenant, external_id)?;
         let index_pending = self.index_result(self.tickets.delete_at(tenant, external_id, Some(seq)));
         Ok(Erasure { existed, index_pending })
+    }
+
+    /// What the boilerplate detector learned for `tenant` from its resolved tickets (counted
+    /// since the start, and at start from the store once the similar-ticket scorer loads; see
+    /// [`TriageEngine::count_boilerplate`] for offline tools).
+    pub fn learned_boilerplate(&self, tenant: &TenantId) -> crate::LearnedBoilerplate {
+        self.learner.report(tenant)
+    }
+
+    /// Counts every stored resolved ticket for the boilerplate detector from scratch (offline
+    /// tools; the service does it while loading the similar-ticket scorer).
+    pub fn count_boilerplate(&self) -> Result<()> {
+        self.learner.clear();
+        self.store.for_each_resolved(&mut |t| {
+            self.learner.observe(&t.tenant, &t.description, t.category.as_deref().or(t.assignment_group.as_deref()))
+        })?;
+        self.learner.settle();
+        Ok(())
+    }
+
+    /// `text` of `tenant` with its learned boilerplate removed as well (cleaning is idempotent:
+    /// text cleaned before loses only the learned sentences).
+    pub(crate) fn clean_learned(&self, tenant: &TenantId, text: String) -> String {
+        match self.learner.for_tenant(tenant) {
+            Some(learned) => match triage_core::clean::clean_body(&text, &learned).text {
+                std::borrow::Cow::Borrowed(_) => text,
+                std::borrow::Cow::Owned(cleaned) => cleaned,
+            },
+            None => text,
+        }
     }
 
     /// Notes a failed index write after the store committed; whether the index is now behind.

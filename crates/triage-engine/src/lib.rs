@@ -11,6 +11,7 @@
 //! println!("{}: {:?}", outcome.triage_id, outcome.suggestions.first().map(|s| &s.id));
 //! ```
 
+mod boilerplate;
 mod engine;
 mod error;
 pub mod eval;
@@ -25,6 +26,7 @@ pub mod starter;
 pub mod synthetic;
 mod training;
 
+pub use boilerplate::{BoilerplateParams, LearnedBoilerplate, LearnedPhrase, MIN_WORDS};
 pub use engine::{EngineParams, OpenReport, TenantPolicy, TriageEngine, TriageOutcome};
 pub use error::{EngineError, Resource, Result};
 

@@ -48,7 +48,7 @@ fn rows_from_store(engine: &TriageEngine) -> Result<(Vec<TrainingRow>, Vec<Train
         }
         let key = format!("{}/{}", t.tenant, t.external_id);
         resolved_keys.insert(key.clone());
-        let row = TrainingRow { id: key.clone(), text: t.text(), labels };
+        let row = TrainingRow { id: key.clone(), text: engine.clean_learned(&t.tenant, t.text()), labels };
         let bucket = content_hash(key.as_bytes()).as_bytes()[0] % 5;
         if bucket == 0 { holdout.push(row) } else { train_rows.push(row) }
     })?;

@@ -11,7 +11,7 @@ use triage_engine::TriageEngine;
 use crate::config::ValidatedSettings;
 use crate::problem::{ApiError, ErrorCode};
 use crate::routes::{
-    admin, console, docs, feedback, health, kb, method_not_allowed, metrics, route_not_found, session, stats, tickets, triage,
+    admin, boilerplate, console, docs, feedback, health, kb, method_not_allowed, metrics, route_not_found, session, stats, tickets, triage,
 };
 use crate::state::AppState;
 
@@ -24,7 +24,7 @@ pub struct Application {
 impl Application {
     /// Binds the listener, starts loading the engine, and builds the server.
     pub fn build(settings: ValidatedSettings) -> anyhow::Result<Self> {
-        crate::config::apply_redaction(&settings)?;
+        crate::config::apply_text_settings(&settings)?;
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port)).map_err(|e| {
             anyhow::anyhow!("cannot listen on {}:{}: {e}; pick another port with --port", settings.server.host, settings.server.port)
         })?;
@@ -131,6 +131,7 @@ pub(crate) fn configure_routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/admin/keys/{id}").route(web::delete().to(admin::delete_key)))
         .service(resource("/v1/admin/audit").route(web::get().to(admin::get_audit)))
         .service(resource("/v1/stats").route(web::get().to(stats::get_stats)))
+        .service(resource("/v1/admin/boilerplate").route(web::get().to(boilerplate::get_boilerplate)))
         .service(resource("/v1/admin/models/train").route(web::post().to(admin::post_train)))
         .service(resource("/v1/admin/models/rollback").route(web::post().to(admin::post_rollback)))
         .service(resource("/v1/admin/models/{version}/promote").route(web::post().to(admin::post_promote)))

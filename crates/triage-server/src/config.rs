@@ -24,6 +24,8 @@
 //! | `limits.requests_per_second` / `limits.burst` | 200 / 400 | per-key rate limit (429 + Retry-After) | >= 1 |
 //! | `redaction.extra_patterns` | none | name -> regex of a desk's own personal references, redacted to `[pii<name>]` by `serve` and every CLI command | name 1-32 lower-case letters; regex compiles, never matches the empty string |
 //! | `tenants` | four demo councils | id, name, assignment_groups ([] = any), shared_kb | |
+//! | `cleaning.phrases` | none | a desk's own boilerplate sentences, removed like the shipped UK phrasings | sentences of 3+ words |
+//! | `cleaning.learn_min_share` / `cleaning.learn_min_tickets` | 0.01 / 20 | a sentence in at least this share, and this many, of a tenant's resolved tickets is learned as its boilerplate | 0..=1 / >= 1 |
 //! | `store.durability` | `batched` | `batched`: triage records are written behind the answer in group commits (a crash may lose the last ~10 ms of answered triages; feedback on those then answers 404); `durable`: each record is committed, and synced to disk, before its answer is sent (slower) | `batched`, `durable` |
 //! | `log.format` | `pretty` | `pretty` or `json` | |
 //! | `log.level` | `info` | filter when `RUST_LOG` is unset | tracing filter |
@@ -67,6 +69,8 @@ pub struct Settings {
     pub redaction: RedactionSettings,
     /// When triage records reach the disk (`store.*`).
     pub store: StoreSettings,
+    /// E-mail cleaning and learned boilerplate (`cleaning.*`).
+    pub cleaning: CleaningSettings,
     /// The tenants the service knows, with their policy (`[[tenants]]`).
     pub tenants: Vec<TenantSettings>,
     /// The desk's time zone (`desk.*`).
@@ -79,6 +83,19 @@ pub struct Settings {
 pub struct DeskSettings {
     /// IANA name, checked against the compiled-in database when the settings load.
     pub time_zone: triage_core::time::DeskTimeZone,
+}
+
+/// How e-mail-born ticket text is cleaned before analysis (see `triage_core::clean`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CleaningSettings {
+    /// A desk's own boilerplate sentences (its disclaimer, its e-mail banner), removed from every
+    /// ticket as the shipped UK public-sector phrasings are.
+    pub phrases: Vec<String>,
+    /// Share of a tenant's resolved tickets a sentence must be in to be learned as boilerplate.
+    pub learn_min_share: f64,
+    /// Fewest resolved tickets a sentence must be in to be learned, whatever the share.
+    pub learn_min_tickets: u64,
 }
 
 /// Settings of the store (`store.*`).
@@ -371,6 +388,12 @@ impl Settings {
         if ids.windows(2).any(|w| w[0] == w[1]) {
             return bad("tenants: an id is listed twice".into());
         }
+        if !(0.0..=1.0).contains(&self.cleaning.learn_min_share) || self.cleaning.learn_min_tickets == 0 {
+            return bad("cleaning.learn_min_share must be in 0..=1 and cleaning.learn_min_tickets at least 1".into());
+        }
+        if let Some(p) = self.cleaning.phrases.iter().find(|p| triage_core::clean::normalise_sentence(p).split(' ').count() < 3) {
+            return bad(format!("cleaning.phrases: `{p}` is under three words; list whole boilerplate sentences, not words"));
+        }
         if !(0.0..=1.0).contains(&self.model.promote_margin) {
             return bad(format!("model.promote_margin is {}; use 0..=1", self.model.promote_margin));
         }
@@ -399,9 +422,10 @@ impl RedactionSettings {
 
 /// Applies the redaction settings to this process: the one call `serve` and every CLI command
 /// make before they touch ticket text, so the service, imports and training redact alike.
-pub fn apply_redaction(settings: &ValidatedSettings) -> Result<(), ConfigError> {
+pub fn apply_text_settings(settings: &ValidatedSettings) -> Result<(), ConfigError> {
     let patterns = settings.redaction.parse_patterns().map_err(|e| ConfigError::Invalid(format!("redaction.extra_patterns: {e}")))?;
-    triage_core::redact::install_extra_patterns(patterns).map_err(|e| ConfigError::Invalid(format!("redaction.extra_patterns: {e}")))
+    triage_core::redact::install_extra_patterns(patterns).map_err(|e| ConfigError::Invalid(format!("redaction.extra_patterns: {e}")))?;
+    triage_core::clean::install_boilerplate(&settings.cleaning.phrases).map_err(|e| ConfigError::Invalid(format!("cleaning.phrases: {e}")))
 }
 
 impl ValidatedSettings {
@@ -413,6 +437,10 @@ impl ValidatedSettings {
             max_suggestions: self.triage.max_suggestions,
             model_dir: Some(self.model.dir.clone()).filter(|d| !d.as_os_str().is_empty()),
             promote_margin: self.model.promote_margin,
+            boilerplate: triage_engine::BoilerplateParams {
+                min_share: self.cleaning.learn_min_share,
+                min_tickets: self.cleaning.learn_min_tickets,
+            },
             durability: match self.store.durability {
                 DurabilitySetting::Batched => triage_engine::Durability::Batched,
                 DurabilitySetting::Durable => triage_engine::Durability::Durable,

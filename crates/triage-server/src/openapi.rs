@@ -18,6 +18,7 @@ use crate::wire::{
         routes::feedback::post_feedback,
         routes::tickets::post_resolved,
         routes::stats::get_stats,
+        routes::boilerplate::get_boilerplate,
         routes::admin::post_train,
         routes::admin::get_job,
         routes::admin::get_models,

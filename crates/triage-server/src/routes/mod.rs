@@ -1,6 +1,7 @@
 //! HTTP routes. Handlers parse, call the engine, and map the result; nothing else.
 
 pub(crate) mod admin;
+pub(crate) mod boilerplate;
 pub(crate) mod console;
 pub(crate) mod docs;
 pub(crate) mod feedback;

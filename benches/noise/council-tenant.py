@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""A council's resolved tickets as its ticketing system would export them: the Endava topics
+dev tickets, 40% of them sent by e-mail with Eastbrook's own footer (a disclaimer and a
+campaign banner no shipped list knows) under a signature. Used to show what the learned-
+boilerplate detector finds on a tenant after importing its tickets (benches/README.md).
+
+  benches/noise/council-tenant.py OUT.csv     # then: triage import OUT.csv --text text \\
+      --label category=topic_group --id ticket_id --tenant eastbrook --data-dir D
+      triage boilerplate --tenant eastbrook --data-dir D
+"""
+import csv, os, random, sys
+
+root = os.environ.get("TRIAGE_SHARED_DATASETS", os.path.join(os.path.dirname(__file__), "../../../shared/datasets"))
+out = sys.argv[1] if len(sys.argv) > 1 else "/tmp/perf/eastbrook.csv"
+names = ["Sam Patel", "Alex Morgan", "Jo Hughes", "Chris Evans", "Priya Shah", "Tom Walsh"]
+titles = ["Benefits Officer", "Planning Technician", "Customer Services Adviser", "Finance Assistant"]
+footer = (
+    "Eastbrook District Council is committed to protecting your privacy and does not accept "
+    "responsibility for any views expressed in this message that are not the views of the council.\n"
+    "Report a missed bin, pay your council tax or apply for a permit online at any time of day.\n"
+    "Eastbrook District Council, working together for a greener and fairer district."
+)
+rng = random.Random(16)
+with open(os.path.join(root, "endava-topics/dev.csv"), newline="") as f, open(out, "w", newline="") as g:
+    reader, writer = csv.DictReader(f), None
+    for row in reader:
+        if writer is None:
+            writer = csv.DictWriter(g, fieldnames=reader.fieldnames)
+            writer.writeheader()
+        if rng.random() < 0.4:
+            row["text"] += f"\n\nKind regards\n{rng.choice(names)}\n{rng.choice(titles)}\n\n{footer}"
+        writer.writerow(row)
+print(f"written {out}")
