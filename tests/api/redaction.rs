@@ -32,7 +32,7 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
 async fn wait_for_job(app: &TestApp, id: &str) -> Value {
     for _ in 0..600 {
         let job: Value = app.get(&format!("/v1/admin/jobs/{id}")).await.json().await.unwrap();
-        if job["state"] != "running" {
+        if job["state"] != "running" && job["state"] != "queued" {
             return job;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -23,7 +23,9 @@ pub const MAX_TOKEN_BYTES: usize = 40;
 /// would no longer match); then retrain, and rebuild the starter model with
 /// `triage train-starter`.
 /// 2: ticket text is cleaned of e-mail tails before analysis ([`crate::clean`]).
-pub const ANALYSIS_VERSION: u32 = 2;
+/// 3: a signature followed by footer paragraphs goes with them; under a title, a description
+/// that is all e-mail tail may be removed whole.
+pub const ANALYSIS_VERSION: u32 = 3;
 
 /// One analysed token: its term, where it came from in the input, and its position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

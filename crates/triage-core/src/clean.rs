@@ -160,6 +160,17 @@ impl Cleaned<'_> {
 
 /// Cleans an e-mail body (see the module docs).
 pub fn clean_body<'a>(text: &'a str, boilerplate: &Boilerplate) -> Cleaned<'a> {
+    clean(text, boilerplate, false)
+}
+
+/// As [`clean_body`], for a description under a title that states the problem: a description
+/// that is nothing but an e-mail tail (a forwarded thread, a signature under the subject line)
+/// may be removed whole, since the ticket keeps its title.
+pub fn clean_body_after_title<'a>(text: &'a str, boilerplate: &Boilerplate) -> Cleaned<'a> {
+    clean(text, boilerplate, true)
+}
+
+fn clean<'a>(text: &'a str, boilerplate: &Boilerplate, may_empty: bool) -> Cleaned<'a> {
     let lines = split_lines(text);
     let mut keep = vec![true; lines.len()];
     let mut removed = RemovedKinds::default();
@@ -193,7 +204,7 @@ pub fn clean_body<'a>(text: &'a str, boilerplate: &Boilerplate) -> Cleaned<'a> {
         out.push_str(l);
     }
     let kept = out.trim().chars().count();
-    if kept == 0 || (kept < MIN_KEPT_CHARS && text.trim().chars().count() >= MIN_KEPT_CHARS) {
+    if !may_empty && (kept == 0 || (kept < MIN_KEPT_CHARS && text.trim().chars().count() >= MIN_KEPT_CHARS)) {
         return Cleaned::unchanged(text);
     }
     let total = text.chars().count();
@@ -215,11 +226,11 @@ pub fn clean_title(title: &str) -> Cow<'_, str> {
 }
 
 /// The one cleaning for a title and a body given apart (training and evaluation rows, stored
-/// tickets): the title through [`clean_title`], the body through [`clean_body`], joined by a
-/// new line (either may be empty).
+/// tickets): the title through [`clean_title`], the body through [`clean_body`] (or
+/// [`clean_body_after_title`] when there is a title), joined by a new line (either may be empty).
 pub fn clean_ticket_text(title: &str, body: &str, boilerplate: &Boilerplate) -> String {
     let title = clean_title(title.trim());
-    let body = clean_body(body, boilerplate);
+    let body = if title.is_empty() { clean_body(body, boilerplate) } else { clean_body_after_title(body, boilerplate) };
     match (title.is_empty(), body.text.trim().is_empty()) {
         (_, true) => title.into_owned(),
         (true, false) => body.text.into_owned(),
@@ -232,11 +243,12 @@ pub fn clean_ticket_text(title: &str, body: &str, boilerplate: &Boilerplate) -> 
 pub fn clean_joined<'a>(text: &'a str, boilerplate: &Boilerplate) -> Cow<'a, str> {
     let (title, body) = text.split_once('\n').unwrap_or((text, ""));
     let clean_t = clean_title(title);
-    let clean_b = clean_body(body, boilerplate);
+    // the first line states the problem, so a body that is all tail may go whole
+    let clean_b = if title.trim().is_empty() { clean_body(body, boilerplate) } else { clean_body_after_title(body, boilerplate) };
     if clean_t.len() == title.len() && matches!(clean_b.text, Cow::Borrowed(_)) {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(if body.is_empty() { clean_t.into_owned() } else { format!("{clean_t}\n{}", clean_b.text) })
+    Cow::Owned(if clean_b.text.trim().is_empty() { clean_t.into_owned() } else { format!("{clean_t}\n{}", clean_b.text) })
 }
 
 /// Byte ranges of the lines of `text` (as [`str::lines`] splits them: a trailing `\r` is not

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::clean::{CleaningReport, boilerplate, clean_body, clean_title};
+use crate::clean::{CleaningReport, boilerplate, clean_body, clean_body_after_title, clean_title};
 use crate::tenant::TenantId;
 use crate::{CoreError, Result};
 
@@ -137,13 +137,21 @@ impl NewTicket {
         external_id: Option<&str>,
     ) -> Result<Self> {
         let mut cleaning = CleaningReport::default();
+        let has_title = title.is_some_and(|t| !t.trim().is_empty());
         let description = match description.map(str::trim).filter(|d| !d.is_empty()) {
             Some(d) => {
                 let checked = TicketText::parse_field(d, "description", TicketText::MAX_CHARS)?;
-                let cleaned = clean_body(checked.as_str(), boilerplate());
+                // under a title, a description that is all e-mail tail may go whole
+                let cleaned = if has_title {
+                    clean_body_after_title(checked.as_str(), boilerplate())
+                } else {
+                    clean_body(checked.as_str(), boilerplate())
+                };
                 cleaning = cleaned.report();
                 if cleaned.removed.is_empty() {
                     Some(checked)
+                } else if cleaned.text.trim().is_empty() {
+                    None
                 } else {
                     Some(TicketText::parse_field(&cleaned.text, "description", TicketText::MAX_CHARS)?)
                 }

@@ -350,13 +350,18 @@ impl TriageEngine {
         // configured phrases when it was parsed)
         let (text, cleaning) = match (tenant.and_then(|t| self.learner.for_tenant(t)), &ticket.description) {
             (Some(learned), Some(description)) => {
-                let c = triage_core::clean::clean_body(description.as_str(), &learned);
+                let c = triage_core::clean::clean_body_after_title(description.as_str(), &learned);
                 let cleaning = triage_core::clean::CleaningReport {
                     removed: ticket.cleaning.removed.union(c.removed),
                     kept_chars: c.kept_chars,
                     removed_chars: ticket.cleaning.removed_chars + c.removed_chars,
                 };
-                (format!("{}\n{}", ticket.title.as_str(), c.text), cleaning)
+                let text = if c.text.trim().is_empty() {
+                    ticket.title.as_str().to_owned()
+                } else {
+                    format!("{}\n{}", ticket.title.as_str(), c.text)
+                };
+                (text, cleaning)
             }
             _ => (ticket.full_text(), ticket.cleaning),
         };

@@ -399,10 +399,35 @@ function renderTriage(answer, millis) {
     out.append(h('p', { id: 'first-contact' }, h('strong', null, 'Resolvable at first contact: '), `${pct(fc.probability)} `,
       h('span', { class: `badge ${fc.decision}` }, fc.decision), h('span', { class: 'muted' }, ` (${fc.source})`)));
   }
+  if (answer.cleaning && answer.cleaning.removed.length) out.append(cleaningNote(answer));
   out.append(h('h2', null, 'Suggested fixes'));
   if (!answer.suggestions.length) out.append(h('p', { class: 'muted' }, 'No article or resolved ticket matched. Try more detail, or search the knowledge base.'));
   out.append(h('ol', { class: 'suggestions', id: 'suggestions' }, answer.suggestions.map((sg, i) => suggestionItem(sg, i, answer.triage_id))));
   out.querySelector('h2').focus?.();
+}
+
+const CLEANING_TEXT = { quote: 'quoted thread', signature: 'signature', disclaimer: 'disclaimer', auto_reply: 'auto-reply', boilerplate: 'boilerplate' };
+
+// What cleaning took off an e-mail-born ticket, and (folded) the text the engine analysed: the
+// stored, cleaned and redacted text, for keys that may read stored triages.
+function cleaningNote(answer) {
+  const c = answer.cleaning;
+  const what = c.removed.map((k) => CLEANING_TEXT[k] || k).join(', ');
+  const details = h('details', { id: 'cleaning' }, h('summary', null,
+    `Read without the e-mail's ${what} (${c.removed_chars.toLocaleString()} of ${(c.kept_chars + c.removed_chars).toLocaleString()} characters folded away)`));
+  if (can('feedback')) {
+    details.addEventListener('toggle', async () => {
+      if (!details.open || details.dataset.loaded) return;
+      details.dataset.loaded = '1';
+      try {
+        const detail = await api('GET', `/v1/triage/${encodeURIComponent(answer.triage_id)}${tenantQuery()}`);
+        details.append(h('div', { class: 'muted' }, 'Text as analysed (personal data redacted)'), h('p', { class: 'analysed-text' }, detail.text || ''));
+      } catch (e) {
+        details.append(h('p', { class: 'muted' }, `The analysed text could not be loaded: ${e.message}`));
+      }
+    });
+  }
+  return details;
 }
 
 async function renderStoredTriage(detail) {

@@ -233,7 +233,14 @@ pub(super) fn drop_paragraphs(
 /// Most non-blank lines a signature block may have after its sign-off.
 const MAX_SIGNATURE_LINES: usize = 12;
 
-const SIGN_OFFS: [&str; 30] = [
+/// Most non-blank lines after a sign-off that may be dropped as signature and footer together
+/// (a signature block, then the council's straplines, notices and logos).
+const MAX_FOOTER_LINES: usize = 30;
+
+const SIGN_OFFS: [&str; 33] = [
+    "ta",
+    "diolch",
+    "diolch / thanks",
     "kind regards",
     "kindest regards",
     "best regards",
@@ -271,7 +278,7 @@ const SIGN_OFFS: [&str; 30] = [
 fn is_sign_off(line: &str) -> bool {
     let t = line.trim().trim_end_matches([',', '.', '!', ':', ';', '-', ' ']);
     // every sign-off starts with one of these letters
-    if t.len() > 60 || !t.bytes().next().is_some_and(|b| b"kbwmrtcays".contains(&b.to_ascii_lowercase())) {
+    if t.len() > 60 || !t.bytes().next().is_some_and(|b| b"kbwmrtcaysd".contains(&b.to_ascii_lowercase())) {
         return false;
     }
     let lower = t.to_lowercase();
@@ -304,15 +311,7 @@ fn is_signature_line(line: &str) -> bool {
         return true; // a separator
     }
     let lower = t.to_lowercase();
-    let code_like = t.contains('\\')
-        || ["error", "err_", "exception", "fail", "0x", "denied", "warning", "::", "()", "traceback"].iter().any(|w| lower.contains(w))
-        || lower.starts_with("at ")
-        || t.ends_with('?');
-    let numbered_step = {
-        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-        digits > 0 && t[digits..].starts_with(['.', ')']) && t[digits + 1..].starts_with(' ')
-    };
-    if code_like || numbered_step {
+    if looks_like_the_problem(t, &lower) {
         return false;
     }
     let contact = t.contains('@')
@@ -332,8 +331,27 @@ fn is_signature_line(line: &str) -> bool {
     words.len() <= 8 && capitalised * 2 >= words.len()
 }
 
+/// A line that reads as part of the caller's problem rather than a signature or a footer: an
+/// error text, a path, a stack frame, a question or a numbered step.
+fn looks_like_the_problem(t: &str, lower: &str) -> bool {
+    let code_like = t.contains('\\')
+        || ["err_", "exception", "fail", "0x", "denied", "warning", "::", "()", "traceback"].iter().any(|w| lower.contains(w))
+        // "error", but not a disclaimer's "received this e-mail in error"
+        || lower.match_indices("error").any(|(at, _)| !lower[..at].ends_with("in "))
+        || lower.starts_with("at ")
+        || t.ends_with('?');
+    let numbered_step = {
+        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+        digits > 0 && t[digits..].starts_with(['.', ')']) && t[digits + 1..].starts_with(' ')
+    };
+    code_like || numbered_step
+}
+
 /// Removes a sign-off and everything after it when every later line looks like part of a
-/// signature block (the first such sign-off from the top wins).
+/// signature block (the first such sign-off from the top wins); or, when the sign-off is
+/// followed at once by a signature line (a name) and nothing after it reads as the problem
+/// (see [`looks_like_the_problem`]), the signature with the footer paragraphs below it
+/// (straplines, notices, logos: up to [`MAX_FOOTER_LINES`] lines).
 pub(super) fn drop_signature(text: &str, lines: &[(usize, usize)], keep: &mut [bool], removed: &mut RemovedKinds) {
     let line = |i: usize| &text[lines[i].0..lines[i].1];
     let kept: Vec<usize> = (0..lines.len()).filter(|&i| keep[i] && has_alnum(line(i))).collect();
@@ -342,7 +360,12 @@ pub(super) fn drop_signature(text: &str, lines: &[(usize, usize)], keep: &mut [b
             continue;
         }
         let rest = &kept[pos + 1..];
-        if rest.len() <= MAX_SIGNATURE_LINES && rest.iter().all(|&r| is_signature_line(line(r))) {
+        let block = rest.len() <= MAX_SIGNATURE_LINES && rest.iter().all(|&r| is_signature_line(line(r)));
+        let with_footer = pos > 0
+            && rest.first().is_some_and(|&r| is_signature_line(line(r)))
+            && rest.len() <= MAX_FOOTER_LINES
+            && rest.iter().all(|&r| !looks_like_the_problem(line(r).trim(), &line(r).to_lowercase()));
+        if block || with_footer {
             keep[i..lines.len()].iter_mut().for_each(|k| *k = false);
             removed.insert(RemovedKind::Signature);
             return;

@@ -320,3 +320,44 @@ proptest::proptest! {
         proptest::prop_assert_eq!(clean_title(&once), once.as_str());
     }
 }
+
+#[test]
+fn a_signature_followed_by_the_councils_footer_paragraphs_goes_with_them() {
+    let bp = Boilerplate::default_uk();
+    let cases = [
+        (
+            "The planning portal shows a blank page after login.\n\nKind regards\n\nJo Hughes\nPlanning Technician\nNorthmoor District Council\nTel: 01632 960001\n\nSave time, do it online. Report a pothole or a missed bin at any time on our website.\n#LoveWhereYouLive",
+            "The planning portal shows a blank page after login.",
+            "sign-off, name, title, council, phone, then campaign straplines",
+        ),
+        (
+            "Teams will not share my screen.\n\nDiolch / Thanks\n\nSam Patel\nRevenues and Benefits\n\nRydym yn croesawu gohebiaeth yn Gymraeg.\nWe welcome correspondence in Welsh.",
+            "Teams will not share my screen.",
+            "a Welsh bilingual sign-off and footer",
+        ),
+        (
+            "Please can you look at my laptop.\n\nThanks\nSam\n\nPS the error is 0x80070005 when I open the share",
+            "Please can you look at my laptop.\n\nThanks\nSam\n\nPS the error is 0x80070005 when I open the share",
+            "a PS after the signature that carries the error: nothing after the sign-off goes",
+        ),
+        (
+            "Kind regards\nSam Patel\n\nSave time, do it online at any time on our website.",
+            "Kind regards\nSam Patel\n\nSave time, do it online at any time on our website.",
+            "a sign-off on the first line is not a signature under a message",
+        ),
+    ];
+    for (input, kept, why) in cases {
+        assert_eq!(clean_body(input, &bp).text, kept, "{why}");
+    }
+}
+
+#[test]
+fn under_a_title_a_description_that_is_all_tail_may_go_whole() {
+    let bp = Boilerplate::default_uk();
+    let tail = "Kind regards\n\nJane Smith\nRevenues Officer\nNorthmoor District Council\nTel: 01632 960001";
+    assert_eq!(clean_body(tail, &bp).text, tail, "alone, a ticket that is all tail keeps its text");
+    let under = clean_body_after_title(tail, &bp);
+    assert_eq!((under.text.as_ref(), under.removed.contains(Signature)), ("", true), "under a title it may go");
+    assert_eq!(clean_joined(&format!("printer offline\n\n{tail}"), &bp), "printer offline");
+    assert_eq!(clean_ticket_text("printer offline", tail, &bp), "printer offline");
+}
