@@ -385,10 +385,11 @@ impl TriageEngine {
         let model = self.model.load_full();
         let allowed_groups = policy.map(|p| p.assignment_groups.as_slice()).filter(|g| !g.is_empty());
         let mut labels = match (&model, allowed_groups) {
+            // the ticket's text was cleaned when it was parsed (and above): not again
             (Some(m), Some(groups)) => {
-                m.classifier.predict_with(&text, &|head, label| head != "assignment_group" || groups.iter().any(|g| g == label))
+                m.classifier.predict_cleaned_with(&text, &|head, label| head != "assignment_group" || groups.iter().any(|g| g == label))
             }
-            (Some(m), None) => m.classifier.predict(&text),
+            (Some(m), None) => m.classifier.predict_cleaned_with(&text, &|_, _| true),
             (None, _) => Vec::new(),
         };
         let first_contact = fusion::first_contact(&mut labels, &kb_hits);

@@ -70,4 +70,20 @@ mod tests {
         assert_eq!(m.redaction_version, triage_core::redact::BUILTIN_VERSION, "redaction changed; {rebuild}");
         assert_eq!(m.redaction_extra, "", "the starter model is trained on the knowledge base, without desk patterns");
     }
+
+    #[test]
+    fn text_cleaned_once_predicts_as_raw_text_cleaned_by_the_model() {
+        let bundle = triage_model::bundle::ModelBundle::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/starter")).unwrap();
+        let raw = "Outlook keeps asking for my password\nSince the update Outlook prompts for my password every few minutes.\n\nKind regards\n\nJane Smith\nRevenues Officer\nNorthmoor District Council\nTel: 01632 960001\n\nFrom: IT Service Desk\nSent: 03 March 2026 09:12\nTo: Jane Smith\nSubject: RE: Outlook\n\nThank you for your e-mail.";
+        let cleaned = triage_core::clean::clean_joined(raw, triage_core::clean::boilerplate());
+        assert_ne!(cleaned, raw, "the tail is cleaned off");
+        let by_model = bundle.classifier.predict(raw);
+        let once = bundle.classifier.predict_cleaned_with(&cleaned, &|_, _| true);
+        let view = |p: &[triage_model::classifier::HeadPrediction]| {
+            p.iter().map(|h| (h.head.clone(), h.label.clone(), h.probability)).collect::<Vec<_>>()
+        };
+        assert_eq!(view(&once), view(&by_model));
+        let uncleaned = bundle.classifier.predict_cleaned_with(raw, &|_, _| true);
+        assert_ne!(view(&uncleaned), view(&by_model), "the flag really skips cleaning: the tail then changes the scores");
+    }
 }

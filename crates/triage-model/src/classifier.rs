@@ -178,13 +178,25 @@ impl Classifier {
     /// tenant's own assignment groups): the other labels' probabilities are set to zero and the
     /// rest renormalised. A head with no allowed label abstains.
     pub fn predict_with(&self, text: &str, allow: &dyn Fn(&str, &str) -> bool) -> Vec<HeadPrediction> {
+        self.predict_text(text, false, allow)
+    }
+
+    /// As [`Classifier::predict_with`], for text already cleaned of e-mail tails
+    /// (`triage_core::clean`, as `NewTicket::parse` does): it is not cleaned again.
+    pub fn predict_cleaned_with(&self, text: &str, allow: &dyn Fn(&str, &str) -> bool) -> Vec<HeadPrediction> {
+        self.predict_text(text, true, allow)
+    }
+
+    fn predict_text(&self, text: &str, cleaned: bool, allow: &dyn Fn(&str, &str) -> bool) -> Vec<HeadPrediction> {
         // the analysis buffers are kept per thread, so a request worker allocates them once
         thread_local! {
             static BUFFERS: std::cell::RefCell<(Scratch, Features)> = std::cell::RefCell::new((Scratch::default(), Features::default()));
         }
         BUFFERS.with(|b| {
             let (scratch, f) = &mut *b.borrow_mut();
+            scratch.cleaned = cleaned;
             self.vectorizer.transform_into(text, scratch, f);
+            scratch.cleaned = false;
             self.heads.iter().map(|h| h.predict_allowed(f, &self.vectorizer, &|label| allow(&h.name, label))).collect()
         })
     }

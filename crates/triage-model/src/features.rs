@@ -101,6 +101,9 @@ const KIND_CHAR: u8 = 3;
 /// One pass of analysis over a text: the hashes of its word and char features.
 #[derive(Debug, Default)]
 pub struct Scratch {
+    /// The text given is already cleaned of e-mail tails (the engine cleaned it when it parsed
+    /// the ticket): cleaning it again would change nothing and cost as much again.
+    pub(crate) cleaned: bool,
     terms: Vec<String>,
     word_hashes: Vec<u64>,
     char_hashes: Vec<u64>,
@@ -112,7 +115,7 @@ fn extract(params: &FeatureParams, analyzer: &Analyzer, text: &str, s: &mut Scra
     s.word_hashes.clear();
     s.char_hashes.clear();
     // cleaned first, as every ticket text is, then redacted: whatever path a row took
-    let cleaned = clean_joined(text, boilerplate());
+    let cleaned = if s.cleaned { std::borrow::Cow::Borrowed(text) } else { clean_joined(text, boilerplate()) };
     let redacted = redact(&cleaned);
     let mut n_terms = 0;
     analyzer.for_each_token(&redacted, |t| {
