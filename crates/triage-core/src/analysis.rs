@@ -25,7 +25,10 @@ pub const MAX_TOKEN_BYTES: usize = 40;
 /// 2: ticket text is cleaned of e-mail tails before analysis ([`crate::clean`]).
 /// 3: a signature followed by footer paragraphs goes with them; under a title, a description
 /// that is all e-mail tail may be removed whole.
-pub const ANALYSIS_VERSION: u32 = 3;
+/// 4: a name (alone or heading a signature block) closing a message goes; under a title, a
+/// sign-off on the first line starts a signature; notices "intended for the above named" are
+/// disclaimers.
+pub const ANALYSIS_VERSION: u32 = 4;
 
 /// One analysed token: its term, where it came from in the input, and its position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -181,7 +181,7 @@ fn clean<'a>(text: &'a str, boilerplate: &Boilerplate, may_empty: bool) -> Clean
     let end = find_quote_tail(text, &lower, &lines, &mut keep, &mut removed);
     keep[end..].iter_mut().for_each(|k| *k = false);
     drop_paragraphs(text, &lower, &lines[..end], &mut keep, &mut removed, boilerplate);
-    drop_signature(text, &lines[..end], &mut keep, &mut removed);
+    drop_signature(text, &lines[..end], &mut keep, &mut removed, may_empty);
 
     if removed.is_empty() {
         return Cleaned::unchanged(text);

@@ -32,6 +32,8 @@ static DISCLAIMER: LazyLock<Regex> = LazyLock::new(|| {
         r"originated from outside (?:of )?(?:the|your|our) organi[sz]ation",
         r"do not click (?:on )?links or open attachments",
         r"any unauthori[sz]ed (?:use|review|disclosure|copying|dissemination)",
+        r"intended for the above[- ]?named",
+        r"(?:come|reached|been sent) to you in error",
     ])
 });
 
@@ -352,7 +354,9 @@ fn looks_like_the_problem(t: &str, lower: &str) -> bool {
 /// followed at once by a signature line (a name) and nothing after it reads as the problem
 /// (see [`looks_like_the_problem`]), the signature with the footer paragraphs below it
 /// (straplines, notices, logos: up to [`MAX_FOOTER_LINES`] lines).
-pub(super) fn drop_signature(text: &str, lines: &[(usize, usize)], keep: &mut [bool], removed: &mut RemovedKinds) {
+/// `under_title`: the text is a description under a title that states the problem, so a sign-off
+/// on its first line is the start of a signature too (the caller wrote everything in the subject).
+pub(super) fn drop_signature(text: &str, lines: &[(usize, usize)], keep: &mut [bool], removed: &mut RemovedKinds, under_title: bool) {
     let line = |i: usize| &text[lines[i].0..lines[i].1];
     let kept: Vec<usize> = (0..lines.len()).filter(|&i| keep[i] && has_alnum(line(i))).collect();
     for (pos, &i) in kept.iter().enumerate() {
@@ -361,7 +365,7 @@ pub(super) fn drop_signature(text: &str, lines: &[(usize, usize)], keep: &mut [b
         }
         let rest = &kept[pos + 1..];
         let block = rest.len() <= MAX_SIGNATURE_LINES && rest.iter().all(|&r| is_signature_line(line(r)));
-        let with_footer = pos > 0
+        let with_footer = (pos > 0 || under_title)
             && rest.first().is_some_and(|&r| is_signature_line(line(r)))
             && rest.len() <= MAX_FOOTER_LINES
             && rest.iter().all(|&r| !looks_like_the_problem(line(r).trim(), &line(r).to_lowercase()));
@@ -371,4 +375,31 @@ pub(super) fn drop_signature(text: &str, lines: &[(usize, usize)], keep: &mut [b
             return;
         }
     }
+    // no sign-off: a name closing the message, alone ("...started again.\n\nJane") or heading a
+    // signature block ("Jo Hughes\nPlanning Technician\nTel: ..."), after a blank line and under
+    // at least one line of text
+    let Some(&last) = kept.last() else { return };
+    let Some(start) = (0..=last).rev().find(|&k| line(k).trim().is_empty()).map(|blank| blank + 1) else { return };
+    let block: Vec<usize> = kept.iter().copied().filter(|&k| k >= start).collect();
+    let has_text_above = kept.iter().any(|&k| k < start);
+    if has_text_above
+        && block.first().is_some_and(|&k| is_bare_name(line(k)))
+        && block.len() <= MAX_SIGNATURE_LINES
+        && block.iter().all(|&k| is_signature_line(line(k)))
+    {
+        block.iter().for_each(|&k| keep[k] = false);
+        removed.insert(RemovedKind::Signature);
+    }
+}
+
+/// One or two capitalised words of letters only, as a name signs a message ("Jane", "Jo Hughes").
+fn is_bare_name(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    (1..=2).contains(&words.len())
+        && words.iter().all(|w| {
+            let mut chars = w.chars();
+            chars.next().is_some_and(char::is_uppercase)
+                && w.chars().count() <= 15
+                && chars.all(|c| c.is_lowercase() || matches!(c, '-' | '\''))
+        })
 }

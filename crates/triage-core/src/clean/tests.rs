@@ -360,4 +360,34 @@ fn under_a_title_a_description_that_is_all_tail_may_go_whole() {
     assert_eq!((under.text.as_ref(), under.removed.contains(Signature)), ("", true), "under a title it may go");
     assert_eq!(clean_joined(&format!("printer offline\n\n{tail}"), &bp), "printer offline");
     assert_eq!(clean_ticket_text("printer offline", tail, &bp), "printer offline");
+    let with_footer = "Kind regards\n\nJo Hughes\nPlanning Technician\nTel: 01632 960001\n\nSave time, do it online. Report a pothole at any time on our website.";
+    assert_eq!(clean_body(with_footer, &bp).text, with_footer, "alone, a sign-off on the first line is kept with what follows");
+    assert_eq!(clean_body_after_title(with_footer, &bp).text, "", "under a title, the signature and footer go");
+}
+
+#[test]
+fn a_bare_first_name_closing_the_message_goes_and_a_last_word_of_the_problem_stays() {
+    let bp = Boilerplate::default_uk();
+    let cases = [
+        ("Hi, sorry, it has started again.\n\nJane", "Hi, sorry, it has started again.", "a first name under a blank line"),
+        ("The share is read only.\n\nJo Hughes", "The share is read only.", "first name and surname"),
+        ("The share is read only.\nJane", "The share is read only.\nJane", "no blank line above: it may be part of the text"),
+        ("Printer PRN-214 shows offline.\n\nURGENT", "Printer PRN-214 shows offline.\n\nURGENT", "capitals, not a name"),
+        ("Jane", "Jane", "a ticket that is only a name keeps it"),
+        (
+            "Same again this morning.\n\nKevin Khan\nHousing Options Officer, Legal and Governance\nNorthmoor District Council | 01632 960357",
+            "Same again this morning.",
+            "a name heading a signature block, no sign-off",
+        ),
+        (
+            "The scanner jams.\n\nSteps I tried\n1. Restarted it",
+            "The scanner jams.\n\nSteps I tried\n1. Restarted it",
+            "a last paragraph of steps is not a signature",
+        ),
+    ];
+    for (input, kept, why) in cases {
+        assert_eq!(clean_body(input, &bp).text, kept, "{why}");
+    }
+    let notice = "VPN drops hourly.\n\nConfidentiality: this email and its attachments are intended for the above named only and may be confidential. If they have come to you in error you must take no action based on them; please reply to this email and highlight the error.";
+    assert_eq!(clean_body(notice, &bp).text, "VPN drops hourly.", "a notice that names the error it was sent in is a disclaimer");
 }
