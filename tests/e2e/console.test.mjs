@@ -333,3 +333,27 @@ test('the console is keyboard-usable: sign in, move between views and triage wit
   assert.deepEqual(p.errors, []);
   await p.context().close();
 });
+
+test('an e-mail-born ticket is read without its tail, and the agent can unfold the text as analysed', async () => {
+  const agent = await page();
+  await signIn(agent, keys.agent);
+  await agent.getByLabel('Title').fill('RE: Locked out');
+  await agent.getByLabel('Description').fill(
+    'I typed my password wrong a few times and now it says my account is locked.\n\nKind regards\n\nJane Smith\nRevenues Officer\nNorthmoor District Council\nTel: 01632 960001\n\n'
+    + 'This e-mail and any attachments are confidential and intended solely for the addressee. If you have received this e-mail in error please notify the sender.');
+  await agent.getByRole('button', { name: 'Triage', exact: true }).click();
+  const note = agent.locator('#cleaning');
+  await note.waitFor();
+  const summary = await note.locator('summary').innerText();
+  assert.match(summary, /signature/);
+  assert.match(summary, /disclaimer/);
+  await note.locator('summary').click();
+  const analysed = note.locator('.analysed-text');
+  await analysed.waitFor();
+  const text = await analysed.innerText();
+  assert.match(text, /account is locked/, 'the problem is what was analysed');
+  assert.doesNotMatch(text, /Kind regards|confidential|01632/, 'the tail is folded away');
+  assert.equal(await agent.locator('#suggestions > li').first().getAttribute('data-id'), 'account-locked-out');
+  assert.deepEqual(agent.errors, []);
+  await agent.context().close();
+});
