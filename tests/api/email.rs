@@ -239,3 +239,22 @@ async fn a_resolved_ticket_with_an_html_description_is_stored_as_text() {
     assert_eq!(stored["INC1"], "Caller could not print to PRN-204.\nError: \"spooler stopped\"", "HTML recognised and converted");
     assert_eq!(stored["INC2"], "<p>literal</p>", "description_format text is kept as sent");
 }
+
+#[tokio::test]
+async fn a_long_quoted_thread_is_cleaned_off_before_the_cut_so_the_problem_is_kept() {
+    let app = spawn_app_with(&[("TRIAGE__SERVER__MAX_BODY_BYTES", "262144")]).await;
+    let quoted: String = (0..1500).map(|i| format!("> earlier message line {i} about something else entirely\r\n")).collect();
+    let raw = format!(
+        "From: Jane Smith <jane.smith@northmoor.gov.uk>\r\nTo: servicedesk@northmoor.gov.uk\r\nSubject: Outlook keeps asking for my password\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Since this morning Outlook prompts for my password every few minutes.\r\n\r\n\
+         On Mon, 2 Mar 2026 at 09:12, IT Service Desk <servicedesk@northmoor.gov.uk> wrote:\r\n{quoted}"
+    );
+    assert!(raw.len() > 60_000, "the thread alone is over the 20,000-character description limit");
+    let r = post_email(&app, "?tenant=northmoor", raw.into_bytes()).await;
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["email"]["truncated"], false, "nothing of the caller's text was cut: {}", answer["email"]);
+    let text = stored_text(&app, &answer).await;
+    assert!(text.contains("prompts for my password every few minutes") && !text.contains("earlier message line"), "{text}");
+}

@@ -81,6 +81,19 @@ pub(crate) fn parse_email(raw: &[u8]) -> Result<ParsedEmail, ApiError> {
     });
     let (body_part, text) = best_text(&message)?;
     let description = text.map(|t| {
+        // a long quoted thread is cleaned off before the cut, so the cut never pushes out what
+        // the caller wrote (the answer's `cleaning` then counts only what is left to remove)
+        let t = if t.chars().count() > TicketText::MAX_CHARS {
+            let boilerplate = triage_core::clean::boilerplate();
+            let cleaned = if title.is_some() {
+                triage_core::clean::clean_body_after_title(&t, boilerplate)
+            } else {
+                triage_core::clean::clean_body(&t, boilerplate)
+            };
+            cleaned.text.into_owned()
+        } else {
+            t
+        };
         let (t, cut) = cut_chars(&t, TicketText::MAX_CHARS);
         truncated |= cut;
         t
