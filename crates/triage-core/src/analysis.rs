@@ -28,7 +28,9 @@ pub const MAX_TOKEN_BYTES: usize = 40;
 /// 4: a name (alone or heading a signature block) closing a message goes; under a title, a
 /// sign-off on the first line starts a signature; notices "intended for the above named" are
 /// disclaimers.
-pub const ANALYSIS_VERSION: u32 = 4;
+/// 5: problem lines that look like mail furniture stay (`From:` with a sentence, `On ... wrote:`
+/// without a date or address, a bare `--`, `> 100`), and so do postscripts under a signature.
+pub const ANALYSIS_VERSION: u32 = 5;
 
 /// One analysed token: its term, where it came from in the input, and its position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

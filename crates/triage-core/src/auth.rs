@@ -107,9 +107,23 @@ pub fn looks_like_key(key: &str) -> bool {
     key.strip_prefix(KEY_PREFIX).is_some_and(|rest| rest.len() == 64 && rest.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// `name` with its indefinite article, for messages: "an agent", "an integration", "a operator" no more.
+pub fn with_article(name: &str) -> String {
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {name}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn role_names_take_the_right_article() {
+        assert_eq!(
+            [with_article("agent"), with_article("integration"), with_article("admin"), with_article("operator")],
+            ["an agent", "an integration", "an admin", "an operator"]
+        );
+    }
 
     #[test]
     fn roles_allow_what_the_table_says() {

@@ -58,7 +58,10 @@ impl TriageEngine {
                 return Err(EngineError::Invalid("an operator key is service-wide; do not give it a tenant".into()));
             }
             (r, None) if r != Role::Operator => {
-                return Err(EngineError::Invalid(format!("a {} key belongs to one tenant; name it", r.as_str())));
+                return Err(EngineError::Invalid(format!(
+                    "{} key belongs to one tenant; name it",
+                    triage_core::auth::with_article(r.as_str())
+                )));
             }
             _ => {}
         }

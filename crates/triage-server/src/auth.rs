@@ -89,7 +89,7 @@ impl Auth {
         } else {
             Err(ApiError::new(
                 ErrorCode::Forbidden,
-                format!("a {} key may not do this; use a key with the right role", self.0.role.as_str()),
+                format!("{} key may not do this; use a key with the right role", triage_core::auth::with_article(self.0.role.as_str())),
             ))
         }
     }

@@ -106,7 +106,7 @@ pub(crate) fn parse_email(raw: &[u8]) -> Result<ParsedEmail, ApiError> {
         .map(|part| AttachmentView {
             name: part
                 .attachment_name()
-                .map(|n| cut_chars(&normalise(n).replace('\n', " "), MAX_NAME_CHARS).0)
+                .map(|n| cut_chars(&without_format_characters(&normalise(n).replace('\n', " ")), MAX_NAME_CHARS).0)
                 .filter(|n| !n.trim().is_empty())
                 .unwrap_or_else(|| "unnamed".to_owned()),
             content_type: part.content_type().map_or_else(
@@ -129,6 +129,14 @@ fn starts_with_header(raw: &[u8]) -> bool {
 /// Every multipart must close with `--boundary--`; a message without it was cut short, and its
 /// last part may be missing text.
 fn check_multiparts_complete(message: &Message<'_>, raw: &[u8]) -> Result<(), ApiError> {
+    // each check scans the whole message: bounded, so a crafted message cannot make it quadratic
+    let multiparts =
+        message.parts.iter().filter(|p| p.content_type().is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart"))).count();
+    if multiparts > MAX_MULTIPARTS {
+        return Err(invalid(format!(
+            "the message has {multiparts} multipart sections; at most {MAX_MULTIPARTS} are read: send the e-mail as the mail client wrote it"
+        )));
+    }
     for part in &message.parts {
         let Some(ct) = part.content_type() else { continue };
         if !ct.ctype().eq_ignore_ascii_case("multipart") {
@@ -145,6 +153,10 @@ fn check_multiparts_complete(message: &Message<'_>, raw: &[u8]) -> Result<(), Ap
     Ok(())
 }
 
+/// Most multipart sections (alternative, mixed, related, nested) one message may have; real mail
+/// clients nest a handful.
+const MAX_MULTIPARTS: usize = 64;
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -154,17 +166,24 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 fn best_text(message: &Message<'_>) -> Result<(&'static str, Option<String>), ApiError> {
     let mut plain = Vec::new();
     let mut html = Vec::new();
-    for part in message.text_bodies().chain(message.html_bodies()) {
+    for part in message.text_bodies() {
         check_charset(part)?;
-        match &part.body {
-            PartType::Text(t) if !t.trim().is_empty() => plain.push(normalise(t)),
-            PartType::Html(h) => {
+        if let PartType::Text(t) = &part.body
+            && !t.trim().is_empty()
+        {
+            plain.push(normalise(t));
+        }
+    }
+    // HTML only when there is no plain text: converting costs more, and the plain part wins
+    if plain.is_empty() {
+        for part in message.html_bodies() {
+            check_charset(part)?;
+            if let PartType::Html(h) = &part.body {
                 let t = crate::html::html_to_text(h);
                 if !t.trim().is_empty() {
                     html.push(t);
                 }
             }
-            _ => {}
         }
     }
     plain.dedup();
@@ -201,6 +220,14 @@ fn normalise(text: &str) -> String {
     out
 }
 
+/// Drops bidirectional and other invisible format characters (a right-to-left override makes
+/// `gnp.exe` read as `exe.png`), so a name reads as it is.
+fn without_format_characters(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(*c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}' | '\u{061c}'))
+        .collect()
+}
+
 /// The first `max` characters, and whether anything was cut.
 fn cut_chars(text: &str, max: usize) -> (String, bool) {
     match text.char_indices().nth(max) {
@@ -225,6 +252,13 @@ mod tests {
         for (raw, want, why) in cases {
             assert_eq!(starts_with_header(raw), want, "{why}");
         }
+    }
+
+    #[test]
+    fn attachment_names_lose_invisible_format_characters() {
+        assert_eq!(without_format_characters("\u{202e}gnp.exe"), "gnp.exe", "a right-to-left override cannot disguise the extension");
+        assert_eq!(without_format_characters("payslip\u{200b}.pdf"), "payslip.pdf");
+        assert_eq!(without_format_characters("Gehaltsabrechnung März.pdf"), "Gehaltsabrechnung März.pdf");
     }
 
     #[test]

@@ -68,13 +68,58 @@ const RENDER_WIDTH: usize = 100_000;
 
 /// Converts an HTML body to plain text (see the module docs for what is kept). Never fails: a
 /// body the renderer cannot lay out falls back to its text with the tags stripped.
+///
+/// The renderer's cost grows with nesting (a 256 KB `<ol><li>` chain took seconds), so bodies
+/// nested deeper than [`MAX_RENDER_DEPTH`] or longer than [`MAX_RENDER_BYTES`] are stripped of
+/// their tags instead; a panic inside the renderer (it has had arithmetic overflows on hostile
+/// `<ol start>`) also falls back to the stripped text.
 pub fn html_to_text(html: &str) -> String {
-    let rendered = html2text::config::with_decorator(TicketDecorator)
-        .no_table_borders()
-        .no_link_wrapping()
-        .string_from_read(html.as_bytes(), RENDER_WIDTH)
-        .unwrap_or_else(|_| strip_tags(html));
+    if html.len() > MAX_RENDER_BYTES || nesting_depth(html) > MAX_RENDER_DEPTH {
+        return tidy(&strip_tags(html));
+    }
+    let render = || {
+        html2text::config::with_decorator(TicketDecorator)
+            .no_table_borders()
+            .no_link_wrapping()
+            .string_from_read(html.as_bytes(), RENDER_WIDTH)
+            .ok()
+    };
+    let rendered = std::panic::catch_unwind(render).ok().flatten().unwrap_or_else(|| strip_tags(html));
     tidy(&rendered)
+}
+
+/// Deepest element nesting rendered; deeper bodies are only stripped of their tags.
+pub const MAX_RENDER_DEPTH: usize = 64;
+/// Longest body rendered (four times the longest description: markup included).
+pub const MAX_RENDER_BYTES: usize = 4 * triage_core::ticket::TicketText::MAX_CHARS;
+
+/// The deepest nesting of elements, counted cheaply: an opening tag adds one, a closing tag
+/// takes one, void and self-closing tags neither (unclosed tags count as open: an overestimate).
+fn nesting_depth(html: &str) -> usize {
+    const VOID: [&str; 14] =
+        ["br", "img", "hr", "meta", "link", "input", "wbr", "col", "area", "base", "source", "track", "embed", "param"];
+    let bytes = html.as_bytes();
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut i = 0;
+    while let Some(at) = bytes[i..].iter().position(|&b| b == b'<') {
+        let start = i + at + 1;
+        let end = bytes[start..].iter().position(|&b| b == b'>').map_or(bytes.len(), |e| start + e);
+        let tag = &html[start..end];
+        if tag.starts_with('/') {
+            depth = depth.saturating_sub(1);
+        } else if tag.starts_with(|c: char| c.is_ascii_alphabetic()) && !tag.ends_with('/') {
+            let name: String = tag.chars().take_while(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+            if !VOID.contains(&name.as_str()) {
+                depth += 1;
+                max = max.max(depth);
+            }
+        }
+        i = end.min(bytes.len());
+        if i >= bytes.len() {
+            break;
+        }
+    }
+    max
 }
 
 /// Last resort: drops everything between `<` and `>`.
@@ -170,6 +215,29 @@ impl TextDecorator for TicketDecorator {
     }
     fn make_subblock_decorator(&self) -> Self {
         TicketDecorator
+    }
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::*;
+
+    #[test]
+    fn deeply_nested_or_huge_html_is_stripped_quickly_not_rendered() {
+        let cases = [
+            ("<ol><li>".repeat(32_000), "a 256 KB chain of unclosed list items"),
+            ("<div>".repeat(52_000), "52,000 nested divs"),
+            (format!("<p>{}</p>", "x".repeat(MAX_RENDER_BYTES)), "a body over the render limit"),
+        ];
+        for (html, why) in cases {
+            let started = std::time::Instant::now();
+            let _ = html_to_text(&html);
+            // generous even for a debug build on a busy machine: rendering took seconds
+            assert!(started.elapsed() < std::time::Duration::from_millis(500), "{why}: {:?}", started.elapsed());
+        }
+        assert_eq!(nesting_depth("<p>a<br>b<img src=x/></p><div><span>c</span></div>"), 2);
+        assert!(html_to_text("<ol start=\"9223372036854775807\"><li>a</li><li>b</li></ol>").contains('a'), "no panic on overflow");
+        assert_eq!(html_to_text("<p>Printer <b>offline</b></p>"), "Printer offline", "ordinary bodies are rendered as before");
     }
 }
 

@@ -77,6 +77,17 @@ fn bare(line: &str) -> &str {
 
 const HEADER_FIELDS: [&str; 8] = ["sent:", "date:", "to:", "cc:", "bcc:", "subject:", "importance:", "reply-to:"];
 
+/// Whether the value of a `From:` header reads as a sender: an address, a `<...>` form, or a short
+/// name ("From: field is missing when I compose" is a sentence, not a header).
+fn looks_like_sender(value: &str) -> bool {
+    let v = value.trim();
+    v.contains('@')
+        || v.contains('<')
+        || (!v.is_empty()
+            && v.split_whitespace().count() <= 4
+            && v.split_whitespace().all(|w| w.starts_with(|c: char| c.is_uppercase() || !c.is_alphabetic())))
+}
+
 /// Length in lines of an Outlook header block starting at a `From:` line at `i`: at least two
 /// more header fields within the next eight lines, before a blank line.
 fn header_block_len<'t>(line: &impl Fn(usize) -> &'t str, n: usize, i: usize) -> Option<usize> {
@@ -98,7 +109,9 @@ fn header_block_len<'t>(line: &impl Fn(usize) -> &'t str, n: usize, i: usize) ->
 /// marker itself spans.
 fn tail_marker<'t>(line: &impl Fn(usize) -> &'t str, n: usize, i: usize) -> Option<(RemovedKind, usize)> {
     let raw = line(i);
-    if raw.trim_end() == "--" {
+    // the RFC 3676 delimiter is `-- ` with its space; a bare `--` also separates the context
+    // groups of pasted `grep` output, so it is not taken for one
+    if raw == "-- " || raw == "--\u{a0}" {
         return Some((RemovedKind::Signature, 1));
     }
     let t = bare(raw);
@@ -109,11 +122,20 @@ fn tail_marker<'t>(line: &impl Fn(usize) -> &'t str, n: usize, i: usize) -> Opti
             (lower.contains("original message") || lower.contains("forwarded message")).then_some((RemovedKind::Quote, 1))
         }
         b'b' if starts_with_ci(t, "begin forwarded message") => Some((RemovedKind::Quote, 1)),
-        b'f' if starts_with_ci(t, "from:") => header_block_len(line, n, i).map(|len| (RemovedKind::Quote, len)),
+        b'f' if starts_with_ci(t, "from:") && looks_like_sender(&t[5..]) => {
+            header_block_len(line, n, i).map(|len| (RemovedKind::Quote, len))
+        }
         b'o' if starts_with_ci(t, "on ") && t.len() <= 300 => {
-            if ends_with_ci(t, "wrote:") {
+            // a reply marker carries a date or an address: "On Mon, 2 Mar 2026 ... wrote:", not
+            // "On my new laptop the prompt never arrives. My colleague wrote:"
+            let dated = |l: &str| l.bytes().any(|b| b.is_ascii_digit() || b == b'@' || b == b'<');
+            if ends_with_ci(t, "wrote:") && dated(t) {
                 Some((RemovedKind::Quote, 1))
-            } else if i + 1 < n && line(i + 1).len() <= 200 && ends_with_ci(line(i + 1).trim_end(), "wrote:") {
+            } else if i + 1 < n
+                && line(i + 1).len() <= 200
+                && ends_with_ci(line(i + 1).trim_end(), "wrote:")
+                && (dated(t) || dated(line(i + 1)))
+            {
                 Some((RemovedKind::Quote, 2))
             } else {
                 None
@@ -133,7 +155,9 @@ pub(super) fn find_quote_tail(text: &str, lower: &str, lines: &[(usize, usize)],
     let mut i = 0;
     while i < n {
         let t = line(i).trim_start();
-        if t.starts_with('>') {
+        // `> 100 staff cannot log in` is a comparison the caller wrote, not a quoted line
+        let quoted = t.starts_with('>') && !t[1..].trim_start().starts_with(|c: char| c.is_ascii_digit());
+        if quoted {
             keep[i] = false;
             removed.insert(RemovedKind::Quote);
             i += 1;
@@ -333,6 +357,12 @@ fn is_signature_line(line: &str) -> bool {
     words.len() <= 8 && capitalised * 2 >= words.len()
 }
 
+/// A line the caller adds under their signature: a postscript, or "Also ..." about another fault.
+fn is_afterthought(line: &str) -> bool {
+    let lower = line.trim_start().to_ascii_lowercase();
+    ["p.s", "ps ", "ps:", "ps.", "also ", "also,", "one more thing", "nb ", "n.b"].iter().any(|p| lower.starts_with(p))
+}
+
 /// A line that reads as part of the caller's problem rather than a signature or a footer: an
 /// error text, a path, a stack frame, a question or a numbered step.
 fn looks_like_the_problem(t: &str, lower: &str) -> bool {
@@ -364,17 +394,19 @@ pub(super) fn drop_signature(text: &str, lines: &[(usize, usize)], keep: &mut [b
             continue;
         }
         let rest = &kept[pos + 1..];
-        let block = rest.len() <= MAX_SIGNATURE_LINES && rest.iter().all(|&r| is_signature_line(line(r)));
+        let block = rest.len() <= MAX_SIGNATURE_LINES && rest.iter().all(|&r| is_signature_line(line(r)) && !is_afterthought(line(r)));
         let with_footer = (pos > 0 || under_title)
             && rest.first().is_some_and(|&r| is_signature_line(line(r)))
             && rest.len() <= MAX_FOOTER_LINES
-            && rest.iter().all(|&r| !looks_like_the_problem(line(r).trim(), &line(r).to_lowercase()));
+            && rest.iter().all(|&r| !looks_like_the_problem(line(r).trim(), &line(r).to_lowercase()) && !is_afterthought(line(r)));
         if block || with_footer {
             keep[i..lines.len()].iter_mut().for_each(|k| *k = false);
             removed.insert(RemovedKind::Signature);
-            return;
+            break;
         }
     }
+    // what is left, for the name rule below (a name above a trailing sign-off: "Jane\nThanks")
+    let kept: Vec<usize> = (0..lines.len()).filter(|&i| keep[i] && has_alnum(line(i))).collect();
     // no sign-off: a name closing the message, alone ("...started again.\n\nJane") or heading a
     // signature block ("Jo Hughes\nPlanning Technician\nTel: ..."), after a blank line and under
     // at least one line of text

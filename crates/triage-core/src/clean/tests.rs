@@ -391,3 +391,42 @@ fn a_bare_first_name_closing_the_message_goes_and_a_last_word_of_the_problem_sta
     let notice = "VPN drops hourly.\n\nConfidentiality: this email and its attachments are intended for the above named only and may be confidential. If they have come to you in error you must take no action based on them; please reply to this email and highlight the error.";
     assert_eq!(clean_body(notice, &bp).text, "VPN drops hourly.", "a notice that names the error it was sent in is a disclaimer");
 }
+
+#[test]
+fn problem_lines_that_look_like_mail_furniture_are_kept() {
+    let bp = Boilerplate::default_uk();
+    let cases = [
+        (
+            "On my new laptop the MFA prompt never arrives. My colleague wrote:\nsame problem for her",
+            "an `On ... wrote:` line without a date or address is the caller's sentence",
+        ),
+        (
+            "Since this morning in Outlook:\nFrom: field is missing when I compose a new mail\nTo: box still autocompletes\nSubject: line is greyed out\nPlease help",
+            "`From:` followed by a sentence is not a header block",
+        ),
+        (
+            "Import fails, grep output:\nline 10 started\n--\nline 233 stopped: disk quota exceeded on \\\\fs01\\imports",
+            "a bare `--` between grep context groups is not a signature",
+        ),
+        (
+            "Revenues system down for everyone.\n> 100 staff cannot log in to Civica since 9am\nPlease treat as P1",
+            "`> 100` is a comparison, not a quote",
+        ),
+    ];
+    for (input, why) in cases {
+        assert_eq!(clean_body(input, &bp).text, input, "{why}");
+    }
+    let afterthoughts = [
+        "Outlook will not open.\n\nThanks\nJane Smith\n\nAlso Teams keeps crashing whenever I share my screen",
+        "The printer is jammed.\n\nCheers\nBob\n\nP.S. The Toner Light Is Flashing Red On The HP M404",
+    ];
+    for input in afterthoughts {
+        assert!(
+            clean_body(input, &bp).text.contains(input.lines().last().unwrap()),
+            "a postscript or `Also ...` under the signature stays: {input}"
+        );
+    }
+    // the real thing still goes
+    let reply = "Still broken.\n\nOn Mon, 2 Mar 2026 at 09:12, IT Service Desk <desk@northmoor.gov.uk> wrote:\n> Have you restarted it?";
+    assert_eq!(clean_body(reply, &bp).text, "Still broken.");
+}

@@ -36,9 +36,14 @@ pub(crate) async fn post_resolved(
     for (i, t) in batch.tickets.iter().enumerate() {
         auth.tenant(Some(&t.tenant), &state).map_err(|e| ApiError::new(e.code, format!("tickets[{i}]: {}", e.detail)))?;
     }
-    let tickets = batch.parse(state.settings.ingest.max_batch)?;
+    let max_batch = state.settings.ingest.max_batch;
     let engine = state.engine()?.clone();
-    let report = off_thread(move || engine.ingest_resolved(&tickets)).await??;
+    // parsing converts HTML and cleans every ticket: off the async worker, with the writes
+    let report = off_thread(move || {
+        let tickets = batch.parse(max_batch)?;
+        Ok::<_, ApiError>(engine.ingest_resolved(&tickets)?)
+    })
+    .await??;
     let body = IngestResponse { inserted: report.inserted, updated: report.updated, index: index_state(report.index_pending) };
     Ok(if report.index_pending { HttpResponse::Accepted().json(body) } else { HttpResponse::Ok().json(body) })
 }
