@@ -170,7 +170,30 @@ pub fn clean_body_after_title<'a>(text: &'a str, boilerplate: &Boilerplate) -> C
     clean(text, boilerplate, true)
 }
 
+/// Cleans until nothing more comes off (at most three more passes): removing one block can bring
+/// another into view (a name left last once its sign-off went, header lines made adjacent), and
+/// cleaning must be idempotent: text cleaned once, cleaned again, is unchanged. A second pass
+/// runs only when the first removed something, over the shorter text.
 fn clean<'a>(text: &'a str, boilerplate: &Boilerplate, may_empty: bool) -> Cleaned<'a> {
+    let first = clean_once(text, boilerplate, may_empty);
+    if first.removed.is_empty() {
+        return first;
+    }
+    let total = text.chars().count();
+    let mut current = first;
+    for _ in 0..3 {
+        let next = clean_once(&current.text, boilerplate, may_empty);
+        if next.removed.is_empty() {
+            break;
+        }
+        let (removed, kept_chars) = (current.removed.union(next.removed), next.kept_chars);
+        current =
+            Cleaned { text: Cow::Owned(next.text.into_owned()), removed, kept_chars, removed_chars: total.saturating_sub(kept_chars) };
+    }
+    current
+}
+
+fn clean_once<'a>(text: &'a str, boilerplate: &Boilerplate, may_empty: bool) -> Cleaned<'a> {
     let lines = split_lines(text);
     let mut keep = vec![true; lines.len()];
     let mut removed = RemovedKinds::default();

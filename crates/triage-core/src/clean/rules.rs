@@ -89,7 +89,7 @@ fn looks_like_sender(value: &str) -> bool {
 }
 
 /// Length in lines of an Outlook header block starting at a `From:` line at `i`: at least two
-/// more header fields within the next eight lines, before a blank line.
+/// more header fields within the next eight lines, contiguous (a wrapped recipient list aside).
 fn header_block_len<'t>(line: &impl Fn(usize) -> &'t str, n: usize, i: usize) -> Option<usize> {
     let (mut fields, mut last) = (0, i);
     for j in i + 1..n.min(i + 9) {
@@ -100,6 +100,9 @@ fn header_block_len<'t>(line: &impl Fn(usize) -> &'t str, n: usize, i: usize) ->
         if HEADER_FIELDS.iter().any(|f| starts_with_ci(t, f)) {
             fields += 1;
             last = j;
+        } else if !(t.contains('@') || t.contains(';') || line(j).trim_start().starts_with('>')) {
+            // header fields are contiguous; only a wrapped recipient list sits between them
+            break;
         }
     }
     (fields >= 2).then_some(last - i + 1)
