@@ -77,6 +77,11 @@ impl RemovedKinds {
         self.0 |= 1 << kind as u8;
     }
 
+    /// Takes a kind out.
+    pub fn remove(&mut self, kind: RemovedKind) {
+        self.0 &= !(1 << kind as u8);
+    }
+
     /// Whether `kind` is in the set.
     pub fn contains(self, kind: RemovedKind) -> bool {
         self.0 & (1 << kind as u8) != 0
@@ -173,10 +178,15 @@ pub fn clean_body_after_title<'a>(text: &'a str, boilerplate: &Boilerplate) -> C
 /// Cleans until nothing more comes off (at most three more passes): removing one block can bring
 /// another into view (a name left last once its sign-off went, header lines made adjacent), and
 /// cleaning must be idempotent: text cleaned once, cleaned again, is unchanged. A second pass
-/// runs only when the first removed something, over the shorter text.
+/// runs only when the first removed something that can expose more, over the shorter text.
 fn clean<'a>(text: &'a str, boilerplate: &Boilerplate, may_empty: bool) -> Cleaned<'a> {
     let first = clean_once(text, boilerplate, may_empty);
-    if first.removed.is_empty() {
+    // only a removed signature, disclaimer, auto-reply or boilerplate block can expose another
+    // (quoted lines are transparent to the rules that look past them): the common cases of a
+    // long forwarded ticket losing only its quoted history take one pass
+    let mut exposing = first.removed;
+    exposing.remove(RemovedKind::Quote);
+    if exposing.is_empty() {
         return first;
     }
     let total = text.chars().count();
