@@ -116,6 +116,18 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// Polls a job until it leaves `queued` / `running` (at most 30 s) and returns its status.
+    pub(crate) async fn wait_for_job(&self, id: &str) -> Value {
+        for _ in 0..600 {
+            let job: Value = self.get(&format!("/v1/admin/jobs/{id}")).await.json().await.unwrap();
+            if job["state"] != "running" && job["state"] != "queued" {
+                return job;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("job {id} did not finish in 30 s");
+    }
+
     pub(crate) async fn get(&self, path_and_query: &str) -> reqwest::Response {
         self.client.get(format!("{}{}", self.address, path_and_query)).send().await.expect("request sent")
     }

@@ -60,18 +60,7 @@ async fn train(app: &TestApp, version: Option<&str>) -> Value {
     let body = version.map_or(json!({}), |v| json!({ "version": v }));
     let started: Value =
         app.client.post(format!("{}/v1/admin/models/train", app.address)).json(&body).send().await.unwrap().json().await.unwrap();
-    wait_for_job(app, started["job_id"].as_str().unwrap()).await
-}
-
-async fn wait_for_job(app: &TestApp, id: &str) -> Value {
-    for _ in 0..600 {
-        let job: Value = app.get(&format!("/v1/admin/jobs/{id}")).await.json().await.unwrap();
-        if job["state"] != "running" && job["state"] != "queued" {
-            return job;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("job {id} did not finish in 30 s");
+    app.wait_for_job(started["job_id"].as_str().unwrap()).await
 }
 
 #[tokio::test]

@@ -2,11 +2,10 @@
 //! numbers in every common spelling) and a desk's own `redaction.extra_patterns`.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_with};
 
 /// A housing-benefit claim number pattern. Extra patterns are installed once per process, so
 /// every test in this binary that sets one uses this same setting.
@@ -27,17 +26,6 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
         }
     }
     found
-}
-
-async fn wait_for_job(app: &TestApp, id: &str) -> Value {
-    for _ in 0..600 {
-        let job: Value = app.get(&format!("/v1/admin/jobs/{id}")).await.json().await.unwrap();
-        if job["state"] != "running" && job["state"] != "queued" {
-            return job;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("job {id} did not finish in 30 s");
 }
 
 #[tokio::test]
@@ -76,7 +64,7 @@ async fn a_desk_pattern_is_redacted_in_the_triage_record_the_resolved_tickets_th
 
     let started: Value =
         app.client.post(format!("{}/v1/admin/models/train", app.address)).json(&json!({})).send().await.unwrap().json().await.unwrap();
-    let job = wait_for_job(&app, started["job_id"].as_str().unwrap()).await;
+    let job = app.wait_for_job(started["job_id"].as_str().unwrap()).await;
     assert_eq!(job["state"], "succeeded", "{job}");
     let data = app._data_dir.path();
     let on_disk: Vec<PathBuf> = files_containing(data, CLAIM).into_iter().filter(|p| !p.starts_with(data.join("index"))).collect();
