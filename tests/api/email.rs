@@ -185,6 +185,19 @@ async fn an_email_over_the_body_limit_is_refused_and_query_mistakes_are_named() 
     assert_eq!(r.status(), 400, "an unknown query parameter");
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_query");
 
+    // a JSON triage carries its fields in the body: a tenant in the query would be ignored
+    let r = app
+        .client
+        .post(format!("{}/v1/triage?tenant=northmoor", app.address))
+        .json(&serde_json::json!({"title": "VPN drops", "description": "every ten minutes"}))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(r.status(), 400, "a query string on a JSON triage");
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["code"], "invalid_query");
+    assert!(problem["detail"].as_str().unwrap().contains("in the body"), "{}", problem["detail"]);
+
     let r = app.post_triage_raw("text/plain", fixture("base64_utf8.eml")).await;
     assert_eq!(r.status(), 415);
     let problem: Value = r.json().await.unwrap();

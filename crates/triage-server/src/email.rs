@@ -74,7 +74,10 @@ pub(crate) fn parse_email(raw: &[u8]) -> Result<ParsedEmail, ApiError> {
     check_multiparts_complete(&message, raw)?;
 
     let mut truncated = false;
-    let title = message.subject().map(str::trim).filter(|s| !s.is_empty()).map(|s| {
+    // an encoded word in a charset that cannot be decoded leaves replacement characters, which
+    // say nothing: they are dropped, and a subject of nothing else is no subject
+    let subject = message.subject().map(|s| s.replace('\u{fffd}', ""));
+    let title = subject.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| {
         let (s, cut) = cut_chars(&normalise(s).replace('\n', " "), NewTicket::MAX_TITLE_CHARS);
         truncated |= cut;
         s
@@ -259,6 +262,19 @@ mod tests {
         assert_eq!(without_format_characters("\u{202e}gnp.exe"), "gnp.exe", "a right-to-left override cannot disguise the extension");
         assert_eq!(without_format_characters("payslip\u{200b}.pdf"), "payslip.pdf");
         assert_eq!(without_format_characters("Gehaltsabrechnung März.pdf"), "Gehaltsabrechnung März.pdf");
+    }
+
+    #[test]
+    fn an_undecodable_encoded_word_leaves_no_replacement_characters_in_the_title() {
+        // 0xFF 0xFE is not UTF-8: the encoded word decodes to replacement characters
+        let raw = b"Subject: =?utf-8?B?//4=?= VPN down\r\n\r\nIt drops every ten minutes.\r\n";
+        let parsed = parse_email(raw).expect("a message with text");
+        let title = parsed.title.expect("the readable part of the subject");
+        assert!(!title.contains('\u{fffd}'), "{title:?}");
+        assert!(title.contains("VPN down"), "{title:?}");
+
+        let raw = b"Subject: =?utf-8?B?//4=?=\r\n\r\nIt drops every ten minutes.\r\n";
+        assert_eq!(parse_email(raw).expect("a message with text").title, None, "nothing readable is no subject");
     }
 
     #[test]

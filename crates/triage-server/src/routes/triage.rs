@@ -64,7 +64,7 @@ pub(crate) async fn post_triage(
     let kind = require_json_or_email(&req)?;
     let bytes = read_limited(&req, payload, state.settings.server.max_body_bytes).await?;
     let (mut request, email) = match kind {
-        BodyKind::Json => (decode_json::<TriageRequest>(&bytes)?, None),
+        BodyKind::Json => (json_request(&req, &bytes)?, None),
         BodyKind::Email => email_request(&req, &bytes)?,
     };
     request.tenant = auth.tenant(request.tenant.as_deref(), &state)?.map(String::from);
@@ -98,6 +98,18 @@ pub(crate) async fn post_triage(
         email,
         cleaning: outcome.cleaning.into(),
     }))
+}
+
+/// A JSON triage request. Its fields travel in the body only: a query string (say `?tenant=`)
+/// would otherwise be ignored without a word, so it is refused.
+fn json_request(req: &HttpRequest, bytes: &[u8]) -> Result<TriageRequest, ApiError> {
+    if !req.query_string().is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidQuery,
+            "a JSON triage takes no query parameters: put tenant, channel, caller and external_id in the body",
+        ));
+    }
+    decode_json(bytes)
 }
 
 /// A raw e-mail as a triage request: text from the message, the other fields from the query.
