@@ -121,6 +121,11 @@ impl Timestamp {
         (Self::MIN.0 <= t && t <= Self::MAX.0).then_some(Self(t))
     }
 
+    /// Whole seconds from `earlier` to this instant (negative when `earlier` is later).
+    pub fn seconds_since(&self, earlier: &Timestamp) -> i64 {
+        self.0.as_second() - earlier.0.as_second()
+    }
+
     /// The stored form: UTC, whole seconds, `YYYY-MM-DDTHH:MM:SSZ`.
     pub fn to_stored(&self) -> String {
         let dt = Offset::UTC.to_datetime(self.0);

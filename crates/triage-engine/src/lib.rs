@@ -43,3 +43,10 @@ pub use training::TrainRequest;
 pub use triage_kb::{KbQuery, SimilarQueryPolicy};
 pub use triage_model::classifier::{Decision, HeadPrediction};
 pub use triage_store::{ModelRecord, ModelStatus, Outcome, Stats, StatsQuery};
+/// Connector state in the store (issue 12), for `triage-connectors`.
+pub mod connector_store {
+    pub use triage_store::{
+        ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState,
+        OutboxUpdate, StoreError,
+    };
+}

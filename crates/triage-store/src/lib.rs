@@ -9,6 +9,7 @@
 //! assert_eq!(store.resolved_count(None).unwrap(), 0);
 //! ```
 
+mod connectors;
 mod error;
 mod migrations;
 mod sqlite;
@@ -16,6 +17,9 @@ mod stats;
 mod times;
 mod types;
 
+pub use connectors::{
+    ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState, OutboxUpdate,
+};
 pub use error::{Result, StoreError};
 pub use sqlite::SqliteStore;
 pub use stats::{CategoryStats, DayStats, HeadAutoStats, Stats, StatsQuery};
@@ -86,4 +90,30 @@ pub trait Store: Send + Sync {
     fn audit(&self, entry: &AuditEntry) -> Result<()>;
     /// The latest audit entries, of one tenant or all, newest first.
     fn audit_log(&self, tenant: Option<&TenantId>, limit: usize) -> Result<Vec<AuditEntry>>;
+
+    /// Stores an inbound connector event; `false` when its key was seen before (a retry).
+    fn connector_event_insert(&self, event: &NewConnectorEvent) -> Result<bool>;
+    /// A connector's events in one state (or all), oldest first.
+    fn connector_events(&self, connector: &str, state: Option<EventState>, limit: usize) -> Result<Vec<ConnectorEvent>>;
+    /// Marks an event processed without queueing anything (ignored or failed).
+    fn connector_event_finish(&self, id: i64, state: EventState, detail: Option<&str>) -> Result<()>;
+    /// What the connector knows about one source ticket.
+    fn connector_ticket(&self, connector: &str, external_id: &str) -> Result<Option<ConnectorTicket>>;
+    /// In one transaction: records the source ticket's state, queues the actions (a marker
+    /// already queued is skipped) and marks the event done. Returns how many actions were queued.
+    fn connector_apply(&self, ticket: &ConnectorTicket, actions: &[NewOutboxAction], event: Option<i64>) -> Result<usize>;
+    /// A poller's cursor.
+    fn connector_cursor(&self, connector: &str) -> Result<Option<String>>;
+    /// Saves a poller's cursor.
+    fn set_connector_cursor(&self, connector: &str, cursor: &str) -> Result<()>;
+    /// Claims up to `limit` due actions of a connector (marks them `sending`, counts the attempt).
+    fn outbox_claim(&self, connector: &str, now_ms: i64, limit: usize) -> Result<Vec<OutboxAction>>;
+    /// Records the outcome of a delivery attempt.
+    fn outbox_update(&self, id: i64, update: &OutboxUpdate) -> Result<()>;
+    /// A connector's actions in one state (or all), newest first.
+    fn outbox_list(&self, connector: &str, state: Option<OutboxState>, limit: usize) -> Result<Vec<OutboxAction>>;
+    /// Puts a dead letter back in the queue, due now; whether it was a dead letter of that connector.
+    fn outbox_retry(&self, connector: &str, id: i64, now_ms: i64) -> Result<bool>;
+    /// Event and outbox counts for a connector's status.
+    fn connector_counts(&self, connector: &str) -> Result<ConnectorCounts>;
 }

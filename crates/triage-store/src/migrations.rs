@@ -93,6 +93,53 @@ const STEPS: &[&str] = &[
         value INTEGER NOT NULL
     );
     INSERT INTO store_meta (key, value) VALUES ('resolved_seq', 0);",
+    // 5: connectors: inbound events (durable before the webhook is answered; deduplicated by the
+    // source's event key), what each source ticket was triaged as, poll cursors, and the outbox
+    // of write-back actions (one row per action; the marker is its idempotency key)
+    "CREATE TABLE connector_events (
+        id INTEGER PRIMARY KEY,
+        connector TEXT NOT NULL,
+        event_key TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        payload_json TEXT NOT NULL,
+        state TEXT NOT NULL,
+        detail TEXT,
+        received_at TEXT NOT NULL,
+        processed_at TEXT,
+        UNIQUE (connector, event_key)
+    );
+    CREATE INDEX connector_events_by_state ON connector_events (connector, state, id);
+    CREATE TABLE connector_tickets (
+        connector TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        tenant TEXT,
+        text_hash TEXT NOT NULL,
+        triage_id TEXT,
+        state_json TEXT NOT NULL,
+        resolved INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (connector, external_id)
+    );
+    CREATE TABLE connector_cursors (
+        connector TEXT PRIMARY KEY,
+        cursor TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        connector TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        payload_json TEXT NOT NULL,
+        marker TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER NOT NULL,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        delivered_at TEXT
+    );
+    CREATE INDEX outbox_due ON outbox (connector, state, next_attempt_ms);",
 ];
 
 /// Schema version this binary writes and understands.

@@ -13,6 +13,9 @@ use crate::types::{
     ApiKeyRecord, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, ModelRecord, ModelStatus, Outcome, SuggestionUsage,
     TriageRecord, UpsertReport,
 };
+use crate::{
+    ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState, OutboxUpdate,
+};
 use crate::{Result, Store, StoreError, migrations};
 
 /// One SQLite file in WAL mode. Writes are serialised by a mutex around the write connection;
@@ -32,6 +35,11 @@ impl std::fmt::Debug for SqliteStore {
 
 fn now() -> String {
     triage_core::time::rfc3339_utc(std::time::SystemTime::now())
+}
+
+/// Unix milliseconds now.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 impl SqliteStore {
@@ -527,6 +535,66 @@ impl Store for SqliteStore {
             });
         }
         Ok(out)
+    }
+
+    fn connector_event_insert(&self, event: &NewConnectorEvent) -> Result<bool> {
+        crate::connectors::insert_event(&self.conn(), event, &now())
+    }
+
+    fn connector_events(&self, connector: &str, state: Option<EventState>, limit: usize) -> Result<Vec<ConnectorEvent>> {
+        crate::connectors::events(&self.conn(), connector, state, limit)
+    }
+
+    fn connector_event_finish(&self, id: i64, state: EventState, detail: Option<&str>) -> Result<()> {
+        crate::connectors::finish_event(&self.conn(), id, state, detail, &now())
+    }
+
+    fn connector_ticket(&self, connector: &str, external_id: &str) -> Result<Option<ConnectorTicket>> {
+        crate::connectors::ticket(&self.conn(), connector, external_id)
+    }
+
+    fn connector_apply(&self, ticket: &ConnectorTicket, actions: &[NewOutboxAction], event: Option<i64>) -> Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let at = now();
+        let queued = crate::connectors::apply(&tx, ticket, actions, &at, now_ms())?;
+        if let Some(id) = event {
+            crate::connectors::finish_event(&tx, id, EventState::Done, None, &at)?;
+        }
+        tx.commit()?;
+        Ok(queued)
+    }
+
+    fn connector_cursor(&self, connector: &str) -> Result<Option<String>> {
+        crate::connectors::cursor(&self.conn(), connector)
+    }
+
+    fn set_connector_cursor(&self, connector: &str, cursor: &str) -> Result<()> {
+        crate::connectors::set_cursor(&self.conn(), connector, cursor, &now())
+    }
+
+    fn outbox_claim(&self, connector: &str, now_ms: i64, limit: usize) -> Result<Vec<OutboxAction>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let claimed = crate::connectors::claim(&tx, connector, now_ms, limit)?;
+        tx.commit()?;
+        Ok(claimed)
+    }
+
+    fn outbox_update(&self, id: i64, update: &OutboxUpdate) -> Result<()> {
+        crate::connectors::update(&self.conn(), id, update, &now())
+    }
+
+    fn outbox_list(&self, connector: &str, state: Option<OutboxState>, limit: usize) -> Result<Vec<OutboxAction>> {
+        crate::connectors::list(&self.reader(), connector, state, limit)
+    }
+
+    fn outbox_retry(&self, connector: &str, id: i64, now_ms: i64) -> Result<bool> {
+        crate::connectors::retry(&self.conn(), connector, id, now_ms)
+    }
+
+    fn connector_counts(&self, connector: &str) -> Result<ConnectorCounts> {
+        crate::connectors::counts(&self.reader(), connector)
     }
 }
 

@@ -1,0 +1,280 @@
+//! Request Tracker 5 through its REST2 API (`/REST/2.0`, `Authorization: token ...`), polled.
+//! Payload shapes follow RT 5.0.3 as recorded in `tests/connectors/fixtures/rt/`.
+//!
+//! - **Poll**: `GET /tickets?query=LastUpdated >= 'YYYY-MM-DD HH:MM:SS'` (UTC, whole seconds;
+//!   RT misreads the ISO `T...Z` form), oldest change first, 100 a page. The cursor is the
+//!   newest `LastUpdated` seen; the boundary second is read again and deduplicated by the event
+//!   key `id@LastUpdated`. A first start begins at the current time (no notes on old tickets).
+//! - **Complete**: the ticket with queue and user names (`fields[Queue]=Name`), its history,
+//!   and the Create transaction's text (the description); on resolution, the last reply or
+//!   comment of someone other than the connector's user (the resolution notes).
+//! - **Write-back**: an internal comment (`POST /ticket/{id}/comment`, text/plain; RT never
+//!   mails comments to requestors), fields by `PUT /ticket/{id}` (`Queue`, `Priority`, `Owner`
+//!   ..., and `CF.<Name>` as a custom field). RT answers 200 with messages even when a change
+//!   was refused, so the messages are checked.
+//! - **First contact** (documented rule): resolved, never reopened (no status change out of
+//!   `resolved`), never moved to another queue by a person (our own routing under `auto` is the
+//!   first assignment, not a transfer), and at most one owner.
+
+use std::collections::BTreeMap;
+
+use super::{Action, InboundEvent, Poll, Resolution, System, segment};
+use crate::config::Connector;
+use crate::http::{CallError, Http};
+
+/// Request Tracker.
+pub struct Rt;
+
+const PAGE: usize = 100;
+/// Pages read per poll (the rest on the next poll, from the new cursor).
+const MAX_PAGES: usize = 10;
+
+/// RT's query form of an RFC 3339 UTC time.
+fn rt_time(rfc3339: &str) -> String {
+    rfc3339.trim_end_matches('Z').replacen('T', " ", 1)
+}
+
+fn str_at<'a>(v: &'a serde_json::Value, path: &[&str]) -> Option<&'a str> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(p)?;
+    }
+    cur.as_str()
+}
+
+/// A user or queue reference: its `Name` when asked for, else its `id` (users' ids are names).
+fn name_of(v: &serde_json::Value, field: &str) -> Option<String> {
+    let r = v.get(field)?;
+    r.get("Name").and_then(|n| n.as_str()).or_else(|| r.get("id").and_then(|n| n.as_str())).map(String::from)
+}
+
+fn bad(what: &str) -> CallError {
+    CallError::Permanent(format!("RT answered an unexpected shape: {what}"))
+}
+
+impl System for Rt {
+    fn poll(&self, http: &Http, connector: &Connector, cursor: Option<&str>) -> Result<Poll, CallError> {
+        let Some(cursor) = cursor else {
+            // first start: from now on
+            return Ok(Poll { events: Vec::new(), cursor: Some(triage_core::time::rfc3339_utc(std::time::SystemTime::now())) });
+        };
+        let query = format!("LastUpdated >= '{}'", rt_time(cursor));
+        let mut events = Vec::new();
+        let mut newest = cursor.to_owned();
+        for page in 1..=MAX_PAGES {
+            let path = format!(
+                "/REST/2.0/tickets?query={}&orderby=LastUpdated&order=ASC&per_page={PAGE}&page={page}&fields=LastUpdated,Queue,Status",
+                encode_query(&query)
+            );
+            let answer = http.get(&path)?;
+            let items = answer.get("items").and_then(|i| i.as_array()).ok_or_else(|| bad("no items in a search"))?;
+            for item in items {
+                let id = str_at(item, &["id"]).ok_or_else(|| bad("a ticket without id"))?;
+                let updated = str_at(item, &["LastUpdated"]).unwrap_or_default();
+                if updated > newest.as_str() {
+                    newest = updated.to_owned();
+                }
+                events.push(InboundEvent { event_key: format!("{id}@{updated}"), external_id: id.to_owned(), ..Default::default() });
+            }
+            if items.len() < PAGE {
+                break;
+            }
+        }
+        let _ = connector;
+        Ok(Poll { events, cursor: Some(newest) })
+    }
+
+    fn complete(&self, http: &Http, connector: &Connector, event: &mut InboundEvent) -> Result<(), CallError> {
+        let id = segment(&event.external_id);
+        let search = http.get(&format!(
+            "/REST/2.0/tickets?query={}&fields=Subject,Queue,Status,Owner,Priority,Created,Resolved,LastUpdatedBy,CustomFields&fields[Queue]=Name&fields[Owner]=Name&fields[LastUpdatedBy]=Name",
+            encode_query(&format!("id = {}", event.external_id.parse::<u64>().map_err(|_| bad("a ticket id that is not a number"))?))
+        ))?;
+        let ticket = search.get("items").and_then(|i| i.as_array()).and_then(|i| i.first()).ok_or_else(|| {
+            CallError::Permanent(format!("ticket {} is not visible to the connector's user (deleted, or no rights)", event.external_id))
+        })?;
+        event.title = str_at(ticket, &["Subject"]).map(String::from);
+        event.source = name_of(ticket, "Queue");
+        event.author = name_of(ticket, "LastUpdatedBy");
+        let mut fields = BTreeMap::new();
+        for (field, value) in [
+            ("Queue", name_of(ticket, "Queue")),
+            ("Owner", name_of(ticket, "Owner")),
+            ("Status", str_at(ticket, &["Status"]).map(String::from)),
+            ("Priority", str_at(ticket, &["Priority"]).map(String::from)),
+        ] {
+            if let Some(v) = value {
+                fields.insert(field.to_owned(), v);
+            }
+        }
+        if let Some(cfs) = ticket.get("CustomFields").and_then(|c| c.as_array()) {
+            for cf in cfs {
+                let (Some(name), Some(value)) = (cf.get("name").and_then(|n| n.as_str()), cf.get("values").and_then(|v| v.as_array()).and_then(|v| v.first()).and_then(|v| v.as_str())) else { continue };
+                fields.insert(format!("CF.{name}"), value.to_owned());
+            }
+        }
+        let history = http.get(&format!(
+            "/REST/2.0/ticket/{id}/history?fields=Type,Creator,Created,Field,OldValue,NewValue&fields[Creator]=Name&per_page=500"
+        ))?;
+        let items = history.get("items").and_then(|i| i.as_array()).cloned().unwrap_or_default();
+        let create = items.iter().find(|t| str_at(t, &["Type"]) == Some("Create"));
+        if let Some(tx) = create.and_then(|t| str_at(t, &["id"])) {
+            let (text, html) = transaction_text(http, tx)?;
+            event.description = text;
+            event.description_is_html = html;
+        }
+        let status = fields.get("Status").map(String::as_str);
+        if status == Some("resolved") {
+            let own = connector.spec.user.as_deref();
+            let by = |t: &serde_json::Value| name_of(t, "Creator");
+            // the last reply or comment of a person, not ours
+            let last_words = items
+                .iter()
+                .rev()
+                .find(|t| matches!(str_at(t, &["Type"]), Some("Correspond" | "Comment")) && by(t).as_deref() != own)
+                .and_then(|t| str_at(t, &["id"]));
+            let notes = match last_words {
+                Some(tx) => {
+                    let (text, html) = transaction_text(http, tx)?;
+                    let text = text.unwrap_or_default();
+                    if html { crate::text::html_to_text(&text) } else { text }
+                }
+                None => String::new(),
+            };
+            event.resolution = Some(Resolution {
+                notes,
+                first_contact: Some(first_contact(&items, own)),
+                opened_at: str_at(ticket, &["Created"]).map(String::from),
+                resolved_at: str_at(ticket, &["Resolved"]).filter(|r| !r.starts_with("1970")).map(String::from),
+            });
+        }
+        event.fields = fields;
+        event.complete = true;
+        Ok(())
+    }
+
+    fn deliver(&self, http: &Http, external_id: &str, action: &Action) -> Result<(), CallError> {
+        let id = segment(external_id);
+        match action {
+            Action::Note { text } => {
+                let answer = http.post(&format!("/REST/2.0/ticket/{id}/comment"), &serde_json::json!({"Content": text, "ContentType": "text/plain"}))?;
+                check_messages(&answer, "the comment")
+            }
+            Action::Fields { fields } => {
+                let mut body = serde_json::Map::new();
+                let mut custom = serde_json::Map::new();
+                for (field, value) in fields {
+                    match field.strip_prefix("CF.") {
+                        Some(cf) => custom.insert(cf.to_owned(), value.clone().into()),
+                        None => body.insert(field.clone(), value.clone().into()),
+                    };
+                }
+                if !custom.is_empty() {
+                    body.insert("CustomFields".into(), custom.into());
+                }
+                let answer = http.put(&format!("/REST/2.0/ticket/{id}"), &serde_json::Value::Object(body))?;
+                check_messages(&answer, "the field change")
+            }
+        }
+    }
+
+    fn has_marker(&self, http: &Http, external_id: &str, marker: &str) -> Result<bool, CallError> {
+        let id = segment(external_id);
+        let answer = http.get(&format!("/REST/2.0/ticket/{id}/attachments?fields=Content&orderby=id&order=DESC&per_page=50"))?;
+        let items = answer.get("items").and_then(|i| i.as_array()).ok_or_else(|| bad("no items in attachments"))?;
+        let line = format!("{}{marker}", crate::note::REF_PREFIX);
+        Ok(items.iter().any(|a| str_at(a, &["Content"]).is_some_and(|c| c.contains(&line))))
+    }
+}
+
+/// The text of a transaction's first text part, and whether it is HTML.
+fn transaction_text(http: &Http, tx: &str) -> Result<(Option<String>, bool), CallError> {
+    let answer = http.get(&format!("/REST/2.0/transaction/{}/attachments?fields=ContentType,Content", segment(tx)))?;
+    let items = answer.get("items").and_then(|i| i.as_array()).cloned().unwrap_or_default();
+    let part = items
+        .iter()
+        .find(|a| str_at(a, &["ContentType"]) == Some("text/plain"))
+        .or_else(|| items.iter().find(|a| str_at(a, &["ContentType"]) == Some("text/html")));
+    Ok(match part {
+        Some(p) => (str_at(p, &["Content"]).map(String::from), str_at(p, &["ContentType"]) == Some("text/html")),
+        None => (None, false),
+    })
+}
+
+/// RT answers changes with a list of messages, 200 even when a change was refused
+/// (`Queue No Such Queue does not exist`): a refusal is permanent.
+fn check_messages(answer: &serde_json::Value, what: &str) -> Result<(), CallError> {
+    let messages: Vec<&str> = answer.as_array().map(|a| a.iter().filter_map(|m| m.as_str()).collect()).unwrap_or_default();
+    let refused: Vec<&str> = messages
+        .iter()
+        .copied()
+        .filter(|m| {
+            let m = m.to_ascii_lowercase();
+            m.contains("does not exist") || m.contains("permission denied") || m.contains("invalid") || m.contains("could not")
+        })
+        .collect();
+    if refused.is_empty() { Ok(()) } else { Err(CallError::Permanent(format!("RT refused {what}: {}", refused.join("; ")))) }
+}
+
+/// The first-contact rule over a ticket's history (see the module documentation).
+pub fn first_contact(history: &[serde_json::Value], own_user: Option<&str>) -> bool {
+    let mut owners = std::collections::BTreeSet::new();
+    for t in history {
+        let kind = str_at(t, &["Type"]).unwrap_or_default();
+        let field = str_at(t, &["Field"]).unwrap_or_default();
+        let by = name_of(t, "Creator");
+        match (kind, field) {
+            ("Status", _) if str_at(t, &["OldValue"]) == Some("resolved") => return false,
+            ("Set", "Queue") if by.as_deref() != own_user => return false,
+            ("Set", "Owner") | ("Take", _) | ("Give", _) | ("Steal", _) | ("Untake", _) => {
+                if let Some(new) = str_at(t, &["NewValue"]).filter(|v| !v.is_empty()) {
+                    owners.insert(new.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    owners.len() <= 1
+}
+
+/// Percent-encoding for a query-string value.
+fn encode_query(v: &str) -> String {
+    v.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> serde_json::Value {
+        let path = format!("{}/../../tests/connectors/fixtures/rt/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+    }
+
+    #[test]
+    fn the_recorded_history_of_a_reopened_ticket_is_not_first_contact() {
+        let history = fixture("24-history-with-fields.json");
+        let items = history["items"].as_array().unwrap();
+        assert!(!first_contact(items, Some("triage-bot")), "it was resolved, reopened and resolved again");
+        // the same history up to its first resolution: our own routing and one owner
+        let first_resolution = items.iter().position(|t| t["OldValue"] == "open" && t["NewValue"] == "resolved").unwrap();
+        assert!(first_contact(&items[..=first_resolution], Some("triage-bot")), "routing by the connector is not a transfer");
+        assert!(!first_contact(&items[..=first_resolution], Some("someone-else")), "a person moving the queue is a transfer");
+    }
+
+    #[test]
+    fn refusals_hidden_in_a_200_are_found() {
+        assert!(check_messages(&fixture("16-update-queue-priority-cf.json"), "x").is_ok());
+        assert!(check_messages(&fixture("14-comment-plain.json"), "x").is_ok());
+        let err = check_messages(&fixture("17-update-unknown-queue.json"), "the field change").unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+    }
+
+    #[test]
+    fn times_are_written_as_rt_reads_them() {
+        assert_eq!(rt_time("2026-11-30T15:19:43Z"), "2026-11-30 15:19:43");
+        assert_eq!(encode_query("LastUpdated >= '2026-11-30 15:19:43'"), "LastUpdated%20%3E%3D%20%272026-11-30%2015%3A19%3A43%27");
+    }
+}

@@ -1,0 +1,709 @@
+//! The connector runtime: per connector, an event thread (inbound events to triages or resolved
+//! tickets), an outbox thread (write-back with retries) and, for pull kinds, a poller.
+//!
+//! Guarantees, and how they are kept:
+//! - **An accepted event is processed**: it is committed to the store before the webhook is
+//!   answered (or the poll cursor moves), and processing marks it done in the same transaction
+//!   that queues its actions.
+//! - **A retried event is processed once**: events are keyed by the source's event key.
+//! - **No action is lost, no note posted twice**: actions are committed before delivery; a row
+//!   found still `sending` (a crash mid-delivery) or after an answer that never came is *in
+//!   doubt*, and its note is looked for on the ticket (by its marker) before it is sent again.
+//! - **No loops**: events authored by the connector's own user are ignored, and a ticket is
+//!   re-triaged only when its title or description changed (a hash of the text is kept).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use sha2::Digest;
+use triage_core::tenant::TenantId;
+use triage_core::ticket::{Channel, NewTicket};
+use triage_core::ticket_resolved::{RawResolved, ResolvedTicket};
+use triage_engine::connector_store::{
+    ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState, OutboxUpdate,
+};
+use triage_engine::{Decision, FeedbackInput, Outcome, TriageEngine};
+
+use crate::config::{Connector, Policy};
+use crate::http::{CallError, Http};
+use crate::kinds::{Action, Headers, InboundEvent, System, WebhookError};
+
+/// How the runtime reaches the engine (it may still be loading when the threads start).
+pub type EngineSource = Arc<dyn Fn() -> Option<Arc<TriageEngine>> + Send + Sync>;
+
+/// Heads whose labels a connector can write back and read back.
+pub const HEADS: [&str; 3] = ["category", "priority", "assignment_group"];
+
+/// Every configured connector, running.
+pub struct Connectors {
+    runtimes: Vec<Arc<Runtime>>,
+    stop: Arc<AtomicBool>,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Connectors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.runtimes.iter().map(|r| r.name())).finish()
+    }
+}
+
+impl Connectors {
+    /// No connectors.
+    pub fn none() -> Self {
+        Self { runtimes: Vec::new(), stop: Arc::new(AtomicBool::new(false)), threads: Mutex::new(Vec::new()) }
+    }
+
+    /// Starts the threads of every connector.
+    pub fn start(connectors: Vec<Connector>, engine: EngineSource) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut threads = Vec::new();
+        let mut runtimes = Vec::new();
+        for connector in connectors {
+            let rt = Arc::new(Runtime::new(connector, engine.clone(), stop.clone()));
+            let name = rt.name().to_owned();
+            let r = rt.clone();
+            threads.push(std::thread::Builder::new().name(format!("conn-events-{name}")).spawn(move || r.event_loop())?);
+            let r = rt.clone();
+            threads.push(std::thread::Builder::new().name(format!("conn-outbox-{name}")).spawn(move || r.outbox_loop())?);
+            if !rt.connector.spec.kind.is_push() {
+                let r = rt.clone();
+                threads.push(std::thread::Builder::new().name(format!("conn-poll-{name}")).spawn(move || r.poll_loop())?);
+            }
+            tracing::info!(connector = %name, kind = rt.connector.spec.kind.as_str(), base_url = %rt.connector.base_url, "connector started");
+            runtimes.push(rt);
+        }
+        Ok(Self { runtimes, stop, threads: Mutex::new(threads) })
+    }
+
+    /// One connector by name.
+    pub fn get(&self, name: &str) -> Option<&Arc<Runtime>> {
+        self.runtimes.iter().find(|r| r.name() == name)
+    }
+
+    /// Every connector, in configuration order.
+    pub fn all(&self) -> &[Arc<Runtime>] {
+        &self.runtimes
+    }
+
+    /// Stops the threads (each finishes the call it is in) and waits for them.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for r in &self.runtimes {
+            r.wake_events.notify();
+            r.wake_outbox.notify();
+            r.wake_poll.notify();
+        }
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A wake-up flag with a timeout.
+#[derive(Default)]
+struct Signal {
+    set: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Signal {
+    fn notify(&self) {
+        *self.set.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.cv.notify_all();
+    }
+    fn wait(&self, timeout: Duration) {
+        let guard = self.set.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut guard, _) = self.cv.wait_timeout_while(guard, timeout, |set| !*set).unwrap_or_else(|p| p.into_inner());
+        *guard = false;
+    }
+}
+
+/// What the status shows besides the store's counts.
+#[derive(Debug, Clone, Default, Serialize)]
+struct Live {
+    last_poll_at: Option<String>,
+    last_error: Option<String>,
+    paused_until_ms: Option<i64>,
+}
+
+/// A connector's status for the admin API and the console.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectorStatus {
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: crate::config::Kind,
+    /// Base URL.
+    pub base_url: String,
+    /// Tickets arrive by webhook (`push`) or are polled (`pull`).
+    pub inbound: &'static str,
+    /// Event and outbox counts.
+    #[serde(flatten)]
+    pub counts: ConnectorCounts,
+    /// Seconds the oldest waiting action has waited.
+    pub lag_seconds: Option<u64>,
+    /// When the last poll finished.
+    pub last_poll_at: Option<String>,
+    /// The last failure (polling, processing or delivering).
+    pub last_error: Option<String>,
+    /// Write-back per head.
+    pub write_back: BTreeMap<String, Policy>,
+}
+
+/// What a webhook delivery did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Received {
+    /// New events stored.
+    pub accepted: usize,
+    /// Events seen before (retries): dropped.
+    pub duplicates: usize,
+}
+
+/// Why a webhook delivery is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiveError {
+    /// Signature or payload.
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
+    /// The store failed: the source should retry.
+    #[error("the event could not be stored: {0}")]
+    Store(String),
+}
+
+/// One running connector.
+pub struct Runtime {
+    connector: Connector,
+    system: Box<dyn System>,
+    http: Http,
+    engine: EngineSource,
+    stop: Arc<AtomicBool>,
+    wake_events: Signal,
+    wake_outbox: Signal,
+    wake_poll: Signal,
+    live: Mutex<Live>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+fn now_text() -> String {
+    triage_core::time::rfc3339_utc(SystemTime::now())
+}
+
+impl Runtime {
+    fn new(connector: Connector, engine: EngineSource, stop: Arc<AtomicBool>) -> Self {
+        Self {
+            system: crate::kinds::system(connector.spec.kind),
+            http: Http::new(&connector),
+            connector,
+            engine,
+            stop,
+            wake_events: Signal::default(),
+            wake_outbox: Signal::default(),
+            wake_poll: Signal::default(),
+            live: Mutex::new(Live::default()),
+        }
+    }
+
+    /// The connector's name.
+    pub fn name(&self) -> &str {
+        self.connector.name()
+    }
+
+    /// The checked configuration.
+    pub fn connector(&self) -> &Connector {
+        &self.connector
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    fn note_error(&self, error: &str) {
+        self.live.lock().unwrap_or_else(|p| p.into_inner()).last_error = Some(format!("{} {error}", now_text()));
+    }
+
+    /// The engine, waiting for it while it loads; `None` when stopping.
+    fn wait_engine(&self) -> Option<Arc<TriageEngine>> {
+        loop {
+            if self.stopping() {
+                return None;
+            }
+            if let Some(e) = (self.engine)() {
+                return Some(e);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// A webhook delivery: verified, parsed, stored; processing happens on the event thread.
+    pub fn receive(&self, engine: &TriageEngine, headers: &Headers, body: &[u8]) -> Result<Received, ReceiveError> {
+        let events = self.system.parse_webhook(&self.connector, headers, body)?;
+        let mut received = Received { accepted: 0, duplicates: 0 };
+        for e in events {
+            let new = NewConnectorEvent {
+                connector: self.name().to_owned(),
+                event_key: e.event_key.clone(),
+                external_id: e.external_id.clone(),
+                payload: serde_json::to_value(&e).map_err(|e| ReceiveError::Store(e.to_string()))?,
+            };
+            if engine.store().connector_event_insert(&new).map_err(|e| ReceiveError::Store(e.to_string()))? {
+                received.accepted += 1;
+            } else {
+                received.duplicates += 1;
+            }
+        }
+        if received.accepted > 0 {
+            self.wake_events.notify();
+        }
+        Ok(received)
+    }
+
+    /// Status for the admin API.
+    pub fn status(&self, engine: &TriageEngine) -> Result<ConnectorStatus, String> {
+        let counts = engine.store().connector_counts(self.name()).map_err(|e| e.to_string())?;
+        let lag_seconds = counts.oldest_pending_at.as_deref().and_then(|t| {
+            let at = triage_core::time::Timestamp::parse(t).ok()?;
+            let now = triage_core::time::Timestamp::now();
+            Some(now.seconds_since(&at).max(0) as u64)
+        });
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Ok(ConnectorStatus {
+            name: self.name().to_owned(),
+            kind: self.connector.spec.kind,
+            base_url: self.connector.base_url.clone(),
+            inbound: if self.connector.spec.kind.is_push() { "push" } else { "pull" },
+            counts,
+            lag_seconds,
+            last_poll_at: live.last_poll_at,
+            last_error: live.last_error,
+            write_back: self.connector.spec.write_back.clone(),
+        })
+    }
+
+    /// The outbox, newest first.
+    pub fn outbox(&self, engine: &TriageEngine, state: Option<OutboxState>, limit: usize) -> Result<Vec<OutboxAction>, String> {
+        engine.store().outbox_list(self.name(), state, limit).map_err(|e| e.to_string())
+    }
+
+    /// Puts a dead letter back in the queue; whether it was one.
+    pub fn retry(&self, engine: &TriageEngine, id: i64) -> Result<bool, String> {
+        let ok = engine.store().outbox_retry(self.name(), id, now_ms()).map_err(|e| e.to_string())?;
+        if ok {
+            self.wake_outbox.notify();
+        }
+        Ok(ok)
+    }
+
+    // ---- the event thread ------------------------------------------------------------------
+
+    fn event_loop(&self) {
+        let Some(engine) = self.wait_engine() else { return };
+        while !self.stopping() {
+            let pending = match engine.store().connector_events(self.name(), Some(EventState::Pending), 50) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(connector = self.name(), error = %e, "cannot read connector events");
+                    self.wake_events.wait(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            let mut blocked = false;
+            for ev in &pending {
+                if self.stopping() {
+                    return;
+                }
+                match self.process(&engine, ev) {
+                    Ok(()) => {}
+                    Err(CallError::Transient { message, .. }) => {
+                        // the source is unreachable: keep the event, try again shortly
+                        tracing::warn!(connector = self.name(), event = %ev.event_key, error = %message, "event waits for the source");
+                        self.note_error(&message);
+                        blocked = true;
+                        break;
+                    }
+                    Err(CallError::Permanent(message)) => {
+                        tracing::warn!(connector = self.name(), event = %ev.event_key, error = %message, "event failed");
+                        self.note_error(&message);
+                        let _ = engine.store().connector_event_finish(ev.id, EventState::Failed, Some(&message));
+                    }
+                }
+            }
+            if pending.is_empty() || blocked {
+                self.wake_events.wait(if blocked { Duration::from_secs(5) } else { Duration::from_secs(1) });
+            }
+        }
+    }
+
+    /// One event to a triage (new or changed text), a resolved ticket, or nothing.
+    fn process(&self, engine: &TriageEngine, stored: &ConnectorEvent) -> Result<(), CallError> {
+        let store = engine.store();
+        let storage = |e: triage_engine::connector_store::StoreError| CallError::Transient {
+            message: format!("store: {e}"),
+            retry_after: None,
+            in_doubt: false,
+        };
+        let mut event: InboundEvent = serde_json::from_value(stored.payload.clone())
+            .map_err(|e| CallError::Permanent(format!("stored event is not readable: {e}")))?;
+        if !event.complete {
+            self.system.complete(&self.http, &self.connector, &mut event)?;
+        }
+        let known = store.connector_ticket(self.name(), &event.external_id).map_err(storage)?;
+        let ignore = |why: &str| {
+            tracing::debug!(connector = self.name(), ticket = %event.external_id, why, "event ignored");
+            store.connector_event_finish(stored.id, EventState::Ignored, Some(why)).map_err(storage)
+        };
+        let tenant = known.as_ref().and_then(|k| k.tenant.clone()).or_else(|| self.connector.tenant_for(event.source.as_deref()).map(String::from));
+        let Some(tenant) = tenant else {
+            return ignore(&format!("source {:?} maps to no tenant", event.source.as_deref().unwrap_or("")));
+        };
+        if event.resolution.is_some() {
+            if known.as_ref().is_some_and(|k| k.resolved) && known.as_ref().and_then(|k| k.state.get("resolved_hash")).and_then(|v| v.as_str()) == Some(&resolution_hash(&event)) {
+                return ignore("resolution already stored");
+            }
+            return self.resolve(engine, stored, &event, &tenant, known);
+        }
+        if self.connector.spec.user.is_some() && event.author == self.connector.spec.user {
+            return ignore("our own change");
+        }
+        let text_hash = text_hash(&event);
+        if known.as_ref().is_some_and(|k| k.text_hash == text_hash) {
+            return ignore("text unchanged");
+        }
+        let description = event.description.as_deref().map(|d| if event.description_is_html { crate::text::html_to_text(d) } else { d.to_owned() });
+        let external_id = self.external_id(&event.external_id);
+        let ticket = match NewTicket::parse(event.title.as_deref(), description.as_deref(), Some(&tenant), Channel::Other, None, Some(&external_id)) {
+            Ok(t) => t,
+            Err(e) => return Err(CallError::Permanent(format!("ticket refused: {e}"))),
+        };
+        let outcome = engine.triage(&ticket).map_err(|e| CallError::Permanent(format!("triage failed: {e}")))?;
+        let marker = format!("{}:{}", self.name(), outcome.triage_id);
+        let mut actions = vec![NewOutboxAction {
+            connector: self.name().to_owned(),
+            external_id: event.external_id.clone(),
+            action: "note".into(),
+            payload: serde_json::to_value(Action::Note { text: self.connector.template.render(&outcome, self.connector.spec.note_fixes, &marker) })
+                .expect("an action serialises"),
+            marker: format!("{marker}:note"),
+        }];
+        let mut set = serde_json::Map::new();
+        let mut fields = BTreeMap::new();
+        for p in &outcome.labels {
+            let policy = self.connector.spec.write_back.get(&p.head).copied().unwrap_or(Policy::Never);
+            let allowed = match policy {
+                Policy::Auto => p.decision == Decision::Auto,
+                Policy::Suggest => matches!(p.decision, Decision::Auto | Decision::Suggest),
+                Policy::Never => false,
+            };
+            if let (true, Some((field, value))) = (allowed, self.connector.field_value(&p.head, &p.label)) {
+                set.insert(p.head.clone(), serde_json::json!({"label": p.label, "field": field, "value": value}));
+                fields.insert(field.to_owned(), value);
+            }
+        }
+        if !fields.is_empty() {
+            actions.push(NewOutboxAction {
+                connector: self.name().to_owned(),
+                external_id: event.external_id.clone(),
+                action: "fields".into(),
+                payload: serde_json::to_value(Action::Fields { fields }).expect("an action serialises"),
+                marker: format!("{marker}:fields"),
+            });
+        }
+        let mut state = known.as_ref().map(|k| k.state.clone()).unwrap_or_else(|| serde_json::json!({}));
+        state["set"] = serde_json::Value::Object(set);
+        if state.get("first_fields").is_none() {
+            state["first_fields"] = serde_json::to_value(&event.fields).unwrap_or_default();
+        }
+        let record = ConnectorTicket {
+            connector: self.name().to_owned(),
+            external_id: event.external_id.clone(),
+            tenant: Some(tenant),
+            text_hash,
+            triage_id: Some(outcome.triage_id.to_string()),
+            state,
+            resolved: false,
+        };
+        let queued = store.connector_apply(&record, &actions, Some(stored.id)).map_err(storage)?;
+        tracing::info!(connector = self.name(), ticket = %event.external_id, triage_id = %outcome.triage_id, queued, "source ticket triaged");
+        self.wake_outbox.notify();
+        Ok(())
+    }
+
+    /// Our external id for a source ticket: the connector's name and the source id, so two
+    /// systems' ticket 123 never overwrite each other.
+    fn external_id(&self, source_id: &str) -> String {
+        format!("{}:{source_id}", self.name())
+    }
+
+    /// A resolved source ticket becomes a resolved ticket of ours; fields an agent changed
+    /// after we set them under `auto` become label corrections.
+    fn resolve(
+        &self,
+        engine: &TriageEngine,
+        stored: &ConnectorEvent,
+        event: &InboundEvent,
+        tenant: &str,
+        known: Option<ConnectorTicket>,
+    ) -> Result<(), CallError> {
+        let resolution = event.resolution.clone().unwrap_or_default();
+        let label = |head: &str| {
+            let field = &self.connector.spec.fields.get(head)?.field;
+            self.connector.label_for(head, event.fields.get(field)?)
+        };
+        let (category, priority, group) = (label("category"), label("priority"), label("assignment_group"));
+        let description = event.description.as_deref().map(|d| if event.description_is_html { crate::text::html_to_text(d) } else { d.to_owned() });
+        let external_id = self.external_id(&event.external_id);
+        let notes = if resolution.notes.trim().is_empty() { "(resolved without a note)".to_owned() } else { resolution.notes.clone() };
+        let raw = RawResolved {
+            tenant,
+            external_id: &external_id,
+            title: event.title.as_deref(),
+            description: description.as_deref(),
+            category: category.as_deref(),
+            priority: priority.as_deref(),
+            assignment_group: group.as_deref(),
+            resolution_notes: Some(&notes),
+            resolved_at_first_contact: resolution.first_contact,
+            kb_article: None,
+            opened_at: resolution.opened_at.as_deref(),
+            resolved_at: resolution.resolved_at.as_deref(),
+        };
+        let ticket = ResolvedTicket::parse(&raw).map_err(|e| CallError::Permanent(format!("resolved ticket refused: {e}")))?;
+        engine.ingest_resolved(std::slice::from_ref(&ticket)).map_err(|e| CallError::Transient {
+            message: format!("storing the resolved ticket failed: {e}"),
+            retry_after: None,
+            in_doubt: false,
+        })?;
+        // fields we set under auto that an agent changed since: the agent's value is the label
+        let mut corrected = BTreeMap::new();
+        if let Some(k) = &known
+            && let Some(set) = k.state.get("set").and_then(|s| s.as_object())
+        {
+            for (head, what) in set {
+                let (Some(field), Some(value)) = (what["field"].as_str(), what["value"].as_str()) else { continue };
+                if let Some(now) = event.fields.get(field).filter(|now| now.as_str() != value)
+                    && let Some(label) = self.connector.label_for(head, now)
+                {
+                    corrected.insert(head.clone(), label);
+                }
+            }
+        }
+        if let (false, Some(triage_id)) = (corrected.is_empty(), known.as_ref().and_then(|k| k.triage_id.as_deref())) {
+            let tenant_id = TenantId::parse(tenant).ok();
+            let input = FeedbackInput { suggestion: None, outcome: Outcome::Corrected, corrected_labels: corrected.clone() };
+            match engine.add_feedback(tenant_id.as_ref(), triage_id, input) {
+                Ok(_) => tracing::info!(connector = self.name(), ticket = %event.external_id, heads = ?corrected.keys().collect::<Vec<_>>(), "agent's change recorded as a label correction"),
+                Err(e) => tracing::warn!(connector = self.name(), ticket = %event.external_id, error = %e, "label correction not recorded"),
+            }
+        }
+        let mut state = known.as_ref().map(|k| k.state.clone()).unwrap_or_else(|| serde_json::json!({}));
+        state["resolved_hash"] = serde_json::Value::String(resolution_hash(event));
+        let record = ConnectorTicket {
+            connector: self.name().to_owned(),
+            external_id: event.external_id.clone(),
+            tenant: Some(tenant.to_owned()),
+            text_hash: known.as_ref().map_or_else(|| text_hash(event), |k| k.text_hash.clone()),
+            triage_id: known.as_ref().and_then(|k| k.triage_id.clone()),
+            state,
+            resolved: true,
+        };
+        engine
+            .store()
+            .connector_apply(&record, &[], Some(stored.id))
+            .map_err(|e| CallError::Transient { message: format!("store: {e}"), retry_after: None, in_doubt: false })?;
+        tracing::info!(connector = self.name(), ticket = %event.external_id, first_contact = ?resolution.first_contact, "source ticket stored as resolved");
+        Ok(())
+    }
+
+    // ---- the outbox thread -----------------------------------------------------------------
+
+    fn outbox_loop(&self) {
+        let Some(engine) = self.wait_engine() else { return };
+        while !self.stopping() {
+            let paused = self.live.lock().unwrap_or_else(|p| p.into_inner()).paused_until_ms.filter(|&t| t > now_ms());
+            if let Some(until) = paused {
+                self.wake_outbox.wait(Duration::from_millis((until - now_ms()).clamp(1, 60_000) as u64));
+                continue;
+            }
+            // one at a time: a rate limit or an outage stops the queue before it burns tries
+            let claimed = match engine.store().outbox_claim(self.name(), now_ms(), 1) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(connector = self.name(), error = %e, "cannot read the outbox");
+                    self.wake_outbox.wait(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            let Some(action) = claimed.into_iter().next() else {
+                self.wake_outbox.wait(Duration::from_millis(500));
+                continue;
+            };
+            let update = self.deliver(&engine, &action);
+            if let Err(e) = engine.store().outbox_update(action.id, &update) {
+                // the row stays `sending`: the next claim treats it as in doubt and checks first
+                tracing::error!(connector = self.name(), action = action.id, error = %e, "cannot record a delivery");
+                self.wake_outbox.wait(Duration::from_secs(5));
+            }
+        }
+    }
+
+    fn deliver(&self, engine: &TriageEngine, a: &OutboxAction) -> OutboxUpdate {
+        let action: Action = match serde_json::from_value(a.payload.clone()) {
+            Ok(x) => x,
+            Err(e) => return self.dead(engine, a, format!("unreadable action: {e}")),
+        };
+        let started = std::time::Instant::now();
+        let result = match (&action, a.in_doubt) {
+            // an earlier attempt may have posted it: look before posting again
+            (Action::Note { .. }, true) => match self.system.has_marker(&self.http, &a.external_id, &a.marker) {
+                Ok(true) => {
+                    tracing::info!(connector = self.name(), action = a.id, "note found on the ticket: not posted again");
+                    Ok(())
+                }
+                Ok(false) => self.system.deliver(&self.http, &a.external_id, &action),
+                Err(e) => Err(e),
+            },
+            _ => self.system.deliver(&self.http, &a.external_id, &action),
+        };
+        match result {
+            Ok(()) => {
+                tracing::info!(connector = self.name(), action = a.id, kind = action.name(), ticket = %a.external_id, attempts = a.attempts, millis = started.elapsed().as_millis() as u64, "action delivered");
+                OutboxUpdate::Delivered
+            }
+            Err(CallError::Permanent(error)) => self.dead(engine, a, error),
+            Err(CallError::Transient { message, retry_after, in_doubt }) => {
+                self.note_error(&message);
+                if a.attempts >= self.connector.spec.max_attempts {
+                    return self.dead(engine, a, format!("{message} (after {} tries)", a.attempts));
+                }
+                let delay = backoff(self.connector.spec.retry_base_ms, self.connector.spec.retry_max_ms, a.attempts, jitter());
+                let delay = retry_after.map_or(delay, |r| delay.max(r.as_millis() as u64));
+                if let Some(r) = retry_after {
+                    self.live.lock().unwrap_or_else(|p| p.into_inner()).paused_until_ms = Some(now_ms() + r.as_millis() as i64);
+                }
+                tracing::warn!(connector = self.name(), action = a.id, attempts = a.attempts, retry_in_ms = delay, in_doubt, error = %message, "delivery failed; will retry");
+                OutboxUpdate::Retry { next_attempt_ms: now_ms() + delay as i64, error: message, in_doubt: in_doubt || a.in_doubt }
+            }
+        }
+    }
+
+    fn dead(&self, engine: &TriageEngine, a: &OutboxAction, error: String) -> OutboxUpdate {
+        tracing::error!(connector = self.name(), action = a.id, ticket = %a.external_id, error = %error, "action is a dead letter");
+        self.note_error(&error);
+        engine.audit(None, None, "connector.dead_letter", &format!("{}/outbox/{}", self.name(), a.id), &error);
+        OutboxUpdate::Dead { error }
+    }
+
+    // ---- the poller ------------------------------------------------------------------------
+
+    fn poll_loop(&self) {
+        let Some(engine) = self.wait_engine() else { return };
+        let interval = Duration::from_secs(self.connector.spec.poll_interval_secs);
+        while !self.stopping() {
+            match self.poll_once(&engine) {
+                Ok(n) if n > 0 => self.wake_events.notify(),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(connector = self.name(), error = %e, "poll failed; will try again");
+                    self.note_error(&e);
+                }
+            }
+            self.wake_poll.wait(interval);
+        }
+    }
+
+    /// One poll: changed tickets stored as events, then the cursor moved. Events first, so a
+    /// crash between the two re-reads a page (deduplicated by key) rather than skipping one.
+    pub fn poll_once(&self, engine: &TriageEngine) -> Result<usize, String> {
+        let store = engine.store();
+        let cursor = store.connector_cursor(self.name()).map_err(|e| e.to_string())?;
+        let poll = self.system.poll(&self.http, &self.connector, cursor.as_deref()).map_err(|e| e.to_string())?;
+        let mut new = 0;
+        for e in &poll.events {
+            let event = NewConnectorEvent {
+                connector: self.name().to_owned(),
+                event_key: e.event_key.clone(),
+                external_id: e.external_id.clone(),
+                payload: serde_json::to_value(e).map_err(|e| e.to_string())?,
+            };
+            new += usize::from(store.connector_event_insert(&event).map_err(|e| e.to_string())?);
+        }
+        if let Some(c) = &poll.cursor {
+            store.set_connector_cursor(self.name(), c).map_err(|e| e.to_string())?;
+        }
+        self.live.lock().unwrap_or_else(|p| p.into_inner()).last_poll_at = Some(now_text());
+        Ok(new)
+    }
+
+    /// Wakes the poller now (tests, and an admin's "poll now").
+    pub fn poll_now(&self) {
+        self.wake_poll.notify();
+    }
+}
+
+/// Hash of what is triaged: a change to anything else does not re-triage.
+fn text_hash(e: &InboundEvent) -> String {
+    let mut h = sha2::Sha256::new();
+    h.update(e.title.as_deref().unwrap_or_default());
+    h.update([0]);
+    h.update(e.description.as_deref().unwrap_or_default());
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hash of a resolution and the fields it was resolved with (a second, identical resolved
+/// event is not stored again; a reopened and re-resolved ticket is).
+fn resolution_hash(e: &InboundEvent) -> String {
+    let mut h = sha2::Sha256::new();
+    h.update(serde_json::to_string(&(&e.resolution, &e.fields, &e.title)).unwrap_or_default());
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Exponential back-off with jitter: `base * 2^(attempt-1)`, capped at `max`, then scaled by
+/// `jitter` in [0.5, 1.0] so that many actions failing together do not retry together.
+pub fn backoff(base_ms: u64, max_ms: u64, attempt: u32, jitter: f64) -> u64 {
+    let exp = base_ms.saturating_mul(1u64 << attempt.saturating_sub(1).min(30));
+    let capped = exp.min(max_ms) as f64;
+    (capped * jitter.clamp(0.5, 1.0)) as u64
+}
+
+fn jitter() -> f64 {
+    let mut b = [0u8; 2];
+    let _ = getrandom::fill(&mut b);
+    0.5 + f64::from(u16::from_le_bytes(b)) / f64::from(u16::MAX) / 2.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap_and_jitter_only_shortens() {
+        assert_eq!(backoff(1000, 60_000, 1, 1.0), 1000);
+        assert_eq!(backoff(1000, 60_000, 2, 1.0), 2000);
+        assert_eq!(backoff(1000, 60_000, 4, 1.0), 8000);
+        assert_eq!(backoff(1000, 60_000, 20, 1.0), 60_000);
+        assert_eq!(backoff(1000, 60_000, 4, 0.5), 4000);
+        assert_eq!(backoff(1000, 60_000, 4, 0.1), 4000, "jitter is clamped to [0.5, 1]");
+        let j = jitter();
+        assert!((0.5..=1.0).contains(&j));
+    }
+
+    #[test]
+    fn only_title_and_description_make_the_text_hash() {
+        let a = InboundEvent { title: Some("VPN".into()), description: Some("drops".into()), ..Default::default() };
+        let mut b = a.clone();
+        b.fields.insert("Queue".into(), "Network".into());
+        b.author = Some("agent".into());
+        assert_eq!(text_hash(&a), text_hash(&b), "a field change is not a text change");
+        b.description = Some("drops hourly".into());
+        assert_ne!(text_hash(&a), text_hash(&b));
+        let c = InboundEvent { title: Some("VPNdrops".into()), description: None, ..Default::default() };
+        let d = InboundEvent { title: Some("VPN".into()), description: Some("drops".into()), ..Default::default() };
+        assert_ne!(text_hash(&c), text_hash(&d), "title and description are kept apart");
+    }
+}
