@@ -318,9 +318,7 @@ fn read_secret(
 ) -> Result<Option<Secret>, String> {
     let value = match (env_name, file) {
         (Some(_), Some(_)) => return Err(format!("set {what}_env or {what}_file, not both")),
-        (Some(var), None) => {
-            Some(env(var).ok_or_else(|| format!("{what}_env names `{var}`, which is not set in the environment"))?)
-        }
+        (Some(var), None) => Some(env(var).ok_or_else(|| format!("{what}_env names `{var}`, which is not set in the environment"))?),
         (None, Some(path)) => Some(
             std::fs::read_to_string(path)
                 .map_err(|e| format!("{what}_file {} cannot be read: {e}", path.display()))?

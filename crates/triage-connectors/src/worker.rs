@@ -23,7 +23,8 @@ use triage_core::tenant::TenantId;
 use triage_core::ticket::{Channel, NewTicket};
 use triage_core::ticket_resolved::{RawResolved, ResolvedTicket};
 use triage_engine::connector_store::{
-    ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState, OutboxUpdate,
+    ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState,
+    OutboxUpdate,
 };
 use triage_engine::{Decision, FeedbackInput, Outcome, TriageEngine};
 
@@ -358,12 +359,15 @@ impl Runtime {
             tracing::debug!(connector = self.name(), ticket = %event.external_id, why, "event ignored");
             store.connector_event_finish(stored.id, EventState::Ignored, Some(why)).map_err(storage)
         };
-        let tenant = known.as_ref().and_then(|k| k.tenant.clone()).or_else(|| self.connector.tenant_for(event.source.as_deref()).map(String::from));
+        let tenant =
+            known.as_ref().and_then(|k| k.tenant.clone()).or_else(|| self.connector.tenant_for(event.source.as_deref()).map(String::from));
         let Some(tenant) = tenant else {
             return ignore(&format!("source {:?} maps to no tenant", event.source.as_deref().unwrap_or("")));
         };
         if event.resolution.is_some() {
-            if known.as_ref().is_some_and(|k| k.resolved) && known.as_ref().and_then(|k| k.state.get("resolved_hash")).and_then(|v| v.as_str()) == Some(&resolution_hash(&event)) {
+            if known.as_ref().is_some_and(|k| k.resolved)
+                && known.as_ref().and_then(|k| k.state.get("resolved_hash")).and_then(|v| v.as_str()) == Some(&resolution_hash(&event))
+            {
                 return ignore("resolution already stored");
             }
             return self.resolve(engine, stored, &event, &tenant, known);
@@ -375,20 +379,25 @@ impl Runtime {
         if known.as_ref().is_some_and(|k| k.text_hash == text_hash) {
             return ignore("text unchanged");
         }
-        let description = event.description.as_deref().map(|d| if event.description_is_html { crate::text::html_to_text(d) } else { d.to_owned() });
+        let description =
+            event.description.as_deref().map(|d| if event.description_is_html { crate::text::html_to_text(d) } else { d.to_owned() });
         let external_id = self.external_id(&event.external_id);
-        let ticket = match NewTicket::parse(event.title.as_deref(), description.as_deref(), Some(&tenant), Channel::Other, None, Some(&external_id)) {
-            Ok(t) => t,
-            Err(e) => return Err(CallError::Permanent(format!("ticket refused: {e}"))),
-        };
+        let ticket =
+            match NewTicket::parse(event.title.as_deref(), description.as_deref(), Some(&tenant), Channel::Other, None, Some(&external_id))
+            {
+                Ok(t) => t,
+                Err(e) => return Err(CallError::Permanent(format!("ticket refused: {e}"))),
+            };
         let outcome = engine.triage(&ticket).map_err(|e| CallError::Permanent(format!("triage failed: {e}")))?;
         let marker = format!("{}:{}", self.name(), outcome.triage_id);
         let mut actions = vec![NewOutboxAction {
             connector: self.name().to_owned(),
             external_id: event.external_id.clone(),
             action: "note".into(),
-            payload: serde_json::to_value(Action::Note { text: self.connector.template.render(&outcome, self.connector.spec.note_fixes, &marker) })
-                .expect("an action serialises"),
+            payload: serde_json::to_value(Action::Note {
+                text: self.connector.template.render(&outcome, self.connector.spec.note_fixes, &marker),
+            })
+            .expect("an action serialises"),
             marker: format!("{marker}:note"),
         }];
         let mut set = serde_json::Map::new();
@@ -456,7 +465,8 @@ impl Runtime {
             self.connector.label_for(head, event.fields.get(field)?)
         };
         let (category, priority, group) = (label("category"), label("priority"), label("assignment_group"));
-        let description = event.description.as_deref().map(|d| if event.description_is_html { crate::text::html_to_text(d) } else { d.to_owned() });
+        let description =
+            event.description.as_deref().map(|d| if event.description_is_html { crate::text::html_to_text(d) } else { d.to_owned() });
         let external_id = self.external_id(&event.external_id);
         let notes = if resolution.notes.trim().is_empty() { "(resolved without a note)".to_owned() } else { resolution.notes.clone() };
         let raw = RawResolved {
@@ -497,7 +507,9 @@ impl Runtime {
             let tenant_id = TenantId::parse(tenant).ok();
             let input = FeedbackInput { suggestion: None, outcome: Outcome::Corrected, corrected_labels: corrected.clone() };
             match engine.add_feedback(tenant_id.as_ref(), triage_id, input) {
-                Ok(_) => tracing::info!(connector = self.name(), ticket = %event.external_id, heads = ?corrected.keys().collect::<Vec<_>>(), "agent's change recorded as a label correction"),
+                Ok(_) => {
+                    tracing::info!(connector = self.name(), ticket = %event.external_id, heads = ?corrected.keys().collect::<Vec<_>>(), "agent's change recorded as a label correction")
+                }
                 Err(e) => tracing::warn!(connector = self.name(), ticket = %event.external_id, error = %e, "label correction not recorded"),
             }
         }
@@ -512,10 +524,11 @@ impl Runtime {
             state,
             resolved: true,
         };
-        engine
-            .store()
-            .connector_apply(&record, &[], Some(stored.id))
-            .map_err(|e| CallError::Transient { message: format!("store: {e}"), retry_after: None, in_doubt: false })?;
+        engine.store().connector_apply(&record, &[], Some(stored.id)).map_err(|e| CallError::Transient {
+            message: format!("store: {e}"),
+            retry_after: None,
+            in_doubt: false,
+        })?;
         tracing::info!(connector = self.name(), ticket = %event.external_id, first_contact = ?resolution.first_contact, "source ticket stored as resolved");
         Ok(())
     }

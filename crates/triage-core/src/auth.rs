@@ -68,6 +68,8 @@ pub enum Action {
     ManageKeys,
     /// Read the audit log.
     ReadAudit,
+    /// See connectors, their outbox and dead letters, and retry them.
+    ManageConnectors,
 }
 
 impl Role {

@@ -11,7 +11,8 @@ use triage_engine::TriageEngine;
 use crate::config::ValidatedSettings;
 use crate::problem::{ApiError, ErrorCode};
 use crate::routes::{
-    admin, boilerplate, console, docs, feedback, health, kb, method_not_allowed, metrics, route_not_found, session, stats, tickets, triage,
+    admin, boilerplate, connectors, console, docs, feedback, health, kb, method_not_allowed, metrics, route_not_found, session, stats,
+    tickets, triage,
 };
 use crate::state::AppState;
 
@@ -19,6 +20,7 @@ use crate::state::AppState;
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -40,6 +42,8 @@ impl Application {
         let params = settings.engine_params();
         let state = web::Data::new(AppState::new(settings));
         spawn_engine_load(state.clone(), params);
+        state.start_connectors().map_err(|e| anyhow::anyhow!("cannot start the connectors' threads: {e}"))?;
+        let app_state = state.clone();
         let server = HttpServer::new(move || {
             let metrics_state = state.clone();
             let cors = if cors_origin.is_empty() {
@@ -81,7 +85,7 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(port, workers, "listening");
-        Ok(Self { port, server })
+        Ok(Self { port, server, state: app_state })
     }
 
     /// The port the server listens on (the one picked when `server.port` was 0).
@@ -91,7 +95,16 @@ impl Application {
 
     /// Runs until SIGINT/SIGTERM; in-flight requests then get `server.shutdown_timeout_secs`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        // connectors finish the call they are in; what is queued stays in the outbox
+        let state = self.state.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Some(c) = state.connectors() {
+                c.stop();
+            }
+        })
+        .await;
+        result
     }
 }
 
@@ -137,6 +150,10 @@ pub(crate) fn configure_routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/admin/models/{version}/promote").route(web::post().to(admin::post_promote)))
         .service(resource("/v1/admin/models").route(web::get().to(admin::get_models)))
         .service(resource("/v1/admin/jobs/{id}").route(web::get().to(admin::get_job)))
+        .service(resource("/v1/connectors/{name}/events").route(web::post().to(connectors::post_events)))
+        .service(resource("/v1/admin/connectors").route(web::get().to(connectors::get_connectors)))
+        .service(resource("/v1/admin/connectors/{name}/outbox").route(web::get().to(connectors::get_outbox)))
+        .service(resource("/v1/admin/connectors/{name}/outbox/{id}/retry").route(web::post().to(connectors::post_retry)))
         .service(resource("/metrics").route(web::get().to(metrics::get_metrics)))
         .service(resource("/v1/kb/search").route(web::get().to(kb::search)))
         .service(resource("/v1/kb/articles/{id}").route(web::get().to(kb::article)))

@@ -75,6 +75,9 @@ pub struct Settings {
     pub tenants: Vec<TenantSettings>,
     /// The desk's time zone (`desk.*`).
     pub desk: DeskSettings,
+    /// Connectors to ticketing systems (`[[connectors]]`).
+    #[serde(default)]
+    pub connectors: Vec<triage_connectors::ConnectorSpec>,
 }
 
 /// Settings of the desk itself (`desk.*`).
@@ -246,7 +249,14 @@ pub enum LogFormat {
 
 /// Settings that passed [`Settings::validate`].
 #[derive(Debug, Clone)]
-pub struct ValidatedSettings(Settings);
+pub struct ValidatedSettings(Settings, Vec<triage_connectors::Connector>);
+
+impl ValidatedSettings {
+    /// The checked connectors, secrets loaded.
+    pub fn connectors(&self) -> &[triage_connectors::Connector] {
+        &self.1
+    }
+}
 
 impl std::ops::Deref for ValidatedSettings {
     type Target = Settings;
@@ -409,7 +419,13 @@ impl Settings {
         if self.server.host.parse::<std::net::IpAddr>().is_err() {
             return bad(format!("server.host `{}` is not an IP address", self.server.host));
         }
-        Ok(ValidatedSettings(self))
+        let tenants: Vec<&str> = self.tenants.iter().map(|t| t.id.as_str()).collect();
+        let connectors =
+            triage_connectors::config::validate(&self.connectors, &|t| tenants.contains(&t), &triage_connectors::HEADS, &|name| {
+                std::env::var(name).ok()
+            })
+            .map_err(|e| ConfigError::Invalid(format!("connectors: {e}")))?;
+        Ok(ValidatedSettings(self, connectors))
     }
 }
 

@@ -74,6 +74,14 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// Request URL is too long (`uri_too_long`, 414).
     UriTooLong,
+    /// No such connector, or it takes no webhooks (`connector_not_found`, 404).
+    ConnectorNotFound,
+    /// A webhook without a valid signature (`invalid_signature`, 401).
+    InvalidSignature,
+    /// A signed webhook whose payload the connector cannot read (`invalid_payload`, 422).
+    InvalidPayload,
+    /// No such outbox action, or it is not a dead letter (`action_not_found`, 404).
+    ActionNotFound,
     /// The engine is still loading, or failed to load (`not_ready`, 503).
     NotReady,
     /// Internal error (`internal`, 500); the cause is logged, never sent to the client.
@@ -82,7 +90,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 33] = {
+    pub const ALL: [ErrorCode; 37] = {
         use ErrorCode::*;
         [
             InvalidJson,
@@ -116,6 +124,10 @@ impl ErrorCode {
             RouteNotFound,
             MethodNotAllowed,
             UriTooLong,
+            ConnectorNotFound,
+            InvalidSignature,
+            InvalidPayload,
+            ActionNotFound,
             NotReady,
             Internal,
         ]
@@ -156,6 +168,10 @@ impl ErrorCode {
             RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found", "No such endpoint"),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed on this endpoint"),
             UriTooLong => (StatusCode::URI_TOO_LONG, "uri_too_long", "Request URL is too long"),
+            ConnectorNotFound => (StatusCode::NOT_FOUND, "connector_not_found", "No such connector"),
+            InvalidSignature => (StatusCode::UNAUTHORIZED, "invalid_signature", "The webhook signature is missing or wrong"),
+            InvalidPayload => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_payload", "The webhook payload cannot be read"),
+            ActionNotFound => (StatusCode::NOT_FOUND, "action_not_found", "No such dead letter"),
             NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready", "Service is starting"),
             Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         }

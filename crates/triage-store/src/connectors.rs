@@ -305,7 +305,15 @@ pub(crate) fn ticket(conn: &rusqlite::Connection, connector: &str, external_id: 
         .query_row(
             "SELECT tenant, text_hash, triage_id, state_json, resolved FROM connector_tickets WHERE connector = ?1 AND external_id = ?2",
             params![connector, external_id],
-            |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?, r.get::<_, i64>(4)?)),
+            |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            },
         )
         .optional()?;
     row.map(|(tenant, text_hash, triage_id, state, resolved)| {
@@ -322,7 +330,13 @@ pub(crate) fn ticket(conn: &rusqlite::Connection, connector: &str, external_id: 
     .transpose()
 }
 
-pub(crate) fn apply(tx: &rusqlite::Transaction<'_>, t: &ConnectorTicket, actions: &[NewOutboxAction], now: &str, now_ms: i64) -> Result<usize> {
+pub(crate) fn apply(
+    tx: &rusqlite::Transaction<'_>,
+    t: &ConnectorTicket,
+    actions: &[NewOutboxAction],
+    now: &str,
+    now_ms: i64,
+) -> Result<usize> {
     tx.execute(
         "INSERT INTO connector_tickets (connector, external_id, tenant, text_hash, triage_id, state_json, resolved, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -379,10 +393,9 @@ pub(crate) fn claim(tx: &rusqlite::Transaction<'_>, connector: &str, now_ms: i64
 
 pub(crate) fn update(conn: &rusqlite::Connection, id: i64, update: &OutboxUpdate, now: &str) -> Result<()> {
     match update {
-        OutboxUpdate::Delivered => conn.execute(
-            "UPDATE outbox SET state = 'delivered', delivered_at = ?2, last_error = NULL WHERE id = ?1",
-            params![id, now],
-        )?,
+        OutboxUpdate::Delivered => {
+            conn.execute("UPDATE outbox SET state = 'delivered', delivered_at = ?2, last_error = NULL WHERE id = ?1", params![id, now])?
+        }
         OutboxUpdate::Retry { next_attempt_ms, error, in_doubt } => {
             let error = if *in_doubt { format!("{IN_DOUBT}{error}") } else { error.clone() };
             conn.execute(

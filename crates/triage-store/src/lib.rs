@@ -18,7 +18,8 @@ mod times;
 mod types;
 
 pub use connectors::{
-    ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState, OutboxUpdate,
+    ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState,
+    OutboxUpdate,
 };
 pub use error::{Result, StoreError};
 pub use sqlite::SqliteStore;

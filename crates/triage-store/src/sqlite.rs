@@ -14,7 +14,8 @@ use crate::types::{
     TriageRecord, UpsertReport,
 };
 use crate::{
-    ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState, OutboxUpdate,
+    ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState,
+    OutboxUpdate,
 };
 use crate::{Result, Store, StoreError, migrations};
 

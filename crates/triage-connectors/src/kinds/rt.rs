@@ -109,7 +109,12 @@ impl System for Rt {
         }
         if let Some(cfs) = ticket.get("CustomFields").and_then(|c| c.as_array()) {
             for cf in cfs {
-                let (Some(name), Some(value)) = (cf.get("name").and_then(|n| n.as_str()), cf.get("values").and_then(|v| v.as_array()).and_then(|v| v.first()).and_then(|v| v.as_str())) else { continue };
+                let (Some(name), Some(value)) = (
+                    cf.get("name").and_then(|n| n.as_str()),
+                    cf.get("values").and_then(|v| v.as_array()).and_then(|v| v.first()).and_then(|v| v.as_str()),
+                ) else {
+                    continue;
+                };
                 fields.insert(format!("CF.{name}"), value.to_owned());
             }
         }
@@ -157,7 +162,8 @@ impl System for Rt {
         let id = segment(external_id);
         match action {
             Action::Note { text } => {
-                let answer = http.post(&format!("/REST/2.0/ticket/{id}/comment"), &serde_json::json!({"Content": text, "ContentType": "text/plain"}))?;
+                let answer = http
+                    .post(&format!("/REST/2.0/ticket/{id}/comment"), &serde_json::json!({"Content": text, "ContentType": "text/plain"}))?;
                 check_messages(&answer, "the comment")
             }
             Action::Fields { fields } => {

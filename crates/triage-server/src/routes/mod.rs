@@ -2,6 +2,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod boilerplate;
+pub(crate) mod connectors;
 pub(crate) mod console;
 pub(crate) mod docs;
 pub(crate) mod feedback;

@@ -57,6 +57,7 @@ pub(crate) async fn get_session(auth: Auth, state: web::Data<AppState>) -> Resul
         ("read_models", Action::ManageModels),
         ("manage_keys", Action::ManageKeys),
         ("read_audit", Action::ReadAudit),
+        ("manage_connectors", Action::ManageConnectors),
     ];
     let mut can: Vec<&'static str> = table.iter().filter(|(_, a)| p.role.allows(*a)).map(|(name, _)| *name).collect();
     if p.role == Role::Operator {
