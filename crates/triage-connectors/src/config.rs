@@ -128,7 +128,8 @@ impl Kind {
 pub struct FieldMapSpec {
     /// The field's name there (`Queue`, `group`, `assignment_group`, `priority` ...).
     pub field: String,
-    /// Our label -> their value; a label not listed is sent as it is.
+    /// Our label -> their value. When given, only labels listed are written; when empty, every
+    /// label is sent as it is.
     #[serde(default)]
     pub values: BTreeMap<String, String>,
 }
@@ -193,10 +194,13 @@ impl Connector {
         source.and_then(|s| self.spec.tenants.get(s)).or(self.spec.default_tenant.as_ref()).map(String::as_str)
     }
 
-    /// Their value for our `label` of `head`, and the field it goes in.
+    /// Their value for our `label` of `head`, and the field it goes in. With a `values` table,
+    /// only labels listed there are written (the rest have no place in their system); without
+    /// one, labels go as they are.
     pub fn field_value(&self, head: &str, label: &str) -> Option<(&str, String)> {
         let map = self.spec.fields.get(head)?;
-        Some((map.field.as_str(), map.values.get(label).cloned().unwrap_or_else(|| label.to_owned())))
+        let value = if map.values.is_empty() { label.to_owned() } else { map.values.get(label)?.clone() };
+        Some((map.field.as_str(), value))
     }
 
     /// Our label of `head` for their field value (the mapping read backwards).
@@ -430,7 +434,8 @@ mod tests {
         );
         let c = check(&[s]).unwrap().remove(0);
         assert_eq!(c.field_value("priority", "P1"), Some(("Priority", "90".to_owned())));
-        assert_eq!(c.field_value("assignment_group", "Network"), Some(("Queue", "Network".to_owned())), "unlisted labels as they are");
+        assert_eq!(c.field_value("assignment_group", "Network"), Some(("Queue", "Network".to_owned())), "no table: labels as they are");
+        assert_eq!(c.field_value("priority", "P2"), None, "with a table, an unlisted label is not written");
         assert_eq!(c.label_for("priority", "30").as_deref(), Some("P3"));
         assert_eq!(c.field_value("category", "x"), None, "no field mapped");
     }

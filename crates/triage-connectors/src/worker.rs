@@ -153,6 +153,8 @@ pub struct ConnectorStatus {
     pub last_error: Option<String>,
     /// Write-back per head.
     pub write_back: BTreeMap<String, Policy>,
+    /// Write-back paused by an admin.
+    pub paused: bool,
 }
 
 /// What a webhook delivery did.
@@ -186,6 +188,7 @@ pub struct Runtime {
     wake_outbox: Signal,
     wake_poll: Signal,
     live: Mutex<Live>,
+    paused: AtomicBool,
 }
 
 fn now_ms() -> i64 {
@@ -208,12 +211,25 @@ impl Runtime {
             wake_outbox: Signal::default(),
             wake_poll: Signal::default(),
             live: Mutex::new(Live::default()),
+            paused: AtomicBool::new(false),
         }
     }
 
     /// The connector's name.
     pub fn name(&self) -> &str {
         self.connector.name()
+    }
+
+    /// Pauses or resumes write-back (a maintenance window on the remote system): actions keep
+    /// queueing and wait. In memory: a restart resumes.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::SeqCst);
+        self.wake_outbox.notify();
+    }
+
+    /// Whether write-back is paused.
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::SeqCst)
     }
 
     /// The checked configuration.
@@ -284,6 +300,7 @@ impl Runtime {
             last_poll_at: live.last_poll_at,
             last_error: live.last_error,
             write_back: self.connector.spec.write_back.clone(),
+            paused: self.is_paused(),
         })
     }
 
@@ -538,6 +555,10 @@ impl Runtime {
     fn outbox_loop(&self) {
         let Some(engine) = self.wait_engine() else { return };
         while !self.stopping() {
+            if self.is_paused() {
+                self.wake_outbox.wait(Duration::from_secs(1));
+                continue;
+            }
             let paused = self.live.lock().unwrap_or_else(|p| p.into_inner()).paused_until_ms.filter(|&t| t > now_ms());
             if let Some(until) = paused {
                 self.wake_outbox.wait(Duration::from_millis((until - now_ms()).clamp(1, 60_000) as u64));

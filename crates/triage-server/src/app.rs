@@ -153,6 +153,8 @@ pub(crate) fn configure_routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/connectors/{name}/events").route(web::post().to(connectors::post_events)))
         .service(resource("/v1/admin/connectors").route(web::get().to(connectors::get_connectors)))
         .service(resource("/v1/admin/connectors/{name}/outbox").route(web::get().to(connectors::get_outbox)))
+        .service(resource("/v1/admin/connectors/{name}/pause").route(web::post().to(connectors::post_pause)))
+        .service(resource("/v1/admin/connectors/{name}/resume").route(web::post().to(connectors::post_resume)))
         .service(resource("/v1/admin/connectors/{name}/outbox/{id}/retry").route(web::post().to(connectors::post_retry)))
         .service(resource("/metrics").route(web::get().to(metrics::get_metrics)))
         .service(resource("/v1/kb/search").route(web::get().to(kb::search)))

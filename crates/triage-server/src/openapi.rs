@@ -23,6 +23,8 @@ use crate::wire::{
         routes::connectors::get_connectors,
         routes::connectors::get_outbox,
         routes::connectors::post_retry,
+        routes::connectors::post_pause,
+        routes::connectors::post_resume,
         routes::admin::post_train,
         routes::admin::get_job,
         routes::admin::get_models,

@@ -162,6 +162,31 @@ pub(crate) async fn post_retry(auth: Auth, path: web::Path<(String, i64)>, state
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "id": id, "state": "pending" })))
 }
 
+/// Pauses write-back (say, during the remote system's maintenance): actions keep queueing and
+/// wait; `resume` sends them. In memory: a restart resumes.
+#[utoipa::path(post, path = "/v1/admin/connectors/{name}/pause", tag = "connectors", params(("name" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, description = "connector_not_found", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn post_pause(auth: Auth, name: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    set_paused(auth, &name, &state, true).await
+}
+
+/// Resumes write-back.
+#[utoipa::path(post, path = "/v1/admin/connectors/{name}/resume", tag = "connectors", params(("name" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, description = "connector_not_found", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn post_resume(auth: Auth, name: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    set_paused(auth, &name, &state, false).await
+}
+
+async fn set_paused(auth: Auth, name: &str, state: &AppState, paused: bool) -> Result<HttpResponse, ApiError> {
+    let rt = visible_runtime(&auth, state, name)?.clone();
+    let engine = state.engine()?.clone();
+    rt.set_paused(paused);
+    let principal = auth.0.clone();
+    let target = name.to_owned();
+    off_thread(move || engine.audit(Some(&principal), None, if paused { "connector.pause" } else { "connector.resume" }, &target, "done")).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "connector": name, "paused": paused })))
+}
+
 /// A connector's store failure, logged as the cause of a 500.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
