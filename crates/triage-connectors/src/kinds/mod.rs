@@ -9,7 +9,11 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Connector, Kind};
 use crate::http::{CallError, Http};
 
+pub mod jira;
+mod json;
 pub mod rt;
+pub mod servicenow;
+pub mod zammad;
 
 /// One change to a source ticket, normalised. Stored (as JSON) before the webhook is answered.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,19 +145,9 @@ pub trait System: Send + Sync {
 pub fn system(kind: Kind) -> Box<dyn System> {
     match kind {
         Kind::Rt => Box::new(rt::Rt),
-        Kind::Zammad | Kind::Servicenow | Kind::Jira => Box::new(Unimplemented(kind)),
-    }
-}
-
-/// Placeholder until a kind is written.
-struct Unimplemented(Kind);
-
-impl System for Unimplemented {
-    fn deliver(&self, _: &Http, _: &str, _: &Action) -> Result<(), CallError> {
-        Err(CallError::Permanent(format!("{} write-back is not available", self.0.as_str())))
-    }
-    fn has_marker(&self, _: &Http, _: &str, _: &str) -> Result<bool, CallError> {
-        Ok(false)
+        Kind::Zammad => Box::new(zammad::Zammad),
+        Kind::Servicenow => Box::new(servicenow::ServiceNow),
+        Kind::Jira => Box::new(jira::Jira),
     }
 }
 
