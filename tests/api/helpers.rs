@@ -35,8 +35,20 @@ pub(crate) async fn spawn_app_with(extra_env: &[(&str, &str)]) -> TestApp {
     spawn_app_in(tempfile::tempdir().expect("temp dir"), extra_env).await
 }
 
+/// Starts the service with a configuration file (written into its data directory).
+pub(crate) async fn spawn_app_with_config(toml: &str) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let file = data_dir.path().join("triage.toml");
+    std::fs::write(&file, toml).expect("config written");
+    spawn_app_from(data_dir, Some(&file), &[]).await
+}
+
 /// Starts the service on a data directory prepared by the test.
 pub(crate) async fn spawn_app_in(data_dir: tempfile::TempDir, extra_env: &[(&str, &str)]) -> TestApp {
+    spawn_app_from(data_dir, None, extra_env).await
+}
+
+async fn spawn_app_from(data_dir: tempfile::TempDir, file: Option<&std::path::Path>, extra_env: &[(&str, &str)]) -> TestApp {
     let mut env = vec![
         ("TRIAGE__SERVER__PORT".to_owned(), "0".to_owned()),
         ("TRIAGE__SERVER__WORKERS".to_owned(), "2".to_owned()),
@@ -45,7 +57,7 @@ pub(crate) async fn spawn_app_in(data_dir: tempfile::TempDir, extra_env: &[(&str
     ];
     env.extend(extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let overrides = Overrides { port: None, data_dir: Some(data_dir.path().to_path_buf()) };
-    let settings = load(None, &overrides, env).expect("test settings are valid");
+    let settings = load(file, &overrides, env).expect("test settings are valid");
     let app = Application::build(settings).expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

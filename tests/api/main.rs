@@ -1,6 +1,7 @@
 //! Integration tests over real HTTP: one binary, modules by area.
 
 mod cleaning;
+mod connectors;
 mod console;
 mod degraded;
 mod email;

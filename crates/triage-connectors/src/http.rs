@@ -143,6 +143,9 @@ fn short(text: &str) -> String {
 fn transport_error(e: ureq::Error, sending: bool) -> CallError {
     match e {
         // nothing reached the server
+        ureq::Error::Io(ref io) if matches!(io.kind(), std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::AddrNotAvailable) => {
+            CallError::Transient { message: format!("cannot connect: {e}"), retry_after: None, in_doubt: false }
+        }
         ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
             CallError::Transient { message: format!("cannot connect: {e}"), retry_after: None, in_doubt: false }
         }

@@ -407,15 +407,17 @@ impl Runtime {
             };
         let outcome = engine.triage(&ticket).map_err(|e| CallError::Permanent(format!("triage failed: {e}")))?;
         let marker = format!("{}:{}", self.name(), outcome.triage_id);
+        // the note carries its own action's marker, which `has_marker` looks for
+        let note_marker = format!("{marker}:note");
         let mut actions = vec![NewOutboxAction {
             connector: self.name().to_owned(),
             external_id: event.external_id.clone(),
             action: "note".into(),
             payload: serde_json::to_value(Action::Note {
-                text: self.connector.template.render(&outcome, self.connector.spec.note_fixes, &marker),
+                text: self.connector.template.render(&outcome, self.connector.spec.note_fixes, &note_marker),
             })
             .expect("an action serialises"),
-            marker: format!("{marker}:note"),
+            marker: note_marker,
         }];
         let mut set = serde_json::Map::new();
         let mut fields = BTreeMap::new();

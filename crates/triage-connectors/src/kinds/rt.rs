@@ -29,6 +29,40 @@ const PAGE: usize = 100;
 /// Pages read per poll (the rest on the next poll, from the new cursor).
 const MAX_PAGES: usize = 10;
 
+/// What a search returns of each ticket: names, not ids, for the queue and the users.
+const TICKET_FIELDS: &str = "fields=Subject,Queue,Status,Owner,Priority,Created,Resolved,LastUpdated,LastUpdatedBy,CustomFields&fields[Queue]=Name&fields[Owner]=Name&fields[LastUpdatedBy]=Name";
+
+/// A search item into an event: title, queue (the tenant source), last author, fields
+/// (`Queue`, `Owner`, `Status`, `Priority`, `CF.<Name>`; `Created` and `Resolved` until completed).
+fn read_ticket(ticket: &serde_json::Value, event: &mut InboundEvent) {
+    event.title = str_at(ticket, &["Subject"]).map(String::from);
+    event.source = name_of(ticket, "Queue");
+    event.author = name_of(ticket, "LastUpdatedBy");
+    let mut fields = BTreeMap::new();
+    for (field, value) in [
+        ("Queue", name_of(ticket, "Queue")),
+        ("Owner", name_of(ticket, "Owner")),
+        ("Status", str_at(ticket, &["Status"]).map(String::from)),
+        ("Priority", str_at(ticket, &["Priority"]).map(String::from)),
+        ("Created", str_at(ticket, &["Created"]).map(String::from)),
+        ("Resolved", str_at(ticket, &["Resolved"]).map(String::from)),
+    ] {
+        if let Some(v) = value {
+            fields.insert(field.to_owned(), v);
+        }
+    }
+    if let Some(cfs) = ticket.get("CustomFields").and_then(|c| c.as_array()) {
+        for cf in cfs {
+            let name = cf.get("name").and_then(|n| n.as_str());
+            let value = cf.get("values").and_then(|v| v.as_array()).and_then(|v| v.first()).and_then(|v| v.as_str());
+            if let (Some(name), Some(value)) = (name, value) {
+                fields.insert(format!("CF.{name}"), value.to_owned());
+            }
+        }
+    }
+    event.fields = fields;
+}
+
 /// RT's query form of an RFC 3339 UTC time.
 fn rt_time(rfc3339: &str) -> String {
     rfc3339.trim_end_matches('Z').replacen('T', " ", 1)
@@ -55,7 +89,8 @@ fn bad(what: &str) -> CallError {
 impl System for Rt {
     fn poll(&self, http: &Http, connector: &Connector, cursor: Option<&str>) -> Result<Poll, CallError> {
         let Some(cursor) = cursor else {
-            // first start: from now on
+            // first start: from now on, once RT answers with these credentials
+            http.get("/REST/2.0/rt")?;
             return Ok(Poll { events: Vec::new(), cursor: Some(triage_core::time::rfc3339_utc(std::time::SystemTime::now())) });
         };
         let query = format!("LastUpdated >= '{}'", rt_time(cursor));
@@ -63,7 +98,7 @@ impl System for Rt {
         let mut newest = cursor.to_owned();
         for page in 1..=MAX_PAGES {
             let path = format!(
-                "/REST/2.0/tickets?query={}&orderby=LastUpdated&order=ASC&per_page={PAGE}&page={page}&fields=LastUpdated,Queue,Status",
+                "/REST/2.0/tickets?query={}&orderby=LastUpdated&order=ASC&orderby=id&order=ASC&per_page={PAGE}&page={page}&{TICKET_FIELDS}",
                 encode_query(&query)
             );
             let answer = http.get(&path)?;
@@ -74,7 +109,9 @@ impl System for Rt {
                 if updated > newest.as_str() {
                     newest = updated.to_owned();
                 }
-                events.push(InboundEvent { event_key: format!("{id}@{updated}"), external_id: id.to_owned(), ..Default::default() });
+                let mut event = InboundEvent { event_key: format!("{id}@{updated}"), external_id: id.to_owned(), ..Default::default() };
+                read_ticket(item, &mut event);
+                events.push(event);
             }
             if items.len() < PAGE {
                 break;
@@ -86,37 +123,40 @@ impl System for Rt {
 
     fn complete(&self, http: &Http, connector: &Connector, event: &mut InboundEvent) -> Result<(), CallError> {
         let id = segment(&event.external_id);
-        let search = http.get(&format!(
-            "/REST/2.0/tickets?query={}&fields=Subject,Queue,Status,Owner,Priority,Created,Resolved,LastUpdatedBy,CustomFields&fields[Queue]=Name&fields[Owner]=Name&fields[LastUpdatedBy]=Name",
-            encode_query(&format!("id = {}", event.external_id.parse::<u64>().map_err(|_| bad("a ticket id that is not a number"))?))
-        ))?;
-        let ticket = search.get("items").and_then(|i| i.as_array()).and_then(|i| i.first()).ok_or_else(|| {
-            CallError::Permanent(format!("ticket {} is not visible to the connector's user (deleted, or no rights)", event.external_id))
-        })?;
-        event.title = str_at(ticket, &["Subject"]).map(String::from);
-        event.source = name_of(ticket, "Queue");
-        event.author = name_of(ticket, "LastUpdatedBy");
-        let mut fields = BTreeMap::new();
-        for (field, value) in [
-            ("Queue", name_of(ticket, "Queue")),
-            ("Owner", name_of(ticket, "Owner")),
-            ("Status", str_at(ticket, &["Status"]).map(String::from)),
-            ("Priority", str_at(ticket, &["Priority"]).map(String::from)),
-        ] {
-            if let Some(v) = value {
-                fields.insert(field.to_owned(), v);
-            }
+        let mut created = event.fields.get("Created").cloned();
+        let mut resolved = event.fields.get("Resolved").cloned();
+        if event.title.is_none() && event.fields.is_empty() {
+            // not from a poll page (say, re-queued by hand): read the ticket first
+            let search = http.get(&format!(
+                "/REST/2.0/tickets?query={}&{TICKET_FIELDS}",
+                encode_query(&format!("id = {}", event.external_id.parse::<u64>().map_err(|_| bad("a ticket id that is not a number"))?))
+            ))?;
+            let ticket = search.get("items").and_then(|i| i.as_array()).and_then(|i| i.first()).ok_or_else(|| {
+                CallError::Permanent(format!("ticket {} is not visible to the connector's user (deleted, or no rights)", event.external_id))
+            })?;
+            read_ticket(ticket, event);
+            created = event.fields.get("Created").cloned();
+            resolved = event.fields.get("Resolved").cloned();
         }
-        if let Some(cfs) = ticket.get("CustomFields").and_then(|c| c.as_array()) {
-            for cf in cfs {
-                let (Some(name), Some(value)) = (
-                    cf.get("name").and_then(|n| n.as_str()),
-                    cf.get("values").and_then(|v| v.as_array()).and_then(|v| v.first()).and_then(|v| v.as_str()),
-                ) else {
-                    continue;
-                };
-                fields.insert(format!("CF.{name}"), value.to_owned());
-            }
+        event.fields.remove("Created");
+        event.fields.remove("Resolved");
+        let own = connector.spec.user.as_deref();
+        let is_resolved = event.fields.get("Status").map(String::as_str) == Some("resolved");
+        if !is_resolved && own.is_some() && event.author.as_deref() == own {
+            // our own note or field change: nothing to read, the worker ignores it
+            event.complete = true;
+            return Ok(());
+        }
+        if !is_resolved {
+            // a new or changed ticket: the description is the first transaction's text, one call
+            let answer = http.get(&format!("/REST/2.0/ticket/{id}/attachments?fields=TransactionId,ContentType,Content&orderby=id&order=ASC&per_page=10"))?;
+            let items = answer.get("items").and_then(|i| i.as_array()).cloned().unwrap_or_default();
+            let first_tx = items.first().and_then(|a| str_at(a, &["TransactionId"])).map(String::from);
+            let (text, html) = first_text(items.iter().filter(|a| str_at(a, &["TransactionId"]) == first_tx.as_deref()));
+            event.description = text;
+            event.description_is_html = html;
+            event.complete = true;
+            return Ok(());
         }
         let history = http.get(&format!(
             "/REST/2.0/ticket/{id}/history?fields=Type,Creator,Created,Field,OldValue,NewValue&fields[Creator]=Name&per_page=500"
@@ -128,9 +168,7 @@ impl System for Rt {
             event.description = text;
             event.description_is_html = html;
         }
-        let status = fields.get("Status").map(String::as_str);
-        if status == Some("resolved") {
-            let own = connector.spec.user.as_deref();
+        {
             let by = |t: &serde_json::Value| name_of(t, "Creator");
             // the last reply or comment of a person, not ours
             let last_words = items
@@ -149,11 +187,10 @@ impl System for Rt {
             event.resolution = Some(Resolution {
                 notes,
                 first_contact: Some(first_contact(&items, own)),
-                opened_at: str_at(ticket, &["Created"]).map(String::from),
-                resolved_at: str_at(ticket, &["Resolved"]).filter(|r| !r.starts_with("1970")).map(String::from),
+                opened_at: created,
+                resolved_at: resolved.filter(|r| !r.starts_with("1970")),
             });
         }
-        event.fields = fields;
         event.complete = true;
         Ok(())
     }
@@ -197,14 +234,16 @@ impl System for Rt {
 fn transaction_text(http: &Http, tx: &str) -> Result<(Option<String>, bool), CallError> {
     let answer = http.get(&format!("/REST/2.0/transaction/{}/attachments?fields=ContentType,Content", segment(tx)))?;
     let items = answer.get("items").and_then(|i| i.as_array()).cloned().unwrap_or_default();
-    let part = items
-        .iter()
-        .find(|a| str_at(a, &["ContentType"]) == Some("text/plain"))
-        .or_else(|| items.iter().find(|a| str_at(a, &["ContentType"]) == Some("text/html")));
-    Ok(match part {
-        Some(p) => (str_at(p, &["Content"]).map(String::from), str_at(p, &["ContentType"]) == Some("text/html")),
+    Ok(first_text(items.iter()))
+}
+
+/// The first `text/plain` part of attachments (else the first `text/html`), and whether HTML.
+fn first_text<'a>(parts: impl Iterator<Item = &'a serde_json::Value> + Clone) -> (Option<String>, bool) {
+    let of = |ct: &str| parts.clone().find(|a| str_at(a, &["ContentType"]) == Some(ct));
+    match of("text/plain").map(|p| (p, false)).or_else(|| of("text/html").map(|p| (p, true))) {
+        Some((p, html)) => (str_at(p, &["Content"]).map(String::from), html),
         None => (None, false),
-    })
+    }
 }
 
 /// RT answers changes with a list of messages, 200 even when a change was refused
