@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,10 +23,8 @@ const SHOTS = process.env.TRIAGE_SCREENSHOTS ? path.resolve(process.env.TRIAGE_S
 const TENANT = 'northmoor';
 
 let server;
-let serverLog = '';
 let base;
 let browser;
-let dataDir;
 const keys = {};
 
 async function freePort() {
@@ -39,8 +38,8 @@ async function freePort() {
   });
 }
 
-async function call(method, url, key, body) {
-  const res = await fetch(base + url, {
+async function call(method, url, key, body, at = base) {
+  const res = await fetch(at + url, {
     method,
     headers: { Authorization: `Bearer ${key}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
@@ -88,28 +87,49 @@ function resolvedTickets() {
   return tickets;
 }
 
-before(async () => {
-  assert.ok(fs.existsSync(BIN), `no triage binary at ${BIN}; build it with \`cargo build -p triage-cli\` or set TRIAGE_BIN`);
-  assert.ok(fs.existsSync(CHROMIUM), `no browser at ${CHROMIUM}; install Debian's chromium package (apt-get install chromium)`);
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'triage-e2e-'));
+/** Starts the service on a free loopback port with a fresh data directory, and a configuration
+ * file layered over the defaults when `configToml` is given; resolves once /readyz answers. */
+async function startService(configToml) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'triage-e2e-'));
+  const args = ['serve', '--data-dir', dir];
+  if (configToml) {
+    const file = path.join(dir, 'triage.toml');
+    fs.writeFileSync(file, configToml);
+    args.unshift('--config', file);
+  }
   const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['serve', '--data-dir', dataDir, '--port', String(port)], {
+  args.push('--port', String(port));
+  const service = { base: `http://127.0.0.1:${port}`, dataDir: dir, log: '' };
+  service.process = spawn(BIN, args, {
     cwd: ROOT,
     env: { ...process.env, RUST_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  server.stdout.on('data', (d) => { serverLog += d; });
-  server.stderr.on('data', (d) => { serverLog += d; });
+  service.process.stdout.on('data', (d) => { service.log += d; });
+  service.process.stderr.on('data', (d) => { service.log += d; });
   const deadline = Date.now() + 30000;
   for (;;) {
     try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
+      if ((await fetch(`${service.base}/readyz`)).ok) break;
     } catch (e) { /* not listening yet */ }
-    if (Date.now() > deadline || server.exitCode !== null) throw new Error(`the service did not become ready:\n${serverLog}`);
+    if (Date.now() > deadline || service.process.exitCode !== null) throw new Error(`the service did not become ready:\n${service.log}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  keys.operator = fs.readFileSync(path.join(dataDir, 'operator.key'), 'utf8').trim();
+  service.operatorKey = fs.readFileSync(path.join(dir, 'operator.key'), 'utf8').trim();
+  return service;
+}
+
+function stopService(service) {
+  if (service?.process && service.process.exitCode === null) service.process.kill('SIGTERM');
+  if (service?.dataDir) fs.rmSync(service.dataDir, { recursive: true, force: true });
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(BIN), `no triage binary at ${BIN}; build it with \`cargo build -p triage-cli\` or set TRIAGE_BIN`);
+  assert.ok(fs.existsSync(CHROMIUM), `no browser at ${CHROMIUM}; install Debian's chromium package (apt-get install chromium)`);
+  server = await startService();
+  base = server.base;
+  keys.operator = server.operatorKey;
   for (const role of ['agent', 'admin', 'integration']) {
     keys[role] = (await call('POST', '/v1/admin/keys', keys.operator, { tenant: TENANT, role, label: `e2e ${role}` })).key;
   }
@@ -122,8 +142,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) server.kill('SIGTERM');
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  stopService(server);
 });
 
 async function page(viewport = { width: 1280, height: 800 }) {
@@ -134,8 +153,8 @@ async function page(viewport = { width: 1280, height: 800 }) {
   return p;
 }
 
-async function signIn(p, key) {
-  await p.goto(`${base}/console`);
+async function signIn(p, key, at = base) {
+  await p.goto(`${at}/console`);
   await p.getByLabel('API key').fill(key);
   await p.getByLabel('API key').press('Enter');
   await p.locator('#nav a').first().waitFor({ state: 'visible' });
@@ -356,4 +375,151 @@ test('an e-mail-born ticket is read without its tail, and the agent can unfold t
   assert.equal(await agent.locator('#suggestions > li').first().getAttribute('data-id'), 'account-locked-out');
   assert.deepEqual(agent.errors, []);
   await agent.context().close();
+});
+
+test('connectors are for operators and admins: an empty state when none is configured, and no view for agents', async () => {
+  const operator = await page();
+  await signIn(operator, keys.operator);
+  await operator.getByRole('link', { name: 'Connectors' }).click();
+  const empty = operator.locator('#connectors-empty');
+  await empty.waitFor();
+  assert.match(await empty.innerText(), /No connectors configured: add \[\[connectors\]\] to the configuration/);
+  assert.equal(await operator.locator('#outbox-table').count(), 0, 'no outbox without a connector');
+
+  const admin = await page();
+  await signIn(admin, keys.admin);
+  assert.equal(await admin.getByRole('link', { name: 'Connectors' }).count(), 1, 'tenant admins see their connectors');
+
+  const agent = await page();
+  await signIn(agent, keys.agent);
+  assert.equal(await agent.getByRole('link', { name: 'Connectors' }).count(), 0, 'agents are not offered the view');
+  await agent.goto(`${base}/console#/connectors`);
+  await agent.waitForFunction(() => location.hash === '#/triage');
+  assert.equal(await agent.locator('#view-connectors').isVisible(), false);
+
+  for (const p of [operator, admin, agent]) {
+    assert.deepEqual(p.errors, []);
+    await p.context().close();
+  }
+});
+
+/** A Request Tracker stand-in on loopback: one new ticket in the "Service Desk" queue; the first
+ * note triage writes back is refused (with markup in the refusal), later ones are accepted. */
+async function startFakeRt() {
+  const updated = new Date(Date.now() - 60000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const user = (name) => ({ id: name, Name: name, type: 'user' });
+  const ticket = {
+    id: '4242', type: 'ticket', Subject: 'Locked out of my account', Status: 'new', Priority: '0',
+    Queue: { id: '3', Name: 'Service Desk', type: 'queue' }, Owner: user('Nobody'), LastUpdatedBy: user('jane'),
+    Created: updated, LastUpdated: updated, Resolved: '1970-01-01T00:00:00Z', CustomFields: [],
+  };
+  const rt = { comments: [] };
+  const routes = {
+    'GET /REST/2.0/tickets': () => [200, { count: 1, page: 1, per_page: 100, total: 1, items: [ticket] }],
+    'GET /REST/2.0/ticket/4242/history': () => [200, { count: 1, items: [{ id: '900', Type: 'Create', Creator: user('jane'), Created: updated }] }],
+    'GET /REST/2.0/transaction/900/attachments': () => [200, { count: 1, items: [{ ContentType: 'text/plain',
+      Content: 'I typed my password wrong a few times and now it says my account is locked' }] }],
+    'GET /REST/2.0/ticket/4242/attachments': () => [200, { count: 0, items: [] }],
+    'POST /REST/2.0/ticket/4242/comment': (body) => {
+      rt.comments.push(JSON.parse(body));
+      return rt.comments.length === 1 ? [400, '<img src=x onerror="window.injected = 1">comments are switched off'] : [201, ['Comments added']];
+    },
+  };
+  rt.server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      const route = routes[`${req.method} ${new URL(req.url, 'http://rt').pathname}`];
+      const [status, answer] = route ? route(body) : [404, { message: 'Not Found' }];
+      res.writeHead(status, { 'Content-Type': typeof answer === 'string' ? 'text/plain' : 'application/json' });
+      res.end(typeof answer === 'string' ? answer : JSON.stringify(answer));
+    });
+  });
+  await new Promise((resolve) => rt.server.listen(0, '127.0.0.1', resolve));
+  rt.url = `http://127.0.0.1:${rt.server.address().port}`;
+  return rt;
+}
+
+async function waitFor(what, check, timeout = 30000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('an operator sees each connector\'s health and last error, and retries a dead letter that then gets through', async () => {
+  const rt = await startFakeRt();
+  const secrets = fs.mkdtempSync(path.join(os.tmpdir(), 'triage-e2e-secrets-'));
+  const tokenFile = path.join(secrets, 'rt.token');
+  fs.writeFileSync(tokenFile, '1-14-e2etoken\n');
+  const connector = (name, url, extra) => `[[connectors]]
+name = "${name}"
+kind = "rt"
+base_url = "${url}"
+token_file = ${JSON.stringify(tokenFile)}
+tenants = { "Service Desk" = "${TENANT}" }
+poll_interval_secs = 1
+${extra}
+`;
+  // rt-offline: a closed loopback port, so every poll fails
+  const service = await startService(`${connector('rt-desk', rt.url, 'user = "triage-bot"\nmax_attempts = 1')}\n${connector('rt-offline', 'http://127.0.0.1:9', '')}`);
+  const p = await page();
+  try {
+    const status = async () => Object.fromEntries((await call('GET', '/v1/admin/connectors', service.operatorKey, undefined, service.base)).connectors.map((c) => [c.name, c]));
+    await waitFor('a dead letter on rt-desk and an error on rt-offline', async () => {
+      const s = await status();
+      return s['rt-desk'].outbox_dead === 1 && s['rt-offline'].last_error;
+    });
+
+    await signIn(p, service.operatorKey, service.base);
+    await p.getByRole('link', { name: 'Connectors' }).click();
+    const desk = p.locator('#connectors-table tr[data-name="rt-desk"]');
+    const offline = p.locator('#connectors-table tr[data-name="rt-offline"]');
+    await desk.waitFor();
+    assert.match(await desk.locator('td.health').innerText(), /dead letters: 1/);
+    assert.match(await desk.innerText(), /rt · polled \(pull\)/);
+    assert.equal(await offline.locator('td.health [data-state]').first().getAttribute('data-state'), 'errors');
+    assert.match(await offline.locator('td.last-error').innerText(), /Connection refused/);
+    assert.equal(await p.locator('#outbox-title').innerText(), 'Outbox of rt-desk', 'the first connector\'s outbox is shown');
+
+    await p.getByLabel('Outbox state').selectOption('dead');
+    const dead = p.locator('#outbox-table tr[data-state="dead"]');
+    await dead.waitFor();
+    const cells = await dead.locator('td').allInnerTexts();
+    assert.equal(cells[1], '4242', 'the ticket');
+    assert.equal(cells[2], 'note');
+    assert.equal(cells[4], '1', 'tries');
+    assert.match(cells[5], /HTTP 400: <img src=x onerror="window\.injected = 1">comments are switched off/, 'the refusal is shown as text');
+    assert.equal(await p.locator('#outbox-table img').count(), 0, 'markup from the remote system is never rendered');
+    assert.equal(await p.evaluate(() => window.injected), undefined);
+    await shot(p, 'connectors', true);
+    await dead.getByText('Note', { exact: true }).click();
+    assert.match(await dead.locator('pre.payload').innerText(), /rt-desk:/, 'the note carries its marker');
+    assert.equal(await p.locator('#outbox-body').evaluate((el) => [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim())), false, 'no stray text');
+
+    await dead.getByRole('button', { name: /^Retry action \d+ on ticket 4242$/ }).click();
+    await p.getByRole('status').getByText(/on ticket 4242 is queued again/).waitFor();
+    assert.equal(await p.locator('#outbox-table tr[data-state="dead"]').count(), 0, 'no longer a dead letter');
+    await waitFor('the retried note to be delivered', async () => (await status())['rt-desk'].outbox_delivered === 1);
+    assert.equal(rt.comments.length, 2, 'posted again once');
+
+    await p.getByLabel('Outbox state').selectOption('delivered');
+    await p.locator('#outbox-table tr[data-state="delivered"]').waitFor();
+    // the last error stays on record, but once something succeeds after it the connector is healthy
+    // again (times are whole seconds, so this may take a poll)
+    await waitFor('rt-desk to be healthy again', async () => {
+      await p.getByRole('button', { name: 'Refresh' }).click();
+      return (await desk.getAttribute('data-health')) === 'healthy';
+    });
+    assert.match(await desk.locator('td.last-error').innerText(), /recovered since/);
+    assert.deepEqual(p.errors, []);
+  } finally {
+    await p.context().close();
+    stopService(service);
+    rt.server.close();
+    fs.rmSync(secrets, { recursive: true, force: true });
+  }
 });

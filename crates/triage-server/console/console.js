@@ -21,6 +21,7 @@ const state = {
   selectedModel: null,
   kbSort: { column: 'offered', descending: true },
   kbRows: [],
+  outboxFilter: 'all',
 };
 
 // ---------- small DOM helpers ----------
@@ -219,6 +220,7 @@ const VIEWS = [
   { id: 'kb', title: 'Knowledge base', allowed: () => can('search_kb') || can('read_stats') },
   { id: 'models', title: 'Models', allowed: () => can('read_models') },
   { id: 'desk', title: 'Desk', allowed: () => can('read_stats') },
+  { id: 'connectors', title: 'Connectors', allowed: () => can('manage_connectors') },
   { id: 'audit', title: 'Audit log', allowed: () => can('read_audit') },
 ];
 
@@ -260,7 +262,7 @@ async function render() {
   }
   document.title = `${current.title} · triage console`;
   $(`view-${current.id}`).hidden = false;
-  const loaders = { triage: () => loadTriage(arg), kb: loadKb, models: loadModels, desk: loadDesk, audit: loadAudit };
+  const loaders = { triage: () => loadTriage(arg), kb: loadKb, models: loadModels, desk: loadDesk, connectors: () => loadConnectors(arg), audit: loadAudit };
   await withBusy(null, loaders[current.id]);
 }
 
@@ -815,6 +817,187 @@ function chartFigure(title, id, series, days, field, format) {
       series.map((sr) => { const v = (sr.days.find((x) => x.day === d) || {})[field]; return h('td', { class: 'num' }, v === null || v === undefined ? '–' : format(v)); })))))));
   const legend = h('div', { class: 'legend' }, series.map((sr) => { const i = h('i'); i.style.background = sr.color; return h('span', null, i, sr.name); }));
   return h('figure', null, h('figcaption', null, title), svg, legend, table);
+}
+
+// ---------- connectors ----------
+
+/** Write-back lag above this many seconds is shown as "lagging". */
+const LAG_LIMIT_SECONDS = 60;
+const OUTBOX_FILTERS = [['all', 'All'], ['pending', 'Waiting'], ['dead', 'Dead letters'], ['delivered', 'Delivered']];
+const OUTBOX_STATE_TEXT = { pending: 'waiting', sending: 'sending', delivered: 'delivered', dead: 'dead letter' };
+const OUTBOX_LIMIT = 100;
+
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return '–';
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
+}
+
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+/** A connector's last error is "<RFC 3339 time> <message>"; it is kept after the connector recovers. */
+function splitError(text) {
+  const m = /^(\d{4}-\d\d-\d\dT\S+Z) (.*)$/s.exec(text || '');
+  return m ? { at: m[1], message: m[2] } : { at: null, message: text || '' };
+}
+
+/** Whether the last error is newer than anything that has gone right since (a poll, an event, a delivery). */
+function errorIsCurrent(c) {
+  if (!c.last_error) return false;
+  const { at } = splitError(c.last_error);
+  if (!at) return true;
+  const lastGood = [c.last_poll_at, c.last_event_at, c.last_delivered_at].filter(Boolean).map((t) => Date.parse(t));
+  return !lastGood.length || Date.parse(at) >= Math.max(...lastGood);
+}
+
+/** The connector's health: "healthy", or each problem with its numbers, worst first. */
+function connectorHealth(c) {
+  const problems = [];
+  if (c.outbox_dead > 0) problems.push({ state: 'dead-letters', text: `dead letters: ${c.outbox_dead}`, level: 'bad' });
+  if (errorIsCurrent(c) || c.events_failed > 0) {
+    problems.push({ state: 'errors', text: c.events_failed > 0 ? `errors: ${plural(c.events_failed, 'failed event', 'failed events')}` : 'errors', level: 'bad' });
+  }
+  if (c.lag_seconds !== null && c.lag_seconds !== undefined && c.lag_seconds > LAG_LIMIT_SECONDS) {
+    problems.push({ state: 'lagging', text: `lagging: ${duration(c.lag_seconds)}`, level: 'warn' });
+  }
+  return problems.length ? problems : [{ state: 'healthy', text: 'healthy', level: 'ok' }];
+}
+
+async function loadConnectors(name) {
+  const data = await api('GET', '/v1/admin/connectors');
+  const out = clear($('connectors-body'));
+  clear($('outbox-body'));
+  if (!data.connectors.length) {
+    out.append(h('div', { class: 'card', id: 'connectors-empty' },
+      h('p', null, h('strong', null, 'No connectors configured: '), 'add ', h('code', null, '[[connectors]]'),
+        ' to the configuration (a ticketing system, its base URL, credentials and tenant mapping) and restart the service.'),
+      state.session.tenant ? h('p', { class: 'help' }, 'Connectors that serve more than your tenant are shown to operators only.') : null));
+    return;
+  }
+  const selected = name ? data.connectors.find((c) => c.name === name) : data.connectors[0];
+  out.append(h('div', { class: 'table-wrap' }, h('table', { id: 'connectors-table' },
+    h('caption', { class: 'muted' }, `${plural(data.connectors.length, 'connector', 'connectors')}; lagging means the oldest waiting write-back has waited over ${LAG_LIMIT_SECONDS} s`),
+    h('thead', null, h('tr', null, ['Connector', 'Health', 'Events in', 'Outbox', 'Lag', 'Last activity', 'Last error'].map((x) => h('th', { scope: 'col' }, x)))),
+    h('tbody', null, data.connectors.map((c) => connectorRow(c, selected))))));
+  if (!selected) {
+    throw new ApiError(`no connector named \`${name}\` is configured; pick one from the list`, 'connector_not_found', 404, 'Not found');
+  }
+  await loadOutbox(selected);
+}
+
+function connectorRow(c, selected) {
+  const health = connectorHealth(c);
+  const { at, message } = splitError(c.last_error);
+  const isSelected = selected && selected.name === c.name;
+  const policies = Object.entries(c.write_back || {});
+  return h('tr', { dataset: { name: c.name, health: health.map((p) => p.state).join(' ') }, class: isSelected ? 'selected' : null },
+    h('td', null,
+      h('a', { href: `#/connectors/${encodeURIComponent(c.name)}`, 'aria-current': isSelected ? 'true' : null, 'aria-label': `${c.name}: show its outbox` }, h('strong', null, c.name)),
+      h('div', { class: 'muted' }, `${c.kind} · ${c.inbound === 'push' ? 'webhooks (push)' : 'polled (pull)'}`),
+      h('div', { class: 'muted' }, h('code', null, c.base_url)),
+      h('div', { class: 'muted' }, policies.length ? `write-back: ${policies.map(([head, p]) => `${headName(head)} ${p}`).join(', ')}` : 'write-back: notes only')),
+    h('td', { class: 'health' }, health.map((p) => h('span', { class: `badge health-${p.level}`, dataset: { state: p.state } }, p.text))),
+    h('td', null, h('dl', { class: 'counts' },
+      h('dt', null, 'received'), h('dd', null, c.events_received), h('dt', null, 'waiting'), h('dd', null, c.events_pending),
+      h('dt', null, 'ignored'), h('dd', null, c.events_ignored), h('dt', null, 'failed'), h('dd', null, c.events_failed))),
+    h('td', null, h('dl', { class: 'counts' },
+      h('dt', null, 'waiting'), h('dd', null, c.outbox_pending), h('dt', null, 'delivered'), h('dd', null, c.outbox_delivered),
+      h('dt', null, 'dead'), h('dd', null, c.outbox_dead))),
+    h('td', { class: 'num' }, duration(c.lag_seconds)),
+    h('td', null, h('dl', { class: 'counts' },
+      c.inbound === 'pull' ? [h('dt', null, 'polled'), h('dd', null, c.last_poll_at || 'not yet')] : null,
+      h('dt', null, 'event'), h('dd', null, c.last_event_at || 'none yet'),
+      h('dt', null, 'delivered'), h('dd', null, c.last_delivered_at || 'none yet'))),
+    h('td', { class: 'last-error' }, c.last_error
+      ? [h('div', null, message), at ? h('div', { class: 'muted' }, errorIsCurrent(c) ? at : `${at} (recovered since)`) : null]
+      : h('span', { class: 'muted' }, 'none')));
+}
+
+async function fetchOutbox(name, filter) {
+  const path = (s) => `/v1/admin/connectors/${encodeURIComponent(name)}/outbox?limit=${OUTBOX_LIMIT}${s ? `&state=${s}` : ''}`;
+  if (filter === 'all') return (await api('GET', path(null))).actions;
+  if (filter !== 'pending') return (await api('GET', path(filter))).actions;
+  // "waiting" as the status counts it: pending, and claimed by the worker right now
+  const [pending, sending] = await Promise.all([api('GET', path('pending')), api('GET', path('sending'))]);
+  return [...sending.actions, ...pending.actions].sort((a, b) => b.id - a.id).slice(0, OUTBOX_LIMIT);
+}
+
+async function loadOutbox(connector) {
+  const filter = state.outboxFilter || 'all';
+  const actions = await fetchOutbox(connector.name, filter);
+  const out = clear($('outbox-body'));
+  const select = h('select', { id: 'outbox-state' }, OUTBOX_FILTERS.map(([value, label]) => h('option', { value, selected: value === filter }, label)));
+  select.addEventListener('change', () => {
+    state.outboxFilter = select.value;
+    withBusy(null, () => loadOutbox(connector));
+  });
+  const refresh = h('button', { type: 'button', class: 'secondary', id: 'connectors-refresh' }, 'Refresh');
+  refresh.addEventListener('click', () => withBusy(refresh, () => loadConnectors(connector.name)));
+  append(out, [h('h2', { id: 'outbox-title', tabindex: -1 }, `Outbox of ${connector.name}`),
+    h('div', { class: 'card inline' }, h('label', { for: 'outbox-state' }, 'Outbox state'), select, refresh),
+    h('div', { class: 'table-wrap' }, h('table', { id: 'outbox-table', 'aria-labelledby': 'outbox-title' },
+      h('thead', null, h('tr', null, ['Id', 'Ticket', 'Action', 'State', 'Tries', 'Last error', 'Times', 'What is sent', ''].map((x, i) => h('th', { scope: 'col', class: i === 0 || i === 4 ? 'num' : null }, x)))),
+      h('tbody', null, actions.length ? actions.map((a) => outboxRow(connector, a))
+        : h('tr', null, h('td', { colspan: 9, class: 'muted', id: 'outbox-empty' }, outboxEmptyText(filter)))))),
+    actions.length === OUTBOX_LIMIT ? h('p', { class: 'help' }, `The newest ${OUTBOX_LIMIT} are shown.`) : null]);
+}
+
+function outboxEmptyText(filter) {
+  return {
+    all: 'Nothing in the outbox yet: a note is queued here for each ticket the connector triages.',
+    pending: 'Nothing waiting to be written back.',
+    dead: 'No dead letters: every write-back was delivered or is still being tried.',
+    delivered: 'Nothing delivered yet.',
+  }[filter];
+}
+
+const msTime = (ms) => (ms ? new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z') : '–');
+
+function outboxRow(connector, a) {
+  const times = h('dl', { class: 'counts' }, h('dt', null, 'queued'), h('dd', null, a.created_at),
+    a.state === 'pending' ? [h('dt', null, 'next try'), h('dd', null, msTime(a.next_attempt_ms))] : null,
+    a.delivered_at ? [h('dt', null, 'delivered'), h('dd', null, a.delivered_at)] : null);
+  let retry = null;
+  if (a.state === 'dead') {
+    retry = h('button', { type: 'button', class: 'small', dataset: { action: 'retry' }, 'aria-label': `Retry action ${a.id} on ticket ${a.external_id}` }, 'Retry');
+    retry.addEventListener('click', () => retryAction(retry, connector, a));
+  }
+  return h('tr', { dataset: { id: a.id, state: a.state } },
+    h('td', { class: 'num' }, a.id),
+    h('td', null, a.external_id),
+    h('td', null, a.action),
+    h('td', null, h('span', { class: `badge outbox-${a.state}` }, OUTBOX_STATE_TEXT[a.state] || a.state),
+      a.in_doubt ? h('div', { class: 'muted', title: 'an earlier attempt may have arrived; the note is looked for on the ticket before it is posted again' }, 'in doubt') : null),
+    h('td', { class: 'num' }, a.attempts),
+    h('td', { class: 'last-error' }, a.last_error || h('span', { class: 'muted' }, 'none')),
+    h('td', null, times),
+    h('td', null, payloadDetails(a)),
+    h('td', null, retry));
+}
+
+/** What an action sends, as text only: notes and field values come from tickets and the model. */
+function payloadDetails(a) {
+  const p = a.payload || {};
+  let body;
+  if (p.action === 'note' && typeof p.text === 'string') body = h('pre', { class: 'payload' }, p.text);
+  else if (p.action === 'fields' && p.fields) body = h('ul', { class: 'payload' }, Object.entries(p.fields).map(([field, value]) => h('li', null, `${field} → ${value}`)));
+  else body = h('pre', { class: 'payload' }, JSON.stringify(p, null, 2));
+  return h('details', null, h('summary', null, a.action === 'note' ? 'Note' : 'Fields'), body);
+}
+
+async function retryAction(button, connector, a) {
+  await withBusy(button, async () => {
+    try {
+      await api('POST', `/v1/admin/connectors/${encodeURIComponent(connector.name)}/outbox/${encodeURIComponent(a.id)}/retry`);
+    } catch (e) {
+      await loadConnectors(connector.name).catch(() => {});
+      throw e;
+    }
+    await loadConnectors(connector.name);
+    say(`Action ${a.id} on ticket ${a.external_id} is queued again; its tries start over.`);
+    $('outbox-title')?.focus(); // the button is gone with the old table
+  });
 }
 
 // ---------- audit ----------
