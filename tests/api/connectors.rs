@@ -88,7 +88,10 @@ async fn a_signed_webhook_is_stored_once_triaged_and_its_note_queued() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let s = loop {
         let s = status(&app).await;
-        if s["events_pending"] == 0 && (s["outbox_pending"].as_u64().unwrap() + s["outbox_dead"].as_u64().unwrap()) >= 1 && !s["last_error"].is_null() {
+        if s["events_pending"] == 0
+            && (s["outbox_pending"].as_u64().unwrap() + s["outbox_dead"].as_u64().unwrap()) >= 1
+            && !s["last_error"].is_null()
+        {
             break s;
         }
         assert!(std::time::Instant::now() < deadline, "the event was not processed: {s}");
@@ -124,6 +127,7 @@ async fn a_signed_webhook_is_stored_once_triaged_and_its_note_queued() {
     let audit: Value = app.get("/v1/admin/audit").await.json().await.unwrap();
     let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
     assert!(actions.contains(&"connector.dead_letter") && actions.contains(&"connector.retry"), "{actions:?}");
+    assert!(actions.contains(&"connector.added"), "a new connector is an audit entry: {actions:?}");
     assert!(!audit.to_string().contains("zammad-api-token") && !audit.to_string().contains(SECRET), "no secret in the audit log");
 }
 
@@ -167,6 +171,7 @@ token_env = "TRIAGE_TEST_UNSET_TOKEN"
     .unwrap();
     let overrides = triage_server::config::Overrides::default();
     let kb = format!("{}/../../knowledge-base", env!("CARGO_MANIFEST_DIR"));
-    let err = triage_server::config::load(Some(&file), &overrides, [("TRIAGE__KNOWLEDGE_BASE__DIR".to_owned(), kb)]).unwrap_err().to_string();
+    let err =
+        triage_server::config::load(Some(&file), &overrides, [("TRIAGE__KNOWLEDGE_BASE__DIR".to_owned(), kb)]).unwrap_err().to_string();
     assert!(err.contains("connector `desk-rt`") && err.contains("must use https"), "{err}");
 }

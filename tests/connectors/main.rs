@@ -66,9 +66,15 @@ impl Rt {
         repo().join("tests/connectors/rt-instance.sh")
     }
 
-    fn start() -> Self {
+    fn start() -> Option<Self> {
         let out = Command::new("bash").arg(Self::script()).arg("install").output().unwrap();
-        assert!(out.status.success(), "installing RT failed: {}", String::from_utf8_lossy(&out.stderr));
+        if !out.status.success() {
+            let why = String::from_utf8_lossy(&out.stderr);
+            // CI sets TRIAGE_REQUIRE_RT and fails here; a developer without root or sudo is told
+            assert!(std::env::var_os("TRIAGE_REQUIRE_RT").is_none(), "installing RT failed: {why}");
+            eprintln!("SKIPPED: Request Tracker is not installed and cannot be installed here ({why}); .ci/run requires it");
+            return None;
+        }
         let dir = tempfile::tempdir().unwrap();
         let instance = dir.path().join("rt");
         let started = Instant::now();
@@ -76,7 +82,7 @@ impl Rt {
         assert!(out.status.success(), "starting RT failed: {}", String::from_utf8_lossy(&out.stderr));
         eprintln!("RT started in {:.1} s", started.elapsed().as_secs_f64());
         let read = |f: &str| std::fs::read_to_string(instance.join(f)).unwrap().trim().to_owned();
-        Self { url: read("url"), bot: read("token"), agent: format!("token {}", read("agent-token")), dir }
+        Some(Self { url: read("url"), bot: read("token"), agent: format!("token {}", read("agent-token")), dir })
     }
 
     fn instance(&self) -> PathBuf {
@@ -94,7 +100,11 @@ impl Rt {
     }
 
     fn create(&self, queue: &str, subject: &str, content: &str) -> String {
-        let v = self.rest("POST", "/ticket", Some(json!({"Queue": queue, "Subject": subject, "Content": content, "ContentType": "text/plain"})));
+        let v = self.rest(
+            "POST",
+            "/ticket",
+            Some(json!({"Queue": queue, "Subject": subject, "Content": content, "ContentType": "text/plain"})),
+        );
         v["id"].as_str().map(String::from).unwrap_or_else(|| v["id"].to_string())
     }
 
@@ -172,7 +182,8 @@ values = {{ "network-team" = "Network", "service-desk" = "Service Desk", "identi
             ),
         )
         .unwrap();
-        let mut t = Self { child: None, port: free_port(), data: work.join("data"), config, log: work.join("triage.log"), key: String::new() };
+        let mut t =
+            Self { child: None, port: free_port(), data: work.join("data"), config, log: work.join("triage.log"), key: String::new() };
         t.spawn();
         t
     }
@@ -242,14 +253,32 @@ fn percentile(xs: &mut [f64], p: f64) -> f64 {
 
 #[test]
 fn request_tracker_end_to_end() {
-    let rt = Rt::start();
-    let work = tempfile::tempdir().unwrap();
+    let Some(rt) = Rt::start() else { return };
+    let mut work = tempfile::tempdir().unwrap();
+    if std::env::var_os("TRIAGE_E2E_KEEP").is_some() {
+        work.disable_cleanup(true);
+        eprintln!("triage's data and log are kept in {}", work.path().display());
+    }
     let mut triage = Triage::start(&rt, work.path());
     // the first poll sets the cursor at "now": tickets from before the connector are left alone
     wait_for("the first poll", Duration::from_secs(30), || triage.status()["last_poll_at"].as_str().map(|_| ()));
     std::thread::sleep(Duration::from_millis(1100));
 
-    // 1. new tickets get our internal note (and their queue when the decision allows it)
+    // 1. new tickets get our internal note (and their queue when the decision allows it): one at
+    // a time (the latency a caller's ticket sees), then a burst (RT serves one request at a time)
+    let mut alone = Vec::new();
+    for (queue, subject, content) in TICKETS.iter().take(4) {
+        let id = rt.create(queue, &format!("{subject} (alone)"), content);
+        let at = Instant::now();
+        wait_for(&format!("a note on RT ticket {id}"), Duration::from_secs(60), || (!rt.notes(&id).is_empty()).then_some(()));
+        alone.push(at.elapsed().as_secs_f64() * 1000.0);
+    }
+    eprintln!(
+        "one ticket at a time, creation to note visible (ms, {} tickets): p50 {:.0}, max {:.0}",
+        alone.len(),
+        percentile(&mut alone.clone(), 0.5),
+        percentile(&mut alone, 1.0)
+    );
     let mut created = Vec::new();
     for (queue, subject, content) in TICKETS {
         created.push((rt.create(queue, subject, content), Instant::now()));
@@ -275,7 +304,7 @@ fn request_tracker_end_to_end() {
         assert_eq!(rt.queue_of(id), f["payload"]["fields"]["Queue"].as_str().unwrap(), "ticket {id} moved to the predicted queue");
     }
     eprintln!(
-        "creation to note visible (ms, {} tickets): p50 {:.0}, p95 {:.0}; field changes: {}",
+        "a burst of {} tickets, creation to note visible (ms): p50 {:.0}, p95 {:.0}; field changes: {}",
         to_note.len(),
         percentile(&mut to_note.clone(), 0.5),
         percentile(&mut to_note, 0.95),
@@ -290,13 +319,33 @@ fn request_tracker_end_to_end() {
     // 2. a ticket resolved in RT becomes a resolved ticket of ours and moves /v1/stats
     let resolved_before = triage.api("GET", "/v1/stats?tenant=northmoor")["resolved"].as_u64().unwrap_or(0);
     let id = &created[0].0;
-    rt.rest("POST", &format!("/ticket/{id}/correspond"), Some(json!({"Content": "Reinstalled the VPN client profile; stable since.", "ContentType": "text/plain"})));
+    rt.rest(
+        "POST",
+        &format!("/ticket/{id}/correspond"),
+        Some(json!({"Content": "Reinstalled the VPN client profile; stable since.", "ContentType": "text/plain"})),
+    );
     rt.rest("PUT", &format!("/ticket/{id}"), Some(json!({"Status": "resolved"})));
     let resolved_at = Instant::now();
     wait_for("the resolved ticket in /v1/stats", Duration::from_secs(60), || {
         (triage.api("GET", "/v1/stats?tenant=northmoor")["resolved"].as_u64().unwrap_or(0) > resolved_before).then_some(())
     });
     eprintln!("resolution to resolved ticket stored: {:.0} ms", resolved_at.elapsed().as_secs_f64() * 1000.0);
+
+    // 2b. an agent moves a ticket we routed (the fields action) and resolves it: the agent's
+    // queue becomes a label correction on our triage, and the resolved ticket's label
+    let routed = fields.iter().find(|f| f["external_id"] != created[0].0.as_str()).expect("a routed ticket besides the first");
+    let id = routed["external_id"].as_str().unwrap();
+    let ours = routed["payload"]["fields"]["Queue"].as_str().unwrap();
+    let (theirs, label) = if ours == "Applications" { ("Network", "network-team") } else { ("Applications", "applications-support") };
+    let triage_id = routed["marker"].as_str().unwrap().trim_start_matches("desk-rt:").trim_end_matches(":fields").to_owned();
+    rt.rest("PUT", &format!("/ticket/{id}"), Some(json!({"Queue": theirs})));
+    rt.rest("PUT", &format!("/ticket/{id}"), Some(json!({"Status": "resolved"})));
+    let detail = wait_for("the agent's queue as a label correction", Duration::from_secs(60), || {
+        let d = triage.api("GET", &format!("/v1/triage/{triage_id}?tenant=northmoor"));
+        let corrected = d["feedback"].as_array()?.iter().any(|f| f["corrected_labels"]["assignment_group"] == label);
+        corrected.then_some(d)
+    });
+    assert!(detail["feedback"].as_array().unwrap().iter().all(|f| f["outcome"] == "corrected"), "{detail}");
 
     // 3. SIGKILL with notes pending, restart: every note posted exactly once
     triage.api("POST", "/v1/admin/connectors/desk-rt/pause");
@@ -351,7 +400,7 @@ fn request_tracker_end_to_end() {
     }
     if duplicates > 0 {
         eprintln!("triage log kept at {}", work.path().display());
-        std::mem::forget(work);
+        work.disable_cleanup(true);
     }
     eprintln!(
         "RT outage of 60 s: {queued} actions queued, all delivered {:.1} s after RT came back, duplicates {duplicates}",

@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use crate::note::NoteTemplate;
 
-/// A connector as written in the configuration.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+/// A connector as written in the configuration (no secrets: only where to read them).
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectorSpec {
     /// Name in URLs and the admin API (`a-z`, `0-9`, `-`; up to 40 characters).
@@ -123,7 +123,7 @@ impl Kind {
 }
 
 /// One head's field in the source system.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct FieldMapSpec {
     /// The field's name there (`Queue`, `group`, `assignment_group`, `priority` ...).

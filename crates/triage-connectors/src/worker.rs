@@ -318,10 +318,37 @@ impl Runtime {
         Ok(ok)
     }
 
+    /// A connector added or changed since the last start is an audit entry (the configuration
+    /// is the only way to change one). Its fingerprint is kept beside the poll cursors.
+    fn audit_configuration(&self, engine: &TriageEngine) {
+        let spec = serde_json::to_string(&self.connector.spec).unwrap_or_default();
+        let digest: String = sha2::Sha256::digest(spec.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let key = format!("config:{}", self.name());
+        let store = engine.store();
+        match store.connector_cursor(&key) {
+            Ok(Some(previous)) if previous == digest => {}
+            Ok(previous) => {
+                let action = if previous.is_some() { "connector.changed" } else { "connector.added" };
+                engine.audit(
+                    None,
+                    None,
+                    action,
+                    self.name(),
+                    &format!("kind {}, configuration {digest}", self.connector.spec.kind.as_str()),
+                );
+                if let Err(e) = store.set_connector_cursor(&key, &digest) {
+                    tracing::warn!(connector = self.name(), error = %e, "could not record the connector's configuration");
+                }
+            }
+            Err(e) => tracing::warn!(connector = self.name(), error = %e, "could not read the connector's configuration record"),
+        }
+    }
+
     // ---- the event thread ------------------------------------------------------------------
 
     fn event_loop(&self) {
         let Some(engine) = self.wait_engine() else { return };
+        self.audit_configuration(&engine);
         while !self.stopping() {
             let pending = match engine.store().connector_events(self.name(), Some(EventState::Pending), 50) {
                 Ok(p) => p,

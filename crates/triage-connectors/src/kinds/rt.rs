@@ -4,7 +4,7 @@
 //! - **Poll**: `GET /tickets?query=LastUpdated >= 'YYYY-MM-DD HH:MM:SS'` (UTC, whole seconds;
 //!   RT misreads the ISO `T...Z` form), oldest change first, 100 a page. The cursor is the
 //!   newest `LastUpdated` seen; the boundary second is read again and deduplicated by the event
-//!   key `id@LastUpdated`. A first start begins at the current time (no notes on old tickets).
+//!   key `id@LastUpdated#digest` (a digest of the fields read: two changes in one second differ). A first start begins at the current time (no notes on old tickets).
 //! - **Complete**: the ticket with queue and user names (`fields[Queue]=Name`), its history,
 //!   and the Create transaction's text (the description); on resolution, the last reply or
 //!   comment of someone other than the connector's user (the resolution notes).
@@ -109,7 +109,16 @@ impl System for Rt {
                 if updated > newest.as_str() {
                     newest = updated.to_owned();
                 }
-                let mut event = InboundEvent { event_key: format!("{id}@{updated}"), external_id: id.to_owned(), ..Default::default() };
+                // RT's times are whole seconds: two changes in one second (a reply, then the
+                // status set to resolved) share `LastUpdated`, so the key also carries a digest
+                // of the fields read, and the second change is not taken for a re-read
+                let digest = {
+                    use sha2::Digest;
+                    let d = sha2::Sha256::digest(item.to_string());
+                    d.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>()
+                };
+                let mut event =
+                    InboundEvent { event_key: format!("{id}@{updated}#{digest}"), external_id: id.to_owned(), ..Default::default() };
                 read_ticket(item, &mut event);
                 events.push(event);
             }
@@ -149,7 +158,9 @@ impl System for Rt {
         }
         if !is_resolved {
             // a new or changed ticket: the description is the first transaction's text, one call
-            let answer = http.get(&format!("/REST/2.0/ticket/{id}/attachments?fields=TransactionId,ContentType,Content&orderby=id&order=ASC&per_page=10"))?;
+            let answer = http.get(&format!(
+                "/REST/2.0/ticket/{id}/attachments?fields=TransactionId,ContentType,Content&orderby=id&order=ASC&per_page=10"
+            ))?;
             let items = answer.get("items").and_then(|i| i.as_array()).cloned().unwrap_or_default();
             let first_tx = items.first().and_then(|a| str_at(a, &["TransactionId"])).map(String::from);
             let (text, html) = first_text(items.iter().filter(|a| str_at(a, &["TransactionId"]) == first_tx.as_deref()));

@@ -183,7 +183,8 @@ async fn set_paused(auth: Auth, name: &str, state: &AppState, paused: bool) -> R
     rt.set_paused(paused);
     let principal = auth.0.clone();
     let target = name.to_owned();
-    off_thread(move || engine.audit(Some(&principal), None, if paused { "connector.pause" } else { "connector.resume" }, &target, "done")).await?;
+    off_thread(move || engine.audit(Some(&principal), None, if paused { "connector.pause" } else { "connector.resume" }, &target, "done"))
+        .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "connector": name, "paused": paused })))
 }
 
