@@ -70,6 +70,10 @@ pub struct ConnectorSpec {
     /// Timeout of each outbound call, in seconds.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// PEM file of the certificate authorities to trust instead of the public ones (a council's
+    /// own CA for an on-premises system).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_note_fixes() -> usize {
@@ -181,6 +185,8 @@ pub struct Connector {
     pub secret: Option<Secret>,
     /// The parsed note template.
     pub template: NoteTemplate,
+    /// DER certificates from `ca_file` (empty: the public roots).
+    pub ca_certs: Vec<Vec<u8>>,
 }
 
 impl Connector {
@@ -290,7 +296,11 @@ pub fn validate(
                 return Err(fail("retry_max_ms must be at least retry_base_ms".into()));
             }
             let template = NoteTemplate::parse(spec.note_template.as_deref()).map_err(fail)?;
-            Ok(Connector { spec: spec.clone(), base_url, token, secret, template })
+            let ca_certs = match &spec.ca_file {
+                Some(path) => read_ca_file(path).map_err(fail)?,
+                None => Vec::new(),
+            };
+            Ok(Connector { spec: spec.clone(), base_url, token, secret, template, ca_certs })
         })
         .collect()
 }
@@ -312,6 +322,23 @@ fn check_base_url(url: &str) -> Result<String, String> {
         _ => return Err(format!("base_url `{url}` is not an http(s) URL")),
     }
     Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// Every certificate in a PEM file, as DER; a file without one is refused.
+fn read_ca_file(path: &PathBuf) -> Result<Vec<Vec<u8>>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("ca_file {} cannot be read: {e}", path.display()))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c.der().to_vec()),
+            Ok(_) => {}
+            Err(e) => return Err(format!("ca_file {} is not valid PEM: {e}", path.display())),
+        }
+    }
+    if certs.is_empty() {
+        return Err(format!("ca_file {} holds no certificate (expected PEM `BEGIN CERTIFICATE` blocks)", path.display()));
+    }
+    Ok(certs)
 }
 
 fn read_secret(
@@ -365,6 +392,7 @@ mod tests {
             retry_base_ms: 2000,
             retry_max_ms: 300_000,
             timeout_secs: 10,
+            ca_file: None,
         }
     }
 
@@ -405,6 +433,8 @@ mod tests {
             (Box::new(|s| s.write_back = BTreeMap::from([("urgency".into(), Policy::Auto)])), "`urgency` is not a label head"),
             (Box::new(|s| s.note_template = Some("{fixes} {nonsense}".into())), "{nonsense}"),
             (Box::new(|s| s.max_attempts = 0), "above 0"),
+            (Box::new(|s| s.ca_file = Some("/nonexistent/ca.pem".into())), "ca_file /nonexistent/ca.pem cannot be read"),
+            (Box::new(|s| s.ca_file = Some("Cargo.toml".into())), "holds no certificate"),
         ];
         for (change, says) in cases {
             let mut s = spec(Kind::Zammad);

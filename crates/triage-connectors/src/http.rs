@@ -44,7 +44,14 @@ impl std::fmt::Debug for Http {
 impl Http {
     /// A client for `connector`, with the credentials as its kind expects them.
     pub fn new(connector: &Connector) -> Self {
+        let mut tls = ureq::tls::TlsConfig::builder().provider(ureq::tls::TlsProvider::Rustls);
+        if !connector.ca_certs.is_empty() {
+            let certs: Vec<ureq::tls::Certificate<'static>> =
+                connector.ca_certs.iter().map(|der| ureq::tls::Certificate::from_der(der).to_owned()).collect();
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+        }
         let config = ureq::Agent::config_builder()
+            .tls_config(tls.build())
             .timeout_global(Some(connector.timeout()))
             .timeout_connect(Some(connector.timeout().min(Duration::from_secs(5))))
             .http_status_as_error(false)

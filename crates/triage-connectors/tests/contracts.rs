@@ -160,6 +160,7 @@ fn connector(kind: Kind, base: &str) -> Connector {
         retry_base_ms: 100,
         retry_max_ms: 1000,
         timeout_secs: 5,
+        ca_file: None,
     };
     let env = |name: &str| match name {
         "TOKEN" => Some(token(kind).to_owned()),
