@@ -419,7 +419,10 @@ async function startFakeRt() {
     'GET /REST/2.0/ticket/4242/history': () => [200, { count: 1, items: [{ id: '900', Type: 'Create', Creator: user('jane'), Created: updated }] }],
     'GET /REST/2.0/transaction/900/attachments': () => [200, { count: 1, items: [{ ContentType: 'text/plain',
       Content: 'I typed my password wrong a few times and now it says my account is locked' }] }],
-    'GET /REST/2.0/ticket/4242/attachments': () => [200, { count: 0, items: [] }],
+    'GET /REST/2.0/rt': () => [200, { Version: '5.0.3' }],
+    // the description is the first transaction's text part; our notes are looked for here too
+    'GET /REST/2.0/ticket/4242/attachments': () => [200, { count: 1, items: [{ TransactionId: '900', ContentType: 'text/plain',
+      Content: 'I typed my password wrong a few times and now it says my account is locked' }] }],
     'POST /REST/2.0/ticket/4242/comment': (body) => {
       rt.comments.push(JSON.parse(body));
       return rt.comments.length === 1 ? [400, '<img src=x onerror="window.injected = 1">comments are switched off'] : [201, ['Comments added']];
