@@ -27,6 +27,19 @@ pub(crate) enum EvalCommand {
         json: bool,
         #[command(flatten)]
         noise: NoiseArgs,
+        /// Remove this many articles (chosen with --seed) before indexing: their queries should
+        /// get `no_good_fix`.
+        #[arg(long, default_value_t = 0)]
+        drop_articles: usize,
+        /// Seed of the choice of dropped articles.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// `no_good_fix` when the top suggestion's fix probability is under this.
+        #[arg(long, default_value_t = triage_engine::fusion::NO_GOOD_FIX_BELOW)]
+        no_good_fix_below: f64,
+        /// Fit the fix-probability model on this run's rankings, print it and score with it.
+        #[arg(long)]
+        fit_fix: bool,
     },
     /// Train on --train files, score --test, report per head (writes a Markdown report too).
     Classify {
@@ -132,7 +145,7 @@ pub(crate) fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
         EvalCommand::Classify { data, test, json, report, no_baseline, noise } => {
             run_eval(data, test, json, report, no_baseline, noise.load()?)
         }
-        EvalCommand::Retrieval { articles, queries, json, noise } => {
+        EvalCommand::Retrieval { articles, queries, json, noise, drop_articles, seed, no_good_fix_below, fit_fix } => {
             let noise = noise.load()?;
             let docs = retrieval::load_articles(&articles)?;
             let qs = retrieval::load_queries(&queries)?;
@@ -149,7 +162,8 @@ pub(crate) fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let bar = progress::bar(qs.len() as u64, "queries");
-            let report = retrieval::evaluate(&docs, &qs, |done| bar.set_position(done as u64))?;
+            let options = retrieval::RetrievalOptions { drop_articles, seed, no_good_fix_below, fit_fix, ..Default::default() };
+            let report = retrieval::evaluate_with(&docs, &qs, &options, |done| bar.set_position(done as u64))?;
             bar.finish_and_clear();
             if json {
                 println!("{}", serde_json::to_string(&report)?);
@@ -163,6 +177,18 @@ pub(crate) fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
                 println!("  Hit@3  {:.3}", report.hit_at_3);
                 println!("  Hit@5  {:.3}", report.hit_at_5);
                 println!("  query latency p50 {:.0} µs, p99 {:.0} µs", report.query_p50_micros, report.query_p99_micros);
+                println!(
+                    "  fix probability of the top suggestion: mean {:.3}, right {:.3}, ECE {:.3}",
+                    report.top_fix_probability_mean, report.top_fix_accuracy, report.ece
+                );
+                let g = &report.no_good_fix;
+                println!(
+                    "  no_good_fix (below {:.2}): {} articles dropped, {} queries without their article, {} flagged; precision {:.3}, recall {:.3}, F1 {:.3}",
+                    g.threshold, g.dropped_articles, g.queries_without_article, g.flagged, g.precision, g.recall, g.f1
+                );
+                if let Some(m) = &report.fitted_fix_model {
+                    println!("  fitted fix model: bias {:.4}, weights {:?}", m.bias, m.weights.map(|w| (w * 1e4).round() / 1e4));
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

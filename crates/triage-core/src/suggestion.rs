@@ -23,6 +23,10 @@ pub struct Suggestion {
     pub title: String,
     /// Ranking score; comparable within one answer only.
     pub score: f32,
+    /// How likely it is to fix the ticket (0..=1, calibrated); set in triage answers, `None` in
+    /// a plain search.
+    #[serde(default)]
+    pub fix_probability: Option<f32>,
     /// HTML fragment with matched words in `<b>`; all other text escaped.
     pub snippet: String,
     /// Resolution steps, in order.

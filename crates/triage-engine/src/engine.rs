@@ -52,6 +52,8 @@ pub struct EngineParams {
     pub durability: crate::Durability,
     /// When a sentence recurring in a tenant's resolved tickets is learned as boilerplate.
     pub boilerplate: crate::BoilerplateParams,
+    /// A triage says `no_good_fix` when no suggestion's `fix_probability` reaches this.
+    pub no_good_fix_below: f64,
 }
 
 /// What one tenant may be offered.
@@ -76,6 +78,7 @@ impl EngineParams {
             similar: triage_kb::SimilarQueryPolicy::default(),
             durability: crate::Durability::default(),
             boilerplate: crate::BoilerplateParams::default(),
+            no_good_fix_below: fusion::NO_GOOD_FIX_BELOW,
         }
     }
 
@@ -138,6 +141,9 @@ pub struct TriageOutcome {
     pub labels_unavailable: Option<String>,
     /// How likely the ticket is to be resolved at first contact.
     pub first_contact: FirstContact,
+    /// No suggestion's `fix_probability` reaches `EngineParams::no_good_fix_below`: the knowledge
+    /// base has no answer the engine trusts (a KB gap, or a ticket to route rather than fix).
+    pub no_good_fix: bool,
 }
 
 /// The triage engine. `Send + Sync`: one instance serves every worker.
@@ -395,8 +401,11 @@ impl TriageEngine {
         let first_contact = fusion::first_contact(&mut labels, &kb_hits);
         let suggestions = {
             let feedback = self.feedback.read().unwrap_or_else(|p| p.into_inner());
-            fusion::fuse(&kb_hits, &ticket_hits, &self.articles, &feedback, self.max_suggestions)
+            let category = labels.iter().find(|p| p.head == "category").map(|p| (p.label.as_str(), p.probability));
+            let context = fusion::FixContext { query_terms: terms.len(), category, model: &crate::fix::FixModel::DEFAULT };
+            fusion::fuse(&kb_hits, &ticket_hits, &self.articles, &feedback, self.max_suggestions, &context)
         };
+        let no_good_fix = fusion::no_good_fix(&suggestions, self.params.no_good_fix_below);
         tracing::Span::current().record("suggestions", suggestions.len());
         let outcome = TriageOutcome {
             triage_id: Uuid::now_v7(),
@@ -409,6 +418,7 @@ impl TriageEngine {
             },
             first_contact,
             cleaning,
+            no_good_fix,
         };
         self.recorder.record(
             TriageRecord {

@@ -33,6 +33,9 @@ pub const ARTICLE_WEIGHT: f32 = 1.0;
 pub const TICKET_WEIGHT: f32 = 1.0;
 /// Fewest distinct query terms a resolved ticket must share to be suggested.
 pub const MIN_TICKET_TERMS: usize = 2;
+/// `no_good_fix` when no suggestion's `fix_probability` reaches this (the default of
+/// `triage.no_good_fix_below`).
+pub const NO_GOOD_FIX_BELOW: f64 = 0.3;
 /// Name of the head trained on `resolved_at_first_contact` (labels `yes` / `no`).
 pub const FIRST_CONTACT_HEAD: &str = "first_contact";
 
@@ -52,6 +55,7 @@ pub(crate) fn article_suggestion(hit: KbHit, articles: &HashMap<String, Arc<Arti
         id: hit.id,
         title: hit.title,
         score: hit.score,
+        fix_probability: None,
         snippet: hit.snippet,
         steps: article.steps.clone(),
         category: article.category.clone(),
@@ -65,6 +69,7 @@ fn ticket_suggestion(hit: &TicketHit) -> Suggestion {
         id: hit.external_id.clone(),
         title: hit.title.clone(),
         score: hit.score,
+        fix_probability: None,
         snippet: triage_kb::escape_html(&hit.resolution_notes),
         steps: if hit.resolution_notes.is_empty() { Vec::new() } else { vec![hit.resolution_notes.clone()] },
         category: hit.category.clone(),
@@ -72,19 +77,53 @@ fn ticket_suggestion(hit: &TicketHit) -> Suggestion {
     }
 }
 
-/// Fuses both sources into one ranking (see the module docs); keeps `limit`.
+/// What the fix-probability features need besides the hits.
+pub(crate) struct FixContext<'a> {
+    /// Distinct analysed query terms.
+    pub query_terms: usize,
+    /// The predicted category and its probability, if a model answered.
+    pub category: Option<(&'a str, f32)>,
+    /// The model.
+    pub model: &'a crate::fix::FixModel,
+}
+
+/// Fuses both sources into one ranking (see the module docs); keeps `limit`. Each suggestion
+/// gets its `fix_probability` (see `fix`); the ranking is by reciprocal rank fusion.
 pub(crate) fn fuse(
     kb: &[KbHit],
     tickets: &[TicketHit],
     articles: &HashMap<String, Arc<Article>>,
     feedback: &HashMap<String, FeedbackCounts>,
     limit: usize,
+    context: &FixContext<'_>,
 ) -> Vec<Suggestion> {
     let mut all: Vec<Suggestion> = Vec::with_capacity(kb.len() + tickets.len());
     let factor = |s: &Suggestion| feedback.get(&suggestion_key(s)).map_or(1.0, FeedbackCounts::ranking_factor);
+    let verdict = |s: &Suggestion| feedback.get(&suggestion_key(s)).map_or(0.0, FeedbackCounts::verdict);
+    let agreement = |category: &str| match context.category {
+        Some((predicted, p)) if !category.is_empty() => {
+            if predicted == category {
+                f64::from(p)
+            } else {
+                -f64::from(p)
+            }
+        }
+        _ => 0.0,
+    };
+    let scores: Vec<f32> = kb.iter().map(|h| h.score).collect();
     for (rank, hit) in kb.iter().enumerate() {
         if let Some(mut s) = article_suggestion(hit.clone(), articles) {
             s.score = ARTICLE_WEIGHT * factor(&s) / (RRF_K + rank as f32 + 1.0);
+            let f = crate::fix::article_features(
+                &scores,
+                hit.coverage,
+                hit.query_known,
+                rank,
+                context.query_terms,
+                agreement(&s.category),
+                verdict(&s),
+            );
+            s.fix_probability = Some(context.model.probability(&f) as f32);
             all.push(s);
         }
     }
@@ -93,12 +132,20 @@ pub(crate) fn fuse(
     for (rank, hit) in strong.enumerate() {
         let mut s = ticket_suggestion(hit);
         s.score = TICKET_WEIGHT * factor(&s) / (RRF_K + rank as f32 + 1.0);
+        let f =
+            crate::fix::ticket_features(hit.score, best_ticket, hit.matched_terms, hit.query_terms, agreement(&s.category), verdict(&s));
+        s.fix_probability = Some(context.model.probability(&f) as f32);
         all.push(s);
     }
     // stable sort: on equal scores articles (pushed first) stay ahead
     all.sort_by(|a, b| b.score.total_cmp(&a.score));
     all.truncate(limit);
     all
+}
+
+/// Whether no suggestion is likely enough to fix the ticket.
+pub(crate) fn no_good_fix(suggestions: &[Suggestion], below: f64) -> bool {
+    suggestions.iter().all(|s| f64::from(s.fix_probability.unwrap_or(0.0)) < below)
 }
 
 /// How likely the ticket is to be resolved at first contact with the suggested fix.
@@ -131,7 +178,7 @@ mod tests {
     use super::*;
 
     fn kb_hit(id: &str, score: f32) -> KbHit {
-        KbHit { id: id.into(), title: id.into(), category: "c".into(), score, snippet: String::new() }
+        KbHit { id: id.into(), title: id.into(), category: "c".into(), score, snippet: String::new(), coverage: 1.0, query_known: 1.0 }
     }
 
     fn ticket_hit(id: &str) -> TicketHit {

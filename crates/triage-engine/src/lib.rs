@@ -15,6 +15,7 @@ mod boilerplate;
 mod engine;
 mod error;
 pub mod eval;
+pub mod fix;
 pub mod fusion;
 mod ingest;
 mod jobs;

@@ -28,16 +28,26 @@ pub(crate) struct ImpactDoc {
     pub audience: Audience,
 }
 
-/// Impact lists: term -> (article ordinal, score) for every article containing the term.
+/// Impact lists: term -> (article ordinal, score) for every article containing the term, and
+/// the best score any article gets from the term (how much the term can tell).
 #[derive(Debug, Default)]
 pub(crate) struct Impacts {
     pub docs: Vec<ImpactDoc>,
-    terms: HashMap<String, Box<[(u32, f32)]>>,
+    terms: HashMap<String, (f32, Box<[(u32, f32)]>)>,
+}
+
+/// One article of a search: its score, its ordinal, and the share of the query's matchable
+/// weight it matches (each query term counted by the best score any article gets from it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ImpactHit {
+    pub score: f32,
+    pub doc: u32,
+    pub coverage: f32,
 }
 
 thread_local! {
     /// Per-thread accumulators: score per article, and which articles were touched.
-    static SCRATCH: RefCell<(Vec<f32>, Vec<u32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static SCRATCH: RefCell<(Vec<f32>, Vec<u32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
 }
 
 impl Impacts {
@@ -64,7 +74,8 @@ impl Impacts {
                 continue;
             }
             list.sort_unstable_by_key(|&(o, _)| o);
-            out.terms.insert(term.clone(), list.into_boxed_slice());
+            let best = list.iter().map(|&(_, s)| s).fold(0.0f32, f32::max);
+            out.terms.insert(term.clone(), (best, list.into_boxed_slice()));
         }
         Ok(out)
     }
@@ -74,8 +85,9 @@ impl Impacts {
         self.terms.len()
     }
 
-    /// The best `limit` articles for `terms` that pass the filters, best first: (score, ordinal).
-    /// Equal scores keep index order, as tantivy's top-k does.
+    /// The best `limit` articles for `terms` that pass the filters, best first, and the share of
+    /// the query's terms the knowledge base knows at all. Equal scores keep index order, as
+    /// tantivy's top-k does.
     pub(crate) fn top(
         &self,
         terms: &[String],
@@ -83,42 +95,49 @@ impl Impacts {
         include_shared: bool,
         category: Option<&str>,
         limit: usize,
-    ) -> Vec<(f32, u32)> {
+    ) -> (Vec<ImpactHit>, f32) {
         SCRATCH.with(|cell| {
-            let (scores, touched) = &mut *cell.borrow_mut();
+            let (scores, touched, covered) = &mut *cell.borrow_mut();
             if scores.len() < self.docs.len() {
                 scores.resize(self.docs.len(), 0.0);
+                covered.resize(self.docs.len(), 0.0);
             }
             touched.clear();
+            let mut matchable = 0.0f32;
+            let mut known = 0usize;
             for term in terms {
-                let Some(list) = self.terms.get(term.as_str()) else { continue };
+                let Some((best, list)) = self.terms.get(term.as_str()) else { continue };
+                matchable += best;
+                known += 1;
                 for &(doc, score) in list.iter() {
                     let slot = &mut scores[doc as usize];
                     if *slot == 0.0 {
                         touched.push(doc);
                     }
                     *slot += score;
+                    covered[doc as usize] += best;
                 }
             }
-            let mut hits: Vec<(f32, u32)> = Vec::with_capacity(touched.len());
+            let mut hits: Vec<ImpactHit> = Vec::with_capacity(touched.len());
             for &doc in touched.iter() {
                 let score = std::mem::take(&mut scores[doc as usize]);
+                let cover = std::mem::take(&mut covered[doc as usize]);
                 let d = &self.docs[doc as usize];
                 let visible = match &d.audience {
                     Audience::All => include_shared || tenant.is_none(),
                     Audience::Tenants(list) => tenant.is_some_and(|t| list.contains(t)),
                 };
                 if visible && category.is_none_or(|c| d.category == c) {
-                    hits.push((score, doc));
+                    hits.push(ImpactHit { score, doc, coverage: if matchable > 0.0 { cover / matchable } else { 0.0 } });
                 }
             }
-            let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+            let order = |a: &ImpactHit, b: &ImpactHit| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc));
             if hits.len() > limit {
                 hits.select_nth_unstable_by(limit, order);
                 hits.truncate(limit);
             }
             hits.sort_unstable_by(order);
-            hits
+            (hits, if terms.is_empty() { 0.0 } else { known as f32 / terms.len() as f32 })
         })
     }
 }

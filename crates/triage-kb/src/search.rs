@@ -124,6 +124,13 @@ pub struct KbHit {
     pub score: f32,
     /// HTML with matched words in `<b>`; text is escaped. Empty when snippets were not asked for.
     pub snippet: String,
+    /// Share (0..=1) of the query's matchable weight this article matches: each query term
+    /// counts by the best score any article gets from it, so a rare, telling word the article
+    /// lacks costs more than a common one.
+    pub coverage: f32,
+    /// Share (0..=1) of the query's terms that occur anywhere in the knowledge base (the same for
+    /// every hit of a search): a ticket in words the knowledge base never uses has no answer in it.
+    pub query_known: f32,
 }
 
 impl KbIndex {
@@ -140,18 +147,18 @@ impl KbIndex {
         };
         let impacts = self.impacts.read().unwrap_or_else(|p| p.into_inner()).clone();
         let searcher = self.reader.searcher();
-        let top: Vec<(f32, String)> = match &impacts {
-            Some(impacts) => impacts
-                .top(terms, q.tenant, q.include_shared, q.category, q.limit.max(1))
-                .into_iter()
-                .map(|(score, doc)| (score, impacts.docs[doc as usize].id.clone()))
-                .collect(),
-            None => self.search_with_query(&searcher, terms, q)?,
+        // without impact lists (before the first sync) coverage is not known: 1
+        let (top, query_known): (Vec<(f32, String, f32)>, f32) = match &impacts {
+            Some(impacts) => {
+                let (hits, known) = impacts.top(terms, q.tenant, q.include_shared, q.category, q.limit.max(1));
+                (hits.into_iter().map(|h| (h.score, impacts.docs[h.doc as usize].id.clone(), h.coverage)).collect(), known)
+            }
+            None => (self.search_with_query(&searcher, terms, q)?.into_iter().map(|(s, id)| (s, id, 1.0)).collect(), 1.0),
         };
         let snippet_terms = SnippetTerms::new(terms);
         let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
         let mut hits = Vec::with_capacity(top.len());
-        for (score, id) in top {
+        for (score, id, coverage) in top {
             let cached = match cache.get(&id) {
                 Some(c) => c.clone(),
                 None => match self.load_cached_by_id(&searcher, &id)? {
@@ -167,7 +174,7 @@ impl KbIndex {
             } else {
                 String::new()
             };
-            hits.push(KbHit { id, title: cached.title.clone(), category: cached.category.clone(), score, snippet });
+            hits.push(KbHit { id, title: cached.title.clone(), category: cached.category.clone(), score, snippet, coverage, query_known });
         }
         Ok(hits)
     }

@@ -15,6 +15,7 @@
 //! | `ingest.max_batch` | 1000 | most resolved tickets per request | 1..=10000 |
 //! | `metrics.enabled` | true | serve `GET /metrics` | |
 //! | `triage.max_suggestions` | 5 | suggestions per triage | 1..=50 |
+//! | `triage.no_good_fix_below` | 0.3 | `no_good_fix` when no suggestion's fix probability reaches it | 0..=1 |
 //! | `search.default_limit` | 5 | results when `limit` is absent | 1..=`max_limit` |
 //! | `search.max_limit` | 50 | largest accepted `limit` | 1..=200 |
 //! | `search.similar_max_terms` | 20 | most terms of a similar-ticket query (rarest first) | 1..=64 |
@@ -211,6 +212,8 @@ pub struct MetricsSettings {
 pub struct TriageSettings {
     /// Suggestions per triage (1..=50).
     pub max_suggestions: usize,
+    /// `no_good_fix` when no suggestion's fix probability reaches this (0..=1).
+    pub no_good_fix_below: f64,
 }
 
 /// Knowledge-base and similar-ticket search (`search.*`).
@@ -362,6 +365,9 @@ impl Settings {
         if self.server.shutdown_timeout_secs > 600 {
             return bad("server.shutdown_timeout_secs is over 600; use 0..=600".into());
         }
+        if !(0.0..=1.0).contains(&self.triage.no_good_fix_below) {
+            return bad(format!("triage.no_good_fix_below is {}; use 0..=1", self.triage.no_good_fix_below));
+        }
         if !(1..=50).contains(&self.triage.max_suggestions) {
             return bad(format!("triage.max_suggestions is {}; use 1..=50", self.triage.max_suggestions));
         }
@@ -451,6 +457,7 @@ impl ValidatedSettings {
             kb_dir: self.knowledge_base.dir.clone(),
             data_dir: self.data_dir.clone(),
             max_suggestions: self.triage.max_suggestions,
+            no_good_fix_below: self.triage.no_good_fix_below,
             model_dir: Some(self.model.dir.clone()).filter(|d| !d.as_os_str().is_empty()),
             promote_margin: self.model.promote_margin,
             boilerplate: triage_engine::BoilerplateParams {

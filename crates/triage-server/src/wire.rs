@@ -110,6 +110,9 @@ pub(crate) struct TriageResponse {
     pub email: Option<crate::email::EmailView>,
     /// What was cleaned off the description before analysis (always present).
     pub cleaning: CleaningView,
+    /// No suggestion's `fix_probability` reaches `triage.no_good_fix_below`: the knowledge base
+    /// has no fix the engine trusts for this ticket (route it rather than suggest).
+    pub no_good_fix: bool,
 }
 
 /// What cleaning removed from the description before analysis: the e-mail tail (quoted
@@ -232,8 +235,16 @@ pub(crate) struct SuggestionView {
     pub id: String,
     /// Title of the article or of the resolved ticket.
     pub title: String,
-    /// Ranking score, comparable within one answer only: fused rank score in a triage answer, BM25 over weighted fields in a search.
-    pub score: f32,
+    /// 1-based position in the answer.
+    pub rank: usize,
+    /// Triage answers: how likely this suggestion is to fix the ticket (0..1, calibrated: of the
+    /// suggestions given 0.8, about 8 in 10 fix the ticket). Absent in a search.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_probability: Option<f32>,
+    /// Searches: BM25 over weighted fields, comparable within one answer only. Absent in a
+    /// triage answer (use `fix_probability`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
     /// HTML fragment: matched words in `<b>`, everything else escaped.
     pub snippet: String,
     /// Numbered resolution steps, in order.
@@ -244,16 +255,20 @@ pub(crate) struct SuggestionView {
     pub escalation_group: String,
 }
 
-impl From<Suggestion> for SuggestionView {
-    fn from(s: Suggestion) -> Self {
+impl SuggestionView {
+    /// The suggestion at 1-based `rank`.
+    pub(crate) fn ranked(rank: usize, s: Suggestion) -> Self {
         Self {
+            rank,
             kind: match s.kind {
                 SuggestionKind::Article => SuggestionKindWire::Article,
                 SuggestionKind::Ticket => SuggestionKindWire::Ticket,
             },
             id: s.id,
             title: s.title,
-            score: s.score,
+            // a triage answer carries the probability, a search its BM25 score
+            score: if s.fix_probability.is_some() { None } else { Some(s.score) },
+            fix_probability: s.fix_probability.map(|p| (p * 1000.0).round() / 1000.0),
             snippet: s.snippet,
             steps: s.steps,
             category: s.category,

@@ -135,6 +135,14 @@ impl FeedbackCounts {
         let total = positive + self.not_helpful as f32;
         0.5 + (positive + 2.0) / (total + 4.0)
     }
+
+    /// Agents' verdict in -1..1 (0 with no feedback): (positive - not helpful) / (total + 2), with
+    /// `resolved` counted twice; a feature of the fix probability.
+    pub fn verdict(&self) -> f64 {
+        let positive = (2 * self.resolved + self.helpful) as f64;
+        let negative = self.not_helpful as f64;
+        (positive - negative) / (positive + negative + 2.0)
+    }
 }
 
 /// Use of one suggestion over a window: how often it was offered (and offered first) and the

@@ -9,6 +9,7 @@ use triage_core::clean::{boilerplate, clean_joined};
 use triage_core::metrics::RankingMetrics;
 use triage_kb::{KbDocument, KbIndex, KbQuery};
 
+use crate::fix::{self, FixModel};
 use crate::{EngineError, Result};
 
 /// How deep the ranking is read when looking for the expected article.
@@ -52,6 +53,82 @@ pub struct RetrievalReport {
     pub query_p50_micros: f64,
     /// 99th-percentile time of one search, in microseconds.
     pub query_p99_micros: f64,
+    /// Expected calibration error (10 bins) of the top suggestion's `fix_probability` against
+    /// whether it is the query's article.
+    pub ece: f64,
+    /// Mean `fix_probability` of the top suggestion.
+    pub top_fix_probability_mean: f64,
+    /// Share of queries whose top suggestion is their article (the same as `p_at_1`, over every
+    /// query, dropped articles included).
+    pub top_fix_accuracy: f64,
+    /// How well `no_good_fix` (top `fix_probability` under the threshold) finds the queries
+    /// whose article was dropped.
+    pub no_good_fix: NoGoodFixReport,
+    /// The model fitted on this run's rankings (`--fit-fix`), else `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fitted_fix_model: Option<FixModel>,
+}
+
+/// `no_good_fix` against the truth "this query's article was dropped from the knowledge base".
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NoGoodFixReport {
+    /// `no_good_fix` when the top `fix_probability` is under this.
+    pub threshold: f64,
+    /// Articles dropped (`--drop-articles`).
+    pub dropped_articles: usize,
+    /// Queries whose article was dropped (the positives).
+    pub queries_without_article: usize,
+    /// Queries answered `no_good_fix`.
+    pub flagged: usize,
+    /// Of those flagged, the share whose article was dropped (0 when none flagged).
+    pub precision: f64,
+    /// Of the queries whose article was dropped, the share flagged (0 when there are none).
+    pub recall: f64,
+    /// Harmonic mean of precision and recall.
+    pub f1: f64,
+}
+
+/// What a retrieval evaluation does beyond ranking the queries.
+#[derive(Debug, Clone)]
+pub struct RetrievalOptions {
+    /// Articles removed from the knowledge base before indexing, chosen with `seed`: their
+    /// queries should get `no_good_fix`.
+    pub drop_articles: usize,
+    /// Seed of the choice of dropped articles.
+    pub seed: u64,
+    /// `no_good_fix` threshold on the top `fix_probability`.
+    pub no_good_fix_below: f64,
+    /// The fix-probability model scored.
+    pub fix_model: FixModel,
+    /// Fit a fix-probability model on this run's rankings (reported; the run is scored with it).
+    pub fit_fix: bool,
+}
+
+impl Default for RetrievalOptions {
+    fn default() -> Self {
+        Self {
+            drop_articles: 0,
+            seed: 1,
+            no_good_fix_below: crate::fusion::NO_GOOD_FIX_BELOW,
+            fix_model: FixModel::DEFAULT,
+            fit_fix: false,
+        }
+    }
+}
+
+/// The ids of `k` articles chosen with `seed` (a seeded Fisher-Yates over the ids, sorted).
+pub fn choose_dropped(ids: &[String], k: usize, seed: u64) -> Vec<String> {
+    let mut ids: Vec<String> = ids.to_vec();
+    ids.sort();
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
+    for i in (1..ids.len()).rev() {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let j = ((state >> 33) % (i as u64 + 1)) as usize;
+        ids.swap(i, j);
+    }
+    ids.truncate(k.min(ids.len()));
+    ids.sort();
+    ids
 }
 
 /// Reads a JSON Lines file, reporting the line of the first bad record.
@@ -78,33 +155,91 @@ pub fn load_queries(path: &Path) -> Result<Vec<FaqQuery>> {
 
 /// Indexes `articles` in RAM and ranks every query, cleaned of e-mail tails first
 /// (`triage_core::clean`), calling `progress` after each.
-pub fn evaluate(articles: &[KbDocument], queries: &[FaqQuery], mut progress: impl FnMut(usize)) -> Result<RetrievalReport> {
+pub fn evaluate(articles: &[KbDocument], queries: &[FaqQuery], progress: impl FnMut(usize)) -> Result<RetrievalReport> {
+    evaluate_with(articles, queries, &RetrievalOptions::default(), progress)
+}
+
+/// As [`evaluate`], with dropped articles, a `no_good_fix` threshold and the fix-probability
+/// model to score (or to fit).
+pub fn evaluate_with(
+    articles: &[KbDocument],
+    queries: &[FaqQuery],
+    options: &RetrievalOptions,
+    mut progress: impl FnMut(usize),
+) -> Result<RetrievalReport> {
+    let ids: Vec<String> = articles.iter().map(|a| a.id.clone()).collect();
+    let dropped = choose_dropped(&ids, options.drop_articles, options.seed);
+    let kept: Vec<KbDocument> = articles.iter().filter(|a| dropped.binary_search(&a.id).is_err()).cloned().collect();
     let started = Instant::now();
     let index = KbIndex::create_in_ram().map_err(EngineError::from)?;
-    index.sync(articles)?;
+    index.sync(&kept)?;
     let index_millis = started.elapsed().as_secs_f64() * 1e3;
     let mut metrics = RankingMetrics::default();
     let mut latencies: Vec<Duration> = Vec::with_capacity(queries.len());
+    // per query: every hit's features and whether it is the query's article
+    let mut ranked: Vec<Vec<([f64; fix::FEATURES], bool)>> = Vec::with_capacity(queries.len());
     for (i, q) in queries.iter().enumerate() {
         let t = Instant::now();
         // cleaned as the service cleans a ticket (timed with the search: the service pays it too)
         let query = clean_joined(&q.query, boilerplate());
-        let hits = index.search(&KbQuery::new(&query).limit(EVAL_DEPTH).snippets(false))?;
+        let terms = KbIndex::query_terms(&query);
+        let hits = index.search(&KbQuery::new(&query).with_terms(&terms).limit(EVAL_DEPTH).snippets(false))?;
         latencies.push(t.elapsed());
         metrics.record(hits.iter().position(|h| h.id == q.article_id).map(|p| p + 1));
+        let scores: Vec<f32> = hits.iter().map(|h| h.score).collect();
+        ranked.push(
+            hits.iter()
+                .enumerate()
+                .map(|(j, h)| (fix::article_features(&scores, h.coverage, h.query_known, j, terms.len(), 0.0, 0.0), h.id == q.article_id))
+                .collect(),
+        );
         progress(i + 1);
     }
     latencies.sort_unstable();
+    let fitted = options.fit_fix.then(|| {
+        let rows: Vec<([f64; fix::FEATURES], bool)> = ranked.iter().flatten().cloned().collect();
+        let mut mask = [false; fix::FEATURES];
+        for j in [0, 1, 2, 3, 4, 7, 11, 12] {
+            mask[j] = true;
+        }
+        fix::fit(&rows, &options.fix_model, &mask, 1e-3, 30)
+    });
+    let model = fitted.unwrap_or(options.fix_model);
+    // the top suggestion of each query: its probability, and whether it is the query's article
+    let top: Vec<(f64, bool)> =
+        ranked.iter().map(|hits| hits.first().map_or((0.0, false), |(f, right)| (model.probability(f), *right))).collect();
+    let positives: Vec<bool> = queries.iter().map(|q| dropped.binary_search(&q.article_id).is_ok()).collect();
+    let flagged: Vec<bool> = top.iter().map(|(p, _)| *p < options.no_good_fix_below).collect();
+    let tp = flagged.iter().zip(&positives).filter(|(f, p)| **f && **p).count() as f64;
+    let n_flagged = flagged.iter().filter(|f| **f).count();
+    let n_positive = positives.iter().filter(|p| **p).count();
+    let precision = if n_flagged == 0 { 0.0 } else { tp / n_flagged as f64 };
+    let recall = if n_positive == 0 { 0.0 } else { tp / n_positive as f64 };
+    let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+    let n = top.len().max(1) as f64;
     Ok(RetrievalReport {
         p_at_1: metrics.p_at_1(),
         mrr: metrics.mrr(),
         hit_at_3: metrics.hit_at_3(),
         hit_at_5: metrics.hit_at_5(),
         queries: metrics.queries(),
-        articles: articles.len(),
+        articles: kept.len(),
         index_millis,
         query_p50_micros: percentile_micros(&latencies, 0.50),
         query_p99_micros: percentile_micros(&latencies, 0.99),
+        ece: fix::expected_calibration_error(&top, 10),
+        top_fix_probability_mean: top.iter().map(|(p, _)| p).sum::<f64>() / n,
+        top_fix_accuracy: top.iter().filter(|(_, r)| *r).count() as f64 / n,
+        no_good_fix: NoGoodFixReport {
+            threshold: options.no_good_fix_below,
+            dropped_articles: dropped.len(),
+            queries_without_article: n_positive,
+            flagged: n_flagged,
+            precision,
+            recall,
+            f1,
+        },
+        fitted_fix_model: fitted,
     })
 }
 

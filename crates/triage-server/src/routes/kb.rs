@@ -7,7 +7,7 @@ use triage_engine::KbQuery;
 use crate::auth::Auth;
 use crate::problem::{ApiError, ErrorCode, Problem};
 use crate::state::AppState;
-use crate::wire::{ArticleParams, ArticleView, SearchParams, SearchResponse};
+use crate::wire::{ArticleParams, ArticleView, SearchParams, SearchResponse, SuggestionView};
 
 /// Longest accepted search text, in characters.
 pub(crate) const MAX_QUERY_CHARS: usize = 2_000;
@@ -41,7 +41,8 @@ pub(crate) async fn search(auth: Auth, params: web::Query<SearchParams>, state: 
     let query = KbQuery::new(text).tenant(tenant.as_ref()).category(p.category.as_deref()).limit(limit);
     let results = state.engine()?.search(&query)?;
     tracing::Span::current().record("results", results.len());
-    Ok(HttpResponse::Ok().json(SearchResponse { results: results.into_iter().map(Into::into).collect() }))
+    Ok(HttpResponse::Ok()
+        .json(SearchResponse { results: results.into_iter().enumerate().map(|(i, s)| SuggestionView::ranked(i + 1, s)).collect() }))
 }
 
 /// One article. Articles scoped to other tenants answer 404, as if they did not exist.

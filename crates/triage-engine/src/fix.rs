@@ -1,0 +1,273 @@
+//! How likely each suggestion is to fix the ticket: a small logistic model over ranking features,
+//! so that `fix_probability` 0.8 means "about 8 in 10 suggestions given 0.8 fix the ticket".
+//!
+//! **Features** (per suggestion, from its own source's ranking; all in about -1..1):
+//!
+//! | # | feature | why |
+//! |---|---|---|
+//! | 0 | article: `s / (s + 10)`, `s` its BM25 over the weighted fields | absolute strength of the match |
+//! | 1 | article: `s / s_best` (1 for the best article) | how it compares with the best |
+//! | 2 | article: `(s - s_next) / s` | the gap to the next article |
+//! | 3 | article: `(s_best - s_second) / s_best` | how peaked the whole article list is: an answer that stands out |
+//! | 4 | article: `1 / rank` within the articles | position |
+//! | 5 | ticket: `s / s_best_ticket` | similar resolved tickets: relative strength |
+//! | 6 | ticket: matched query terms / query terms | coverage of the caller's words |
+//! | 7 | `min(query terms, 20) / 20` | longer tickets give BM25 more to go on |
+//! | 8 | the predicted category agrees (+p) or disagrees (-p), `p` its probability; 0 unknown | routing and fix point the same way |
+//! | 9 | agents' feedback on it: `(positive - negative) / (total + 2)` | the desk's own verdict |
+//! | 10 | 1 for a ticket, 0 for an article | the two sources' base rates |
+//! | 11 | article: its coverage of the query's matchable weight (`KbHit::coverage`) | a rare, telling word it lacks |
+//! | 12 | share of the query's terms the knowledge base knows at all (`KbHit::query_known`) | words it never uses: a gap |
+//!
+//! **Default model** ([`FixModel::DEFAULT`]): features 0-4, 7, 11, 12 fitted by logistic
+//! regression (L2 1e-3, Newton steps with step halving) on StackFAQ's public queries
+//! (`../shared/datasets/stackfaq`, the even lines of `queries.jsonl`, 313 queries; the odd lines
+//! are held out for ECE), with 13 of the 125 articles dropped (`--drop-articles 13 --seed 1`, so
+//! that queries without their article teach what a gap looks like): every article in each
+//! query's top 10 is a row, labelled by whether it is the query's article
+//! (`triage eval retrieval --fit-fix`; benches/README.md has the commands). Public
+//! data has no categories, feedback or resolved tickets, so features 5, 6, 8-10 carry documented
+//! priors until a desk's own data refits them: a ticket that covers all the caller's words and
+//! is the best ticket is a coin flip (p 0.5), a weak one far less; agreement with a confident
+//! category adds up to +0.5 logits; feedback up to +-1.5 logits.
+
+use serde::Serialize;
+
+/// Number of features.
+pub const FEATURES: usize = 13;
+
+/// The logistic model: `p = sigmoid(bias + weights . features)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FixModel {
+    /// Intercept.
+    pub bias: f64,
+    /// One weight per feature (see the module table).
+    pub weights: [f64; FEATURES],
+}
+
+impl FixModel {
+    /// Fitted on half of StackFAQ's public queries (see the module docs); priors for the rest.
+    pub const DEFAULT: FixModel =
+        FixModel { bias: -15.8708, weights: [1.1162, 10.1597, 1.7199, 4.9617, 0.3827, 2.2, 2.6, 1.7265, 0.5, 1.5, -3.9, 2.6178, 1.1718] };
+
+    /// Probability that a suggestion with these features fixes the ticket.
+    pub fn probability(&self, features: &[f64; FEATURES]) -> f64 {
+        let z = self.bias + self.weights.iter().zip(features).map(|(w, x)| w * x).sum::<f64>();
+        1.0 / (1.0 + (-z).exp())
+    }
+}
+
+/// Features of one article among a query's article hits (best first): its index `i`, each hit's
+/// score and coverage, and the share of the query's terms the knowledge base knows.
+pub fn article_features(
+    scores: &[f32],
+    coverage: f32,
+    query_known: f32,
+    i: usize,
+    query_terms: usize,
+    category: f64,
+    feedback: f64,
+) -> [f64; FEATURES] {
+    let s = f64::from(scores[i]).max(0.0);
+    let best = f64::from(scores[0]).max(1e-9);
+    let second = scores.get(1).map_or(0.0, |&x| f64::from(x));
+    let next = scores.get(i + 1).map_or(0.0, |&x| f64::from(x));
+    let mut f = [0.0; FEATURES];
+    f[0] = s / (s + 10.0);
+    f[1] = s / best;
+    f[2] = if s > 0.0 { ((s - next) / s).max(0.0) } else { 0.0 };
+    f[3] = ((best - second) / best).max(0.0);
+    f[4] = 1.0 / (i as f64 + 1.0);
+    f[7] = query_terms.min(20) as f64 / 20.0;
+    f[8] = category;
+    f[9] = feedback;
+    f[11] = f64::from(coverage);
+    f[12] = f64::from(query_known);
+    f
+}
+
+/// Features of one similar resolved ticket among the ticket hits (scores best first).
+pub fn ticket_features(score: f32, best: f32, matched_terms: usize, query_terms: usize, category: f64, feedback: f64) -> [f64; FEATURES] {
+    let mut f = [0.0; FEATURES];
+    f[5] = f64::from(score) / f64::from(best).max(1e-9);
+    f[6] = if query_terms == 0 { 0.0 } else { matched_terms as f64 / query_terms as f64 };
+    f[7] = query_terms.min(20) as f64 / 20.0;
+    f[8] = category;
+    f[9] = feedback;
+    f[10] = 1.0;
+    f
+}
+
+/// Logistic regression by Newton's method (with step halving, so it never diverges) and an L2
+/// penalty, on the features marked in `use_mask`, starting from zero weights and the base rate;
+/// the other features keep `start`'s weights and enter the fit as a fixed offset.
+pub fn fit(rows: &[([f64; FEATURES], bool)], start: &FixModel, use_mask: &[bool; FEATURES], l2: f64, iterations: usize) -> FixModel {
+    let idx: Vec<usize> = (0..FEATURES).filter(|&j| use_mask[j]).collect();
+    let k = idx.len() + 1; // + bias
+    let design: Vec<(Vec<f64>, f64, f64)> = rows
+        .iter()
+        .map(|(x, y)| {
+            let mut xs = Vec::with_capacity(k);
+            xs.push(1.0);
+            xs.extend(idx.iter().map(|&j| x[j]));
+            let offset: f64 = (0..FEATURES).filter(|j| !use_mask[*j]).map(|j| start.weights[j] * x[j]).sum();
+            (xs, offset, if *y { 1.0 } else { 0.0 })
+        })
+        .collect();
+    let loss = |beta: &[f64]| -> f64 {
+        let data: f64 = design
+            .iter()
+            .map(|(xs, off, y)| {
+                let z: f64 = beta.iter().zip(xs).map(|(b, v)| b * v).sum::<f64>() + off;
+                // log(1 + e^z) - y z, computed stably
+                (if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() }) - y * z
+            })
+            .sum();
+        data + 0.5 * l2 * beta[1..].iter().map(|b| b * b).sum::<f64>()
+    };
+    let rate = (design.iter().map(|(_, _, y)| y).sum::<f64>() / design.len().max(1) as f64).clamp(1e-6, 1.0 - 1e-6);
+    let mut beta = vec![0.0; k];
+    beta[0] = (rate / (1.0 - rate)).ln();
+    let mut current = loss(&beta);
+    for _ in 0..iterations {
+        let mut grad = vec![0.0; k];
+        let mut hess = vec![vec![0.0; k]; k];
+        for (xs, off, y) in &design {
+            let z: f64 = beta.iter().zip(xs).map(|(b, v)| b * v).sum::<f64>() + off;
+            let p = 1.0 / (1.0 + (-z).exp());
+            let w = (p * (1.0 - p)).max(1e-9);
+            for a in 0..k {
+                grad[a] += (p - y) * xs[a];
+                for b in 0..k {
+                    hess[a][b] += w * xs[a] * xs[b];
+                }
+            }
+        }
+        for a in 1..k {
+            grad[a] += l2 * beta[a];
+            hess[a][a] += l2;
+        }
+        let step = solve(hess, grad);
+        let mut t = 1.0;
+        let mut accepted = false;
+        while t > 1e-6 {
+            let trial: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b - t * s).collect();
+            let l = loss(&trial);
+            if l.is_finite() && l <= current {
+                let gain = current - l;
+                beta = trial;
+                current = l;
+                accepted = gain > 1e-10;
+                break;
+            }
+            t /= 2.0;
+        }
+        if !accepted {
+            break;
+        }
+    }
+    let mut model = *start;
+    model.bias = beta[0];
+    for (n, &j) in idx.iter().enumerate() {
+        model.weights[j] = beta[n + 1];
+    }
+    model
+}
+
+/// Solves `a x = b` (Gaussian elimination with partial pivoting; `a` is small and positive definite).
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
+    let n = b.len();
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs())).unwrap_or(col);
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        let d = if a[col][col].abs() < 1e-12 { 1e-12 } else { a[col][col] };
+        for row in col + 1..n {
+            let f = a[row][col] / d;
+            for c in col..n {
+                a[row][c] -= f * a[col][c];
+            }
+            b[row] -= f * b[col];
+        }
+    }
+    let mut x = vec![0.0; n];
+    for row in (0..n).rev() {
+        let s: f64 = (row + 1..n).map(|c| a[row][c] * x[c]).sum();
+        let d = if a[row][row].abs() < 1e-12 { 1e-12 } else { a[row][row] };
+        x[row] = (b[row] - s) / d;
+    }
+    x
+}
+
+/// Expected calibration error over `bins` equal-width bins: the mean |accuracy - confidence|
+/// weighted by the share of predictions in each bin.
+pub fn expected_calibration_error(predictions: &[(f64, bool)], bins: usize) -> f64 {
+    if predictions.is_empty() {
+        return 0.0;
+    }
+    let mut sum_p = vec![0.0; bins];
+    let mut hits = vec![0.0; bins];
+    let mut count = vec![0usize; bins];
+    for &(p, y) in predictions {
+        let b = ((p * bins as f64) as usize).min(bins - 1);
+        sum_p[b] += p;
+        hits[b] += if y { 1.0 } else { 0.0 };
+        count[b] += 1;
+    }
+    let n = predictions.len() as f64;
+    (0..bins)
+        .filter(|&b| count[b] > 0)
+        .map(|b| (count[b] as f64 / n) * (hits[b] / count[b] as f64 - sum_p[b] / count[b] as f64).abs())
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stronger_more_peaked_article_is_more_likely_to_fix() {
+        let m = FixModel::DEFAULT;
+        let strong = m.probability(&article_features(&[30.0, 10.0, 9.0], 0.9, 1.0, 0, 8, 0.0, 0.0));
+        let weak = m.probability(&article_features(&[6.0, 5.8, 5.5], 0.3, 0.6, 0, 8, 0.0, 0.0));
+        let second = m.probability(&article_features(&[30.0, 10.0, 9.0], 0.5, 1.0, 1, 8, 0.0, 0.0));
+        assert!(strong > weak && strong > second, "{strong} {weak} {second}");
+        assert!((0.0..=1.0).contains(&weak));
+        let liked = m.probability(&article_features(&[6.0, 5.8, 5.5], 0.3, 0.6, 0, 8, 0.0, 0.8));
+        assert!(liked > weak, "positive feedback raises it");
+    }
+
+    #[test]
+    fn the_fit_recovers_a_known_logistic_relation() {
+        // y = 1 with probability sigmoid(-1 + 4 x0): the fit must find about -1 and 4
+        let mut rows = Vec::new();
+        let mut seed = 7u64;
+        for _ in 0..20_000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let x0 = (seed >> 11) as f64 / (1u64 << 53) as f64;
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let u = (seed >> 11) as f64 / (1u64 << 53) as f64;
+            let p = 1.0 / (1.0 + (-(-1.0 + 4.0 * x0)).exp());
+            let mut f = [0.0; FEATURES];
+            f[0] = x0;
+            rows.push((f, u < p));
+        }
+        let mut mask = [false; FEATURES];
+        mask[0] = true;
+        let zero = FixModel { bias: 0.0, weights: [0.0; FEATURES] };
+        let m = fit(&rows, &zero, &mask, 0.0, 25);
+        assert!((m.bias + 1.0).abs() < 0.15 && (m.weights[0] - 4.0).abs() < 0.3, "{m:?}");
+        let preds: Vec<(f64, bool)> = rows.iter().map(|(f, y)| (m.probability(f), *y)).collect();
+        assert!(expected_calibration_error(&preds, 10) < 0.02, "a fitted model is calibrated on its own data");
+    }
+
+    #[test]
+    fn ece_is_the_weighted_gap_between_confidence_and_accuracy() {
+        assert_eq!(expected_calibration_error(&[], 10), 0.0);
+        // all at 0.9, half right: gap 0.4
+        let preds = vec![(0.9, true), (0.9, false)];
+        assert!((expected_calibration_error(&preds, 10) - 0.4).abs() < 1e-9);
+        let perfect = vec![(0.25, true), (0.25, false), (0.25, false), (0.25, false)];
+        assert!(expected_calibration_error(&perfect, 10) < 1e-9);
+    }
+}
