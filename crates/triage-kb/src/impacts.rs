@@ -32,6 +32,8 @@ pub(crate) struct ImpactDoc {
 #[derive(Debug, Default)]
 pub(crate) struct Impacts {
     pub docs: Vec<ImpactDoc>,
+    /// Article id -> ordinal, for boosts by id.
+    by_id: HashMap<String, u32>,
     terms: HashMap<String, Box<[(u32, f32)]>>,
 }
 
@@ -52,6 +54,7 @@ impl Impacts {
                 let id = index.doc_id(searcher, addr)?;
                 let Some(d) = by_id.get(id.as_str()) else { continue };
                 ordinals.insert(addr, out.docs.len() as u32);
+                out.by_id.insert(id.clone(), out.docs.len() as u32);
                 out.docs.push(ImpactDoc { id, category: d.category.clone(), audience: d.audience.clone() });
             }
         }
@@ -74,11 +77,13 @@ impl Impacts {
         self.terms.len()
     }
 
-    /// The best `limit` articles for `terms` that pass the filters, best first: (score, ordinal).
-    /// Equal scores keep index order, as tantivy's top-k does.
+    /// The best `limit` articles for `terms`, plus `boosts` by article id, that pass the
+    /// filters, best first: (score, ordinal). Equal scores keep index order, as tantivy's top-k
+    /// does. A boost makes an article a candidate only when it is positive.
     pub(crate) fn top(
         &self,
         terms: &[String],
+        boosts: &[(String, f32)],
         tenant: Option<&TenantId>,
         include_shared: bool,
         category: Option<&str>,
@@ -99,6 +104,18 @@ impl Impacts {
                     }
                     *slot += score;
                 }
+            }
+            for (id, boost) in boosts {
+                let Some(&doc) = self.by_id.get(id) else { continue };
+                let slot = &mut scores[doc as usize];
+                if *slot == 0.0 {
+                    if *boost <= 0.0 {
+                        continue;
+                    }
+                    touched.push(doc);
+                }
+                // nothing is added after the boosts, so a slot a boost brings to 0 is still drained
+                *slot += boost;
             }
             let mut hits: Vec<(f32, u32)> = Vec::with_capacity(touched.len());
             for &doc in touched.iter() {
