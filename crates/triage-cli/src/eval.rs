@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use triage_engine::LearningParams;
 use triage_engine::eval::noise::{DEFAULT_NOISE_SEED, Noise, NoiseTemplates};
 use triage_engine::eval::{noisy, retrieval, similar};
 use triage_kb::SimilarQueryPolicy;
@@ -25,6 +26,14 @@ pub(crate) enum EvalCommand {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        /// Queries learned first, JSON Lines {"query","article_id"}: ingested as one tenant's
+        /// resolved tickets naming their article (learned phrasing), then the --queries are run
+        /// for that tenant; the figures without and with history are reported side by side.
+        #[arg(long, value_name = "FILE", conflicts_with = "noise")]
+        history: Option<PathBuf>,
+        /// Weight of learned phrasing against the article's own score (`learning.weight`).
+        #[arg(long, default_value_t = LearningParams::default().weight, requires = "history")]
+        learning_weight: f32,
         #[command(flatten)]
         noise: NoiseArgs,
     },
@@ -132,10 +141,26 @@ pub(crate) fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
         EvalCommand::Classify { data, test, json, report, no_baseline, noise } => {
             run_eval(data, test, json, report, no_baseline, noise.load()?)
         }
-        EvalCommand::Retrieval { articles, queries, json, noise } => {
+        EvalCommand::Retrieval { articles, queries, json, history, learning_weight, noise } => {
             let noise = noise.load()?;
             let docs = retrieval::load_articles(&articles)?;
             let qs = retrieval::load_queries(&queries)?;
+            if let Some(history) = history {
+                if !(0.0..=10.0).contains(&learning_weight) {
+                    anyhow::bail!("--learning-weight must be in 0..=10");
+                }
+                let history = retrieval::load_queries(&history)?;
+                let params = LearningParams { weight: learning_weight, ..LearningParams::default() };
+                let bar = progress::bar(2 * qs.len() as u64, "queries, without then with history");
+                let report = retrieval::evaluate_with_history(&docs, &history, &qs, params, |done| bar.set_position(done as u64))?;
+                bar.finish_and_clear();
+                if json {
+                    println!("{}", serde_json::to_string(&report)?);
+                } else {
+                    print_history_report(&report);
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             if let Some((noise, file)) = noise {
                 let bar = progress::bar(2 * qs.len() as u64, "queries, clean then noisy");
                 let report = noisy::evaluate_retrieval(&docs, &qs, &noise, &file, |done| bar.set_position(done as u64))?;
@@ -167,4 +192,22 @@ pub(crate) fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn print_history_report(report: &retrieval::HistoryReport) {
+    let (a, b) = (&report.without_history, &report.with_history);
+    println!(
+        "retrieval: {} queries over {} articles, {} history queries learned in {:.0} ms (learning weight {})",
+        a.queries, a.articles, report.history_queries, report.history_millis, report.learning.weight
+    );
+    println!("           without history   with history");
+    for (name, x, y) in
+        [("P@1", a.p_at_1, b.p_at_1), ("MRR", a.mrr, b.mrr), ("Hit@3", a.hit_at_3, b.hit_at_3), ("Hit@5", a.hit_at_5, b.hit_at_5)]
+    {
+        println!("  {name:<6}   {x:>15.3}   {y:>12.3}");
+    }
+    println!(
+        "  query latency p50 {:.0} / {:.0} µs, p99 {:.0} / {:.0} µs",
+        a.query_p50_micros, b.query_p50_micros, a.query_p99_micros, b.query_p99_micros
+    );
 }
