@@ -40,10 +40,23 @@ async fn suggestions_are_ranked_best_first_and_each_triage_gets_its_own_id() {
     let a: Value = app.post_triage(&ticket).await.json().await.unwrap();
     let b: Value = app.post_triage(&ticket).await.json().await.unwrap();
     assert_ne!(a["triage_id"], b["triage_id"]);
-    let scores: Vec<f64> = a["suggestions"].as_array().unwrap().iter().map(|s| s["score"].as_f64().unwrap()).collect();
-    assert!(!scores.is_empty());
-    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    let suggestions = a["suggestions"].as_array().unwrap();
+    assert!(!suggestions.is_empty());
+    let ranks: Vec<u64> = suggestions.iter().map(|s| s["rank"].as_u64().unwrap()).collect();
+    assert_eq!(ranks, (1..=suggestions.len() as u64).collect::<Vec<_>>(), "ranks are 1, 2, ...");
+    for s in suggestions {
+        let p = s["fix_probability"].as_f64().expect("every triage suggestion has a fix probability");
+        assert!((0.0..=1.0).contains(&p), "{s}");
+        assert!(s.get("score").is_none(), "the fusion number is not part of a triage answer: {s}");
+    }
+    assert!(suggestions[0]["fix_probability"].as_f64().unwrap() > 0.5, "a clear VPN ticket has a likely fix: {a:#}");
+    assert_eq!(a["no_good_fix"], false);
     assert_eq!(a["suggestions"][0]["category"], "remote-access", "{a:#}");
+
+    // words the knowledge base never uses: nothing is likely to fix it
+    let odd: Value =
+        app.post_triage(&json!({"title": "zyxwv qwertz", "description": "plugh xyzzy frobnicate"})).await.json().await.unwrap();
+    assert_eq!(odd["no_good_fix"], true, "{odd:#}");
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use triage_engine::LearningParams;
 use triage_engine::eval::noise::{DEFAULT_NOISE_SEED, Noise, NoiseTemplates};
 use triage_engine::eval::{noisy, retrieval, similar};
 use triage_kb::SimilarQueryPolicy;
@@ -25,6 +26,14 @@ pub(crate) enum EvalCommand {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        /// Queries learned first, JSON Lines {"query","article_id"}: ingested as one tenant's
+        /// resolved tickets naming their article (learned phrasing), then the --queries are run
+        /// for that tenant; the figures without and with history are reported side by side.
+        #[arg(long, value_name = "FILE", conflicts_with = "noise")]
+        history: Option<PathBuf>,
+        /// Weight of learned phrasing against the article's own score (`learning.weight`).
+        #[arg(long, default_value_t = LearningParams::default().weight, requires = "history")]
+        learning_weight: f32,
         #[command(flatten)]
         noise: NoiseArgs,
         /// Remove this many articles (chosen with --seed) before indexing: their queries should
@@ -145,10 +154,39 @@ pub(crate) fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
         EvalCommand::Classify { data, test, json, report, no_baseline, noise } => {
             run_eval(data, test, json, report, no_baseline, noise.load()?)
         }
-        EvalCommand::Retrieval { articles, queries, json, noise, drop_articles, seed, no_good_fix_below, fit_fix } => {
+        EvalCommand::Retrieval {
+            articles,
+            queries,
+            json,
+            history,
+            learning_weight,
+            noise,
+            drop_articles,
+            seed,
+            no_good_fix_below,
+            fit_fix,
+        } => {
             let noise = noise.load()?;
             let docs = retrieval::load_articles(&articles)?;
             let qs = retrieval::load_queries(&queries)?;
+            if let Some(history) = history {
+                if !(0.0..=10.0).contains(&learning_weight) {
+                    anyhow::bail!("--learning-weight must be in 0..=10");
+                }
+                let history = retrieval::load_queries(&history)?;
+                let params = LearningParams { weight: learning_weight, ..LearningParams::default() };
+                let bar = progress::bar(2 * qs.len() as u64, "queries, without then with history");
+                let options = retrieval::RetrievalOptions { drop_articles, seed, no_good_fix_below, fit_fix, ..Default::default() };
+                let report =
+                    retrieval::evaluate_with_history(&docs, &history, &qs, params, &options, |done| bar.set_position(done as u64))?;
+                bar.finish_and_clear();
+                if json {
+                    println!("{}", serde_json::to_string(&report)?);
+                } else {
+                    print_history_report(&report);
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             if let Some((noise, file)) = noise {
                 let bar = progress::bar(2 * qs.len() as u64, "queries, clean then noisy");
                 let report = noisy::evaluate_retrieval(&docs, &qs, &noise, &file, |done| bar.set_position(done as u64))?;
@@ -193,4 +231,34 @@ pub(crate) fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn print_history_report(report: &retrieval::HistoryReport) {
+    let (a, b) = (&report.without_history, &report.with_history);
+    println!(
+        "retrieval: {} queries over {} articles, {} history queries learned in {:.0} ms (learning weight {})",
+        a.queries, a.articles, report.history_queries, report.history_millis, report.learning.weight
+    );
+    println!("           without history   with history");
+    for (name, x, y) in [
+        ("P@1", a.p_at_1, b.p_at_1),
+        ("MRR", a.mrr, b.mrr),
+        ("Hit@3", a.hit_at_3, b.hit_at_3),
+        ("Hit@5", a.hit_at_5, b.hit_at_5),
+        ("ECE", a.ece, b.ece),
+        ("top p", a.top_fix_probability_mean, b.top_fix_probability_mean),
+        ("NGF P", a.no_good_fix.precision, b.no_good_fix.precision),
+        ("NGF R", a.no_good_fix.recall, b.no_good_fix.recall),
+        ("NGF F1", a.no_good_fix.f1, b.no_good_fix.f1),
+    ] {
+        println!("  {name:<6}   {x:>15.3}   {y:>12.3}");
+    }
+    println!(
+        "  query latency p50 {:.0} / {:.0} µs, p99 {:.0} / {:.0} µs",
+        a.query_p50_micros, b.query_p50_micros, a.query_p99_micros, b.query_p99_micros
+    );
+    println!(
+        "  (ECE: of the top suggestion's fix probability; NGF: no_good_fix below {:.2} against {} queries whose article is among the {} dropped)",
+        a.no_good_fix.threshold, a.no_good_fix.queries_without_article, a.no_good_fix.dropped_articles
+    );
 }

@@ -32,6 +32,7 @@ use crate::model_load::ModelHealth;
 /// | `model_dir` | none | initial model bundle (a live model in the registry wins) |
 /// | `promote_margin` | 0.02 | largest macro-F1 drop a promotion accepts without `force` |
 /// | `similar` | 20 terms, max df 0.15 | how similar-ticket queries are built (`SimilarQueryPolicy`) |
+/// | `learning` | see [`crate::LearningParams`] | learned phrasing: weights, half-life, cap per article |
 #[derive(Debug, Clone)]
 pub struct EngineParams {
     /// Folder of Markdown knowledge-base articles, synced into the index at open.
@@ -54,6 +55,8 @@ pub struct EngineParams {
     pub boilerplate: crate::BoilerplateParams,
     /// A triage says `no_good_fix` when no suggestion's `fix_probability` reaches this.
     pub no_good_fix_below: f64,
+    /// How articles learn callers' phrasing from resolved tickets and feedback.
+    pub learning: crate::LearningParams,
 }
 
 /// What one tenant may be offered.
@@ -79,6 +82,7 @@ impl EngineParams {
             durability: crate::Durability::default(),
             boilerplate: crate::BoilerplateParams::default(),
             no_good_fix_below: fusion::NO_GOOD_FIX_BELOW,
+            learning: crate::LearningParams::default(),
         }
     }
 
@@ -167,6 +171,8 @@ pub struct TriageEngine {
     pub(crate) index_writes: std::sync::Mutex<()>,
     /// Sentences learned as boilerplate per tenant, from its resolved tickets.
     pub(crate) learner: crate::boilerplate::Learner,
+    /// Callers' phrasing learned per tenant and article (issue 13).
+    pub(crate) learned: crate::learned::Learned,
     /// Why the ticket index is behind the store (a failed index write), until repaired.
     pub(crate) index_lag: RwLock<Option<String>>,
     /// Writes triage records behind the request (declared last: dropped, and so flushed, last).
@@ -250,6 +256,7 @@ impl TriageEngine {
         let keys = crate::keys::load_keys(store.as_ref())?;
         let recorder = crate::recorder::Recorder::start(store.clone(), params.durability)?;
         let learner = crate::boilerplate::Learner::new(params.boilerplate);
+        let learned = crate::learned::Learned::new(params.learning);
         Ok(Self {
             max_suggestions: params.max_suggestions.clamp(1, 50),
             params,
@@ -263,6 +270,7 @@ impl TriageEngine {
             keys: RwLock::new(keys),
             index_writes: std::sync::Mutex::new(()),
             learner,
+            learned,
             index_lag: RwLock::new(None),
             recorder,
             store,
@@ -308,15 +316,24 @@ impl TriageEngine {
     /// Fills the in-memory similar-ticket scorer from the store (the index on disk keeps no
     /// per-ticket term counts). Until it is full, similar tickets come from the index alone,
     /// so the service runs this after it starts answering (about 1 s per 50k tickets).
+    /// Learned phrasing is loaded in the same pass (and on its own when the scorer needs no
+    /// loading but learned phrasing was never loaded, e.g. an empty ticket index).
     pub fn load_ticket_scorer(&self) -> Result<()> {
         if self.tickets.scorer_ready() {
+            if !self.learned.loaded() {
+                self.learned.clear();
+                self.store.for_each_resolved(&mut |t| self.learn_from_ticket(&t))?;
+                self.load_learned_feedback()?;
+            }
             return Ok(());
         }
         let started = Instant::now();
         let mut batch = Vec::with_capacity(5_000);
         self.learner.clear();
+        self.learned.clear();
         self.store.for_each_resolved(&mut |t| {
             self.learner.observe(&t.tenant, &t.description, t.category.as_deref().or(t.assignment_group.as_deref()));
+            self.learn_from_ticket(&t);
             batch.push(crate::ingest::ticket_doc(&t));
             if batch.len() == 5_000 {
                 self.tickets.load_scorer(&batch);
@@ -325,6 +342,7 @@ impl TriageEngine {
         })?;
         self.tickets.load_scorer(&batch);
         self.learner.settle();
+        self.load_learned_feedback()?;
         let millis = started.elapsed().as_millis() as u64;
         if self.tickets.scorer_ready() {
             tracing::info!(tickets = self.tickets.num_docs(), millis, "similar-ticket scorer loaded");
@@ -377,8 +395,10 @@ impl TriageEngine {
         // keeps the cleaned, redacted text
         let redacted = redact(&text);
         let terms = KbIndex::query_terms(&redacted);
+        let boosts = tenant.map(|t| self.learned.boosts(t, &terms, crate::learned::today())).unwrap_or_default();
         let query = KbQuery::new(&redacted)
             .with_terms(&terms)
+            .with_boosts(&boosts)
             .tenant(tenant)
             .include_shared(policy.is_none_or(|p| p.shared_kb))
             .limit(self.max_suggestions);
@@ -448,10 +468,20 @@ impl TriageEngine {
     }
 
     /// Searches the knowledge base; hits come back as suggestions with their steps. The
-    /// tenant's policy decides whether shared articles are included.
+    /// tenant's policy decides whether shared articles are included; with a tenant, the
+    /// phrasing its articles learned ranks too, as in [`TriageEngine::triage`].
     pub fn search(&self, query: &KbQuery<'_>) -> Result<Vec<Suggestion>> {
         let shared = query.tenant.and_then(|t| self.params.tenants.get(t.as_str())).is_none_or(|p| p.shared_kb);
-        let query = query.clone().include_shared(shared);
+        let owned_terms;
+        let terms: &[String] = match query.terms {
+            Some(t) => t,
+            None => {
+                owned_terms = KbIndex::query_terms(query.text);
+                &owned_terms
+            }
+        };
+        let boosts = query.tenant.map(|t| self.learned.boosts(t, terms, crate::learned::today())).unwrap_or_default();
+        let query = query.clone().include_shared(shared).with_terms(terms).with_boosts(&boosts);
         Ok(self.kb.search(&query)?.into_iter().filter_map(|h| fusion::article_suggestion(h, &self.articles)).collect())
     }
 

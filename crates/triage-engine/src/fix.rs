@@ -175,6 +175,7 @@ pub fn fit(rows: &[([f64; FEATURES], bool)], start: &FixModel, use_mask: &[bool;
 }
 
 /// Solves `a x = b` (Gaussian elimination with partial pivoting; `a` is small and positive definite).
+#[allow(clippy::needless_range_loop)] // row operations read two rows of one matrix
 fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     let n = b.len();
     for col in 0..n {

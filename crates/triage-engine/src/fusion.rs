@@ -177,6 +177,28 @@ pub(crate) fn first_contact(labels: &mut Vec<HeadPrediction>, kb: &[KbHit]) -> F
 mod tests {
     use super::*;
 
+    const CONTEXT: FixContext<'static> = FixContext { query_terms: 4, category: None, model: &crate::fix::FixModel::DEFAULT };
+
+    #[test]
+    fn every_suggestion_gets_a_fix_probability_and_no_good_fix_follows_the_threshold() {
+        let out = fuse(
+            &[kb_hit("art-a", 30.0), kb_hit("art-b", 10.0)],
+            &[ticket_hit("T1")],
+            &articles(&["art-a", "art-b"]),
+            &HashMap::new(),
+            5,
+            &CONTEXT,
+        );
+        let p: Vec<f32> = out.iter().map(|s| s.fix_probability.expect("a probability")).collect();
+        assert!(p.iter().all(|p| (0.0..=1.0).contains(p)), "{p:?}");
+        let a = out.iter().find(|s| s.id == "art-a").unwrap().fix_probability.unwrap();
+        let b = out.iter().find(|s| s.id == "art-b").unwrap().fix_probability.unwrap();
+        assert!(a > b, "the stronger article is likelier to fix: {a} {b}");
+        assert!(!no_good_fix(&out, f64::from(a) - 0.01));
+        assert!(no_good_fix(&out, 1.0), "nothing reaches 1.0");
+        assert!(no_good_fix(&[], 0.3), "no suggestion at all is no good fix");
+    }
+
     fn kb_hit(id: &str, score: f32) -> KbHit {
         KbHit { id: id.into(), title: id.into(), category: "c".into(), score, snippet: String::new(), coverage: 1.0, query_known: 1.0 }
     }
@@ -206,8 +228,14 @@ mod tests {
 
     #[test]
     fn sources_interleave_by_rank_with_articles_first_on_ties() {
-        let out =
-            fuse(&[kb_hit("art-a", 30.0), kb_hit("art-b", 10.0)], &[ticket_hit("T1")], &articles(&["art-a", "art-b"]), &HashMap::new(), 5);
+        let out = fuse(
+            &[kb_hit("art-a", 30.0), kb_hit("art-b", 10.0)],
+            &[ticket_hit("T1")],
+            &articles(&["art-a", "art-b"]),
+            &HashMap::new(),
+            5,
+            &CONTEXT,
+        );
         let keys: Vec<String> = out.iter().map(suggestion_key).collect();
         assert_eq!(keys, vec!["article:art-a", "ticket:T1", "article:art-b"]);
         assert_eq!(out[1].snippet, "restarted &lt;it&gt;");
@@ -219,7 +247,7 @@ mod tests {
         weak.score = 2.0;
         let mut one_word = ticket_hit("T3");
         one_word.matched_terms = 1;
-        let out = fuse(&[], &[ticket_hit("T1"), weak, one_word], &HashMap::new(), &HashMap::new(), 5);
+        let out = fuse(&[], &[ticket_hit("T1"), weak, one_word], &HashMap::new(), &HashMap::new(), 5, &CONTEXT);
         assert_eq!(out.iter().map(suggestion_key).collect::<Vec<_>>(), vec!["ticket:T1"]);
     }
 
@@ -228,7 +256,7 @@ mod tests {
         let mut fb = HashMap::new();
         fb.insert("article:art-b".to_owned(), FeedbackCounts { resolved: 20, helpful: 0, not_helpful: 0 });
         fb.insert("article:art-a".to_owned(), FeedbackCounts { resolved: 0, helpful: 0, not_helpful: 20 });
-        let out = fuse(&[kb_hit("art-a", 30.0), kb_hit("art-b", 10.0)], &[], &articles(&["art-a", "art-b"]), &fb, 5);
+        let out = fuse(&[kb_hit("art-a", 30.0), kb_hit("art-b", 10.0)], &[], &articles(&["art-a", "art-b"]), &fb, 5, &CONTEXT);
         assert_eq!(out[0].id, "art-b");
     }
 

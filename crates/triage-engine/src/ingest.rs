@@ -73,6 +73,9 @@ impl TriageEngine {
         }
         let docs: Vec<TicketDoc> = tickets.iter().map(ticket_doc).collect();
         let index_pending = self.index_result(self.tickets.upsert_at(&docs, Some(stored.seq)));
+        for t in tickets {
+            self.learn_from_ticket(t);
+        }
         tracing::debug!(inserted = stored.inserted, updated = stored.updated, index_pending, "resolved tickets ingested");
         Ok(IngestReport { inserted: stored.inserted, updated: stored.updated, index_pending })
     }
@@ -83,7 +86,58 @@ impl TriageEngine {
         let _writes = self.index_writes.lock().unwrap_or_else(|p| p.into_inner());
         let (existed, seq) = self.store.delete_resolved(tenant, external_id)?;
         let index_pending = self.index_result(self.tickets.delete_at(tenant, external_id, Some(seq)));
+        self.learned.remove(tenant, &crate::learned::ticket_key(external_id));
         Ok(Erasure { existed, index_pending })
+    }
+
+    /// Learns (or forgets) a resolved ticket's phrasing for the article it names: its cleaned,
+    /// redacted title and description (the caller's words, not the agent's notes), dated when
+    /// it was resolved. A ticket that no longer names a learnable article is forgotten.
+    pub(crate) fn learn_from_ticket(&self, t: &ResolvedTicket) {
+        let key = crate::learned::ticket_key(&t.external_id);
+        match t.kb_article.as_deref().filter(|a| self.learnable_article(a)) {
+            Some(article) => {
+                let description = triage_core::clean::clean_body(&t.description, triage_core::clean::boilerplate()).text;
+                let text = format!("{}\n{description}", t.title);
+                let day = t.resolved_at.as_deref().or(t.opened_at.as_deref()).and_then(crate::learned::day_of);
+                self.learned.add(&t.tenant, &key, article, &text, 1.0, day.unwrap_or_else(crate::learned::today));
+            }
+            None => {
+                self.learned.remove(&t.tenant, &key);
+            }
+        }
+    }
+
+    /// Whether an article may learn phrasing: it exists, and it is scoped to tenants or shared
+    /// articles learn too (`learning.shared_articles`).
+    fn learnable_article(&self, id: &str) -> bool {
+        self.articles.get(id).is_some_and(|a| self.params.learning.shared_articles || a.audience != triage_core::tenant::Audience::All)
+    }
+
+    /// Learns from one article feedback on a triage of `tenant` with redacted `text`.
+    fn learn_from_feedback(&self, tenant: &TenantId, triage_id: &str, suggestion: &str, outcome: Outcome, text: &str, day: f64) {
+        let Some(article) = suggestion.strip_prefix("article:").filter(|a| self.learnable_article(a)) else { return };
+        let p = self.learned.params();
+        let weight = match outcome {
+            Outcome::Resolved => 1.0,
+            Outcome::Helpful => p.helpful_weight,
+            Outcome::NotHelpful => -p.not_helpful_weight,
+            Outcome::Corrected => return,
+        };
+        self.learned.add(tenant, &crate::learned::feedback_key(triage_id, article, outcome.as_str()), article, text, weight, day);
+    }
+
+    /// Learns from every stored article feedback (at start, after the resolved tickets), and
+    /// marks learned phrasing as loaded from the store.
+    pub(crate) fn load_learned_feedback(&self) -> Result<()> {
+        if self.learned.params().enabled {
+            self.store.for_each_article_feedback(&mut |f| {
+                let day = crate::learned::day_of(&f.created_at).unwrap_or_else(crate::learned::today);
+                self.learn_from_feedback(&f.tenant, &f.triage_id, &f.suggestion, f.outcome, &f.text, day);
+            })?;
+        }
+        self.learned.set_loaded();
+        Ok(())
     }
 
     /// What the boilerplate detector learned for `tenant` from its resolved tickets (counted
@@ -210,6 +264,11 @@ impl TriageEngine {
             corrected_labels,
             created_at: triage_core::time::rfc3339_utc(std::time::SystemTime::now()),
         })?;
+        if let (Some(s), Some(t), Some(text)) =
+            (input.suggestion.as_deref().filter(|_| write == FeedbackWrite::New), &record.tenant, &record.text)
+        {
+            self.learn_from_feedback(t, triage_id, s, input.outcome, text, crate::learned::today());
+        }
         if let Some(s) = input.suggestion.filter(|_| write == FeedbackWrite::New) {
             let mut counts = self.feedback.write().unwrap_or_else(|p| p.into_inner());
             let c = counts.entry(s).or_default();

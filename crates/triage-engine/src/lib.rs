@@ -20,6 +20,9 @@ pub mod fusion;
 mod ingest;
 mod jobs;
 mod keys;
+mod learned;
+#[cfg(test)]
+mod learned_tests;
 mod model_load;
 mod reads;
 mod recorder;
@@ -37,6 +40,7 @@ pub use fusion::FirstContact;
 pub use ingest::{Erasure, FeedbackInput, IngestReport};
 pub use jobs::{JobState, JobStatus};
 pub use keys::NewKey;
+pub use learned::LearningParams;
 pub use model_load::ModelHealth;
 pub use reads::{ArticleUsage, TriageDetail};
 pub use recorder::Durability;

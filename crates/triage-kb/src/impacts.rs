@@ -33,11 +33,17 @@ pub(crate) struct ImpactDoc {
 #[derive(Debug, Default)]
 pub(crate) struct Impacts {
     pub docs: Vec<ImpactDoc>,
-    terms: HashMap<String, (f32, Box<[(u32, f32)]>)>,
+    /// Article id -> ordinal, for boosts by id.
+    by_id: HashMap<String, u32>,
+    terms: HashMap<String, (f32, ImpactList)>,
 }
 
+/// One term's (article ordinal, score) pairs, by ordinal.
+type ImpactList = Box<[(u32, f32)]>;
+
 /// One article of a search: its score, its ordinal, and the share of the query's matchable
-/// weight it matches (each query term counted by the best score any article gets from it).
+/// weight its own text matches (each query term counted by the best score any article gets from
+/// it; learned boosts do not count).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct ImpactHit {
     pub score: f32,
@@ -62,6 +68,7 @@ impl Impacts {
                 let id = index.doc_id(searcher, addr)?;
                 let Some(d) = by_id.get(id.as_str()) else { continue };
                 ordinals.insert(addr, out.docs.len() as u32);
+                out.by_id.insert(id.clone(), out.docs.len() as u32);
                 out.docs.push(ImpactDoc { id, category: d.category.clone(), audience: d.audience.clone() });
             }
         }
@@ -85,12 +92,14 @@ impl Impacts {
         self.terms.len()
     }
 
-    /// The best `limit` articles for `terms` that pass the filters, best first, and the share of
-    /// the query's terms the knowledge base knows at all. Equal scores keep index order, as
-    /// tantivy's top-k does.
+    /// The best `limit` articles for `terms`, plus `boosts` by article id, that pass the
+    /// filters, best first, and the share of the query's terms the knowledge base knows at all.
+    /// Equal scores keep index order, as tantivy's top-k does. A boost makes an article a
+    /// candidate only when it is positive.
     pub(crate) fn top(
         &self,
         terms: &[String],
+        boosts: &[(String, f32)],
         tenant: Option<&TenantId>,
         include_shared: bool,
         category: Option<&str>,
@@ -117,6 +126,18 @@ impl Impacts {
                     *slot += score;
                     covered[doc as usize] += best;
                 }
+            }
+            for (id, boost) in boosts {
+                let Some(&doc) = self.by_id.get(id) else { continue };
+                let slot = &mut scores[doc as usize];
+                if *slot == 0.0 {
+                    if *boost <= 0.0 {
+                        continue;
+                    }
+                    touched.push(doc);
+                }
+                // nothing is added after the boosts, so a slot a boost brings to 0 is still drained
+                *slot += boost;
             }
             let mut hits: Vec<ImpactHit> = Vec::with_capacity(touched.len());
             for &doc in touched.iter() {

@@ -72,16 +72,25 @@ pub struct KbQuery<'a> {
     /// Terms already analysed from `text` (see [`KbIndex::query_terms`]), so one request
     /// analyses its text once for both indexes.
     pub terms: Option<&'a [String]>,
+    /// Scores added to articles by id before the best `limit` are kept (the engine's learned
+    /// phrasing). An article with a positive boost is a candidate even when no term matched it;
+    /// the tenant and category filters apply to it as to any other.
+    pub boosts: Option<&'a [(String, f32)]>,
 }
 
 impl<'a> KbQuery<'a> {
     /// A query for `text`: shared articles only, every category, 5 hits, with snippets.
     pub fn new(text: &'a str) -> Self {
-        Self { text, tenant: None, category: None, limit: 5, snippets: true, include_shared: true, terms: None }
+        Self { text, tenant: None, category: None, limit: 5, snippets: true, include_shared: true, terms: None, boosts: None }
     }
     /// Uses terms already analysed from the text (see [`KbIndex::query_terms`]).
     pub fn with_terms(mut self, terms: &'a [String]) -> Self {
         self.terms = Some(terms);
+        self
+    }
+    /// Adds these scores to articles by id (see [`KbQuery::boosts`]).
+    pub fn with_boosts(mut self, boosts: &'a [(String, f32)]) -> Self {
+        self.boosts = Some(boosts);
         self
     }
     /// Sets whether articles shared with every tenant are included.
@@ -120,7 +129,8 @@ pub struct KbHit {
     pub title: String,
     /// Article category slug.
     pub category: String,
-    /// Ranking score (combined BM25); comparable within one search only.
+    /// Ranking score (combined BM25, plus the query's boost for the article); comparable within
+    /// one search only.
     pub score: f32,
     /// HTML with matched words in `<b>`; text is escaped. Empty when snippets were not asked for.
     pub snippet: String,
@@ -150,7 +160,8 @@ impl KbIndex {
         // without impact lists (before the first sync) coverage is not known: 1
         let (top, query_known): (Vec<(f32, String, f32)>, f32) = match &impacts {
             Some(impacts) => {
-                let (hits, known) = impacts.top(terms, q.tenant, q.include_shared, q.category, q.limit.max(1));
+                let (hits, known) =
+                    impacts.top(terms, q.boosts.unwrap_or_default(), q.tenant, q.include_shared, q.category, q.limit.max(1));
                 (hits.into_iter().map(|h| (h.score, impacts.docs[h.doc as usize].id.clone(), h.coverage)).collect(), known)
             }
             None => (self.search_with_query(&searcher, terms, q)?.into_iter().map(|(s, id)| (s, id, 1.0)).collect(), 1.0),
@@ -193,8 +204,20 @@ impl KbIndex {
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(TermQuery::new(term, IndexRecordOption::Basic)), 0.0))));
         }
         let query = BooleanQuery::new(clauses);
-        let top = searcher.search(&query, &TopDocs::with_limit(q.limit.max(1)).order_by_score())?;
-        top.into_iter().map(|(score, addr)| Ok((score, self.doc_id(searcher, addr)?))).collect()
+        let boosts = q.boosts.unwrap_or_default();
+        // boosts only re-rank what the terms found here (the impact lists also add articles
+        // found by their boost alone): so read deeper, add, and cut again
+        let top = searcher.search(&query, &TopDocs::with_limit(q.limit.max(1) + boosts.len()).order_by_score())?;
+        let mut hits: Vec<(f32, String)> =
+            top.into_iter().map(|(score, addr)| Ok((score, self.doc_id(searcher, addr)?))).collect::<Result<_>>()?;
+        if !boosts.is_empty() {
+            for (score, id) in &mut hits {
+                *score += boosts.iter().find(|(b, _)| b == id).map_or(0.0, |(_, s)| *s);
+            }
+            hits.sort_by(|a, b| b.0.total_cmp(&a.0));
+        }
+        hits.truncate(q.limit.max(1));
+        Ok(hits)
     }
 
     /// The article id of a hit, read from the fast field (no doc-store access).
@@ -381,6 +404,20 @@ mod tests {
         assert_eq!(only[0].id, "account-locked");
         let same = all.iter().find(|h| h.id == "account-locked").unwrap();
         assert_eq!(same.score, only[0].score);
+    }
+
+    #[test]
+    fn boosts_add_to_scores_bring_in_unmatched_articles_and_respect_the_tenant_filter() {
+        let idx = index();
+        let boosts = vec![("printer-offline".to_owned(), 100.0), ("northmoor-remote-desktop".to_owned(), 200.0)];
+        let hits = idx.search(&KbQuery::new("account locked").with_boosts(&boosts)).unwrap();
+        assert_eq!(hits[0].id, "printer-offline", "found by its boost alone: {hits:?}");
+        assert!(hits.iter().all(|h| h.id != "northmoor-remote-desktop"), "another tenant's article stays out whatever its boost");
+        let plain = idx.search(&KbQuery::new("account locked")).unwrap();
+        let boosted = idx.search(&KbQuery::new("account locked").with_boosts(&[("account-locked".to_owned(), 1.5)])).unwrap();
+        assert!((boosted[0].score - plain[0].score - 1.5).abs() < 1e-4);
+        let negative = idx.search(&KbQuery::new("account locked").with_boosts(&[("printer-offline".to_owned(), -5.0)])).unwrap();
+        assert!(negative.iter().all(|h| h.id != "printer-offline"), "a negative boost never brings an article in");
     }
 
     #[test]

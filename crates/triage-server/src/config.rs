@@ -27,6 +27,12 @@
 //! | `tenants` | four demo councils | id, name, assignment_groups ([] = any), shared_kb | |
 //! | `cleaning.phrases` | none | a desk's own boilerplate sentences, removed like the shipped UK phrasings | sentences of 3+ words |
 //! | `cleaning.learn_min_share` / `cleaning.learn_min_tickets` | 0.01 / 20 | a sentence in at least this share, and this many, of a tenant's resolved tickets is learned as its boilerplate | 0..=1 / >= 1 |
+//! | `learning.enabled` | true | articles learn callers' phrasing from resolved tickets naming them (`kb_article`) and from `resolved` / `helpful` feedback (`not_helpful` counts against), per tenant | |
+//! | `learning.weight` | 2.0 | article score = its BM25 + weight x learned score | 0..=10 |
+//! | `learning.half_life_days` | 180 | a learned text counts half after this many days | 1..=3650 |
+//! | `learning.max_per_article` | 200 | learned texts kept per tenant and article (the most recent) | 1..=10000 |
+//! | `learning.shared_articles` | true | whether articles shared with every tenant learn too (each tenant's phrasing only for itself) | |
+//! | `learning.helpful_weight` / `learning.not_helpful_weight` | 0.5 / 0.5 | weight of a `helpful` feedback, and weight subtracted for a `not_helpful` one (`resolved` and `kb_article` weigh 1) | 0..=1 |
 //! | `store.durability` | `batched` | `batched`: triage records are written behind the answer in group commits (a crash may lose the last ~10 ms of answered triages; feedback on those then answers 404); `durable`: each record is committed, and synced to disk, before its answer is sent (slower) | `batched`, `durable` |
 //! | `log.format` | `pretty` | `pretty` or `json` | |
 //! | `log.level` | `info` | filter when `RUST_LOG` is unset | tracing filter |
@@ -72,6 +78,8 @@ pub struct Settings {
     pub store: StoreSettings,
     /// E-mail cleaning and learned boilerplate (`cleaning.*`).
     pub cleaning: CleaningSettings,
+    /// Learned phrasing of articles (`learning.*`).
+    pub learning: LearningSettings,
     /// The tenants the service knows, with their policy (`[[tenants]]`).
     pub tenants: Vec<TenantSettings>,
     /// The desk's time zone (`desk.*`).
@@ -100,6 +108,26 @@ pub struct CleaningSettings {
     pub learn_min_share: f64,
     /// Fewest resolved tickets a sentence must be in to be learned, whatever the share.
     pub learn_min_tickets: u64,
+}
+
+/// How articles learn the words callers use (`learning.*`; see `triage_engine::LearningParams`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearningSettings {
+    /// Whether articles learn from resolved tickets and feedback.
+    pub enabled: bool,
+    /// Weight of the learned score against the article's own BM25 score.
+    pub weight: f32,
+    /// Days after which a learned text counts half.
+    pub half_life_days: f32,
+    /// Most learned texts per tenant and article.
+    pub max_per_article: usize,
+    /// Whether articles shared with every tenant learn too.
+    pub shared_articles: bool,
+    /// Weight of a `helpful` feedback.
+    pub helpful_weight: f32,
+    /// Weight subtracted for a `not_helpful` feedback.
+    pub not_helpful_weight: f32,
 }
 
 /// Settings of the store (`store.*`).
@@ -410,6 +438,19 @@ impl Settings {
         if let Some(p) = self.cleaning.phrases.iter().find(|p| triage_core::clean::normalise_sentence(p).split(' ').count() < 3) {
             return bad(format!("cleaning.phrases: `{p}` is under three words; list whole boilerplate sentences, not words"));
         }
+        let l = &self.learning;
+        if !(0.0..=10.0).contains(&l.weight) {
+            return bad(format!("learning.weight is {}; use 0..=10", l.weight));
+        }
+        if !(1.0..=3650.0).contains(&l.half_life_days) {
+            return bad(format!("learning.half_life_days is {}; use 1..=3650", l.half_life_days));
+        }
+        if !(1..=10_000).contains(&l.max_per_article) {
+            return bad(format!("learning.max_per_article is {}; use 1..=10000", l.max_per_article));
+        }
+        if !(0.0..=1.0).contains(&l.helpful_weight) || !(0.0..=1.0).contains(&l.not_helpful_weight) {
+            return bad("learning.helpful_weight and learning.not_helpful_weight must be in 0..=1".into());
+        }
         if !(0.0..=1.0).contains(&self.model.promote_margin) {
             return bad(format!("model.promote_margin is {}; use 0..=1", self.model.promote_margin));
         }
@@ -463,6 +504,15 @@ impl ValidatedSettings {
             boilerplate: triage_engine::BoilerplateParams {
                 min_share: self.cleaning.learn_min_share,
                 min_tickets: self.cleaning.learn_min_tickets,
+            },
+            learning: triage_engine::LearningParams {
+                enabled: self.learning.enabled,
+                weight: self.learning.weight,
+                half_life_days: self.learning.half_life_days,
+                max_per_article: self.learning.max_per_article,
+                shared_articles: self.learning.shared_articles,
+                helpful_weight: self.learning.helpful_weight,
+                not_helpful_weight: self.learning.not_helpful_weight,
             },
             durability: match self.store.durability {
                 DurabilitySetting::Batched => triage_engine::Durability::Batched,

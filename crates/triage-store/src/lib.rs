@@ -25,8 +25,8 @@ pub use error::{Result, StoreError};
 pub use sqlite::SqliteStore;
 pub use stats::{CategoryStats, DayStats, HeadAutoStats, Stats, StatsQuery};
 pub use types::{
-    ApiKeyRecord, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, ModelRecord, ModelStatus, Outcome, SuggestionUsage,
-    TriageRecord, UpsertReport,
+    ApiKeyRecord, ArticleFeedback, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, ModelRecord, ModelStatus, Outcome,
+    SuggestionUsage, TriageRecord, UpsertReport,
 };
 
 use triage_core::tenant::TenantId;
@@ -66,6 +66,10 @@ pub trait Store: Send + Sync {
     /// How often each suggestion (`kind:id`) was offered, offered first, and what agents said of
     /// it, for one tenant (or all) since `from` (inclusive).
     fn suggestion_usage(&self, tenant: Option<&TenantId>, from: Option<&Timestamp>) -> Result<Vec<SuggestionUsage>>;
+    /// Calls `f` for every `resolved`, `helpful` or `not_helpful` feedback on an article
+    /// suggestion of a triage with a tenant and a recorded text, oldest first (what learned
+    /// phrasing learns from).
+    fn for_each_article_feedback(&self, f: &mut dyn FnMut(ArticleFeedback)) -> Result<()>;
     /// The feedback given on one triage, oldest first.
     fn feedback_for(&self, triage_id: &str) -> Result<Vec<Feedback>>;
 

@@ -10,8 +10,8 @@ use triage_core::time::Timestamp;
 
 use crate::stats::{Stats, StatsQuery, compute_stats};
 use crate::types::{
-    ApiKeyRecord, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, ModelRecord, ModelStatus, Outcome, SuggestionUsage,
-    TriageRecord, UpsertReport,
+    ApiKeyRecord, ArticleFeedback, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, ModelRecord, ModelStatus, Outcome,
+    SuggestionUsage, TriageRecord, UpsertReport,
 };
 use crate::{
     ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState,
@@ -366,6 +366,37 @@ impl Store for SqliteStore {
             }
         }
         Ok(usage.into_values().collect())
+    }
+
+    fn for_each_article_feedback(&self, f: &mut dyn FnMut(ArticleFeedback)) -> Result<()> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare(
+            "SELECT t.tenant, f.triage_id, f.suggestion, f.outcome, t.text, f.created_at FROM feedback f JOIN triage_records t ON t.triage_id = f.triage_id
+             WHERE f.suggestion LIKE 'article:%' AND f.outcome IN ('resolved', 'helpful', 'not_helpful') AND t.tenant IS NOT NULL AND t.text IS NOT NULL
+             ORDER BY f.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        for row in rows {
+            let (tenant, triage_id, suggestion, outcome, text, created_at) = row?;
+            f(ArticleFeedback {
+                tenant: TenantId::parse(&tenant).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                triage_id,
+                suggestion,
+                outcome: Outcome::parse(&outcome).ok_or_else(|| StoreError::Corrupt(format!("unknown feedback outcome `{outcome}`")))?,
+                text,
+                created_at,
+            });
+        }
+        Ok(())
     }
 
     fn feedback_for(&self, triage_id: &str) -> Result<Vec<Feedback>> {

@@ -48,6 +48,23 @@ pub struct TriageRecord {
     pub text: Option<String>,
 }
 
+/// Feedback on an article suggestion, with the redacted text of the triage it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleFeedback {
+    /// The tenant of the triage.
+    pub tenant: TenantId,
+    /// The triage the feedback is about.
+    pub triage_id: String,
+    /// `article:<id>`, as the suggestion was keyed.
+    pub suggestion: String,
+    /// `resolved`, `helpful` or `not_helpful`.
+    pub outcome: Outcome,
+    /// Title and description of the triaged ticket, redacted.
+    pub text: String,
+    /// When the feedback was stored, UTC `YYYY-MM-DDTHH:MM:SSZ`.
+    pub created_at: String,
+}
+
 /// A label correction from an agent, with the redacted text it applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Correction {

@@ -7,10 +7,12 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use triage_core::clean::{boilerplate, clean_joined};
 use triage_core::metrics::RankingMetrics;
+use triage_core::redact::redact;
+use triage_core::tenant::TenantId;
 use triage_kb::{KbDocument, KbIndex, KbQuery};
 
 use crate::fix::{self, FixModel};
-use crate::{EngineError, Result};
+use crate::{EngineError, LearningParams, Result};
 
 /// How deep the ranking is read when looking for the expected article.
 pub const EVAL_DEPTH: usize = 10;
@@ -153,6 +155,32 @@ pub fn load_queries(path: &Path) -> Result<Vec<FaqQuery>> {
     read_jsonl(path)
 }
 
+/// The figures without and with history, side by side (`triage eval retrieval --history`).
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryReport {
+    /// Without history: the articles' own text only (the fields of a run without `--history`).
+    #[serde(flatten)]
+    pub without_history: RetrievalReport,
+    /// The same test queries after the history was learned.
+    pub with_history: RetrievalReport,
+    /// History queries learned (as resolved tickets naming their article).
+    pub history_queries: usize,
+    /// Milliseconds learning the history took.
+    pub history_millis: f64,
+    /// The learning parameters used.
+    pub learning: LearningSummary,
+}
+
+/// The learning parameters of a run, for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct LearningSummary {
+    /// `learning.weight`.
+    pub weight: f32,
+}
+
+/// The tenant the evaluation's history belongs to.
+const EVAL_TENANT: &str = "eval";
+
 /// Indexes `articles` in RAM and ranks every query, cleaned of e-mail tails first
 /// (`triage_core::clean`), calling `progress` after each.
 pub fn evaluate(articles: &[KbDocument], queries: &[FaqQuery], progress: impl FnMut(usize)) -> Result<RetrievalReport> {
@@ -165,7 +193,7 @@ pub fn evaluate_with(
     articles: &[KbDocument],
     queries: &[FaqQuery],
     options: &RetrievalOptions,
-    mut progress: impl FnMut(usize),
+    progress: impl FnMut(usize),
 ) -> Result<RetrievalReport> {
     let ids: Vec<String> = articles.iter().map(|a| a.id.clone()).collect();
     let dropped = choose_dropped(&ids, options.drop_articles, options.seed);
@@ -174,6 +202,63 @@ pub fn evaluate_with(
     let index = KbIndex::create_in_ram().map_err(EngineError::from)?;
     index.sync(&kept)?;
     let index_millis = started.elapsed().as_secs_f64() * 1e3;
+    run_queries(&index, None, kept.len(), index_millis, queries, options, &dropped, progress)
+}
+
+/// Ranks the test `queries` without history, then learns `history` as one tenant's resolved
+/// tickets naming their article (cleaned and redacted as `ResolvedTicket::parse` does, then
+/// learned as the engine learns a ticket's `kb_article`) and ranks them again for that tenant.
+/// `progress` counts both passes.
+pub fn evaluate_with_history(
+    articles: &[KbDocument],
+    history: &[FaqQuery],
+    queries: &[FaqQuery],
+    params: crate::LearningParams,
+    options: &RetrievalOptions,
+    mut progress: impl FnMut(usize),
+) -> Result<HistoryReport> {
+    let ids: Vec<String> = articles.iter().map(|a| a.id.clone()).collect();
+    let dropped = choose_dropped(&ids, options.drop_articles, options.seed);
+    let kept: Vec<KbDocument> = articles.iter().filter(|a| dropped.binary_search(&a.id).is_err()).cloned().collect();
+    let started = Instant::now();
+    let index = KbIndex::create_in_ram().map_err(EngineError::from)?;
+    index.sync(&kept)?;
+    let index_millis = started.elapsed().as_secs_f64() * 1e3;
+    let without_history = run_queries(&index, None, kept.len(), index_millis, queries, options, &dropped, &mut progress)?;
+    let started = Instant::now();
+    let learned = crate::learned::Learned::new(LearningParams { enabled: true, ..params });
+    let tenant = TenantId::parse(EVAL_TENANT).map_err(|e| EngineError::Invalid(e.to_string()))?;
+    let today = crate::learned::today();
+    for (i, h) in history.iter().enumerate() {
+        let text = redact(&clean_joined(&h.query, boilerplate())).into_owned();
+        learned.add(&tenant, &crate::learned::ticket_key(&format!("H{i}")), &h.article_id, &text, 1.0, today);
+    }
+    let history_millis = started.elapsed().as_secs_f64() * 1e3;
+    // history naming a dropped article finds nothing to boost: a desk's deleted article
+    let with_history = run_queries(&index, Some((&learned, &tenant)), kept.len(), index_millis, queries, options, &dropped, |done| {
+        progress(queries.len() + done)
+    })?;
+    Ok(HistoryReport {
+        without_history,
+        with_history,
+        history_queries: history.len(),
+        history_millis,
+        learning: LearningSummary { weight: params.weight },
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_queries(
+    index: &KbIndex,
+    learned: Option<(&crate::learned::Learned, &TenantId)>,
+    articles: usize,
+    index_millis: f64,
+    queries: &[FaqQuery],
+    options: &RetrievalOptions,
+    dropped: &[String],
+    mut progress: impl FnMut(usize),
+) -> Result<RetrievalReport> {
+    let today = crate::learned::today();
     let mut metrics = RankingMetrics::default();
     let mut latencies: Vec<Duration> = Vec::with_capacity(queries.len());
     // per query: every hit's features and whether it is the query's article
@@ -182,8 +267,20 @@ pub fn evaluate_with(
         let t = Instant::now();
         // cleaned as the service cleans a ticket (timed with the search: the service pays it too)
         let query = clean_joined(&q.query, boilerplate());
-        let terms = KbIndex::query_terms(&query);
-        let hits = index.search(&KbQuery::new(&query).with_terms(&terms).limit(EVAL_DEPTH).snippets(false))?;
+        let (hits, terms) = match learned {
+            // as the engine does for a tenant: redacted, analysed once, learned boosts added
+            Some((learned, tenant)) => {
+                let redacted = redact(&query);
+                let terms = KbIndex::query_terms(&redacted);
+                let boosts = learned.boosts(tenant, &terms, today);
+                let q = KbQuery::new(&redacted).with_terms(&terms).with_boosts(&boosts).tenant(Some(tenant));
+                (index.search(&q.limit(EVAL_DEPTH).snippets(false))?, terms)
+            }
+            None => {
+                let terms = KbIndex::query_terms(&query);
+                (index.search(&KbQuery::new(&query).with_terms(&terms).limit(EVAL_DEPTH).snippets(false))?, terms)
+            }
+        };
         latencies.push(t.elapsed());
         metrics.record(hits.iter().position(|h| h.id == q.article_id).map(|p| p + 1));
         let scores: Vec<f32> = hits.iter().map(|h| h.score).collect();
@@ -223,7 +320,7 @@ pub fn evaluate_with(
         hit_at_3: metrics.hit_at_3(),
         hit_at_5: metrics.hit_at_5(),
         queries: metrics.queries(),
-        articles: kept.len(),
+        articles,
         index_millis,
         query_p50_micros: percentile_micros(&latencies, 0.50),
         query_p99_micros: percentile_micros(&latencies, 0.99),
@@ -271,6 +368,22 @@ mod tests {
         assert_eq!(report.queries, 3);
         assert!((report.p_at_1 - 2.0 / 3.0).abs() < 1e-9, "{report:?}");
         assert!((report.mrr - 2.0 / 3.0).abs() < 1e-9, "third query's article is never retrieved: {report:?}");
+    }
+
+    #[test]
+    fn history_teaches_the_words_the_articles_lack_and_both_runs_are_reported() {
+        let doc = |id: &str, title: &str| KbDocument { id: id.into(), title: title.into(), ..KbDocument::default() };
+        let articles = vec![doc("A", "Delete a Facebook account"), doc("B", "Strikethrough in GitHub markdown")];
+        let q = |query: &str, article_id: &str| FaqQuery { query: query.into(), article_id: article_id.into() };
+        let history = vec![q("cross out words on the code hosting site", "B")];
+        let test = vec![q("how do I cross out words", "B"), q("delete facebook", "A")];
+        let report =
+            evaluate_with_history(&articles, &history, &test, LearningParams::default(), &RetrievalOptions::default(), |_| {}).unwrap();
+        assert_eq!((report.without_history.p_at_1, report.with_history.p_at_1), (0.5, 1.0), "{report:?}");
+        assert_eq!(report.history_queries, 1);
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["p_at_1"], 0.5, "the fields of a run without history stay at the top level");
+        assert_eq!(json["with_history"]["p_at_1"], 1.0);
     }
 
     #[test]
