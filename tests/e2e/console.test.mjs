@@ -213,6 +213,8 @@ test('an agent triages a ticket, sees the right article first, says it fixed it,
   assert.match(await first.locator('h3').innerText(), /Account locked out after too many wrong passwords/);
   assert.ok(await first.locator('mark').count() > 0, 'the snippet highlights matched words');
   assert.ok(await first.locator('details ol li').count() >= 3, 'the steps are shown');
+  assert.match(await first.locator('.fix-probability').innerText(), /^\d{1,3}% likely to fix$/, 'each fix says how likely it is');
+  assert.equal(await agent.locator('#no-good-fix').count(), 0, 'a clear locked-out ticket has a good fix');
   assert.match(await agent.locator('[data-head="category"] .badge').innerText(), /^(auto|suggest|abstain)$/);
   const triageId = await agent.locator('#triage-id').innerText();
   assert.ok(agent.url().endsWith(`#/triage/${triageId}`));

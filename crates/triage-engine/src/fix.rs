@@ -21,8 +21,9 @@
 //!
 //! **Default model** ([`FixModel::DEFAULT`]): features 0-4, 7, 11, 12 fitted by logistic
 //! regression (L2 1e-3, Newton steps with step halving) on StackFAQ's public queries
-//! (`../shared/datasets/stackfaq`, the even lines of `queries.jsonl`, 313 queries; the odd lines
-//! are held out for ECE), with 13 of the 125 articles dropped (`--drop-articles 13 --seed 1`, so
+//! (`../shared/datasets/stackfaq`, the odd lines of `queries.jsonl` (1st, 3rd, ...: 313 queries,
+//! set A of benches/learned-phrasing.sh); the even lines, B, are held out), with 13 of the 125
+//! articles dropped (`--drop-articles 13 --seed 1`, so
 //! that queries without their article teach what a gap looks like): every article in each
 //! query's top 10 is a row, labelled by whether it is the query's article
 //! (`triage eval retrieval --fit-fix`; benches/README.md has the commands). Public

@@ -378,6 +378,7 @@ function suggestionItem(sg, index, triageId) {
   const item = h('li', { class: `suggestion kind-${sg.kind}`, dataset: { id: sg.id, kind: sg.kind } },
     h('h3', null, `${index + 1}. `, sg.title || sg.id),
     h('div', { class: 'muted' }, h('span', { class: 'badge' }, kindLabel), ' ',
+      typeof sg.fix_probability === 'number' ? [h('span', { class: 'fix-probability', title: 'How likely this is to fix the ticket (calibrated)' }, `${pct(sg.fix_probability)} likely to fix`), ' · '] : '',
       sg.category ? `${sg.category}` : '', sg.escalation_group ? ` · escalate to ${sg.escalation_group}` : '',
       sg.kind === 'article' ? [' · ', h('code', null, sg.id)] : ''),
     sg.snippet ? h('p', { class: 'snippet' }, snippetNodes(sg.snippet)) : null);
@@ -403,6 +404,9 @@ function renderTriage(answer, millis) {
   }
   if (answer.cleaning && answer.cleaning.removed.length) out.append(cleaningNote(answer));
   out.append(h('h2', null, 'Suggested fixes'));
+  if (answer.no_good_fix && answer.suggestions.length) {
+    out.append(h('p', { id: 'no-good-fix', class: 'notice' }, 'No suggestion is likely to fix this ticket: the knowledge base may have no answer for it. Route it on the labels above.'));
+  }
   if (!answer.suggestions.length) out.append(h('p', { class: 'muted' }, 'No article or resolved ticket matched. Try more detail, or search the knowledge base.'));
   out.append(h('ol', { class: 'suggestions', id: 'suggestions' }, answer.suggestions.map((sg, i) => suggestionItem(sg, i, answer.triage_id))));
   out.querySelector('h2').focus?.();
