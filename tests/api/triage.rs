@@ -51,6 +51,10 @@ async fn suggestions_are_ranked_best_first_and_each_triage_gets_its_own_id() {
     }
     assert!(suggestions[0]["fix_probability"].as_f64().unwrap() > 0.5, "a clear VPN ticket has a likely fix: {a:#}");
     assert_eq!(a["no_good_fix"], false);
+    // without a trained first-contact head, first contact follows the best fix
+    assert_eq!(a["first_contact"]["source"], "fix_probability");
+    let best = suggestions.iter().map(|s| s["fix_probability"].as_f64().unwrap()).fold(0.0, f64::max);
+    assert!((a["first_contact"]["probability"].as_f64().unwrap() - best).abs() < 1e-3, "{a:#}");
     assert_eq!(a["suggestions"][0]["category"], "remote-access", "{a:#}");
 
     // words the knowledge base never uses: nothing is likely to fix it

@@ -159,18 +159,27 @@ pub struct FirstContact {
     pub source: &'static str,
 }
 
-/// From the model's `first_contact` head when it has one (removing it from `labels`), else a
-/// heuristic from the strength of the best article: `p = 0.2 + 0.6 x s / (s + 15)` with `s` its
-/// BM25 score; `suggest` when `p >= 0.5`, else `abstain`. The heuristic never says `auto`.
-pub(crate) fn first_contact(labels: &mut Vec<HeadPrediction>, kb: &[KbHit]) -> FirstContact {
+/// From the model's `first_contact` head when it has one (removing it from `labels`), else
+/// from the fixes: `p` is the best suggestion's `fix_probability` (a ticket is resolved at first
+/// contact when the agent has a fix that works); `auto` when `p >= 0.8` and the routing
+/// (`assignment_group`) is itself `auto`, so the desk can act on the answer either way;
+/// `suggest` when `p >= 0.5`; else `abstain`. `source` says which: `model` or `fix_probability`.
+pub(crate) fn first_contact(labels: &mut Vec<HeadPrediction>, suggestions: &[Suggestion]) -> FirstContact {
     if let Some(i) = labels.iter().position(|p| p.head == FIRST_CONTACT_HEAD) {
         let p = labels.remove(i);
         let yes = p.alternatives.iter().find(|a| a.label == "yes").map_or(0.0, |a| a.probability);
         return FirstContact { probability: yes, decision: p.decision, source: "model" };
     }
-    let best = kb.first().map_or(0.0, |h| h.score);
-    let probability = 0.2 + 0.6 * best / (best + 15.0);
-    FirstContact { probability, decision: if probability >= 0.5 { Decision::Suggest } else { Decision::Abstain }, source: "heuristic" }
+    let probability = suggestions.iter().filter_map(|s| s.fix_probability).fold(0.0f32, f32::max);
+    let routed = labels.iter().any(|p| p.head == "assignment_group" && p.decision == Decision::Auto);
+    let decision = if probability >= 0.8 && routed {
+        Decision::Auto
+    } else if probability >= 0.5 {
+        Decision::Suggest
+    } else {
+        Decision::Abstain
+    };
+    FirstContact { probability, decision, source: "fix_probability" }
 }
 
 #[cfg(test)]
@@ -261,12 +270,26 @@ mod tests {
     }
 
     #[test]
-    fn first_contact_heuristic_grows_with_the_best_score_and_never_says_auto() {
-        let weak = first_contact(&mut Vec::new(), &[kb_hit("a", 2.0)]);
-        let strong = first_contact(&mut Vec::new(), &[kb_hit("a", 60.0)]);
-        assert!(weak.probability < strong.probability);
-        assert_eq!((weak.decision, strong.decision), (Decision::Abstain, Decision::Suggest));
-        assert_eq!(strong.source, "heuristic");
-        assert_eq!(first_contact(&mut Vec::new(), &[]).probability, 0.2);
+    fn first_contact_follows_the_best_fix_and_says_auto_only_with_confident_routing() {
+        let with = |p: f32| {
+            let mut s = article_suggestion(kb_hit("art-a", 10.0), &articles(&["art-a"])).unwrap();
+            s.fix_probability = Some(p);
+            vec![s]
+        };
+        let weak = first_contact(&mut Vec::new(), &with(0.3));
+        let likely = first_contact(&mut Vec::new(), &with(0.9));
+        assert_eq!((weak.decision, likely.decision), (Decision::Abstain, Decision::Suggest), "no routing: never auto");
+        assert!((likely.probability - 0.9).abs() < 1e-6);
+        assert_eq!(likely.source, "fix_probability");
+        let routing = HeadPrediction {
+            head: "assignment_group".into(),
+            label: "service-desk".into(),
+            probability: 0.95,
+            decision: Decision::Auto,
+            alternatives: Vec::new(),
+            explanation: Vec::new(),
+        };
+        assert_eq!(first_contact(&mut vec![routing], &with(0.9)).decision, Decision::Auto);
+        assert_eq!(first_contact(&mut Vec::new(), &[]).probability, 0.0, "no suggestion, no fix");
     }
 }

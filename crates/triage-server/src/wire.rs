@@ -136,15 +136,16 @@ impl From<triage_core::clean::CleaningReport> for CleaningView {
 }
 
 /// First-contact prediction: from the model's `first_contact` head once resolved tickets with
-/// `resolved_at_first_contact` have been trained on (`source: "model"`), else a heuristic from
-/// the strength of the best article (`source: "heuristic"`, never `auto`).
+/// `resolved_at_first_contact` have been trained on (`source: "model"`), else from the best
+/// suggestion's `fix_probability` (`source: "fix_probability"`; `auto` only when that is 0.8 or
+/// more and the routing is itself `auto`).
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct FirstContactView {
     /// Probability that the ticket is resolved at first contact (0 to 1).
     pub probability: f32,
     /// `auto`: confident enough to act on; `suggest`: a hint for the agent; `abstain`: no useful estimate.
     pub decision: DecisionWire,
-    /// `model` or `heuristic`.
+    /// `model` or `fix_probability`.
     pub source: &'static str,
 }
 
