@@ -301,3 +301,70 @@ async fn training_under_a_used_version_name_is_refused_before_it_starts_and_repl
     let after: Value = app.get("/v1/admin/models").await.json().await.unwrap();
     assert_eq!(before, after, "nothing was replaced or added");
 }
+
+#[tokio::test]
+async fn a_candidate_in_shadow_mode_answers_beside_the_live_model_and_is_scored_when_labels_arrive() {
+    let app = spawn_app().await;
+    let mut all = history("northmoor", 120);
+    all.extend(history("eastbrook", 60));
+    for chunk in all.chunks(100) {
+        assert_eq!(ingest(&app, chunk).await.status(), 200);
+    }
+    assert_eq!(train(&app, Some("cand")).await["state"], "succeeded");
+    let post = |path: String| app.client.post(format!("{}{path}", app.address)).send();
+
+    let r = post("/v1/admin/models/starter/shadow".into()).await.unwrap();
+    assert_eq!(r.status(), 409, "the live model cannot shadow itself");
+    let r = post("/v1/admin/models/nope/shadow".into()).await.unwrap();
+    assert_eq!(r.status(), 404);
+    let r = post("/v1/admin/models/cand/shadow".into()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let models: Value = r.json().await.unwrap();
+    assert_eq!(models["shadow"]["version"], "cand");
+    assert_eq!(models["live"], "starter", "shadowing changes nothing live");
+
+    // new tickets are triaged by the live model, and answered by the candidate off the path
+    for i in 0..12 {
+        let title = ["printer jammed paper stuck in tray", "locked out of my account password", "vpn keeps dropping every hour"][i % 3];
+        let t = json!({"title": title, "description": "since this morning", "tenant": "northmoor", "external_id": format!("NEW-{i}")});
+        let answer: Value = app.post_triage(&t).await.json().await.unwrap();
+        assert!(answer["model_version"] == "starter", "{answer}");
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let shadow = loop {
+        let m: Value = app.get("/v1/admin/models").await.json().await.unwrap();
+        if m["shadow"]["triages"].as_u64() == Some(12) {
+            break m["shadow"].clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "the shadow did not answer: {m}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let category = &shadow["heads"]["category"];
+    assert_eq!(category["compared"], 12, "{shadow}");
+    let agreement = category["agreement"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&agreement), "{shadow}");
+    assert!(shadow["live_first_contact"].as_f64().is_some() && shadow["candidate_first_contact"].as_f64().is_some(), "{shadow}");
+
+    // the truth arrives: the tickets are resolved with their labels; both models are scored
+    let resolved: Vec<Value> = (0..12)
+        .map(|i| {
+            let cat = ["printing", "accounts", "remote-access"][i % 3];
+            let mut t = ticket("northmoor", &format!("NEW-{i}"), "resolved", cat, true);
+            t["title"] = json!(["printer jammed", "locked out", "vpn dropping"][i % 3]);
+            t
+        })
+        .collect();
+    assert_eq!(ingest(&app, &resolved).await.status(), 200);
+    let m: Value = app.get("/v1/admin/models").await.json().await.unwrap();
+    let category = &m["shadow"]["heads"]["category"];
+    assert_eq!(category["labelled"], 12, "{m}");
+    let cand = category["candidate_accuracy"].as_f64().unwrap();
+    assert!(cand > 0.9, "the candidate, trained on this desk's words, labels them right: {m}");
+    assert!(category["live_accuracy"].as_f64().is_some());
+
+    let r = app.client.delete(format!("{}/v1/admin/models/shadow", app.address)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.json::<Value>().await.unwrap()["shadow"].is_null());
+    let r = app.client.delete(format!("{}/v1/admin/models/shadow", app.address)).send().await.unwrap();
+    assert_eq!(r.status(), 404, "nothing left to stop");
+}

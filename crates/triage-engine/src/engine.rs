@@ -173,6 +173,8 @@ pub struct TriageEngine {
     pub(crate) learner: crate::boilerplate::Learner,
     /// Callers' phrasing learned per tenant and article (issue 13).
     pub(crate) learned: crate::learned::Learned,
+    /// A candidate model answering beside the live one, off the request path (issue 13).
+    pub(crate) shadow: crate::shadow::Shadow,
     /// Why the ticket index is behind the store (a failed index write), until repaired.
     pub(crate) index_lag: RwLock<Option<String>>,
     /// Writes triage records behind the request (declared last: dropped, and so flushed, last).
@@ -271,6 +273,7 @@ impl TriageEngine {
             index_writes: std::sync::Mutex::new(()),
             learner,
             learned,
+            shadow: crate::shadow::Shadow::default(),
             index_lag: RwLock::new(None),
             recorder,
             store,
@@ -451,6 +454,13 @@ impl TriageEngine {
             cleaning,
             no_good_fix,
         };
+        self.shadow.offer(|| crate::shadow::ShadowJob {
+            triage_id: outcome.triage_id.to_string(),
+            ticket_key: ticket.tenant.as_ref().zip(ticket.external_id.as_ref()).map(|(t, e)| (t.as_str().to_owned(), e.clone())),
+            text: redacted.to_string(),
+            live: outcome.labels.iter().map(|p| (p.head.clone(), p.label.clone())).collect(),
+            live_first_contact: outcome.first_contact.probability,
+        });
         self.recorder.record(
             TriageRecord {
                 triage_id: outcome.triage_id.to_string(),

@@ -75,6 +75,13 @@ impl TriageEngine {
         let index_pending = self.index_result(self.tickets.upsert_at(&docs, Some(stored.seq)));
         for t in tickets {
             self.learn_from_ticket(t);
+            // a shadowed ticket's labels have arrived: both models are scored on it
+            let truth: std::collections::BTreeMap<String, String> =
+                [("category", &t.category), ("priority", &t.priority), ("assignment_group", &t.assignment_group)]
+                    .into_iter()
+                    .filter_map(|(h, l)| l.clone().map(|l| (h.to_owned(), l)))
+                    .collect();
+            self.shadow.resolved(t.tenant.as_str(), &t.external_id, &truth);
         }
         tracing::debug!(inserted = stored.inserted, updated = stored.updated, index_pending, "resolved tickets ingested");
         Ok(IngestReport { inserted: stored.inserted, updated: stored.updated, index_pending })
@@ -256,6 +263,9 @@ impl TriageEngine {
             )));
         }
         let corrected_labels = self.check_corrections(input.corrected_labels)?;
+        if !corrected_labels.is_empty() {
+            self.shadow.corrected(triage_id, &corrected_labels);
+        }
         let write = self.store.add_feedback(&Feedback {
             triage_id: triage_id.to_owned(),
             tenant: tenant.cloned(),

@@ -259,6 +259,35 @@ impl TriageEngine {
         Ok(())
     }
 
+    /// Runs registered `version` beside the live model on live traffic, off the request path
+    /// (replacing a running shadow). The live version itself is refused.
+    pub fn start_shadow(&self, version: &str) -> Result<()> {
+        let record =
+            self.store.models()?.into_iter().find(|m| m.version == version).ok_or(EngineError::NotFound(crate::Resource::ModelVersion))?;
+        if self.model_version().as_deref() == Some(version) {
+            return Err(EngineError::Conflict(format!("{version} is the live model; shadow a candidate")));
+        }
+        let bundle = crate::model_load::load_record(&self.params, &record).map_err(EngineError::Unloadable)?;
+        self.shadow.start(version, Arc::new(bundle)).map_err(|e| EngineError::Invalid(format!("cannot start the shadow thread: {e}")))?;
+        tracing::info!(version, "shadow model started");
+        Ok(())
+    }
+
+    /// Stops the shadow model; whether one was running.
+    pub fn stop_shadow(&self) -> bool {
+        let stopped = self.shadow.stop();
+        if stopped {
+            tracing::info!("shadow model stopped");
+        }
+        stopped
+    }
+
+    /// The running shadow's figures: agreement with the live model, and both models' accuracy
+    /// on the shadowed tickets whose labels have arrived.
+    pub fn shadow_status(&self) -> Option<crate::ShadowStatus> {
+        self.shadow.status()
+    }
+
     /// Puts the previously live version back, atomically. Rollbacks unwind like a stack:
     /// v1 -> v2 -> v3, rollback -> v2, rollback -> v1.
     pub fn rollback(&self) -> Result<String> {

@@ -147,6 +147,8 @@ pub(crate) fn configure_routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/admin/boilerplate").route(web::get().to(boilerplate::get_boilerplate)))
         .service(resource("/v1/admin/models/train").route(web::post().to(admin::post_train)))
         .service(resource("/v1/admin/models/rollback").route(web::post().to(admin::post_rollback)))
+        .service(resource("/v1/admin/models/shadow").route(web::delete().to(admin::delete_shadow)))
+        .service(resource("/v1/admin/models/{version}/shadow").route(web::post().to(admin::post_shadow)))
         .service(resource("/v1/admin/models/{version}/promote").route(web::post().to(admin::post_promote)))
         .service(resource("/v1/admin/models").route(web::get().to(admin::get_models)))
         .service(resource("/v1/admin/jobs/{id}").route(web::get().to(admin::get_job)))

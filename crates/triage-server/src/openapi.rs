@@ -19,6 +19,8 @@ use crate::wire::{
         routes::tickets::post_resolved,
         routes::stats::get_stats,
         routes::boilerplate::get_boilerplate,
+        routes::admin::post_shadow,
+        routes::admin::delete_shadow,
         routes::connectors::post_events,
         routes::connectors::get_connectors,
         routes::connectors::get_outbox,

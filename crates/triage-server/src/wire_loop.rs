@@ -197,4 +197,9 @@ pub(crate) struct ModelsResponse {
     /// Every registered version, with its status and evaluation report.
     #[schema(value_type = Vec<Object>)]
     pub models: Vec<triage_engine::ModelRecord>,
+    /// The candidate running in shadow mode, if any: its agreement with the live model per
+    /// head, both models' accuracy on shadowed tickets whose labels arrived, and both projected
+    /// first-contact rates (in memory since it started).
+    #[schema(value_type = Option<Object>)]
+    pub shadow: Option<triage_engine::ShadowStatus>,
 }

@@ -54,13 +54,53 @@ async fn models_response(state: &web::Data<AppState>) -> Result<HttpResponse, Ap
     let live = engine.model_version();
     let models =
         web::block(move || engine.store().models()).await.map_err(|e| ApiError::internal(&e))?.map_err(|e| ApiError::internal(&e))?;
-    Ok(HttpResponse::Ok().json(ModelsResponse { live, models }))
+    let shadow = state.engine()?.shadow_status();
+    Ok(HttpResponse::Ok().json(ModelsResponse { live, models, shadow }))
 }
 
 /// The registry: every version with its champion / challenger report, and which is live.
 #[utoipa::path(get, path = "/v1/admin/models", tag = "models", responses((status = 200, body = ModelsResponse)))]
 pub(crate) async fn get_models(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.require(Action::ManageModels)?;
+    models_response(&state).await
+}
+
+/// Run a registered candidate beside the live model on live traffic, off the request path
+/// (operators): `GET /v1/admin/models` then shows their agreement and, as labels arrive, both
+/// models' accuracy on the same tickets.
+#[utoipa::path(post, path = "/v1/admin/models/{version}/shadow", tag = "models", params(("version" = String, Path)),
+    responses((status = 200, body = ModelsResponse), (status = 404, description = "model_not_found", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "conflict: the version is the live model", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn post_shadow(auth: Auth, version: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth.require_operator()?;
+    let engine = state.engine()?.clone();
+    let v = version.into_inner();
+    off_thread(move || {
+        let result = engine.start_shadow(&v);
+        engine.audit(Some(&auth.0), None, "model.shadow", &v, if result.is_ok() { "started" } else { "refused" });
+        result
+    })
+    .await??;
+    models_response(&state).await
+}
+
+/// Stop the shadow model (operators); `404` when none runs.
+#[utoipa::path(delete, path = "/v1/admin/models/shadow", tag = "models",
+    responses((status = 200, body = ModelsResponse), (status = 404, description = "model_not_found: no shadow runs", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn delete_shadow(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth.require_operator()?;
+    let engine = state.engine()?.clone();
+    let stopped = off_thread(move || {
+        let stopped = engine.stop_shadow();
+        if stopped {
+            engine.audit(Some(&auth.0), None, "model.shadow", "(stop)", "stopped");
+        }
+        stopped
+    })
+    .await?;
+    if !stopped {
+        return Err(ApiError::new(ErrorCode::ModelNotFound, "no model runs in shadow mode"));
+    }
     models_response(&state).await
 }
 
