@@ -309,6 +309,16 @@ test('an operator starts a retrain, watches it finish, promotes the new model an
   assert.ok(await p.locator('svg.heatmap rect').count() >= 9, 'a cell per pair of classes');
   await shot(p, 'models', true);
 
+  // Shadow mode: the candidate answers beside the live model; a triage shows up in its figures.
+  await row.getByRole('button', { name: 'Shadow' }).click();
+  await p.locator('#shadow-table').waitFor();
+  assert.match(await p.locator('#shadow h2').innerText(), new RegExp(`Shadow model: ${version.replace(/\./g, '\\.')}`));
+  await call('POST', '/v1/triage', keys.operator, { title: 'printer jammed', description: 'paper stuck in tray 2' });
+  await waitFor('the shadow to answer', async () => (await call('GET', '/v1/admin/models', keys.operator)).shadow?.triages >= 1);
+  await p.getByRole('button', { name: 'Stop shadowing' }).click();
+  await p.locator('#shadow .muted').waitFor();
+  assert.equal((await call('GET', '/v1/admin/models', keys.operator)).shadow, null);
+
   // Promotion asks first; cancelling changes nothing.
   await row.getByRole('button', { name: 'Promote' }).click();
   await p.locator('#confirm').waitFor();

@@ -568,14 +568,53 @@ function renderModelList(data) {
       const promote = h('button', { type: 'button', class: 'small', dataset: { action: 'promote' } }, 'Promote');
       promote.addEventListener('click', () => promoteModel(promote, m.version));
       actions.append(promote);
+      if (!data.shadow || data.shadow.version !== m.version) {
+        const shadow = h('button', { type: 'button', class: 'small secondary', dataset: { action: 'shadow' } }, 'Shadow');
+        shadow.addEventListener('click', () => withBusy(shadow, async () => {
+          await api('POST', `/v1/admin/models/${encodeURIComponent(m.version)}/shadow`);
+          say(`${m.version} now answers beside the live model, off the request path.`);
+          await loadModels();
+        }));
+        actions.append(shadow);
+      }
     }
     return h('tr', { dataset: { version: m.version }, class: state.selectedModel === m.version ? 'selected' : null }, cells, h('td', null, actions));
   });
   wrap.append(h('div', { class: 'table-wrap' }, h('table', { id: 'models-table' },
     h('thead', null, h('tr', null, ['Version', 'Status', 'Created', 'Trained on', 'Held out', 'Macro-F1 per head (held-out; live model on the same slice)', ''].map((t, i) => h('th', { scope: 'col', class: i === 3 || i === 4 ? 'num' : null }, t)))),
     h('tbody', null, rows))));
+  renderShadow(wrap, data);
   const selected = data.models.find((m) => m.version === state.selectedModel) || data.models.find((m) => m.version === data.live) || data.models[0];
   renderModelDetail(selected);
+}
+
+/** The candidate in shadow mode: agreement with the live model, and both models' accuracy on
+ * the shadowed tickets whose labels arrived. */
+function renderShadow(wrap, data) {
+  const sh = data.shadow;
+  const section = h('section', { class: 'card', id: 'shadow', 'aria-label': 'Shadow model' });
+  if (!sh) {
+    section.append(h('h2', null, 'Shadow model'), h('p', { class: 'muted' }, 'No candidate runs in shadow mode. “Shadow” on a candidate runs it beside the live model on live traffic, without changing any answer.'));
+    wrap.append(section);
+    return;
+  }
+  section.append(h('h2', null, `Shadow model: ${sh.version}`),
+    h('p', { class: 'help' }, `Since ${sh.started_at}: ${sh.triages} tickets answered by both models${sh.dropped ? `, ${sh.dropped} skipped (queue full)` : ''}. Projected first contact: live ${pct(sh.live_first_contact)}, candidate ${pct(sh.candidate_first_contact)}.`));
+  section.append(h('div', { class: 'table-wrap' }, h('table', { id: 'shadow-table' },
+    h('thead', null, h('tr', null, ['Head', 'Compared', 'Agreement', 'Labelled', 'Live accuracy', 'Candidate accuracy'].map((t, i) => h('th', { scope: 'col', class: i ? 'num' : null }, t)))),
+    h('tbody', null, Object.entries(sh.heads).map(([head, x]) => h('tr', null, h('td', null, headName(head)), h('td', { class: 'num' }, x.compared),
+      h('td', { class: 'num' }, pct(x.agreement, 1)), h('td', { class: 'num' }, x.labelled), h('td', { class: 'num' }, pct(x.live_accuracy, 1)),
+      h('td', { class: 'num' }, pct(x.candidate_accuracy, 1))))))));
+  if (can('manage_models')) {
+    const stop = h('button', { type: 'button', class: 'secondary', id: 'stop-shadow' }, 'Stop shadowing');
+    stop.addEventListener('click', () => withBusy(stop, async () => {
+      await api('DELETE', '/v1/admin/models/shadow');
+      say('Shadow model stopped.');
+      await loadModels();
+    }));
+    section.append(stop);
+  }
+  wrap.append(section);
 }
 
 function renderModelDetail(model) {
