@@ -153,7 +153,7 @@ pub struct TriageOutcome {
 /// The triage engine. `Send + Sync`: one instance serves every worker.
 pub struct TriageEngine {
     pub(crate) params: EngineParams,
-    kb: KbIndex,
+    pub(crate) kb: KbIndex,
     pub(crate) tickets: TicketIndex,
     pub(crate) articles: HashMap<String, Arc<Article>>,
     max_suggestions: usize,
@@ -175,6 +175,8 @@ pub struct TriageEngine {
     pub(crate) learned: crate::learned::Learned,
     /// A candidate model answering beside the live one, off the request path (issue 13).
     pub(crate) shadow: crate::shadow::Shadow,
+    /// The fix-probability model: the live version's, fitted on the desk's history, or the default.
+    pub(crate) fix_model: RwLock<crate::fix::FixModel>,
     /// Why the ticket index is behind the store (a failed index write), until repaired.
     pub(crate) index_lag: RwLock<Option<String>>,
     /// Writes triage records behind the request (declared last: dropped, and so flushed, last).
@@ -259,6 +261,11 @@ impl TriageEngine {
         let recorder = crate::recorder::Recorder::start(store.clone(), params.durability)?;
         let learner = crate::boilerplate::Learner::new(params.boilerplate);
         let learned = crate::learned::Learned::new(params.learning);
+        let fix_model = store
+            .models()?
+            .iter()
+            .find(|m| m.status == triage_store::ModelStatus::Live)
+            .map_or(crate::fix::FixModel::DEFAULT, |m| crate::fix::desk::from_report(&m.report));
         Ok(Self {
             max_suggestions: params.max_suggestions.clamp(1, 50),
             params,
@@ -274,6 +281,7 @@ impl TriageEngine {
             learner,
             learned,
             shadow: crate::shadow::Shadow::default(),
+            fix_model: RwLock::new(fix_model),
             index_lag: RwLock::new(None),
             recorder,
             store,
@@ -431,7 +439,8 @@ impl TriageEngine {
         let suggestions = {
             let feedback = self.feedback.read().unwrap_or_else(|p| p.into_inner());
             let category = labels.iter().find(|p| p.head == "category").map(|p| (p.label.as_str(), p.probability));
-            let context = fusion::FixContext { query_terms: terms.len(), category, model: &crate::fix::FixModel::DEFAULT };
+            let fix_model = *self.fix_model.read().unwrap_or_else(|p| p.into_inner());
+            let context = fusion::FixContext { query_terms: terms.len(), category, model: &fix_model };
             fusion::fuse(&kb_hits, &ticket_hits, &self.articles, &feedback, self.max_suggestions, &context)
         };
         let no_good_fix = fusion::no_good_fix(&suggestions, self.params.no_good_fix_below);

@@ -38,7 +38,7 @@ use serde::Serialize;
 pub const FEATURES: usize = 13;
 
 /// The logistic model: `p = sigmoid(bias + weights . features)`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct FixModel {
     /// Intercept.
     pub bias: f64,
@@ -271,5 +271,99 @@ mod tests {
         assert!((expected_calibration_error(&preds, 10) - 0.4).abs() < 1e-9);
         let perfect = vec![(0.25, true), (0.25, false), (0.25, false), (0.25, false)];
         assert!(expected_calibration_error(&perfect, 10) < 1e-9);
+    }
+}
+
+/// Rows from a desk's own history, and the model fitted on them when there are enough.
+pub mod desk {
+    use super::{FEATURES, FixModel};
+
+    /// Fewest rows, and fewest positive rows, before the desk's own model replaces the default.
+    pub const MIN_ROWS: usize = 200;
+    /// See [`MIN_ROWS`].
+    pub const MIN_POSITIVES: usize = 30;
+
+    /// What fitting on the desk's data did, for the model report.
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct DeskFit {
+        /// `desk` when fitted on the desk's data, `default` when there was too little.
+        pub source: &'static str,
+        /// Rows (one per suggested article of a searched history ticket).
+        pub rows: usize,
+        /// Rows whose article fixed the ticket.
+        pub positives: usize,
+        /// Calibration error of the top suggestion on a held-out fifth, default model.
+        pub holdout_ece_default: Option<f64>,
+        /// The same for the fitted model.
+        pub holdout_ece_fitted: Option<f64>,
+        /// The model the engine uses when this version is live.
+        pub model: FixModel,
+    }
+
+    /// One piece of history: a searched ticket's hits (`ranked`: all of them, best first) and
+    /// which one fixed it, or a single suggestion agents judged (`ranked` false); `holdout`
+    /// says whether it is in the held-out fifth.
+    #[derive(Debug, Clone)]
+    pub struct Query {
+        /// Features of each hit.
+        pub hits: Vec<[f64; FEATURES]>,
+        /// The hit that fixed the ticket, if any.
+        pub right: Option<usize>,
+        /// In the held-out fifth (by a stable hash).
+        pub holdout: bool,
+        /// The whole ranking (so its first hit is the top suggestion).
+        pub ranked: bool,
+    }
+
+    /// Whether a key falls in the held-out fifth (FNV-1a, stable across runs).
+    pub fn held_out(key: &str) -> bool {
+        let h = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        h % 5 == 0
+    }
+
+    /// The model a live version's report carries (`fix_model`, fitted on the desk's data), else
+    /// the default.
+    pub fn from_report(report: &serde_json::Value) -> FixModel {
+        let fitted = &report["fix_model"];
+        if fitted["source"] != "desk" {
+            return FixModel::DEFAULT;
+        }
+        serde_json::from_value(fitted["model"].clone()).unwrap_or(FixModel::DEFAULT)
+    }
+
+    /// Fits on the training four fifths when there is enough, else keeps the default; reports
+    /// both models' top-suggestion ECE on the held-out fifth.
+    pub fn fit(queries: &[Query]) -> DeskFit {
+        let rows = |held: bool| -> Vec<([f64; FEATURES], bool)> {
+            queries
+                .iter()
+                .filter(|q| q.holdout == held)
+                .flat_map(|q| q.hits.iter().enumerate().map(move |(i, f)| (*f, q.right == Some(i))))
+                .collect()
+        };
+        let train = rows(false);
+        let positives = train.iter().filter(|r| r.1).count();
+        let enough = train.len() >= MIN_ROWS && positives >= MIN_POSITIVES;
+        let mut mask = [false; FEATURES];
+        for j in [0, 1, 2, 3, 4, 7, 11, 12] {
+            mask[j] = true;
+        }
+        let model = if enough { super::fit(&train, &FixModel::DEFAULT, &mask, 1e-2, 30) } else { FixModel::DEFAULT };
+        let top = |m: &FixModel| -> Option<f64> {
+            let preds: Vec<(f64, bool)> = queries
+                .iter()
+                .filter(|q| q.holdout && q.ranked)
+                .filter_map(|q| q.hits.first().map(|f| (m.probability(f), q.right == Some(0))))
+                .collect();
+            (!preds.is_empty()).then(|| super::expected_calibration_error(&preds, 10))
+        };
+        DeskFit {
+            source: if enough { "desk" } else { "default" },
+            rows: train.len(),
+            positives,
+            holdout_ece_default: top(&FixModel::DEFAULT),
+            holdout_ece_fitted: if enough { top(&model) } else { None },
+            model,
+        }
     }
 }

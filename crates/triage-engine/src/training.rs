@@ -185,6 +185,8 @@ impl TriageEngine {
                 }),
             );
         }
+        self.jobs.progress(job_id, "fix probability from the desk's history", 0, 1);
+        let fix = crate::fix::desk::fit(&self.fix_history()?);
         self.jobs.progress(job_id, "saving", 0, 1);
         // checked again: the name may have been taken while this job trained
         self.check_version_is_new(&ModelVersion::parse(&version).map_err(EngineError::Invalid)?)?;
@@ -202,6 +204,7 @@ impl TriageEngine {
                 "live_version": live.as_ref().map(|m| m.manifest.version.clone()),
                 "skipped_heads": skipped_heads,
                 "heads": report_heads,
+                "fix_model": fix,
             }),
         });
         if let Err(e) = registered {
@@ -230,10 +233,81 @@ impl TriageEngine {
         }
         let bundle = crate::model_load::load_record(&self.params, &record).map_err(EngineError::Unloadable)?;
         self.model.store(Some(Arc::new(bundle)));
+        *self.fix_model.write().unwrap_or_else(|p| p.into_inner()) = crate::fix::desk::from_report(&record.report);
         self.set_model_health(crate::ModelHealth::Ok);
         self.store.set_live(version, if force { "promote (forced)" } else { "promote" })?;
         tracing::info!(version, force, "model promoted");
         Ok(())
+    }
+
+    /// The desk's history as fix-probability training data: every resolved ticket that names
+    /// the article that fixed it, searched as a triage would search it (that article is the
+    /// right hit), and every agent's verdict on an article suggestion (`resolved` / `helpful`
+    /// positive, `not_helpful` negative), with the article's features in today's knowledge base.
+    /// Feedback counts and category agreement are left out of the features here, since the
+    /// verdict being learned is part of them.
+    fn fix_history(&self) -> Result<Vec<crate::fix::desk::Query>> {
+        use crate::fix::desk::{Query, held_out};
+        let mut out = Vec::new();
+        let mut failed = None;
+        self.store.for_each_resolved(&mut |t| {
+            let Some(article) = t.kb_article.as_deref() else { return };
+            match self.fix_features_for(&format!("{}\n{}", t.title, t.description), &t.tenant) {
+                Ok(hits) => {
+                    let right = hits.iter().position(|(id, _)| id == article);
+                    let key = format!("{}/{}", t.tenant, t.external_id);
+                    out.push(Query { hits: hits.into_iter().map(|(_, f)| f).collect(), right, holdout: held_out(&key), ranked: true });
+                }
+                Err(e) => failed = Some(e),
+            }
+        })?;
+        self.store.for_each_article_feedback(&mut |f| {
+            let Some(article) = f.suggestion.strip_prefix("article:") else { return };
+            let positive = match f.outcome {
+                triage_store::Outcome::Resolved | triage_store::Outcome::Helpful => true,
+                triage_store::Outcome::NotHelpful => false,
+                triage_store::Outcome::Corrected => return,
+            };
+            match self.fix_features_for(&f.text, &f.tenant) {
+                Ok(hits) => {
+                    if let Some((_, features)) = hits.into_iter().find(|(id, _)| id == article) {
+                        let right = positive.then_some(0);
+                        out.push(Query { hits: vec![features], right, holdout: held_out(&f.triage_id), ranked: false });
+                    }
+                }
+                Err(e) => failed = Some(e),
+            }
+        })?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    /// The top 10 articles for a (redacted) text of `tenant`, searched as a triage searches,
+    /// with their fix-probability features (no feedback or category agreement).
+    pub(crate) fn fix_features_for(
+        &self,
+        text: &str,
+        tenant: &triage_core::tenant::TenantId,
+    ) -> Result<Vec<(String, [f64; crate::fix::FEATURES])>> {
+        let policy = self.params.tenants.get(tenant.as_str());
+        let terms = triage_kb::KbIndex::query_terms(text);
+        let boosts = self.learned.boosts(tenant, &terms, crate::learned::today());
+        let query = triage_kb::KbQuery::new(text)
+            .with_terms(&terms)
+            .with_boosts(&boosts)
+            .tenant(Some(tenant))
+            .include_shared(policy.is_none_or(|p| p.shared_kb))
+            .limit(10)
+            .snippets(false);
+        let hits = self.kb.search(&query)?;
+        let scores: Vec<f32> = hits.iter().map(|h| h.score).collect();
+        Ok(hits
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.id.clone(), crate::fix::article_features(&scores, h.coverage, h.query_known, i, terms.len(), 0.0, 0.0)))
+            .collect())
     }
 
     fn check_promotion(&self, record: &ModelRecord, live_version: Option<&str>) -> Result<()> {
@@ -307,6 +381,7 @@ impl TriageEngine {
             self.store.models()?.into_iter().find(|m| m.version == previous).ok_or(EngineError::NotFound(crate::Resource::ModelVersion))?;
         let bundle = crate::model_load::load_record(&self.params, &record).map_err(EngineError::Unloadable)?;
         self.model.store(Some(Arc::new(bundle)));
+        *self.fix_model.write().unwrap_or_else(|p| p.into_inner()) = crate::fix::desk::from_report(&record.report);
         self.set_model_health(crate::ModelHealth::Ok);
         self.store.set_live(&previous, "rollback")?;
         tracing::info!(version = %previous, "model rolled back");
@@ -353,6 +428,73 @@ mod tests {
 
     fn starter() -> std::path::PathBuf {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/starter")
+    }
+
+    #[test]
+    fn the_fix_model_is_fitted_on_the_desks_own_history_once_there_is_enough_and_served_when_live() {
+        let root = tempfile::tempdir().unwrap();
+        let params = crate::EngineParams::new(kb(), root.path()).with_model(starter());
+        let (engine, _) = TriageEngine::open(&params).unwrap();
+        let engine = Arc::new(engine);
+        // too little history: the default model, said so in the report
+        engine.ingest_resolved(&crate::synthetic::resolved_tickets("northmoor", 120, 3)).unwrap();
+        let id = engine.start_training(TrainRequest { version: Some("few".into()) }).unwrap();
+        assert_eq!(wait_until_finished(&engine, &id).state, crate::JobState::Succeeded);
+        let few = engine.store().models().unwrap().into_iter().find(|m| m.version == "few").unwrap();
+        assert_eq!(few.report["fix_model"]["source"], "default", "{}", few.report["fix_model"]);
+
+        // tickets that name the article that fixed them, in callers' own words
+        let phrasings = [
+            (
+                "account-locked-out",
+                ["locked out after typing my password wrong", "my account says it is locked", "cannot log in account locked"],
+            ),
+            (
+                "mfd-paper-jam-toner-fault",
+                ["the printer keeps jamming paper", "paper jam in the copier tray", "toner fault on the multifunction printer"],
+            ),
+            (
+                "printer-offline-not-printing",
+                ["printer shows offline nothing prints", "my documents will not print printer offline", "print jobs go nowhere"],
+            ),
+            (
+                "mfa-prompts-not-arriving",
+                ["no authenticator prompt on my phone", "mfa code never arrives", "the sign in approval does not pop up"],
+            ),
+        ];
+        let mut linked = Vec::new();
+        for i in 0..160 {
+            let (article, texts) = &phrasings[i % phrasings.len()];
+            let raw = triage_core::ticket_resolved::RawResolved {
+                tenant: "northmoor",
+                external_id: &format!("KB-{i}"),
+                title: Some(texts[(i / 4) % 3]),
+                description: Some("since this morning, case number {i}"),
+                category: None,
+                priority: None,
+                assignment_group: None,
+                resolution_notes: Some("followed the article"),
+                resolved_at_first_contact: Some(true),
+                kb_article: Some(article),
+                opened_at: None,
+                resolved_at: None,
+            };
+            linked.push(triage_core::ticket_resolved::ResolvedTicket::parse(&raw).unwrap());
+        }
+        engine.ingest_resolved(&linked).unwrap();
+        let id = engine.start_training(TrainRequest { version: Some("desk".into()) }).unwrap();
+        assert_eq!(wait_until_finished(&engine, &id).state, crate::JobState::Succeeded);
+        let desk = engine.store().models().unwrap().into_iter().find(|m| m.version == "desk").unwrap();
+        let fit = &desk.report["fix_model"];
+        assert_eq!(fit["source"], "desk", "{fit}");
+        assert!(fit["rows"].as_u64().unwrap() >= crate::fix::desk::MIN_ROWS as u64 && fit["positives"].as_u64().unwrap() >= 30, "{fit}");
+        assert!(fit["holdout_ece_fitted"].as_f64().is_some(), "{fit}");
+        let fitted = crate::fix::desk::from_report(&desk.report);
+        assert_ne!(fitted, crate::fix::FixModel::DEFAULT);
+        engine.promote("desk", true).unwrap();
+        assert_eq!(*engine.fix_model.read().unwrap(), fitted, "the live version's fix model serves");
+        engine.rollback().unwrap();
+        assert_eq!(*engine.fix_model.read().unwrap(), crate::fix::FixModel::DEFAULT, "and goes with it");
     }
 
     #[test]
