@@ -294,7 +294,7 @@ fn run_queries(
     }
     latencies.sort_unstable();
     let fitted = options.fit_fix.then(|| {
-        let rows: Vec<([f64; fix::FEATURES], bool)> = ranked.iter().flatten().cloned().collect();
+        let rows: Vec<([f64; fix::FEATURES], bool)> = ranked.iter().flat_map(|r| r.iter().take(fix::FIT_DEPTH)).cloned().collect();
         let mut mask = [false; fix::FEATURES];
         for j in [0, 1, 2, 3, 4, 7, 11, 12] {
             mask[j] = true;
