@@ -252,7 +252,10 @@ fn describe(
 ) -> Gap {
     let mut weights: Vec<(usize, f64)> = sum.iter().map(|(t, w)| (*t, *w)).collect();
     weights.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| vocabulary.surface(a.0).cmp(vocabulary.surface(b.0))));
-    let top_terms: Vec<String> = weights.iter().take(TOP_TERMS).map(|(t, _)| vocabulary.surface(*t).to_owned()).collect();
+    // numbers and one- or two-letter words say little about a gap: not shown as its terms
+    let telling = |s: &&str| s.chars().count() >= 3 && !s.chars().all(|c| c.is_ascii_digit());
+    let top_terms: Vec<String> =
+        weights.iter().map(|(t, _)| vocabulary.surface(*t)).filter(telling).take(TOP_TERMS).map(str::to_owned).collect();
     let mut nearest: Vec<(usize, f64)> = members.iter().map(|m| (*m, cosine(&vectors[*m], sum))).collect();
     nearest.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| order[a.0].triage_id.cmp(&order[b.0].triage_id)));
     let representatives: Vec<GapTicket> = nearest
