@@ -6,6 +6,7 @@ mod console;
 mod degraded;
 mod email;
 mod errors;
+mod gaps;
 mod hardening;
 mod helpers;
 mod kb;

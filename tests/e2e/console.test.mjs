@@ -246,6 +246,17 @@ test('an agent triages a ticket, sees the right article first, says it fixed it,
   assert.match(cells[7], /100%/);
   await shot(admin, 'knowledge-base');
 
+  // A ticket in words the knowledge base never uses is answered no_good_fix and shows as a gap with a draft.
+  const odd = await call('POST', '/v1/triage', keys.admin, { tenant: TENANT, external_id: 'INC-GAP1', title: 'zyxwv qwertz', description: 'plugh xyzzy frobnicate' });
+  assert.equal(odd.no_good_fix, true);
+  await admin.getByRole('link', { name: 'KB gaps' }).click();
+  const gap = admin.locator('#gaps-list > li').first();
+  await gap.waitFor();
+  assert.match(await gap.innerText(), /INC-GAP1/);
+  await gap.getByText(/^Draft article/).click();
+  assert.match(await gap.locator('pre.draft').innerText(), /draft: true/);
+  await shot(admin, 'kb-gaps');
+
   const tablet = await page({ width: 820, height: 1180 });
   await signIn(tablet, keys.agent);
   await tablet.getByLabel('Title').fill('Printer shows offline');

@@ -1,11 +1,11 @@
-//! `triage kb check|index|search`.
+//! `triage kb check|index|search|gaps`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
 use triage_core::tenant::TenantId;
-use triage_engine::{EngineParams, TriageEngine};
+use triage_engine::{EngineParams, GapParams, KbGaps, TriageEngine};
 use triage_kb::KbQuery;
 
 use crate::progress;
@@ -41,6 +41,28 @@ pub(crate) enum KbCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List a tenant's knowledge-base gaps (tickets with no good fix or marked not helpful,
+    /// grouped), largest first, with a draft article for each (run with the service stopped,
+    /// or use `GET /v1/kb/gaps` while it runs).
+    Gaps {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// Look back this many days.
+        #[arg(long, default_value_t = 30)]
+        days: u64,
+        /// Most gaps to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Write each draft article as `DIR/<draft id>.md`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn params(config: Option<PathBuf>, dir: Option<PathBuf>, data_dir: Option<PathBuf>) -> anyhow::Result<EngineParams> {
@@ -60,7 +82,13 @@ pub(crate) fn run(command: KbCommand, config: Option<PathBuf>) -> anyhow::Result
             for p in &loaded.problems {
                 println!("{p}");
             }
-            eprintln!("{} files, {} valid articles, {} problems", loaded.files, loaded.articles.len(), loaded.problems.len());
+            eprintln!(
+                "{} files, {} valid articles, {} drafts (not served), {} problems",
+                loaded.files,
+                loaded.articles.len(),
+                loaded.drafts,
+                loaded.problems.len()
+            );
             Ok(if loaded.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         KbCommand::Index { dir, data_dir } => {
@@ -98,6 +126,57 @@ pub(crate) fn run(command: KbCommand, config: Option<PathBuf>) -> anyhow::Result
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+        KbCommand::Gaps { tenant, days, limit, data_dir, json, out } => {
+            let params = params(config, None, data_dir)?;
+            let tenant = TenantId::parse(&tenant)?;
+            let (engine, _) = TriageEngine::open(&params)?;
+            let since = std::time::SystemTime::now() - std::time::Duration::from_secs(days.saturating_mul(86_400));
+            let from = triage_core::time::Timestamp::from_system_time(since);
+            let gaps = engine.kb_gaps(&tenant, Some(from), None, &GapParams { limit: limit.clamp(1, 100), ..GapParams::default() })?;
+            if let Some(dir) = &out {
+                std::fs::create_dir_all(dir)?;
+                for g in &gaps.gaps {
+                    std::fs::write(dir.join(format!("{}.md", g.draft_id)), &g.draft)?;
+                }
+                eprintln!(
+                    "{} drafts written to {} (draft: true; check with `triage kb check --dir {}`)",
+                    gaps.gaps.len(),
+                    dir.display(),
+                    dir.display()
+                );
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&gaps)?);
+            } else {
+                print_gaps(&gaps, days);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_gaps(gaps: &KbGaps, days: u64) {
+    println!("{}: {} gaps from {} candidate tickets in the last {days} days", gaps.tenant, gaps.gaps.len(), gaps.candidates);
+    for (i, g) in gaps.gaps.iter().enumerate() {
+        println!(
+            "\n{}. {} ({} tickets: {} no good fix, {} not helpful) [{}]\n   terms: {}\n   seen: {} .. {}\n   draft: {}",
+            i + 1,
+            g.id,
+            g.size,
+            g.no_good_fix,
+            g.not_helpful,
+            g.category.as_deref().unwrap_or("-"),
+            g.top_terms.join(", "),
+            g.first_seen,
+            g.last_seen,
+            g.draft_id
+        );
+        for r in &g.representatives {
+            println!("   - {} {}", r.external_id.as_deref().unwrap_or(&r.triage_id), r.snippet);
+        }
+        for n in &g.resolution_notes {
+            println!("   fix: {n}");
         }
     }
 }

@@ -3,11 +3,16 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::front_matter::{self, Problem, Value};
+use crate::front_matter::{self, Entry, Problem, Value};
 use crate::tenant::{Audience, TenantId};
 
 /// The keys an article's front matter must carry, in the documented order.
 pub const ARTICLE_KEYS: [&str; 9] = ["id", "title", "summary", "category", "tags", "tenants", "symptoms", "escalation_group", "updated"];
+
+/// An optional key: `draft: true` marks an article as a draft. `triage kb check` checks it like
+/// any article, the loader counts it and the service does not serve it (knowledge-base gap
+/// drafts are written this way for an admin to review).
+pub const DRAFT_KEY: &str = "draft";
 
 /// Fewest symptoms an article may list.
 pub const MIN_SYMPTOMS: usize = 3;
@@ -39,6 +44,9 @@ pub struct Article {
     pub steps: Vec<String>,
     /// Hex SHA-256 of the source file, used to re-index only what changed.
     pub content_hash: String,
+    /// `draft: true` in the front matter: checked, never served.
+    #[serde(default)]
+    pub draft: bool,
 }
 
 impl Article {
@@ -47,7 +55,7 @@ impl Article {
         let fm = front_matter::parse(source)?;
         let mut problems = Vec::new();
         for entry in &fm.entries {
-            if !ARTICLE_KEYS.contains(&entry.key.as_str()) {
+            if !ARTICLE_KEYS.contains(&entry.key.as_str()) && entry.key != DRAFT_KEY {
                 problems
                     .push(Problem::new(entry.line, format!("unknown key `{}`; allowed keys are {}", entry.key, ARTICLE_KEYS.join(", "))));
             }
@@ -62,6 +70,7 @@ impl Article {
         let symptoms = fields.list("symptoms").filter(|s| fields.check_min_items("symptoms", s, MIN_SYMPTOMS));
         let escalation_group = fields.scalar("escalation_group").filter(|v| fields.check_slug("escalation_group", v, 2, 64));
         let updated = fields.scalar("updated").filter(|v| fields.check_date("updated", v));
+        let draft = fields.draft();
         let steps = resolution_steps(fm.body);
         if steps.is_empty() {
             problems.push(Problem::new(fm.body_line, "body needs a `## Resolution` section with numbered steps (`1. ...`)"));
@@ -90,6 +99,7 @@ impl Article {
                 body: fm.body.trim().to_owned(),
                 steps,
                 content_hash: content_hash(source.as_bytes()),
+                draft,
             }),
             _ => Err(problems),
         }
@@ -185,6 +195,18 @@ impl Fields<'_, '_> {
             (Value::Scalar(_), line) => {
                 self.problems.push(Problem::new(line, format!("`{key}` must be a list, such as `[a, b]`")));
                 None
+            }
+        }
+    }
+
+    /// The optional `draft` key: absent or `false` is a served article, `true` a draft.
+    fn draft(&mut self) -> bool {
+        match self.fm.entries.iter().find(|e| e.key == DRAFT_KEY) {
+            None => false,
+            Some(Entry { value: Value::Scalar(v), .. }) if v == "true" || v == "false" => v == "true",
+            Some(e) => {
+                self.problems.push(Problem::new(e.line, format!("`{DRAFT_KEY}` must be `true` or `false`")));
+                false
             }
         }
     }
@@ -330,6 +352,15 @@ Pass to identity-access.
             }
             assert!(Article::parse(&src).is_err(), "{why}");
         }
+    }
+
+    #[test]
+    fn a_draft_key_marks_a_draft_and_takes_only_true_or_false() {
+        assert!(!Article::parse(SAMPLE).unwrap().draft, "no key: served");
+        let draft = Article::parse(&SAMPLE.replace("updated: 2026-11-20", "updated: 2026-11-20\ndraft: true")).unwrap();
+        assert!(draft.draft);
+        assert!(!Article::parse(&SAMPLE.replace("tags:", "draft: false\ntags:")).unwrap().draft);
+        assert!(Article::parse(&SAMPLE.replace("tags:", "draft: yes\ntags:")).is_err(), "only true or false");
     }
 
     #[test]

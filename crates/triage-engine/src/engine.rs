@@ -486,6 +486,7 @@ impl TriageEngine {
                 ),
                 suggestions: outcome.suggestions.iter().map(fusion::suggestion_key).collect(),
                 text: Some(redacted.into_owned()),
+                no_good_fix: outcome.no_good_fix,
             },
             self.store.as_ref(),
         )?;

@@ -17,6 +17,8 @@ mod error;
 pub mod eval;
 pub mod fix;
 pub mod fusion;
+mod gaps;
+mod gaps_draft;
 mod ingest;
 mod jobs;
 mod keys;
@@ -38,6 +40,7 @@ pub use error::{EngineError, Resource, Result};
 // The lower crates' types that the engine's callers see: the server builds its wire types from
 // these and depends on no crate below the engine (`.ci/check-layers`).
 pub use fusion::FirstContact;
+pub use gaps::{Gap, GapParams, GapTicket, KbGaps, MAX_NOTES, MAX_REPRESENTATIVES, TOP_TERMS, find_gaps};
 pub use ingest::{Erasure, FeedbackInput, IngestReport};
 pub use jobs::{JobState, JobStatus};
 pub use keys::NewKey;
@@ -49,6 +52,7 @@ pub use shadow::{ShadowHead, ShadowStatus};
 pub use training::TrainRequest;
 pub use triage_kb::{KbQuery, SimilarQueryPolicy};
 pub use triage_model::classifier::{Decision, HeadPrediction};
+pub use triage_store::GapCandidate;
 pub use triage_store::{ModelRecord, ModelStatus, Outcome, Stats, StatsQuery};
 /// Connector state in the store (issue 12), for `triage-connectors`.
 pub mod connector_store {

@@ -170,6 +170,7 @@ mod tests {
             labels: serde_json::json!({}),
             suggestions: vec![],
             text: None,
+            no_good_fix: false,
         }
     }
 

@@ -27,8 +27,10 @@ impl std::fmt::Display for FileProblem {
 /// The articles of a folder and the problems found in it.
 #[derive(Debug, Default)]
 pub struct LoadedKb {
-    /// Valid articles, sorted by id.
+    /// Valid articles to serve, sorted by id (drafts are not among them).
     pub articles: Vec<Article>,
+    /// Valid articles marked `draft: true`: checked, counted, never served.
+    pub drafts: usize,
     /// Problems, sorted by file and line. Files with problems contribute no article.
     pub problems: Vec<FileProblem>,
     /// Files read.
@@ -65,7 +67,11 @@ pub fn load_dir(dir: &Path) -> Result<LoadedKb> {
                 }),
                 None => {
                     first_use.insert(article.id.clone(), path);
-                    loaded.articles.push(article);
+                    if article.draft {
+                        loaded.drafts += 1;
+                    } else {
+                        loaded.articles.push(article);
+                    }
                 }
             },
             Err(problems) => {
@@ -118,6 +124,17 @@ mod tests {
         assert!(lines[0].ends_with("c.md:7: unknown key `extra`; allowed keys are id, title, summary, category, tags, tenants, symptoms, escalation_group, updated"), "{lines:?}");
         assert!(lines[1].contains("b.md:2: duplicate id `same-id`"), "{lines:?}");
         assert!(matches!(loaded.into_valid(), Err(KbError::Invalid { count: 2 })));
+    }
+
+    #[test]
+    fn drafts_pass_the_check_and_are_not_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.md"), ARTICLE.replace("ID", "served")).unwrap();
+        std::fs::write(dir.path().join("b.md"), ARTICLE.replace("ID", "a-draft").replace("tags: []", "tags: []\ndraft: true")).unwrap();
+        let loaded = load_dir(dir.path()).unwrap();
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        assert_eq!((loaded.files, loaded.drafts), (2, 1));
+        assert_eq!(loaded.articles.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), vec!["served"]);
     }
 
     #[test]

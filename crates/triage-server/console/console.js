@@ -218,6 +218,7 @@ function signOut(message) {
 const VIEWS = [
   { id: 'triage', title: 'Triage', allowed: () => can('triage') || can('feedback') },
   { id: 'kb', title: 'Knowledge base', allowed: () => can('search_kb') || can('read_stats') },
+  { id: 'gaps', title: 'KB gaps', allowed: () => can('read_stats') },
   { id: 'models', title: 'Models', allowed: () => can('read_models') },
   { id: 'desk', title: 'Desk', allowed: () => can('read_stats') },
   { id: 'connectors', title: 'Connectors', allowed: () => can('manage_connectors') },
@@ -262,7 +263,7 @@ async function render() {
   }
   document.title = `${current.title} · triage console`;
   $(`view-${current.id}`).hidden = false;
-  const loaders = { triage: () => loadTriage(arg), kb: loadKb, models: loadModels, desk: loadDesk, connectors: () => loadConnectors(arg), audit: loadAudit };
+  const loaders = { triage: () => loadTriage(arg), kb: loadKb, gaps: loadGaps, models: loadModels, desk: loadDesk, connectors: () => loadConnectors(arg), audit: loadAudit };
   await withBusy(null, loaders[current.id]);
 }
 
@@ -521,6 +522,49 @@ async function searchKb(event) {
     if (!data.results.length) out.append(h('p', { class: 'muted' }, 'No article matched.'));
     out.append(h('ol', { class: 'suggestions' }, data.results.map((sg, i) => suggestionItem(sg, i, null))));
   });
+}
+
+// ---------- knowledge-base gaps ----------
+
+async function loadGaps() {
+  const out = clear($('gaps-body'));
+  if (!tenant()) {
+    out.append(h('p', { class: 'muted' }, 'Gaps are per tenant: pick a tenant above.'));
+    return;
+  }
+  const params = [tenantQuery('')];
+  if ($('gaps-from').value) params.push(`from=${encodeURIComponent($('gaps-from').value)}`);
+  if ($('gaps-to').value) params.push(`to=${encodeURIComponent($('gaps-to').value)}`);
+  const data = await api('GET', `/v1/kb/gaps?${params.join('&')}`);
+  out.append(h('p', { class: 'muted', id: 'gaps-summary' }, `${data.gaps.length} gaps from ${data.candidates} tickets with no good fix or marked not helpful`));
+  if (!data.gaps.length) out.append(h('p', { class: 'muted' }, 'No gaps in this window: the knowledge base had a good fix for every ticket.'));
+  out.append(h('ol', { class: 'gaps', id: 'gaps-list' }, data.gaps.map(gapItem)));
+}
+
+function gapItem(gap) {
+  const draft = h('pre', { class: 'draft', id: `draft-${gap.id}`, tabindex: 0, 'aria-label': `Draft article for ${gap.id}` }, gap.draft);
+  const copy = h('button', { type: 'button', class: 'small secondary', dataset: { action: 'copy-draft' } }, 'Copy draft');
+  copy.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(gap.draft);
+      say(`Draft ${gap.draft_id} copied`);
+    } catch (e) {
+      window.getSelection().selectAllChildren(draft);
+      say('Copying is not allowed here: the draft is selected, press Ctrl+C');
+    }
+  });
+  return h('li', { class: 'card', dataset: { id: gap.id } },
+    h('h2', null, `${gap.size} ticket${gap.size === 1 ? '' : 's'}: ${gap.top_terms.join(', ')}`),
+    h('p', { class: 'muted' }, h('code', null, gap.id), ` · ${gap.no_good_fix} no good fix, ${gap.not_helpful} not helpful`,
+      gap.category ? ` · ${gap.category}` : '', ` · ${gap.first_seen} – ${gap.last_seen}`),
+    h('ul', null, gap.representatives.map((r) => h('li', null, r.external_id ? h('strong', null, `${r.external_id}: `) : '', r.snippet))),
+    gap.resolution_notes.length ? [h('h3', null, 'How they were resolved'), h('ul', null, gap.resolution_notes.map((n) => h('li', null, n)))] : '',
+    h('details', null, h('summary', null, `Draft article ${gap.draft_id}`), copy, draft));
+}
+
+async function showGaps(event) {
+  event.preventDefault();
+  await withBusy(event.submitter, loadGaps);
 }
 
 // ---------- models ----------
@@ -1084,6 +1128,7 @@ function start() {
     if (id) location.hash = `#/triage/${encodeURIComponent(id)}`;
   });
   $('kb-search-form').addEventListener('submit', searchKb);
+  $('gaps-form').addEventListener('submit', showGaps);
   $('desk-form').addEventListener('submit', (event) => { event.preventDefault(); withBusy(event.submitter, loadDesk); });
   $('tenant-select').addEventListener('change', () => {
     sessionStorage.setItem(TENANT_STORE, tenant() || '');

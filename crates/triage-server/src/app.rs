@@ -11,8 +11,8 @@ use triage_engine::TriageEngine;
 use crate::config::ValidatedSettings;
 use crate::problem::{ApiError, ErrorCode};
 use crate::routes::{
-    admin, boilerplate, connectors, console, docs, feedback, health, kb, method_not_allowed, metrics, route_not_found, session, stats,
-    tickets, triage,
+    admin, boilerplate, connectors, console, docs, feedback, gaps, health, kb, method_not_allowed, metrics, route_not_found, session,
+    stats, tickets, triage,
 };
 use crate::state::AppState;
 
@@ -135,6 +135,7 @@ pub(crate) fn configure_routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/triage/{id}").route(web::get().to(triage::get_triage)))
         .service(resource("/v1/session").route(web::get().to(session::get_session)))
         .service(resource("/v1/kb/articles").route(web::get().to(kb::list_articles)))
+        .service(resource("/v1/kb/gaps").route(web::get().to(gaps::get_gaps)))
         .service(resource("/console").route(web::get().to(console::page)))
         .service(resource("/console/{file}").route(web::get().to(console::asset)))
         .service(resource("/v1/triage/{id}/feedback").route(web::post().to(feedback::post_feedback)))

@@ -40,6 +40,7 @@ use crate::wire::{
         routes::kb::search,
         routes::kb::article,
         routes::kb::list_articles,
+        routes::gaps::get_gaps,
         routes::triage::get_triage,
         routes::session::get_session,
         routes::health::healthz,

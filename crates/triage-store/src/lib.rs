@@ -11,6 +11,8 @@
 
 mod connectors;
 mod error;
+#[cfg(test)]
+mod gaps_tests;
 mod migrations;
 mod sqlite;
 mod stats;
@@ -25,8 +27,8 @@ pub use error::{Result, StoreError};
 pub use sqlite::SqliteStore;
 pub use stats::{CategoryStats, DayStats, HeadAutoStats, Stats, StatsQuery};
 pub use types::{
-    ApiKeyRecord, ArticleFeedback, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, ModelRecord, ModelStatus, Outcome,
-    SuggestionUsage, TriageRecord, UpsertReport,
+    ApiKeyRecord, ArticleFeedback, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, GapCandidate, ModelRecord, ModelStatus,
+    Outcome, SuggestionUsage, TriageRecord, UpsertReport,
 };
 
 use triage_core::tenant::TenantId;
@@ -72,6 +74,10 @@ pub trait Store: Send + Sync {
     fn for_each_article_feedback(&self, f: &mut dyn FnMut(ArticleFeedback)) -> Result<()>;
     /// The feedback given on one triage, oldest first.
     fn feedback_for(&self, triage_id: &str) -> Result<Vec<Feedback>>;
+    /// Up to `max` of `tenant`'s triages in the window (`from` inclusive, `to` exclusive) that
+    /// answered `no_good_fix` or got a `not_helpful` feedback and have a recorded text, newest
+    /// first, each with the resolution notes of its resolved ticket (same tenant and external id).
+    fn gap_candidates(&self, tenant: &TenantId, from: Option<&Timestamp>, to: Option<&Timestamp>, max: usize) -> Result<Vec<GapCandidate>>;
 
     /// Registers a model version with its evaluation report.
     fn register_model(&self, model: &ModelRecord) -> Result<()>;

@@ -140,6 +140,8 @@ const STEPS: &[&str] = &[
         delivered_at TEXT
     );
     CREATE INDEX outbox_due ON outbox (connector, state, next_attempt_ms);",
+    // 6: whether a triage answered `no_good_fix` (knowledge-base gaps); earlier records count as 0
+    "ALTER TABLE triage_records ADD COLUMN no_good_fix INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Schema version this binary writes and understands.

@@ -10,8 +10,8 @@ use triage_core::time::Timestamp;
 
 use crate::stats::{Stats, StatsQuery, compute_stats};
 use crate::types::{
-    ApiKeyRecord, ArticleFeedback, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, ModelRecord, ModelStatus, Outcome,
-    SuggestionUsage, TriageRecord, UpsertReport,
+    ApiKeyRecord, ArticleFeedback, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, GapCandidate, ModelRecord, ModelStatus,
+    Outcome, SuggestionUsage, TriageRecord, UpsertReport,
 };
 use crate::{
     ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState,
@@ -203,8 +203,8 @@ impl Store for SqliteStore {
         let tx = conn.transaction()?;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO triage_records (triage_id, tenant, external_id, created_at, model_version, labels_json, suggestions_json, text)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO triage_records (triage_id, tenant, external_id, created_at, model_version, labels_json, suggestions_json, text, no_good_fix)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for r in records {
                 insert.execute(params![
@@ -215,7 +215,8 @@ impl Store for SqliteStore {
                     r.model_version,
                     serde_json::to_string(&r.labels)?,
                     serde_json::to_string(&r.suggestions)?,
-                    r.text
+                    r.text,
+                    r.no_good_fix
                 ])?;
             }
         }
@@ -227,7 +228,7 @@ impl Store for SqliteStore {
         let conn = self.conn();
         let row = conn
             .query_row(
-                "SELECT triage_id, tenant, external_id, created_at, model_version, labels_json, suggestions_json, text
+                "SELECT triage_id, tenant, external_id, created_at, model_version, labels_json, suggestions_json, text, no_good_fix
                  FROM triage_records WHERE triage_id = ?1 AND tenant IS ?2",
                 params![triage_id, tenant.map(TenantId::as_str)],
                 |r| {
@@ -240,11 +241,12 @@ impl Store for SqliteStore {
                         r.get::<_, String>(5)?,
                         r.get::<_, String>(6)?,
                         r.get::<_, Option<String>>(7)?,
+                        r.get::<_, bool>(8)?,
                     ))
                 },
             )
             .optional()?;
-        row.map(|(triage_id, tenant, external_id, created_at, model_version, labels, suggestions, text)| {
+        row.map(|(triage_id, tenant, external_id, created_at, model_version, labels, suggestions, text, no_good_fix)| {
             Ok(TriageRecord {
                 triage_id,
                 tenant: tenant.map(|t| TenantId::parse(&t)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
@@ -254,6 +256,7 @@ impl Store for SqliteStore {
                 labels: serde_json::from_str(&labels)?,
                 suggestions: serde_json::from_str(&suggestions)?,
                 text,
+                no_good_fix,
             })
         })
         .transpose()
@@ -427,6 +430,38 @@ impl Store for SqliteStore {
             });
         }
         Ok(out)
+    }
+
+    fn gap_candidates(&self, tenant: &TenantId, from: Option<&Timestamp>, to: Option<&Timestamp>, max: usize) -> Result<Vec<GapCandidate>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare(
+            "SELECT t.triage_id, t.external_id, t.created_at, t.text, t.no_good_fix,
+                    EXISTS (SELECT 1 FROM feedback f WHERE f.triage_id = t.triage_id AND f.outcome = 'not_helpful'),
+                    json_extract(t.labels_json, '$.category.label'), json_extract(t.labels_json, '$.assignment_group.label'),
+                    r.resolution_notes
+             FROM triage_records t
+             LEFT JOIN resolved_tickets r ON r.tenant = t.tenant AND r.external_id = t.external_id
+             WHERE t.tenant = ?1 AND t.text IS NOT NULL AND (?2 IS NULL OR t.created_at >= ?2) AND (?3 IS NULL OR t.created_at < ?3)
+               AND (t.no_good_fix = 1 OR EXISTS (SELECT 1 FROM feedback f WHERE f.triage_id = t.triage_id AND f.outcome = 'not_helpful'))
+             ORDER BY t.created_at DESC, t.triage_id LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(
+            params![tenant.as_str(), from.map(Timestamp::to_stored), to.map(Timestamp::to_stored), i64::try_from(max).unwrap_or(i64::MAX)],
+            |r| {
+                Ok(GapCandidate {
+                    triage_id: r.get(0)?,
+                    external_id: r.get(1)?,
+                    created_at: r.get(2)?,
+                    text: r.get(3)?,
+                    no_good_fix: r.get(4)?,
+                    not_helpful: r.get(5)?,
+                    category: r.get(6)?,
+                    assignment_group: r.get(7)?,
+                    resolution_notes: r.get::<_, Option<String>>(8)?.filter(|n| !n.trim().is_empty()),
+                })
+            },
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn register_model(&self, m: &ModelRecord) -> Result<()> {
@@ -677,6 +712,7 @@ mod tests {
             labels: serde_json::json!({}),
             suggestions: vec!["article:a".into()],
             text: Some("printer [piiphone]".into()),
+            no_good_fix: false,
         };
         s.record_triage(&rec).unwrap();
         assert_eq!(s.triage_record(Some(&north), "t1").unwrap().unwrap(), rec);
@@ -698,6 +734,7 @@ mod tests {
             labels: serde_json::json!({}),
             suggestions: suggestions.iter().map(|s| (*s).to_owned()).collect(),
             text: None,
+            no_good_fix: false,
         };
         s.record_triages(&[
             rec("t1", &north, "2026-11-01T09:00:00Z", &["article:a", "article:b"]),
@@ -748,6 +785,7 @@ mod tests {
             labels: serde_json::json!({}),
             suggestions: vec![],
             text: Some("vpn down".into()),
+            no_good_fix: false,
         };
         s.record_triage(&rec).unwrap();
         let writes = [

@@ -264,6 +264,7 @@ mod tests {
             labels: serde_json::json!({"category": {"label": label, "decision": decision}}),
             suggestions: vec![],
             text: None,
+            no_good_fix: false,
         }
     }
 

@@ -46,6 +46,33 @@ pub struct TriageRecord {
     /// Title and description, personal data redacted (for training on agents' corrections).
     #[serde(default)]
     pub text: Option<String>,
+    /// The answer said no suggestion was likely to fix the ticket (a knowledge-base gap).
+    #[serde(default)]
+    pub no_good_fix: bool,
+}
+
+/// A triage that may show a knowledge-base gap: answered `no_good_fix`, or a suggestion of it
+/// was marked `not_helpful`; with the resolution notes of its ticket once resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GapCandidate {
+    /// The triage's id.
+    pub triage_id: String,
+    /// The ticket's id in the ticketing system, if the caller sent one.
+    pub external_id: Option<String>,
+    /// When the triage was answered, UTC `YYYY-MM-DDTHH:MM:SSZ`.
+    pub created_at: String,
+    /// Title and description, redacted.
+    pub text: String,
+    /// The answer said `no_good_fix`.
+    pub no_good_fix: bool,
+    /// An agent marked a suggestion of it `not_helpful`.
+    pub not_helpful: bool,
+    /// The category the model predicted, if any.
+    pub category: Option<String>,
+    /// The assignment group the model predicted, if any.
+    pub assignment_group: Option<String>,
+    /// Resolution notes of the resolved ticket with the same tenant and external id, if any.
+    pub resolution_notes: Option<String>,
 }
 
 /// Feedback on an article suggestion, with the redacted text of the triage it is about.

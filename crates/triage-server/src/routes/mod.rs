@@ -6,6 +6,7 @@ pub(crate) mod connectors;
 pub(crate) mod console;
 pub(crate) mod docs;
 pub(crate) mod feedback;
+pub(crate) mod gaps;
 pub(crate) mod health;
 pub(crate) mod kb;
 pub(crate) mod metrics;
