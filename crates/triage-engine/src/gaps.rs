@@ -207,7 +207,7 @@ pub fn find_gaps(candidates: &[GapCandidate], tenant: &TenantId, params: &GapPar
         let best = groups
             .iter()
             .enumerate()
-            .map(|(g, (sum, _))| (g, cosine(v, sum)))
+            .map(|(g, (sum, _))| (g, settle(cosine(v, sum))))
             .filter(|(_, c)| *c >= params.threshold)
             .fold(None, |best: Option<(usize, f64)>, (g, c)| if best.is_none_or(|(_, b)| c > b) { Some((g, c)) } else { best });
         match best {
@@ -250,13 +250,16 @@ fn describe(
     tenant: &TenantId,
     today: &str,
 ) -> Gap {
-    let mut weights: Vec<(usize, f64)> = sum.iter().map(|(t, w)| (*t, *w)).collect();
+    // sums over hash maps add in a different order in each process: values are rounded before
+    // they are compared, so equal weights (a two-ticket gap's members are equally near its
+    // centre) tie exactly and the tie-break decides, the same in every run
+    let mut weights: Vec<(usize, f64)> = sum.iter().map(|(t, w)| (*t, settle(*w))).collect();
     weights.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| vocabulary.surface(a.0).cmp(vocabulary.surface(b.0))));
     // numbers and one- or two-letter words say little about a gap: not shown as its terms
     let telling = |s: &&str| s.chars().count() >= 3 && !s.chars().all(|c| c.is_ascii_digit());
     let top_terms: Vec<String> =
         weights.iter().map(|(t, _)| vocabulary.surface(*t)).filter(telling).take(TOP_TERMS).map(str::to_owned).collect();
-    let mut nearest: Vec<(usize, f64)> = members.iter().map(|m| (*m, cosine(&vectors[*m], sum))).collect();
+    let mut nearest: Vec<(usize, f64)> = members.iter().map(|m| (*m, settle(cosine(&vectors[*m], sum)))).collect();
     nearest.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| order[a.0].triage_id.cmp(&order[b.0].triage_id)));
     let representatives: Vec<GapTicket> = nearest
         .iter()
@@ -337,3 +340,8 @@ fn draft_slug(top_terms: &[String], hash: &str) -> String {
 #[cfg(test)]
 #[path = "gaps_tests.rs"]
 mod tests;
+
+/// `x` rounded to 1e-9, so float sums taken in different orders compare equal.
+fn settle(x: f64) -> f64 {
+    (x * 1e9).round() / 1e9
+}
