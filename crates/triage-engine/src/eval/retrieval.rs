@@ -195,14 +195,26 @@ pub fn evaluate_with(
     options: &RetrievalOptions,
     progress: impl FnMut(usize),
 ) -> Result<RetrievalReport> {
+    let Indexed { index, kept, dropped, index_millis } = index_without_dropped(articles, options)?;
+    run_queries(&index, None, kept, index_millis, queries, options, &dropped, progress)
+}
+
+/// The evaluation's index: every article but the dropped ones.
+struct Indexed {
+    index: KbIndex,
+    kept: usize,
+    dropped: Vec<String>,
+    index_millis: f64,
+}
+
+fn index_without_dropped(articles: &[KbDocument], options: &RetrievalOptions) -> Result<Indexed> {
     let ids: Vec<String> = articles.iter().map(|a| a.id.clone()).collect();
     let dropped = choose_dropped(&ids, options.drop_articles, options.seed);
     let kept: Vec<KbDocument> = articles.iter().filter(|a| dropped.binary_search(&a.id).is_err()).cloned().collect();
     let started = Instant::now();
     let index = KbIndex::create_in_ram().map_err(EngineError::from)?;
     index.sync(&kept)?;
-    let index_millis = started.elapsed().as_secs_f64() * 1e3;
-    run_queries(&index, None, kept.len(), index_millis, queries, options, &dropped, progress)
+    Ok(Indexed { index, kept: kept.len(), dropped, index_millis: started.elapsed().as_secs_f64() * 1e3 })
 }
 
 /// Ranks the test `queries` without history, then learns `history` as one tenant's resolved
@@ -217,14 +229,8 @@ pub fn evaluate_with_history(
     options: &RetrievalOptions,
     mut progress: impl FnMut(usize),
 ) -> Result<HistoryReport> {
-    let ids: Vec<String> = articles.iter().map(|a| a.id.clone()).collect();
-    let dropped = choose_dropped(&ids, options.drop_articles, options.seed);
-    let kept: Vec<KbDocument> = articles.iter().filter(|a| dropped.binary_search(&a.id).is_err()).cloned().collect();
-    let started = Instant::now();
-    let index = KbIndex::create_in_ram().map_err(EngineError::from)?;
-    index.sync(&kept)?;
-    let index_millis = started.elapsed().as_secs_f64() * 1e3;
-    let without_history = run_queries(&index, None, kept.len(), index_millis, queries, options, &dropped, &mut progress)?;
+    let Indexed { index, kept, dropped, index_millis } = index_without_dropped(articles, options)?;
+    let without_history = run_queries(&index, None, kept, index_millis, queries, options, &dropped, &mut progress)?;
     let started = Instant::now();
     let learned = crate::learned::Learned::new(LearningParams { enabled: true, ..params });
     let tenant = TenantId::parse(EVAL_TENANT).map_err(|e| EngineError::Invalid(e.to_string()))?;
@@ -235,7 +241,7 @@ pub fn evaluate_with_history(
     }
     let history_millis = started.elapsed().as_secs_f64() * 1e3;
     // history naming a dropped article finds nothing to boost: a desk's deleted article
-    let with_history = run_queries(&index, Some((&learned, &tenant)), kept.len(), index_millis, queries, options, &dropped, |done| {
+    let with_history = run_queries(&index, Some((&learned, &tenant)), kept, index_millis, queries, options, &dropped, |done| {
         progress(queries.len() + done)
     })?;
     Ok(HistoryReport {
