@@ -74,6 +74,10 @@ pub struct ConnectorSpec {
     /// own CA for an on-premises system).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Days processed events and delivered actions are kept (pending ones and dead letters stay
+    /// until handled).
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
 }
 
 fn default_note_fixes() -> usize {
@@ -93,6 +97,9 @@ fn default_retry_max_ms() -> u64 {
 }
 fn default_timeout() -> u64 {
     10
+}
+fn default_retention_days() -> u32 {
+    30
 }
 
 /// The ticketing systems a connector can talk to.
@@ -292,6 +299,9 @@ pub fn validate(
             if spec.poll_interval_secs == 0 || spec.max_attempts == 0 || spec.timeout_secs == 0 || spec.retry_base_ms == 0 {
                 return Err(fail("poll_interval_secs, max_attempts, timeout_secs and retry_base_ms must be above 0".into()));
             }
+            if !(1..=3650).contains(&spec.retention_days) {
+                return Err(fail("retention_days must be 1..=3650".into()));
+            }
             if spec.retry_max_ms < spec.retry_base_ms {
                 return Err(fail("retry_max_ms must be at least retry_base_ms".into()));
             }
@@ -393,6 +403,7 @@ mod tests {
             retry_max_ms: 300_000,
             timeout_secs: 10,
             ca_file: None,
+            retention_days: 30,
         }
     }
 
@@ -433,6 +444,7 @@ mod tests {
             (Box::new(|s| s.write_back = BTreeMap::from([("urgency".into(), Policy::Auto)])), "`urgency` is not a label head"),
             (Box::new(|s| s.note_template = Some("{fixes} {nonsense}".into())), "{nonsense}"),
             (Box::new(|s| s.max_attempts = 0), "above 0"),
+            (Box::new(|s| s.retention_days = 0), "retention_days"),
             (Box::new(|s| s.ca_file = Some("/nonexistent/ca.pem".into())), "ca_file /nonexistent/ca.pem cannot be read"),
             (Box::new(|s| s.ca_file = Some("Cargo.toml".into())), "holds no certificate"),
         ];

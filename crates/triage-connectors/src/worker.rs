@@ -344,12 +344,29 @@ impl Runtime {
         }
     }
 
+    /// Retention: processed events and delivered actions older than `retention_days` go (at
+    /// start, then hourly); what waits, and dead letters, stay.
+    fn prune(&self, engine: &TriageEngine) {
+        let age = Duration::from_secs(u64::from(self.connector.spec.retention_days) * 86_400);
+        let before = triage_core::time::rfc3339_utc(SystemTime::now().checked_sub(age).unwrap_or(SystemTime::UNIX_EPOCH));
+        match engine.store().connector_prune(self.name(), &before) {
+            Ok((0, 0)) => {}
+            Ok((events, actions)) => tracing::info!(connector = self.name(), events, actions, before = %before, "connector history pruned"),
+            Err(e) => tracing::warn!(connector = self.name(), error = %e, "connector history not pruned; will try again in an hour"),
+        }
+    }
+
     // ---- the event thread ------------------------------------------------------------------
 
     fn event_loop(&self) {
         let Some(engine) = self.wait_engine() else { return };
         self.audit_configuration(&engine);
+        let mut pruned_at: Option<std::time::Instant> = None;
         while !self.stopping() {
+            if pruned_at.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+                self.prune(&engine);
+                pruned_at = Some(std::time::Instant::now());
+            }
             let pending = match engine.store().connector_events(self.name(), Some(EventState::Pending), 50) {
                 Ok(p) => p,
                 Err(e) => {

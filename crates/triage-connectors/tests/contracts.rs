@@ -161,6 +161,7 @@ fn connector(kind: Kind, base: &str) -> Connector {
         retry_max_ms: 1000,
         timeout_secs: 5,
         ca_file: None,
+        retention_days: 30,
     };
     let env = |name: &str| match name {
         "TOKEN" => Some(token(kind).to_owned()),

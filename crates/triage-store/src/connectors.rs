@@ -426,6 +426,18 @@ pub(crate) fn retry(conn: &rusqlite::Connection, connector: &str, id: i64, now_m
     Ok(n == 1)
 }
 
+/// Deletes a connector's processed events and delivered actions from before `before` (UTC RFC
+/// 3339): pending events, waiting actions and dead letters stay. Returns (events, actions).
+pub(crate) fn prune(tx: &rusqlite::Transaction<'_>, connector: &str, before: &str) -> Result<(usize, usize)> {
+    let events = tx.execute(
+        "DELETE FROM connector_events WHERE connector = ?1 AND state != 'pending' AND COALESCE(processed_at, received_at) < ?2",
+        params![connector, before],
+    )?;
+    let actions =
+        tx.execute("DELETE FROM outbox WHERE connector = ?1 AND state = 'delivered' AND delivered_at < ?2", params![connector, before])?;
+    Ok((events, actions))
+}
+
 pub(crate) fn counts(conn: &rusqlite::Connection, connector: &str) -> Result<ConnectorCounts> {
     let mut c = ConnectorCounts::default();
     conn.query_row(
@@ -535,5 +547,25 @@ mod tests {
         let retried = s.outbox_claim("rt", 0, 5).unwrap();
         assert_eq!((retried.len(), retried[0].attempts), (1, 1), "a retried dead letter starts its tries again");
         assert_eq!(s.outbox_list("rt", Some(OutboxState::Delivered), 10).unwrap().len(), 1);
+
+        // retention: delivered actions go, the one waiting again stays
+        assert_eq!(s.connector_prune("rt", "9999-01-01T00:00:00Z").unwrap(), (0, 1));
+        assert_eq!(s.outbox_list("rt", None, 10).unwrap().len(), 1, "the retried action is waiting: kept");
+        assert_eq!(s.connector_prune("rt", "0001-01-01T00:00:00Z").unwrap(), (0, 0), "nothing is older than year 1");
+    }
+
+    #[test]
+    fn pruning_keeps_pending_events_and_removes_processed_ones() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        for key in ["e1", "e2"] {
+            let e =
+                NewConnectorEvent { connector: "z".into(), event_key: key.into(), external_id: "1".into(), payload: serde_json::json!({}) };
+            assert!(s.connector_event_insert(&e).unwrap());
+        }
+        let first = s.connector_events("z", Some(EventState::Pending), 1).unwrap().remove(0);
+        s.connector_event_finish(first.id, EventState::Ignored, Some("our own change")).unwrap();
+        assert_eq!(s.connector_prune("z", "9999-01-01T00:00:00Z").unwrap(), (1, 0));
+        let left = s.connector_events("z", None, 10).unwrap();
+        assert_eq!((left.len(), left[0].state), (1, EventState::Pending), "an unprocessed event is never pruned");
     }
 }

@@ -127,4 +127,8 @@ pub trait Store: Send + Sync {
     fn outbox_retry(&self, connector: &str, id: i64, now_ms: i64) -> Result<bool>;
     /// Event and outbox counts for a connector's status.
     fn connector_counts(&self, connector: &str) -> Result<ConnectorCounts>;
+    /// Retention: deletes a connector's processed events and delivered actions from before
+    /// `before` (UTC RFC 3339); pending events, waiting actions and dead letters stay. Returns
+    /// how many (events, actions) went.
+    fn connector_prune(&self, connector: &str, before: &str) -> Result<(usize, usize)>;
 }

@@ -663,6 +663,14 @@ impl Store for SqliteStore {
     fn connector_counts(&self, connector: &str) -> Result<ConnectorCounts> {
         crate::connectors::counts(&self.reader(), connector)
     }
+
+    fn connector_prune(&self, connector: &str, before: &str) -> Result<(usize, usize)> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let pruned = crate::connectors::prune(&tx, connector, before)?;
+        tx.commit()?;
+        Ok(pruned)
+    }
 }
 
 #[cfg(test)]
