@@ -429,13 +429,6 @@ impl TriageEngine {
             (Some(m), None) => m.classifier.predict_cleaned_with(&text, &|_, _| true),
             (None, _) => Vec::new(),
         };
-        // the model's first-contact head leaves `labels` before fusion reads the category
-        let model_first_contact = labels.iter().any(|p| p.head == fusion::FIRST_CONTACT_HEAD);
-        let mut first_contact_head: Vec<_> = if model_first_contact {
-            labels.iter().position(|p| p.head == fusion::FIRST_CONTACT_HEAD).map(|i| labels.remove(i)).into_iter().collect()
-        } else {
-            Vec::new()
-        };
         let suggestions = {
             let feedback = self.feedback.read().unwrap_or_else(|p| p.into_inner());
             let category = labels.iter().find(|p| p.head == "category").map(|p| (p.label.as_str(), p.probability));
@@ -444,11 +437,8 @@ impl TriageEngine {
             fusion::fuse(&kb_hits, &ticket_hits, &self.articles, &feedback, self.max_suggestions, &context)
         };
         let no_good_fix = fusion::no_good_fix(&suggestions, self.params.no_good_fix_below);
-        let first_contact = if model_first_contact {
-            fusion::first_contact(&mut first_contact_head, &suggestions)
-        } else {
-            fusion::first_contact(&mut labels, &suggestions)
-        };
+        // after fusion, which reads only the category head: this takes the first-contact head out
+        let first_contact = fusion::first_contact(&mut labels, &suggestions);
         tracing::Span::current().record("suggestions", suggestions.len());
         let outcome = TriageOutcome {
             triage_id: Uuid::now_v7(),

@@ -151,7 +151,8 @@ pub fn system(kind: Kind) -> Box<dyn System> {
     }
 }
 
-/// Path segment encoding for ids placed in URLs (ids are checked, but never trusted).
+/// Percent-encoding of everything but unreserved characters, for ids placed in URL paths (ids
+/// are checked, but never trusted) and for query-string values.
 pub fn segment(id: &str) -> String {
     id.bytes()
         .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })

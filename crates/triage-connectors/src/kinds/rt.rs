@@ -99,7 +99,7 @@ impl System for Rt {
         for page in 1..=MAX_PAGES {
             let path = format!(
                 "/REST/2.0/tickets?query={}&orderby=LastUpdated&order=ASC&orderby=id&order=ASC&per_page={PAGE}&page={page}&{TICKET_FIELDS}",
-                encode_query(&query)
+                segment(&query)
             );
             let answer = http.get(&path)?;
             let items = answer.get("items").and_then(|i| i.as_array()).ok_or_else(|| bad("no items in a search"))?;
@@ -138,7 +138,7 @@ impl System for Rt {
             // not from a poll page (say, re-queued by hand): read the ticket first
             let search = http.get(&format!(
                 "/REST/2.0/tickets?query={}&{TICKET_FIELDS}",
-                encode_query(&format!("id = {}", event.external_id.parse::<u64>().map_err(|_| bad("a ticket id that is not a number"))?))
+                segment(&format!("id = {}", event.external_id.parse::<u64>().map_err(|_| bad("a ticket id that is not a number"))?))
             ))?;
             let ticket = search.get("items").and_then(|i| i.as_array()).and_then(|i| i.first()).ok_or_else(|| {
                 CallError::Permanent(format!("ticket {} is not visible to the connector's user (deleted, or no rights)", event.external_id))
@@ -293,13 +293,6 @@ pub fn first_contact(history: &[serde_json::Value], own_user: Option<&str>) -> b
     owners.len() <= 1
 }
 
-/// Percent-encoding for a query-string value.
-fn encode_query(v: &str) -> String {
-    v.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +324,6 @@ mod tests {
     #[test]
     fn times_are_written_as_rt_reads_them() {
         assert_eq!(rt_time("2026-11-30T15:19:43Z"), "2026-11-30 15:19:43");
-        assert_eq!(encode_query("LastUpdated >= '2026-11-30 15:19:43'"), "LastUpdated%20%3E%3D%20%272026-11-30%2015%3A19%3A43%27");
+        assert_eq!(segment("LastUpdated >= '2026-11-30 15:19:43'"), "LastUpdated%20%3E%3D%20%272026-11-30%2015%3A19%3A43%27");
     }
 }
