@@ -19,6 +19,7 @@ pub mod fix;
 pub mod fusion;
 mod gaps;
 mod gaps_draft;
+pub mod incidents;
 mod ingest;
 mod jobs;
 mod keys;

@@ -1,0 +1,7 @@
+//! Major incidents (issue 14): a surge of one fault across the shared desk, detected online,
+//! linked, and answered at first contact.
+
+pub mod detector;
+pub mod vectors;
+
+pub use detector::{Detector, Incident, IncidentParams, Member, Observation, Observed, Status};
