@@ -578,3 +578,7 @@ fn restore(shared: &Shared) -> Result<()> {
     tracing::info!(incidents, baseline = seeded, millis = started.elapsed().as_millis() as u64, "incident detection ready");
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

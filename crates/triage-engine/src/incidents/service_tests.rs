@@ -1,0 +1,130 @@
+use std::sync::Arc;
+
+use triage_store::{SqliteStore, Store, TriageRecord};
+
+use super::*;
+
+const SURGE: [&str; 6] = [
+    "outlook email cannot send",
+    "outlook email stuck outbox",
+    "cannot send email outlook error",
+    "outlook email send stuck",
+    "email outlook send fails",
+    "outlook email outbox send",
+];
+
+fn terms(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_owned).collect()
+}
+
+fn params() -> IncidentParams {
+    IncidentParams { min_history: 0, ..IncidentParams::default() }
+}
+
+fn offer_surge(incidents: &Incidents, tenant: &str) {
+    let now = Timestamp::now().unix_seconds();
+    for (i, text) in SURGE.iter().enumerate() {
+        incidents.offer(Observation {
+            triage_id: format!("{tenant}-{i}"),
+            tenant: Some(tenant.into()),
+            at: now,
+            terms: terms(text),
+            title: (*text).into(),
+            hint: None,
+        });
+    }
+    incidents.flush();
+}
+
+#[test]
+fn incidents_and_their_links_survive_a_restart_and_still_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("triage.db");
+    let id = {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        let incidents = Incidents::start(params(), store).unwrap();
+        offer_surge(&incidents, "north");
+        let list = incidents.list(None, None);
+        assert_eq!(list.len(), 1, "the surge opened one incident");
+        let confirmed = incidents.act(&list[0].id, None, &IncidentAction::Confirm(Some("Use webmail".into()))).unwrap();
+        assert_eq!(confirmed.status, Status::Confirmed);
+        list[0].id.clone()
+    };
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+    let incidents = Incidents::start(params(), store).unwrap();
+    let back = incidents.get(&id, None).unwrap();
+    assert_eq!(back.status, Status::Confirmed);
+    assert_eq!(back.message.as_deref(), Some("Use webmail"));
+    assert_eq!(back.count, SURGE.len());
+    assert_eq!(back.members.unwrap().len(), SURGE.len());
+    // the centroid came back from the members' stored terms
+    let m = incidents.matching(&terms("outlook email send outbox"), Timestamp::now().unix_seconds()).expect("still matches");
+    assert_eq!((m.id.as_str(), m.status), (id.as_str(), Status::Confirmed));
+    assert_eq!(m.message.as_deref(), Some("Use webmail"));
+    assert!(incidents.matching(&terms("printer toner jammed"), Timestamp::now().unix_seconds()).is_none());
+}
+
+#[test]
+fn the_baseline_is_seeded_from_stored_triages_at_start() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let now = Timestamp::now().unix_seconds();
+    let records: Vec<TriageRecord> = (0..30)
+        .map(|i| TriageRecord {
+            triage_id: format!("t{i}"),
+            tenant: None,
+            external_id: None,
+            // one record too old for the 7-day baseline
+            created_at: Timestamp::from_unix_seconds(now - if i == 0 { 8 * 86_400 } else { 3600 + i }).to_stored(),
+            model_version: None,
+            labels: serde_json::json!({}),
+            suggestions: vec![],
+            text: Some(format!("printer {i} jammed on floor")),
+            no_good_fix: false,
+        })
+        .collect();
+    store.record_triages(&records).unwrap();
+    let incidents = Incidents::start(IncidentParams { min_history: 10, ..IncidentParams::default() }, Arc::new(store)).unwrap();
+    assert_eq!(incidents.shared.lock().history_len(), 29);
+}
+
+#[test]
+fn a_tenant_sees_only_incidents_it_is_part_of_and_only_its_members() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let incidents = Incidents::start(params(), store).unwrap();
+    let now = Timestamp::now().unix_seconds();
+    for (i, text) in SURGE.iter().enumerate() {
+        let tenant = if i % 2 == 0 { "north" } else { "east" };
+        incidents.offer(Observation {
+            triage_id: format!("t{i}"),
+            tenant: Some(tenant.into()),
+            at: now,
+            terms: terms(text),
+            title: format!("{tenant} {text}"),
+            hint: None,
+        });
+    }
+    incidents.flush();
+    let north = TenantId::parse("north").unwrap();
+    let south = TenantId::parse("south").unwrap();
+    let list = incidents.list(Some(&north), None);
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].tenants, ["east", "north"]);
+    assert!(list[0].title.starts_with("north "), "the title comes from the viewer's own ticket: {}", list[0].title);
+    let detail = incidents.get(&list[0].id, Some(&north)).unwrap();
+    assert!(detail.members.unwrap().iter().all(|m| m.tenant.as_deref() == Some("north")));
+    assert!(incidents.list(Some(&south), None).is_empty());
+    assert!(matches!(incidents.get(&list[0].id, Some(&south)), Err(EngineError::NotFound(Resource::Incident))));
+    assert!(matches!(
+        incidents.act(&list[0].id, Some(&south), &IncidentAction::Resolve(None)),
+        Err(EngineError::NotFound(Resource::Incident))
+    ));
+}
+
+#[test]
+fn disabled_detection_matches_and_keeps_nothing() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let incidents = Incidents::start(IncidentParams { enabled: false, ..params() }, store).unwrap();
+    offer_surge(&incidents, "north");
+    assert!(!incidents.enabled());
+    assert!(incidents.list(None, Some(&[Status::Suspected, Status::Confirmed, Status::Resolved, Status::Dismissed])).is_empty());
+}
