@@ -15,6 +15,11 @@ fn fixture(name: &str) -> Vec<u8> {
 
 /// A Zammad connector for northmoor whose write-back goes to a closed loopback port.
 async fn app_with_zammad() -> TestApp {
+    app_with_zammad_and("").await
+}
+
+/// The same, with more configuration appended.
+async fn app_with_zammad_and(extra: &str) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("secret");
     let token = dir.path().join("token");
@@ -35,6 +40,7 @@ retry_base_ms = 100
 retry_max_ms = 200
 max_attempts = 3
 timeout_secs = 1
+{extra}
 "#,
         token.display(),
         secret.display()
@@ -174,4 +180,65 @@ token_env = "TRIAGE_TEST_UNSET_TOKEN"
     let err =
         triage_server::config::load(Some(&file), &overrides, [("TRIAGE__KNOWLEDGE_BASE__DIR".to_owned(), kb)]).unwrap_err().to_string();
     assert!(err.contains("connector `desk-rt`") && err.contains("must use https"), "{err}");
+}
+
+#[tokio::test]
+async fn tickets_of_a_suspected_major_incident_get_an_internal_note_once() {
+    // no baseline needed, so six similar tickets are a surge
+    let app = app_with_zammad_and("\n[incidents]\nmin_history = 0").await;
+    let template: Value = serde_json::from_slice(&fixture("webhook-ticket-created.json")).unwrap();
+    let titles = [
+        "Outlook cannot send email, stuck in outbox",
+        "Emails stuck in the Outlook outbox",
+        "Outlook outbox not sending emails",
+        "Cannot send email from Outlook, outbox full",
+        "Outlook email will not send, sits in outbox",
+        "Outlook outbox emails not sending",
+    ];
+    for (i, title) in titles.iter().enumerate() {
+        let mut event = template.clone();
+        let id = 200 + i;
+        event["ticket"]["id"] = id.into();
+        event["ticket"]["number"] = format!("10{id}").into();
+        event["ticket"]["title"] = (*title).into();
+        event["article"]["ticket_id"] = id.into();
+        event["article"]["body"] = format!("<div>{title}. Started this morning.</div>").into();
+        let body = serde_json::to_vec(&event).unwrap();
+        let r = reqwest::Client::new()
+            .post(format!("{}/v1/connectors/zammad/events", app.address))
+            .header("content-type", "application/json")
+            .header("x-zammad-delivery", format!("delivery-{id}"))
+            .header("x-hub-signature", sign(Algorithm::Sha1, SECRET, &body))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let notes = loop {
+        let o: Value = app.get("/v1/admin/connectors/zammad/outbox?limit=200").await.json().await.unwrap();
+        let notes: Vec<Value> = o["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["payload"]["text"].as_str().is_some_and(|t| t.starts_with("Suspected major incident")))
+            .cloned()
+            .collect();
+        if notes.len() >= 5 {
+            break notes;
+        }
+        assert!(std::time::Instant::now() < deadline, "no incident notes queued: {o:#}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let incidents: Value = app.get("/v1/incidents").await.json().await.unwrap();
+    let id = incidents["incidents"][0]["id"].as_str().expect("an incident").to_owned();
+    let mut tickets: Vec<&str> = notes.iter().map(|n| n["external_id"].as_str().unwrap()).collect();
+    tickets.sort_unstable();
+    tickets.dedup();
+    assert_eq!(tickets.len(), notes.len(), "one note per ticket, however often the connector looks: {notes:#?}");
+    for n in &notes {
+        let text = n["payload"]["text"].as_str().unwrap();
+        assert!(text.contains(&id) && text.contains(&format!("triage-ref: zammad:{id}:suspected:")), "{text}");
+    }
 }

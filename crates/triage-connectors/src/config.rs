@@ -78,8 +78,16 @@ pub struct ConnectorSpec {
     /// until handled).
     #[serde(default = "default_retention_days")]
     pub retention_days: u32,
+    /// Major incidents (issue 14): a ticket of this connector that becomes a member of an
+    /// incident gets an internal note when the incident opens (suspected) and when it is
+    /// confirmed with the agent message, unless its own triage note already said so.
+    #[serde(default = "default_incident_notes")]
+    pub incident_notes: bool,
 }
 
+fn default_incident_notes() -> bool {
+    true
+}
 fn default_note_fixes() -> usize {
     3
 }
@@ -404,6 +412,7 @@ mod tests {
             timeout_secs: 10,
             ca_file: None,
             retention_days: 30,
+            incident_notes: true,
         }
     }
 

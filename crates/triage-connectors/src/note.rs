@@ -83,6 +83,28 @@ impl NoteTemplate {
     }
 }
 
+/// The note telling an agent that their ticket belongs to a major incident: suspected (many
+/// similar tickets, the desk is looking) or confirmed (with what to tell the caller).
+pub fn incident_note(incident: &triage_engine::incidents::IncidentView, marker: &str) -> String {
+    use triage_engine::incidents::Status;
+    let tenants = incident.tenants.len();
+    let spread = if tenants > 1 { format!(" from {tenants} organisations") } else { String::new() };
+    let body = match (incident.status, incident.message.as_deref()) {
+        (Status::Confirmed, Some(message)) => format!(
+            "Major incident {} confirmed (internal note)\n\nThis ticket is one of {} about the same fault{spread}.\n\nTell the caller:\n{message}",
+            incident.id, incident.count
+        ),
+        _ => format!(
+            "Suspected major incident {} (internal note)\n\n{} similar tickets{spread} since {} ({}). The service desk is checking; do not investigate this ticket on its own yet.",
+            incident.id,
+            incident.count,
+            incident.first_seen,
+            incident.top_terms.join(", ")
+        ),
+    };
+    format!("{body}\n\n{REF_PREFIX}{marker}")
+}
+
 fn decision(d: Decision) -> &'static str {
     match d {
         Decision::Auto => "auto",

@@ -362,6 +362,7 @@ impl Runtime {
         let Some(engine) = self.wait_engine() else { return };
         self.audit_configuration(&engine);
         let mut pruned_at: Option<std::time::Instant> = None;
+        let mut notified = std::collections::HashSet::new();
         while !self.stopping() {
             if pruned_at.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
                 self.prune(&engine);
@@ -396,6 +397,7 @@ impl Runtime {
                     }
                 }
             }
+            self.incident_notes(&engine, &mut notified);
             if pending.is_empty() || blocked {
                 self.wake_events.wait(if blocked { Duration::from_secs(5) } else { Duration::from_secs(1) });
             }
@@ -504,6 +506,63 @@ impl Runtime {
         tracing::info!(connector = self.name(), ticket = %event.external_id, triage_id = %outcome.triage_id, queued, "source ticket triaged");
         self.wake_outbox.notify();
         Ok(())
+    }
+
+    /// Internal notes for this connector's tickets that became members of a major incident:
+    /// one when it opens (for tickets triaged before it opened: later ones were told in their
+    /// own triage note) and one when it is confirmed with a message (for tickets triaged before
+    /// the confirmation). Each note's marker names the incident, its status and the triage, so
+    /// the outbox writes it once however often this runs. `done` remembers members already
+    /// seen, so each is looked up once.
+    fn incident_notes(&self, engine: &TriageEngine, done: &mut std::collections::HashSet<String>) {
+        use triage_engine::incidents::Status;
+        if !self.connector.spec.incident_notes {
+            return;
+        }
+        if done.len() > 100_000 {
+            done.clear();
+        }
+        let incidents = engine.incidents();
+        let prefix = format!("{}:", self.name());
+        let mut queued = 0;
+        for summary in incidents.list(None, None) {
+            let Ok(incident) = incidents.get(&summary.id, None) else { continue };
+            let (status, since) = match (incident.status, &incident.message) {
+                (Status::Suspected, _) => ("suspected", &incident.opened_at),
+                (Status::Confirmed, Some(_)) => ("confirmed", &incident.status_changed_at),
+                _ => continue,
+            };
+            for m in incident.members.as_deref().unwrap_or_default() {
+                let marker = format!("{}:{}:{status}:{}", self.name(), incident.id, m.triage_id);
+                if !done.insert(marker.clone()) || m.at.as_str() > since.as_str() {
+                    continue;
+                }
+                let Some(tenant) = m.tenant.as_deref().and_then(|t| TenantId::parse(t).ok()) else { continue };
+                let store = engine.store();
+                let Ok(Some(record)) = store.triage_record(Some(&tenant), &m.triage_id) else { continue };
+                let Some(source_id) = record.external_id.as_deref().and_then(|e| e.strip_prefix(&prefix)) else { continue };
+                let Ok(Some(ticket)) = store.connector_ticket(self.name(), source_id) else { continue };
+                if ticket.resolved {
+                    continue;
+                }
+                let action = NewOutboxAction {
+                    connector: self.name().to_owned(),
+                    external_id: source_id.to_owned(),
+                    action: "note".into(),
+                    payload: serde_json::to_value(Action::Note { text: crate::note::incident_note(&incident, &marker) })
+                        .expect("an action serialises"),
+                    marker,
+                };
+                match store.connector_apply(&ticket, &[action], None) {
+                    Ok(n) => queued += n,
+                    Err(e) => tracing::error!(connector = self.name(), incident = %incident.id, error = %e, "cannot queue an incident note"),
+                }
+            }
+        }
+        if queued > 0 {
+            tracing::info!(connector = self.name(), queued, "incident notes queued");
+            self.wake_outbox.notify();
+        }
     }
 
     /// Our external id for a source ticket: the connector's name and the source id, so two
