@@ -52,7 +52,7 @@ async fn the_session_says_who_the_key_is_and_what_it_may_do() {
     assert_eq!(session["tenant"], "eastbrook");
     assert_eq!(session["tenants"], json!([{"id": "eastbrook", "name": "Eastbrook Borough Council"}]));
     let can: Vec<&str> = session["can"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    assert_eq!(can, vec!["triage", "search_kb", "feedback"]);
+    assert_eq!(can, vec!["triage", "search_kb", "feedback", "read_incidents"]);
 
     let anonymous = reqwest::get(format!("{}/v1/session", app.address)).await.unwrap();
     assert_eq!(anonymous.status(), 401);

@@ -9,6 +9,7 @@ mod errors;
 mod gaps;
 mod hardening;
 mod helpers;
+mod incidents;
 mod kb;
 mod learning;
 mod operations;

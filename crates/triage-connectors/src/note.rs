@@ -60,6 +60,7 @@ impl NoteTemplate {
                     let kind = match s.kind {
                         triage_core::suggestion::SuggestionKind::Article => "article",
                         triage_core::suggestion::SuggestionKind::Ticket => "similar ticket",
+                        triage_core::suggestion::SuggestionKind::Incident => "major incident",
                     };
                     let mut line = format!("{}. {} ({kind} {})", i + 1, s.title, s.id);
                     for step in s.steps.iter().take(3) {

@@ -70,6 +70,10 @@ pub enum Action {
     ReadAudit,
     /// See connectors, their outbox and dead letters, and retry them.
     ManageConnectors,
+    /// See the major incidents that touch the tenant (agents, for the banner and the answer).
+    ReadIncidents,
+    /// Confirm, dismiss and resolve major incidents, and write their agent message.
+    ManageIncidents,
 }
 
 impl Role {
@@ -78,7 +82,7 @@ impl Role {
         use Action::*;
         match self {
             Role::Operator | Role::Admin => true,
-            Role::Agent => matches!(action, Triage | SearchKb | Feedback),
+            Role::Agent => matches!(action, Triage | SearchKb | Feedback | ReadIncidents),
             Role::Integration => matches!(action, Triage | IngestResolved),
         }
     }

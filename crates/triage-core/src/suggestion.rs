@@ -10,6 +10,8 @@ pub enum SuggestionKind {
     Article,
     /// A similar resolved ticket and its resolution notes.
     Ticket,
+    /// A major incident under way that the ticket belongs to; its steps carry the agent message.
+    Incident,
 }
 
 /// One suggested fix, ranked by `score` (higher is better).

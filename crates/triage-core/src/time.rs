@@ -121,6 +121,16 @@ impl Timestamp {
         (Self::MIN.0 <= t && t <= Self::MAX.0).then_some(Self(t))
     }
 
+    /// Whole seconds since the Unix epoch.
+    pub fn unix_seconds(&self) -> i64 {
+        self.0.as_second()
+    }
+
+    /// The instant `seconds` after the Unix epoch (clamped to the years 0000-9999).
+    pub fn from_unix_seconds(seconds: i64) -> Self {
+        jiff::Timestamp::from_second(seconds).ok().and_then(Self::in_range).unwrap_or(if seconds < 0 { Self::MIN } else { Self::MAX })
+    }
+
     /// Whole seconds from `earlier` to this instant (negative when `earlier` is later).
     pub fn seconds_since(&self, earlier: &Timestamp) -> i64 {
         self.0.as_second() - earlier.0.as_second()

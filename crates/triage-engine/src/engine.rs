@@ -33,6 +33,7 @@ use crate::model_load::ModelHealth;
 /// | `promote_margin` | 0.02 | largest macro-F1 drop a promotion accepts without `force` |
 /// | `similar` | 20 terms, max df 0.15 | how similar-ticket queries are built (`SimilarQueryPolicy`) |
 /// | `learning` | see [`crate::LearningParams`] | learned phrasing: weights, half-life, cap per article |
+/// | `incidents` | see [`crate::incidents::IncidentParams`] | major-incident detection |
 #[derive(Debug, Clone)]
 pub struct EngineParams {
     /// Folder of Markdown knowledge-base articles, synced into the index at open.
@@ -57,6 +58,8 @@ pub struct EngineParams {
     pub no_good_fix_below: f64,
     /// How articles learn callers' phrasing from resolved tickets and feedback.
     pub learning: crate::LearningParams,
+    /// Major-incident detection (issue 14).
+    pub incidents: crate::incidents::IncidentParams,
 }
 
 /// What one tenant may be offered.
@@ -83,6 +86,7 @@ impl EngineParams {
             boilerplate: crate::BoilerplateParams::default(),
             no_good_fix_below: fusion::NO_GOOD_FIX_BELOW,
             learning: crate::LearningParams::default(),
+            incidents: crate::incidents::IncidentParams::default(),
         }
     }
 
@@ -148,6 +152,8 @@ pub struct TriageOutcome {
     /// No suggestion's `fix_probability` reaches `EngineParams::no_good_fix_below`: the knowledge
     /// base has no answer the engine trusts (a KB gap, or a ticket to route rather than fix).
     pub no_good_fix: bool,
+    /// The active major incident the ticket belongs to (then the first suggestion names it).
+    pub incident: Option<crate::incidents::IncidentMatch>,
 }
 
 /// The triage engine. `Send + Sync`: one instance serves every worker.
@@ -179,6 +185,8 @@ pub struct TriageEngine {
     pub(crate) fix_model: RwLock<crate::fix::FixModel>,
     /// Why the ticket index is behind the store (a failed index write), until repaired.
     pub(crate) index_lag: RwLock<Option<String>>,
+    /// Major-incident detection, fed off the request path (issue 14).
+    pub(crate) incidents: crate::incidents::Incidents,
     /// Writes triage records behind the request (declared last: dropped, and so flushed, last).
     pub(crate) recorder: crate::recorder::Recorder,
 }
@@ -261,6 +269,7 @@ impl TriageEngine {
         let recorder = crate::recorder::Recorder::start(store.clone(), params.durability)?;
         let learner = crate::boilerplate::Learner::new(params.boilerplate);
         let learned = crate::learned::Learned::new(params.learning);
+        let incidents = crate::incidents::Incidents::start(params.incidents.clone(), store.clone())?;
         let fix_model = store
             .models()?
             .iter()
@@ -283,6 +292,7 @@ impl TriageEngine {
             shadow: crate::shadow::Shadow::default(),
             fix_model: RwLock::new(fix_model),
             index_lag: RwLock::new(None),
+            incidents,
             recorder,
             store,
         })
@@ -307,6 +317,11 @@ impl TriageEngine {
     /// Version of the live model, if one is loaded.
     pub fn model_version(&self) -> Option<String> {
         self.model.load().as_ref().map(|m| m.manifest.version.clone())
+    }
+
+    /// Major-incident detection: matching, listing and admin actions.
+    pub fn incidents(&self) -> &crate::incidents::Incidents {
+        &self.incidents
     }
 
     /// Number of articles served.
@@ -439,6 +454,15 @@ impl TriageEngine {
         let no_good_fix = fusion::no_good_fix(&suggestions, self.params.no_good_fix_below);
         // after fusion, which reads only the category head: this takes the first-contact head out
         let first_contact = fusion::first_contact(&mut labels, &suggestions);
+        // a major incident under way: named first, and it may settle first contact
+        let now = std::time::SystemTime::now();
+        let incident = self.incidents.matching(&terms, triage_core::time::Timestamp::from_system_time(now).unix_seconds());
+        let first_contact = fusion::first_contact_with_incident(first_contact, incident.as_ref());
+        let mut suggestions = suggestions;
+        if let Some(m) = &incident {
+            suggestions.insert(0, fusion::incident_suggestion(m));
+            suggestions.truncate(self.max_suggestions);
+        }
         tracing::Span::current().record("suggestions", suggestions.len());
         let outcome = TriageOutcome {
             triage_id: Uuid::now_v7(),
@@ -452,7 +476,18 @@ impl TriageEngine {
             first_contact,
             cleaning,
             no_good_fix,
+            incident,
         };
+        if self.incidents.enabled() {
+            self.incidents.offer(crate::incidents::Observation {
+                triage_id: outcome.triage_id.to_string(),
+                tenant: ticket.tenant.as_ref().map(|t| t.as_str().to_owned()),
+                at: triage_core::time::Timestamp::from_system_time(now).unix_seconds(),
+                terms,
+                title: redacted.lines().next().unwrap_or_default().chars().take(100).collect(),
+                hint: outcome.incident.as_ref().map(|m| m.id.clone()),
+            });
+        }
         self.shadow.offer(|| crate::shadow::ShadowJob {
             triage_id: outcome.triage_id.to_string(),
             ticket_key: ticket.tenant.as_ref().zip(ticket.external_id.as_ref()).map(|(t, e)| (t.as_str().to_owned(), e.clone())),
@@ -465,7 +500,7 @@ impl TriageEngine {
                 triage_id: outcome.triage_id.to_string(),
                 tenant: ticket.tenant.clone(),
                 external_id: ticket.external_id.clone(),
-                created_at: triage_core::time::rfc3339_utc(std::time::SystemTime::now()),
+                created_at: triage_core::time::rfc3339_utc(now),
                 model_version: outcome.model_version.clone(),
                 labels: serde_json::Value::Object(
                     outcome

@@ -12,6 +12,8 @@ pub enum Resource {
     ModelVersion,
     /// An API key, or another tenant's.
     Key,
+    /// A major incident, or one that touches none of the caller's tickets.
+    Incident,
 }
 
 impl Resource {
@@ -21,6 +23,7 @@ impl Resource {
             Resource::Triage => "triage",
             Resource::ModelVersion => "model version",
             Resource::Key => "key",
+            Resource::Incident => "incident",
         }
     }
 }
@@ -49,6 +52,9 @@ pub enum EngineError {
     /// The request conflicts with the current state (a job running, a refused promotion).
     #[error("{0}")]
     Conflict(String),
+    /// A major incident's status does not allow the action asked for; the text says why.
+    #[error("{0}")]
+    Transition(String),
     /// A model version name is already taken (registered, or its bundle folder exists).
     #[error("model version `{0}` already exists; choose a new version name (list them with GET /v1/admin/models)")]
     VersionExists(String),

@@ -44,6 +44,7 @@ pub fn suggestion_key(s: &Suggestion) -> String {
     let kind = match s.kind {
         SuggestionKind::Article => "article",
         SuggestionKind::Ticket => "ticket",
+        SuggestionKind::Incident => "incident",
     };
     format!("{kind}:{}", s.id)
 }
@@ -164,6 +165,46 @@ pub struct FirstContact {
 /// contact when the agent has a fix that works); `auto` when `p >= 0.8` and the routing
 /// (`assignment_group`) is itself `auto`, so the desk can act on the answer either way;
 /// `suggest` when `p >= 0.5`; else `abstain`. `source` says which: `model` or `fix_probability`.
+/// The suggestion naming the incident a ticket belongs to (first in the answer).
+pub(crate) fn incident_suggestion(m: &crate::incidents::IncidentMatch) -> Suggestion {
+    use crate::incidents::Status;
+    let what = if m.status == Status::Suspected { "Suspected major incident" } else { "Known major incident" };
+    let headline = m.message.as_deref().and_then(|t| t.lines().map(str::trim).find(|l| !l.is_empty()));
+    let title = match headline {
+        Some(line) => format!("{what}: {}", line.chars().take(120).collect::<String>()),
+        None => format!("{what}: {}", m.top_terms.join(", ")),
+    };
+    Suggestion {
+        kind: SuggestionKind::Incident,
+        id: m.id.clone(),
+        title,
+        score: m.similarity,
+        fix_probability: None,
+        snippet: triage_kb::escape_html(m.message.as_deref().unwrap_or("Many similar tickets are arriving; the desk is investigating.")),
+        steps: m.message.iter().cloned().collect(),
+        category: String::new(),
+        escalation_group: String::new(),
+    }
+}
+
+/// A ticket of a confirmed incident whose message tells agents what to say: the desk has the
+/// answer, so first contact is likely (at least [`INCIDENT_FIRST_CONTACT`], `suggest` or better,
+/// `source: incident`). A rule, not a fitted model: the desk's own record of such calls will say
+/// how right it is.
+pub(crate) fn first_contact_with_incident(fc: FirstContact, m: Option<&crate::incidents::IncidentMatch>) -> FirstContact {
+    match m {
+        Some(m) if m.status == crate::incidents::Status::Confirmed && m.message.is_some() => FirstContact {
+            probability: fc.probability.max(INCIDENT_FIRST_CONTACT),
+            decision: if fc.decision == Decision::Auto { Decision::Auto } else { Decision::Suggest },
+            source: "incident",
+        },
+        _ => fc,
+    }
+}
+
+/// First-contact probability of a ticket of a confirmed incident with an agent message.
+pub const INCIDENT_FIRST_CONTACT: f32 = 0.9;
+
 pub(crate) fn first_contact(labels: &mut Vec<HeadPrediction>, suggestions: &[Suggestion]) -> FirstContact {
     if let Some(i) = labels.iter().position(|p| p.head == FIRST_CONTACT_HEAD) {
         let p = labels.remove(i);

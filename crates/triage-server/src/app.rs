@@ -11,8 +11,8 @@ use triage_engine::TriageEngine;
 use crate::config::ValidatedSettings;
 use crate::problem::{ApiError, ErrorCode};
 use crate::routes::{
-    admin, boilerplate, connectors, console, docs, feedback, gaps, health, kb, method_not_allowed, metrics, route_not_found, session,
-    stats, tickets, triage,
+    admin, boilerplate, connectors, console, docs, feedback, gaps, health, incidents, kb, method_not_allowed, metrics, route_not_found,
+    session, stats, tickets, triage,
 };
 use crate::state::AppState;
 
@@ -159,6 +159,12 @@ pub(crate) fn configure_routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/admin/connectors/{name}/pause").route(web::post().to(connectors::post_pause)))
         .service(resource("/v1/admin/connectors/{name}/resume").route(web::post().to(connectors::post_resume)))
         .service(resource("/v1/admin/connectors/{name}/outbox/{id}/retry").route(web::post().to(connectors::post_retry)))
+        .service(resource("/v1/incidents").route(web::get().to(incidents::list)))
+        .service(resource("/v1/incidents/{id}").route(web::get().to(incidents::get)))
+        .service(resource("/v1/incidents/{id}/confirm").route(web::post().to(incidents::confirm)))
+        .service(resource("/v1/incidents/{id}/resolve").route(web::post().to(incidents::resolve)))
+        .service(resource("/v1/incidents/{id}/dismiss").route(web::post().to(incidents::dismiss)))
+        .service(resource("/v1/incidents/{id}/message").route(web::put().to(incidents::put_message)))
         .service(resource("/metrics").route(web::get().to(metrics::get_metrics)))
         .service(resource("/v1/kb/search").route(web::get().to(kb::search)))
         .service(resource("/v1/kb/articles/{id}").route(web::get().to(kb::article)))

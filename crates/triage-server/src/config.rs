@@ -33,6 +33,16 @@
 //! | `learning.max_per_article` | 200 | learned texts kept per tenant and article (the most recent) | 1..=10000 |
 //! | `learning.shared_articles` | true | whether articles shared with every tenant learn too (each tenant's phrasing only for itself) | |
 //! | `learning.helpful_weight` / `learning.not_helpful_weight` | 0.5 / 0.5 | weight of a `helpful` feedback, and weight subtracted for a `not_helpful` one (`resolved` and `kb_article` weigh 1) | 0..=1 |
+//! | `incidents.enabled` | true | detect major incidents: a surge of similar tickets across all tenants | |
+//! | `incidents.window_minutes` | 60 | sliding window a surge is counted in | 1..=1440 |
+//! | `incidents.min_tickets` | 5 | similar tickets in the window before the surge test | 2..=1000 |
+//! | `incidents.similarity` | 0.25 | cosine (TF-IDF over search terms) a ticket needs with a cluster's or an incident's centroid to join it | (0, 1) |
+//! | `incidents.rate_ratio` / `incidents.max_p_value` | 4.0 / 0.001 | a surge is at least this many times the count the baseline expects, and this unlikely under it (Poisson) | >= 1 / (0, 1] |
+//! | `incidents.baseline_days` | 7 | history behind each kind of ticket's normal share of traffic | 1..=90 |
+//! | `incidents.prior_share` / `incidents.prior_tickets` | 0.002 / 200 | share assumed for a kind of ticket the history has not seen, and its weight in tickets | (0, 1) / >= 0 |
+//! | `incidents.min_history` | 500 | baseline tickets needed before any incident opens (seeded at start from stored triages, else resolved tickets) | >= 0 |
+//! | `incidents.resolved_grace_minutes` / `incidents.quiet_hours` | 60 / 24 | a resolved incident still links this long; a suspected one with no new ticket this long resolves itself | |
+//! | `incidents.max_window_tickets` / `incidents.max_history_tickets` | 2000 / 100000 | memory bounds (oldest leave first) | >= min_tickets / >= 1 |
 //! | `store.durability` | `batched` | `batched`: triage records are written behind the answer in group commits (a crash may lose the last ~10 ms of answered triages; feedback on those then answers 404); `durable`: each record is committed, and synced to disk, before its answer is sent (slower) | `batched`, `durable` |
 //! | `log.format` | `pretty` | `pretty` or `json` | |
 //! | `log.level` | `info` | filter when `RUST_LOG` is unset | tracing filter |
@@ -80,6 +90,8 @@ pub struct Settings {
     pub cleaning: CleaningSettings,
     /// Learned phrasing of articles (`learning.*`).
     pub learning: LearningSettings,
+    /// Major-incident detection (`incidents.*`; see `triage_engine::incidents::IncidentParams`).
+    pub incidents: triage_engine::incidents::IncidentParams,
     /// The tenants the service knows, with their policy (`[[tenants]]`).
     pub tenants: Vec<TenantSettings>,
     /// The desk's time zone (`desk.*`).
@@ -451,6 +463,7 @@ impl Settings {
         if !(0.0..=1.0).contains(&l.helpful_weight) || !(0.0..=1.0).contains(&l.not_helpful_weight) {
             return bad("learning.helpful_weight and learning.not_helpful_weight must be in 0..=1".into());
         }
+        self.incidents.validate().map_err(ConfigError::Invalid)?;
         if !(0.0..=1.0).contains(&self.model.promote_margin) {
             return bad(format!("model.promote_margin is {}; use 0..=1", self.model.promote_margin));
         }
@@ -505,6 +518,7 @@ impl ValidatedSettings {
                 min_share: self.cleaning.learn_min_share,
                 min_tickets: self.cleaning.learn_min_tickets,
             },
+            incidents: self.incidents.clone(),
             learning: triage_engine::LearningParams {
                 enabled: self.learning.enabled,
                 weight: self.learning.weight,

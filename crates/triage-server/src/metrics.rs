@@ -9,6 +9,8 @@
 //! | `triage_model_info` | gauge (1) | `version` |
 //! | `triage_jobs` | gauge | `state` |
 //! | `triage_articles`, `triage_resolved_tickets_indexed` | gauge | |
+//! | `triage_incidents_active` | gauge | `status` (`suspected`, `confirmed`) |
+//! | `triage_incident_tickets_dropped_total` | counter | (tickets left out of detection: queue full) |
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -22,6 +24,14 @@ struct Histogram {
     counts: [u64; BUCKETS.len()],
     sum: f64,
     count: u64,
+}
+
+/// Major incidents open now, and tickets left out of detection.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct IncidentGauges {
+    pub suspected: usize,
+    pub confirmed: usize,
+    pub dropped: u64,
 }
 
 #[derive(Default)]
@@ -54,7 +64,14 @@ impl Metrics {
     }
 
     /// Prometheus text exposition, with the gauges passed in.
-    pub(crate) fn render(&self, model_version: Option<&str>, jobs: &[(&str, usize)], articles: usize, tickets: u64) -> String {
+    pub(crate) fn render(
+        &self,
+        model_version: Option<&str>,
+        jobs: &[(&str, usize)],
+        articles: usize,
+        tickets: u64,
+        incidents: &IncidentGauges,
+    ) -> String {
         let mut out = String::with_capacity(4096);
         let _ = writeln!(out, "# TYPE triage_http_requests_total counter");
         for ((route, status), n) in lock(&self.requests).iter() {
@@ -83,6 +100,14 @@ impl Metrics {
         }
         let _ = writeln!(out, "# TYPE triage_articles gauge\ntriage_articles {articles}");
         let _ = writeln!(out, "# TYPE triage_resolved_tickets_indexed gauge\ntriage_resolved_tickets_indexed {tickets}");
+        let _ = writeln!(out, "# TYPE triage_incidents_active gauge");
+        let _ = writeln!(out, "triage_incidents_active{{status=\"suspected\"}} {}", incidents.suspected);
+        let _ = writeln!(out, "triage_incidents_active{{status=\"confirmed\"}} {}", incidents.confirmed);
+        let _ = writeln!(
+            out,
+            "# TYPE triage_incident_tickets_dropped_total counter\ntriage_incident_tickets_dropped_total {}",
+            incidents.dropped
+        );
         out
     }
 }
@@ -97,11 +122,13 @@ mod tests {
         m.record_request("/v1/triage", 200, 0.0007);
         m.record_request("/v1/triage", 200, 0.003);
         m.record_decision("category", "auto");
-        let text = m.render(Some("v1"), &[("running", 1)], 91, 10);
+        let text = m.render(Some("v1"), &[("running", 1)], 91, 10, &IncidentGauges { suspected: 2, confirmed: 1, dropped: 0 });
         assert!(text.contains("triage_http_requests_total{route=\"/v1/triage\",status=\"200\"} 2"));
         assert!(text.contains("le=\"0.0005\"} 0") && text.contains("le=\"0.001\"} 1") && text.contains("le=\"0.005\"} 2"));
         assert!(text.contains("le=\"+Inf\"} 2"));
         assert!(text.contains("triage_decisions_total{head=\"category\",decision=\"auto\"} 1"));
         assert!(text.contains("triage_model_info{version=\"v1\"} 1"));
+        assert!(text.contains("triage_incidents_active{status=\"suspected\"} 2"));
+        assert!(text.contains("triage_incidents_active{status=\"confirmed\"} 1"));
     }
 }

@@ -82,6 +82,10 @@ pub enum ErrorCode {
     InvalidPayload,
     /// No such outbox action, or it is not a dead letter (`action_not_found`, 404).
     ActionNotFound,
+    /// No such major incident, or none touching the caller's tenant (`incident_not_found`, 404).
+    IncidentNotFound,
+    /// The incident's status does not allow this action (`incident_transition`, 409).
+    IncidentTransition,
     /// The engine is still loading, or failed to load (`not_ready`, 503).
     NotReady,
     /// Internal error (`internal`, 500); the cause is logged, never sent to the client.
@@ -90,7 +94,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 37] = {
+    pub const ALL: [ErrorCode; 39] = {
         use ErrorCode::*;
         [
             InvalidJson,
@@ -128,6 +132,8 @@ impl ErrorCode {
             InvalidSignature,
             InvalidPayload,
             ActionNotFound,
+            IncidentNotFound,
+            IncidentTransition,
             NotReady,
             Internal,
         ]
@@ -172,6 +178,8 @@ impl ErrorCode {
             InvalidSignature => (StatusCode::UNAUTHORIZED, "invalid_signature", "The webhook signature is missing or wrong"),
             InvalidPayload => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_payload", "The webhook payload cannot be read"),
             ActionNotFound => (StatusCode::NOT_FOUND, "action_not_found", "No such dead letter"),
+            IncidentNotFound => (StatusCode::NOT_FOUND, "incident_not_found", "No such incident"),
+            IncidentTransition => (StatusCode::CONFLICT, "incident_transition", "The incident's status does not allow this"),
             NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready", "Service is starting"),
             Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         }
@@ -283,6 +291,10 @@ impl From<triage_engine::EngineError> for ApiError {
                 Self::new(ErrorCode::ModelNotFound, "no model with that version; list them with GET /v1/admin/models")
             }
             E::NotFound(Resource::Key) => Self::new(ErrorCode::KeyNotFound, "no active key with that id for this tenant"),
+            E::NotFound(Resource::Incident) => {
+                Self::new(ErrorCode::IncidentNotFound, "no incident with that id touches this tenant; list them with GET /v1/incidents")
+            }
+            E::Transition(msg) => Self::new(ErrorCode::IncidentTransition, msg),
             E::Invalid(msg) => Self::new(ErrorCode::InvalidRequest, msg),
             E::Conflict(msg) => Self::new(ErrorCode::Conflict, msg),
             e @ E::VersionExists(_) => Self::new(ErrorCode::VersionExists, e.to_string()),
@@ -304,6 +316,8 @@ mod tests {
             (E::NotFound(Resource::Triage), "triage_not_found"),
             (E::NotFound(Resource::ModelVersion), "model_not_found"),
             (E::NotFound(Resource::Key), "key_not_found"),
+            (E::NotFound(Resource::Incident), "incident_not_found"),
+            (E::Transition("dismissed".into()), "incident_transition"),
             (E::Invalid("bad".into()), "invalid_request"),
             (E::Conflict("busy".into()), "conflict"),
             (E::VersionExists("v2".into()), "version_exists"),

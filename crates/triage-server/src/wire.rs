@@ -113,6 +113,22 @@ pub(crate) struct TriageResponse {
     /// No suggestion's `fix_probability` reaches `triage.no_good_fix_below`: the knowledge base
     /// has no fix the engine trusts for this ticket (route it rather than suggest).
     pub no_good_fix: bool,
+    /// Present when the ticket belongs to a major incident under way (suspected, confirmed, or
+    /// resolved within its grace period); the first suggestion (`kind: "incident"`) then names it
+    /// and carries the agent message. See `GET /v1/incidents/{id}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<IncidentRefView>,
+}
+
+/// The major incident a ticket belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct IncidentRefView {
+    /// The incident's id (`inc-` and 12 hex digits).
+    pub id: String,
+    /// `suspected`, `confirmed` or `resolved`.
+    pub status: &'static str,
+    /// Cosine of the ticket with the incident's centre (0..1).
+    pub similarity: f32,
 }
 
 /// What cleaning removed from the description before analysis: the e-mail tail (quoted
@@ -219,18 +235,20 @@ impl From<HeadPrediction> for LabelView {
     }
 }
 
-/// `article` or `ticket`.
+/// `article`, `ticket` or `incident`.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum SuggestionKindWire {
     Article,
     Ticket,
+    Incident,
 }
 
 /// One suggested fix.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SuggestionView {
-    /// `article` (a knowledge-base article) or `ticket` (a similar resolved ticket).
+    /// `article` (a knowledge-base article), `ticket` (a similar resolved ticket) or `incident`
+    /// (a major incident the ticket belongs to: always first, its steps hold the agent message).
     pub kind: SuggestionKindWire,
     /// Article id, or the resolved ticket's id in the ticketing system.
     pub id: String,
@@ -264,11 +282,12 @@ impl SuggestionView {
             kind: match s.kind {
                 SuggestionKind::Article => SuggestionKindWire::Article,
                 SuggestionKind::Ticket => SuggestionKindWire::Ticket,
+                SuggestionKind::Incident => SuggestionKindWire::Incident,
             },
             id: s.id,
             title: s.title,
             // a triage answer carries the probability, a search its BM25 score
-            score: if s.fix_probability.is_some() { None } else { Some(s.score) },
+            score: if s.fix_probability.is_some() || s.kind == SuggestionKind::Incident { None } else { Some(s.score) },
             fix_probability: s.fix_probability.map(|p| (p * 1000.0).round() / 1000.0),
             snippet: s.snippet,
             steps: s.steps,

@@ -13,6 +13,7 @@ mod connectors;
 mod error;
 #[cfg(test)]
 mod gaps_tests;
+mod incidents;
 mod migrations;
 mod sqlite;
 mod stats;
@@ -24,6 +25,7 @@ pub use connectors::{
     OutboxUpdate,
 };
 pub use error::{Result, StoreError};
+pub use incidents::{IncidentMemberRow, IncidentRow};
 pub use sqlite::SqliteStore;
 pub use stats::{CategoryStats, DayStats, HeadAutoStats, Stats, StatsQuery};
 pub use types::{
@@ -131,4 +133,13 @@ pub trait Store: Send + Sync {
     /// `before` (UTC RFC 3339); pending events, waiting actions and dead letters stay. Returns
     /// how many (events, actions) went.
     fn connector_prune(&self, connector: &str, before: &str) -> Result<(usize, usize)>;
+
+    /// Major incidents (issue 14): inserts or updates an incident (status, message) and adds the
+    /// members not stored yet, in one transaction.
+    fn incident_save(&self, incident: &IncidentRow, new_members: &[IncidentMemberRow]) -> Result<()>;
+    /// Incidents open, or changed since `changed_since` (stored form), oldest first, with members.
+    fn incidents(&self, changed_since: &str) -> Result<Vec<(IncidentRow, Vec<IncidentMemberRow>)>>;
+    /// The newest `limit` triage records created from `since` on (stored form), replayed oldest
+    /// first as (created_at, redacted text): the incident detector's baseline at start-up.
+    fn for_each_triage_text(&self, since: &str, limit: usize, f: &mut dyn FnMut(&str, &str)) -> Result<()>;
 }

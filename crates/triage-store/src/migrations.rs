@@ -142,6 +142,29 @@ const STEPS: &[&str] = &[
     CREATE INDEX outbox_due ON outbox (connector, state, next_attempt_ms);",
     // 6: whether a triage answered `no_good_fix` (knowledge-base gaps); earlier records count as 0
     "ALTER TABLE triage_records ADD COLUMN no_good_fix INTEGER NOT NULL DEFAULT 0;",
+    // 7: major incidents (issue 14), and triage records by time across tenants (the detector's
+    // baseline is seeded from them at start-up)
+    "CREATE TABLE incidents (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        status_at TEXT NOT NULL,
+        message TEXT,
+        expected_at_open REAL NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX incidents_by_status ON incidents (status, updated_at);
+    CREATE TABLE incident_members (
+        incident_id TEXT NOT NULL REFERENCES incidents (id),
+        triage_id TEXT NOT NULL,
+        tenant TEXT,
+        at TEXT NOT NULL,
+        similarity REAL NOT NULL,
+        title TEXT NOT NULL,
+        terms TEXT NOT NULL,
+        PRIMARY KEY (incident_id, triage_id)
+    );
+    CREATE INDEX triage_by_created ON triage_records (created_at);",
 ];
 
 /// Schema version this binary writes and understands.

@@ -14,8 +14,8 @@ use crate::types::{
     Outcome, SuggestionUsage, TriageRecord, UpsertReport,
 };
 use crate::{
-    ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState,
-    OutboxUpdate,
+    ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, IncidentMemberRow, IncidentRow, NewConnectorEvent, NewOutboxAction,
+    OutboxAction, OutboxState, OutboxUpdate,
 };
 use crate::{Result, Store, StoreError, migrations};
 
@@ -670,6 +670,22 @@ impl Store for SqliteStore {
         let pruned = crate::connectors::prune(&tx, connector, before)?;
         tx.commit()?;
         Ok(pruned)
+    }
+
+    fn incident_save(&self, incident: &IncidentRow, new_members: &[IncidentMemberRow]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        crate::incidents::save(&tx, incident, new_members, &now())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn incidents(&self, changed_since: &str) -> Result<Vec<(IncidentRow, Vec<IncidentMemberRow>)>> {
+        crate::incidents::load(&self.conn(), changed_since)
+    }
+
+    fn for_each_triage_text(&self, since: &str, limit: usize, f: &mut dyn FnMut(&str, &str)) -> Result<()> {
+        crate::incidents::for_each_triage_text(&self.conn(), since, limit, f)
     }
 }
 

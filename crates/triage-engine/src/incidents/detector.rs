@@ -200,6 +200,9 @@ pub struct Observation {
     pub terms: Vec<String>,
     /// First line of the redacted text (at most 100 characters).
     pub title: String,
+    /// The incident the triage answer named (matched on the request path): linked to it while
+    /// it is active, so an answer that named an incident always makes the ticket its member.
+    pub hint: Option<String>,
 }
 
 /// A ticket linked to an incident.
@@ -405,7 +408,15 @@ impl Detector {
     }
 
     /// Restores an incident kept in the store, with its members' terms (for the centroid).
-    pub fn restore(&mut self, id: String, status: Status, status_at: i64, opened_at: i64, message: Option<String>, members: Vec<(Member, Vec<String>)>) {
+    pub fn restore(
+        &mut self,
+        id: String,
+        status: Status,
+        status_at: i64,
+        opened_at: i64,
+        message: Option<String>,
+        members: Vec<(Member, Vec<String>)>,
+    ) {
         let mut incident = Incident {
             id,
             status,
@@ -466,7 +477,11 @@ impl Detector {
             cluster: None,
             in_incident: false,
         };
-        if let Some((n, similarity)) = self.best_incident(&ticket.vec, now) {
+        let hinted = obs.hint.as_deref().and_then(|id| {
+            let n = self.incidents.iter().position(|i| i.id == id && i.active(now, &self.params))?;
+            Some((n, self.incidents[n].centroid.cosine(&ticket.vec)))
+        });
+        if let Some((n, similarity)) = hinted.or_else(|| self.best_incident(&ticket.vec, now)) {
             let incident = &mut self.incidents[n];
             link(incident, &ticket, similarity);
             ticket.in_incident = true;
@@ -508,7 +523,8 @@ impl Detector {
             }
         }
         if let Some(id) = self.surge_test(cluster_id, now) {
-            out.linked = self.incident(&id).and_then(|i| i.members.iter().find(|m| m.triage_id == triage_id).map(|m| (id.clone(), m.similarity)));
+            out.linked =
+                self.incident(&id).and_then(|i| i.members.iter().find(|m| m.triage_id == triage_id).map(|m| (id.clone(), m.similarity)));
             out.opened = Some(id);
         }
         out
@@ -613,7 +629,8 @@ impl Detector {
 
     fn open_incident(&mut self, cluster_id: u32, now: i64, expected: f64) -> String {
         let cluster = self.clusters.remove(&cluster_id).expect("cluster exists");
-        let first = cluster.members.first().and_then(|&s| self.window_index(s)).map(|i| self.window[i].triage_id.clone()).unwrap_or_default();
+        let first =
+            cluster.members.first().and_then(|&s| self.window_index(s)).map(|i| self.window[i].triage_id.clone()).unwrap_or_default();
         let id = format!("inc-{}", &triage_core::article::content_hash(first.as_bytes())[..12]);
         let mut incident = Incident {
             id: id.clone(),
@@ -632,7 +649,13 @@ impl Detector {
                 t.cluster = None;
                 t.in_incident = true;
                 let similarity = incident.centroid.cosine(&t.vec);
-                incident.members.push(Member { triage_id: t.triage_id.clone(), tenant: t.tenant.clone(), at: t.at, similarity, title: t.title.clone() });
+                incident.members.push(Member {
+                    triage_id: t.triage_id.clone(),
+                    tenant: t.tenant.clone(),
+                    at: t.at,
+                    similarity,
+                    title: t.title.clone(),
+                });
                 if incident.vectors.len() < CENTROID_MEMBERS {
                     incident.vectors.push(t.vec.clone());
                 }
@@ -705,6 +728,18 @@ impl Detector {
     /// Heaviest terms of an incident's centroid.
     pub fn top_terms(&self, incident: &Incident) -> Vec<String> {
         incident.centroid.top(TOP_TERMS).into_iter().map(|(id, _)| self.vocab.term(id).to_owned()).collect()
+    }
+
+    /// A member's analysed terms, space-separated, while its vector is kept (the first
+    /// [`CENTROID_MEMBERS`]); empty after that. Stored, so the centroid survives a restart.
+    pub fn member_terms(&self, incident: &Incident, triage_id: &str) -> String {
+        incident
+            .members
+            .iter()
+            .zip(&incident.vectors)
+            .find(|(m, _)| m.triage_id == triage_id)
+            .map(|(_, v)| v.iter().map(|(id, _)| self.vocab.term(*id)).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
     }
 
     /// The centroid of an incident as (term, weight) pairs, heaviest first (at most `n`).

@@ -18,7 +18,7 @@ fn terms(s: &str) -> Vec<String> {
 }
 
 fn obs(id: &str, tenant: &str, at: i64, t: Vec<String>) -> Observation {
-    Observation { triage_id: id.into(), tenant: Some(tenant.into()), at, terms: t, title: id.into() }
+    Observation { triage_id: id.into(), tenant: Some(tenant.into()), at, terms: t, title: id.into(), hint: None }
 }
 
 fn params() -> IncidentParams {
@@ -85,7 +85,15 @@ fn a_kind_of_ticket_at_its_normal_share_does_not_fire() {
     let more = background(24, 12);
     let mut k = 0;
     for i in 0..30 {
-        let t = if i % 5 == 0 { terms("password reset locked account") } else { more[{ k += 1; k - 1 }].clone() };
+        let t = if i % 5 == 0 {
+            terms("password reset locked account")
+        } else {
+            more[{
+                k += 1;
+                k - 1
+            }]
+            .clone()
+        };
         let out = d.observe(obs(&format!("m{i}"), "a", t0 + i * 120, t));
         assert!(out.opened.is_none(), "ticket {i} opened an incident on normal traffic");
     }
@@ -174,4 +182,3 @@ fn params_are_validated_with_the_setting_named() {
     let bad = IncidentParams { min_tickets: 1, ..IncidentParams::default() };
     assert!(bad.validate().unwrap_err().contains("incidents.min_tickets"));
 }
-

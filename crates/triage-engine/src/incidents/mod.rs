@@ -2,6 +2,8 @@
 //! linked, and answered at first contact.
 
 pub mod detector;
+mod service;
 pub mod vectors;
 
 pub use detector::{Detector, Incident, IncidentParams, Member, Observation, Observed, Status};
+pub use service::{IncidentAction, IncidentMatch, IncidentView, Incidents, MAX_MESSAGE_CHARS, MemberView};

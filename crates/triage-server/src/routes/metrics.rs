@@ -9,6 +9,7 @@ pub(crate) async fn get_metrics(state: web::Data<AppState>) -> Result<HttpRespon
     if !state.settings.metrics.enabled {
         return Err(ApiError::new(ErrorCode::RouteNotFound, "metrics are disabled (metrics.enabled = false)"));
     }
+    let mut incidents = crate::metrics::IncidentGauges::default();
     let (version, jobs, articles, tickets) = match state.engine() {
         Ok(e) => {
             let counts = e.job_counts();
@@ -21,10 +22,12 @@ pub(crate) async fn get_metrics(state: web::Data<AppState>) -> Result<HttpRespon
             .into_iter()
             .map(|(name, s)| (name, counts.get(&s).copied().unwrap_or(0)))
             .collect();
+            let (suspected, confirmed) = e.incidents().open_counts();
+            incidents = crate::metrics::IncidentGauges { suspected, confirmed, dropped: e.incidents().dropped() };
             (e.model_version(), jobs, e.article_count(), e.ticket_count())
         }
         Err(_) => (None, Vec::new(), 0, 0),
     };
-    let body = state.metrics.render(version.as_deref(), &jobs, articles, tickets);
+    let body = state.metrics.render(version.as_deref(), &jobs, articles, tickets, &incidents);
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body))
 }

@@ -8,6 +8,7 @@ pub(crate) mod docs;
 pub(crate) mod feedback;
 pub(crate) mod gaps;
 pub(crate) mod health;
+pub(crate) mod incidents;
 pub(crate) mod kb;
 pub(crate) mod metrics;
 pub(crate) mod session;

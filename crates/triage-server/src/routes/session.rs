@@ -58,6 +58,8 @@ pub(crate) async fn get_session(auth: Auth, state: web::Data<AppState>) -> Resul
         ("manage_keys", Action::ManageKeys),
         ("read_audit", Action::ReadAudit),
         ("manage_connectors", Action::ManageConnectors),
+        ("read_incidents", Action::ReadIncidents),
+        ("manage_incidents", Action::ManageIncidents),
     ];
     let mut can: Vec<&'static str> = table.iter().filter(|(_, a)| p.role.allows(*a)).map(|(name, _)| *name).collect();
     if p.role == Role::Operator {

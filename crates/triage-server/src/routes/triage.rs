@@ -92,6 +92,11 @@ pub(crate) async fn post_triage(
         external_id: ticket.external_id,
         suggestions: outcome.suggestions.into_iter().enumerate().map(|(i, s)| crate::wire::SuggestionView::ranked(i + 1, s)).collect(),
         no_good_fix: outcome.no_good_fix,
+        incident: outcome.incident.map(|m| crate::wire::IncidentRefView {
+            id: m.id,
+            status: m.status.as_str(),
+            similarity: (m.similarity * 1000.0).round() / 1000.0,
+        }),
         labels: outcome.labels.into_iter().map(|p| (p.head.clone(), p.into())).collect(),
         model_version: outcome.model_version,
         labels_unavailable: outcome.labels_unavailable,
