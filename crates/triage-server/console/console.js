@@ -403,28 +403,34 @@ function suggestionItem(sg, index, triageId) {
   return item;
 }
 
-/** The known major incident a ticket belongs to, as a suggestion: its steps are the agents' message. */
-function incidentSuggestionItem(sg, index) {
+/** The agent message of an incident suggestion (its steps), or what the service says instead. */
+function tellCallers(sg) {
   const steps = sg.steps || [];
-  return h('li', { class: 'suggestion kind-incident', dataset: { id: sg.id, kind: sg.kind } },
-    h('h3', null, `${index + 1}. `, sg.title || sg.id),
-    h('div', { class: 'muted' }, h('span', { class: 'badge incident-confirmed' }, 'Known major incident'), ' ',
-      can('read_incidents') ? incidentLink({ id: sg.id }, 'Open the incident') : h('code', null, sg.id)),
-    steps.length
-      ? h('div', { class: 'tell' }, h('strong', null, 'Tell callers: '), steps.length === 1 ? steps[0] : h('ol', null, steps.map((step) => h('li', null, step))))
-      : h('p', { class: 'muted' }, 'No message for agents yet: handle the ticket as part of the incident.'));
+  if (steps.length) return h('div', { class: 'tell' }, h('strong', null, 'Tell callers: '), steps.length === 1 ? steps[0] : h('ol', null, steps.map((step) => h('li', null, step))));
+  return h('p', { class: 'muted' }, sg.snippet ? snippetNodes(sg.snippet) : 'No message for agents yet.');
 }
 
-/** Shown first, above the labels and suggestions, when the ticket matches an open incident. */
+/** The major incident a ticket belongs to, as a suggestion: not a fix to rate, so no feedback. */
+function incidentSuggestionItem(sg, index) {
+  return h('li', { class: 'suggestion kind-incident', dataset: { id: sg.id, kind: sg.kind } },
+    h('h3', null, `${index + 1}. `, sg.title || sg.id),
+    h('div', { class: 'muted' }, h('span', { class: 'badge incident-confirmed' }, 'Major incident'), ' ',
+      can('read_incidents') ? incidentLink({ id: sg.id }, `Open incident ${sg.id}`) : h('code', null, sg.id)),
+    tellCallers(sg));
+}
+
+const NOTICE_HEADING = { suspected: 'Part of a suspected major incident', confirmed: 'Part of a known major incident', resolved: 'Part of a major incident resolved minutes ago' };
+
+/** Shown first, above the labels and suggestions, when the ticket belongs to an incident. */
 function incidentNotice(answer) {
   const inc = answer.incident;
-  const sg = (answer.suggestions || []).find((x) => x.kind === 'incident' && x.id === inc.id) || {};
-  const message = (sg.steps || []).join(' ');
-  return h('section', { class: 'incident-notice', id: 'triage-incident', role: 'note', 'aria-label': 'Known major incident', dataset: { id: inc.id, status: inc.status } },
-    h('h2', null, 'Part of a known major incident'),
-    h('p', null, statusBadge(inc.status), ' ', can('read_incidents') ? incidentLink(inc, sg.title || inc.id) : (sg.title || inc.id),
-      h('span', { class: 'muted' }, ` · ${pct(inc.similarity)} similar`)),
-    message ? h('p', { class: 'tell' }, h('strong', null, 'Tell callers: '), message) : null);
+  const sg = (answer.suggestions || []).find((x) => x.kind === 'incident' && x.id === inc.id) || { id: inc.id };
+  const heading = NOTICE_HEADING[inc.status] || 'Part of a major incident';
+  return h('section', { class: 'incident-notice', id: 'triage-incident', 'aria-label': heading, dataset: { id: inc.id, status: inc.status } },
+    h('h2', null, heading),
+    tellCallers(sg),
+    h('p', { class: 'muted' }, statusBadge(inc.status), ` · ${pct(inc.similarity)} similar · `,
+      can('read_incidents') ? incidentLink(inc, `Open incident ${inc.id}`) : h('code', null, inc.id)));
 }
 
 function renderTriage(answer, millis) {
@@ -1196,7 +1202,7 @@ function renderIncidentBanner(incidents) {
   banner.hidden = !incidents.length;
   if (!incidents.length) return;
   banner.append(h('ul', null, incidents.map((i) => h('li', { dataset: { id: i.id, status: i.status } },
-    h('strong', null, 'Known major incident '), statusBadge(i.status), ' ', incidentLink(i, i.title), '.',
+    statusBadge(i.status), ' ', h('strong', null, i.status === 'confirmed' ? 'Known major incident: ' : 'Suspected major incident: '), incidentLink(i, i.title), '.',
     i.message ? [' ', h('span', { class: 'tell' }, h('strong', null, 'Tell callers: '), i.message)] : null))));
 }
 
@@ -1249,7 +1255,7 @@ function renderIncident(inc) {
     h('p', { class: 'muted' }, h('code', null, inc.id), ' · opened ', when(inc.opened_at), ` · ${INCIDENT_STATUS_TEXT[inc.status] || inc.status} since `, when(inc.status_changed_at)),
     h('div', { class: 'kpis', id: 'incident-kpis' }, [
       ['count', 'Tickets', inc.count],
-      ['expected', 'Expected when opened', num(inc.expected_at_open, 1)],
+      ['expected', 'Expected when opened', num(inc.expected_at_open, 2)],
       ['first_seen', 'First seen', when(inc.first_seen)],
       ['last_seen', 'Last seen', when(inc.last_seen)],
     ].map(([key, k, v]) => h('div', { class: 'kpi', dataset: { kpi: key } }, h('div', { class: 'k' }, k), h('div', { class: 'v' }, v)))),
@@ -1287,9 +1293,10 @@ function arrivalsChart(inc) {
     svg.append(s('line', { x1: m.l, x2: w - m.r, y1: y(v), y2: y(v), stroke: '#e3e6ec' }));
     svg.append(s('text', { x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, v));
   }
+  const barWidth = Math.max(1, Math.min(48, slot - 2 * Math.min(2, slot * 0.1)));
   counts.forEach((v, i) => {
     const from = bucketStart(i);
-    const bar = s('rect', { x: m.l + i * slot + Math.min(2, slot * 0.1), y: y(v), width: Math.max(1, slot - 2 * Math.min(2, slot * 0.1)), height: y(0) - y(v), class: 'bar', dataset: { value: v } },
+    const bar = s('rect', { x: m.l + (i + 0.5) * slot - barWidth / 2, y: y(v), width: barWidth, height: y(0) - y(v), class: 'bar', dataset: { value: v } },
       s('title', null, `${clock(from)}–${clock(new Date(from.getTime() + ARRIVAL_BUCKET_MINUTES * 60000))} UTC: ${plural(v, 'ticket', 'tickets')}`));
     svg.append(bar);
   });
@@ -1314,18 +1321,24 @@ function membersTable(inc) {
     h('div', { class: 'table-wrap' }, h('table', { id: 'incident-members' },
       h('thead', null, h('tr', null, ['Time', 'Tenant', 'Title', 'Similarity'].map((x, i) => h('th', { scope: 'col', class: i === 3 ? 'num' : null }, x)))),
       h('tbody', null, members.length ? members.map((mb) => h('tr', { dataset: { triage: mb.triage_id, tenant: mb.tenant } },
-        h('td', null, when(mb.at)), h('td', null, tenantName(mb.tenant)),
+        h('td', null, when(mb.at)), h('td', null, mb.tenant ? tenantName(mb.tenant) : '–'),
         h('td', null, mb.title || h('span', { class: 'muted' }, '(no title)'), h('div', { class: 'muted' }, h('code', null, mb.triage_id))),
         h('td', { class: 'num' }, pct(mb.similarity))))
         : h('tr', null, h('td', { colspan: 4, class: 'muted' }, 'No tickets to show.')))))];
 }
 
-/** What an operator or admin may do next; the API has the last word (409 on a stale page). */
+/** What an operator or admin may do next, as the service allows it: confirm unless confirmed or
+ * dismissed (a resolved incident may be confirmed again), a message unless dismissed, resolve and
+ * dismiss while open. The API has the last word (409 on a stale page). */
 function incidentActions(inc) {
   if (!can('manage_incidents')) return null;
   const open = isOpenIncident(inc);
   const box = h('section', { class: 'card', id: 'incident-actions', 'aria-label': 'Manage the incident' });
-  const message = h('textarea', { id: 'incident-message-input', rows: 3, maxlength: 2000, 'aria-describedby': 'incident-message-help' });
+  if (inc.status === 'dismissed') {
+    box.append(h('p', { class: 'muted' }, 'Dismissed: not a major incident. It links no new tickets and cannot be changed.'));
+    return box;
+  }
+  const message = h('textarea', { id: 'incident-message-input', rows: 3, maxlength: 4000, 'aria-describedby': 'incident-message-help' });
   message.value = inc.message || '';
   box.append(h('label', { for: 'incident-message-input' }, 'Message for agents'), message,
     h('p', { class: 'help', id: 'incident-message-help' }, 'What agents should tell callers: shown in the banner and as the first suggestion on every matching ticket.'));
@@ -1341,13 +1354,13 @@ function incidentActions(inc) {
   act('Set message', 'message', { cls: 'secondary', onClick: (b) => changeIncident(b, inc, 'PUT', 'message', { message: message.value.trim() }, 'message') });
   if (open) {
     act('Resolve', 'resolve', { cls: 'secondary', onClick: async (b) => {
-      if (!await confirmDialog(`Resolve “${inc.title}”?`, 'The banner goes away and new tickets stop being linked to it after a short grace period. Agents keep the message until then.', 'Resolve')) return;
-      await changeIncident(b, inc, 'POST', 'resolve', {}, 'resolved');
+      if (!await confirmDialog(`Resolve “${inc.title}”?`, 'The banner goes away; new similar tickets are still linked to it, with the message above, for a short grace period.', 'Resolve')) return;
+      await changeIncident(b, inc, 'POST', 'resolve', { message: message.value.trim() || undefined }, 'resolved');
     } });
   }
   box.append(row);
   if (open) {
-    const reason = h('input', { id: 'incident-dismiss-reason', maxlength: 500, placeholder: 'e.g. a training session, not a fault' });
+    const reason = h('input', { id: 'incident-dismiss-reason', maxlength: 4000, placeholder: 'e.g. a training session, not a fault' });
     const dismiss = h('div', { class: 'dismiss' }, h('label', { for: 'incident-dismiss-reason' }, 'Reason for dismissing'), reason);
     const b = h('button', { type: 'button', class: 'danger', dataset: { action: 'dismiss' } }, 'Dismiss');
     b.addEventListener('click', async () => {
