@@ -88,8 +88,9 @@ function resolvedTickets() {
 }
 
 /** Starts the service on a free loopback port with a fresh data directory, and a configuration
- * file layered over the defaults when `configToml` is given; resolves once /readyz answers. */
-async function startService(configToml) {
+ * file layered over the defaults when `configToml` is given, and `env` (`TRIAGE__...` overrides)
+ * over both; resolves once /readyz answers. */
+async function startService(configToml, env = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'triage-e2e-'));
   const args = ['serve', '--data-dir', dir];
   if (configToml) {
@@ -102,7 +103,7 @@ async function startService(configToml) {
   const service = { base: `http://127.0.0.1:${port}`, dataDir: dir, log: '' };
   service.process = spawn(BIN, args, {
     cwd: ROOT,
-    env: { ...process.env, RUST_LOG: 'warn' },
+    env: { ...process.env, RUST_LOG: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   service.process.stdout.on('data', (d) => { service.log += d; });
@@ -547,5 +548,167 @@ ${extra}
     stopService(service);
     rt.server.close();
     fs.rmSync(secrets, { recursive: true, force: true });
+  }
+});
+
+/** Near-identical tickets from two tenants, sent within a second: the surge of one fault. */
+const OUTLOOK_SURGE = [
+  ['northmoor', 'Outlook cannot send email, stuck in outbox', 'Outlook will not send email; every message is stuck in the outbox'],
+  ['eastbrook', 'Outlook cannot send emails, stuck in the outbox', 'My emails are stuck in the Outlook outbox and will not send'],
+  ['northmoor', 'Emails stuck in outbox, Outlook cannot send', 'Outlook cannot send any email, they all sit in the outbox'],
+  ['eastbrook', 'Outlook: email stuck in outbox, cannot send', 'Since this morning Outlook cannot send email, stuck in outbox'],
+  ['northmoor', 'Cannot send email in Outlook, stuck in outbox', 'Email stuck in the outbox, Outlook cannot send it'],
+  ['eastbrook', 'Outlook email stuck in outbox', 'Outlook cannot send: the email stays stuck in the outbox'],
+];
+
+const escapeRe = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Content-Security-Policy violations are page errors too: the console must not need inline code. */
+function watchCsp(p) {
+  p.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) p.errors.push(m.text()); });
+  return p;
+}
+
+test('a surge opens a major incident: agents see a banner, an operator confirms it with a message, and a new similar ticket is answered with it', async () => {
+  const service = await startService(null, { TRIAGE__INCIDENTS__MIN_HISTORY: '0' });
+  const at = service.base;
+  const op = service.operatorKey;
+  const pages = [];
+  const open = async () => { const p = watchCsp(await page()); pages.push(p); return p; };
+  try {
+    const agentKey = (await call('POST', '/v1/admin/keys', op, { tenant: TENANT, role: 'agent', label: 'e2e incident agent' }, at)).key;
+    const otherKey = (await call('POST', '/v1/admin/keys', op, { tenant: 'southvale', role: 'agent', label: 'e2e untouched agent' }, at)).key;
+    const agent = await open();
+    await signIn(agent, agentKey, at);
+    assert.equal(await agent.getByRole('link', { name: 'Incidents', exact: true }).count(), 1, 'agents may read incidents');
+    assert.equal(await agent.locator('#incident-banner').isVisible(), false, 'no banner while nothing is open');
+
+    for (const [tenant, title, description] of OUTLOOK_SURGE) await call('POST', '/v1/triage', op, { tenant, title, description }, at);
+    // detection runs off the request path: the incident opens, then takes the rest of the surge
+    const opened = await waitFor('the detector to open an incident with every ticket of the surge', async () => {
+      const [first] = (await call('GET', '/v1/incidents', op, undefined, at)).incidents;
+      return first?.count === OUTLOOK_SURGE.length && first;
+    }, 20000);
+    assert.equal(opened.status, 'suspected');
+    assert.deepEqual([...opened.tenants].sort(), ['eastbrook', 'northmoor']);
+
+    // Banner: refreshed when the agent changes view; it links to the detail. (Its title is the
+    // incident's most representative ticket among those the key may see.)
+    const agentTitle = (await call('GET', `/v1/incidents/${opened.id}`, agentKey, undefined, at)).title;
+    await agent.getByRole('link', { name: 'Knowledge base' }).click();
+    const banner = agent.locator(`#incident-banner li[data-id="${opened.id}"]`);
+    await banner.waitFor();
+    assert.match(await banner.innerText(), new RegExp(`^suspected\\s+Suspected major incident: ${escapeRe(agentTitle)}\\.$`));
+    assert.equal(await banner.locator('a').getAttribute('href'), `#/incidents/${opened.id}`);
+
+    // An agent of a tenant the incident does not touch sees no banner and no incident.
+    const other = await open();
+    await signIn(other, otherKey, at);
+    await other.getByRole('link', { name: 'Incidents', exact: true }).click();
+    await other.locator('#incidents-empty').waitFor();
+    assert.equal(await other.locator('#incident-banner').isVisible(), false, 'not this tenant\'s incident');
+
+    // The agent's detail: its own tenant's tickets only, and no management buttons.
+    await banner.locator('a').click();
+    await agent.locator('#incident-title').waitFor();
+    const agentMembers = await agent.locator('#incident-members tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.tenant));
+    assert.ok(agentMembers.length > 0 && agentMembers.every((t) => t === TENANT), `only ${TENANT}'s tickets (${agentMembers})`);
+    assert.equal(await agent.locator('#incident-actions').count(), 0, 'agents cannot confirm or dismiss');
+
+    // The operator's list: status, title, terms, tenants, count, first and last seen.
+    const operator = await open();
+    await signIn(operator, op, at);
+    await operator.locator(`#incident-banner li[data-id="${opened.id}"]`).waitFor();
+    await operator.getByRole('link', { name: 'Incidents', exact: true }).click();
+    const row = operator.locator(`#incidents-table tr[data-id="${opened.id}"]`);
+    await row.waitFor();
+    const cells = await row.locator('td').allInnerTexts();
+    assert.equal(cells[0], 'suspected');
+    assert.match(cells[1], new RegExp(opened.id));
+    assert.match(cells[2], /outbox|outlook/i, 'the top terms say what it is about');
+    assert.match(cells[3], /northmoor/);
+    assert.match(cells[3], /eastbrook/);
+    assert.equal(cells[4], String(OUTLOOK_SURGE.length));
+    assert.match(cells[5], /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    assert.match(cells[6], /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    await Promise.all([operator.waitForResponse((r) => r.url().endsWith('/v1/incidents?status=all')), operator.locator('#incidents-status').selectOption('all')]);
+    await row.waitFor();
+    assert.equal(await row.count(), 1, 'listed under all too');
+    await shot(operator, 'incidents');
+
+    // Detail: chart, members, expectation.
+    await row.getByRole('link', { name: opened.title }).click();
+    await operator.locator('#incident-title').waitFor();
+    assert.ok(operator.url().endsWith(`#/incidents/${opened.id}`));
+    const detail = await call('GET', `/v1/incidents/${opened.id}`, op, undefined, at);
+    const chart = operator.getByRole('img', { name: /^Tickets per 10 minutes in / });
+    assert.equal(await chart.count(), 1, 'the chart has an accessible name');
+    const bars = await operator.locator('#incident-chart rect.bar').evaluateAll((rs) => rs.map((r) => Number(r.dataset.value)));
+    assert.deepEqual(bars, detail.arrivals_per_10_min, 'a bar per ten minutes');
+    assert.ok(bars.reduce((a, b) => a + b, 0) > 0);
+    assert.match(await operator.locator('#incident-chart rect.bar title').first().textContent(), /^\d\d:\d\d–\d\d:\d\d UTC: \d+ tickets?$/);
+    const axis = await operator.locator('#incident-chart text').allTextContents();
+    assert.ok(axis.includes('tickets') && axis.some((t) => /^\d\d:\d\d$/.test(t)), `axis text (${axis})`);
+    assert.equal(await operator.locator('#incident-members tbody tr').count(), detail.members.length);
+    assert.deepEqual([...new Set(await operator.locator('#incident-members tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.tenant)))].sort(), ['eastbrook', 'northmoor']);
+    assert.equal(await operator.locator('[data-kpi="expected"] .v').innerText(), detail.expected_at_open.toFixed(2));
+
+    // Confirm with a message.
+    const message = 'Outlook cannot send mail for anyone: IT are on it. Ask callers not to resend; mail will go when it is fixed.';
+    await operator.getByLabel('Message for agents').fill(message);
+    await operator.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await operator.locator('#incident-title[data-status="confirmed"]').waitFor();
+    assert.equal(await operator.locator('#incident-message').innerText(), message);
+    await operator.getByRole('status').getByText(/confirmed: agents see it/).waitFor();
+    const confirmed = await call('GET', `/v1/incidents/${opened.id}`, op, undefined, at);
+    assert.equal(confirmed.status, 'confirmed');
+    assert.equal(confirmed.message, message);
+    await shot(operator, 'incident', true);
+
+    // The agent's banner says what to tell callers; a new similar ticket is answered with the incident first.
+    await agent.getByRole('link', { name: 'Triage' }).click();
+    const confirmedBanner = agent.locator(`#incident-banner li[data-status="confirmed"]`);
+    await confirmedBanner.waitFor();
+    assert.match(await confirmedBanner.innerText(), new RegExp(`^confirmed\\s+Known major incident: ${escapeRe(agentTitle)}\\. Tell callers: ${escapeRe(message)}$`));
+    await agent.getByLabel('Title').fill('Outlook cannot send email, it is stuck in the outbox');
+    await agent.getByLabel('Description').fill('Every email I send stays stuck in the Outlook outbox');
+    await agent.getByRole('button', { name: 'Triage', exact: true }).click();
+    const notice = agent.locator('#triage-incident');
+    await notice.waitFor();
+    assert.equal(await notice.getAttribute('data-id'), opened.id);
+    assert.match(await notice.innerText(), /^Part of a known major incident/);
+    assert.match(await notice.innerText(), /confirmed/);
+    assert.match(await notice.innerText(), new RegExp(`Tell callers: ${escapeRe(message)}`));
+    const first = agent.locator('#suggestions > li').first();
+    assert.equal(await first.getAttribute('data-kind'), 'incident');
+    assert.equal(await first.getAttribute('data-id'), opened.id);
+    assert.match(await first.innerText(), new RegExp(escapeRe(message)));
+    assert.equal(await first.getByRole('button', { name: 'This fixed it' }).count(), 0, 'an incident is not a fix to rate');
+    await shot(agent, 'triage-incident', true);
+
+    // Problem details are shown as in the other views: an unknown incident, and a stale page.
+    const stale = await open();
+    await signIn(stale, op, at);
+    await stale.goto(`${at}/console#/incidents/${opened.id}`);
+    await stale.locator('#incident-title[data-status="confirmed"]').waitFor();
+    await operator.getByLabel('Reason for dismissing').fill('a test surge, not a fault');
+    await operator.getByRole('button', { name: 'Dismiss', exact: true }).click();
+    await operator.locator('#confirm-ok').click();
+    await operator.locator('#incident-title[data-status="dismissed"]').waitFor();
+    await stale.getByRole('button', { name: 'Resolve', exact: true }).click();
+    await stale.locator('#confirm-ok').click();
+    await stale.getByRole('alert').getByText('incident_transition').waitFor();
+    assert.ok(await stale.locator('#incident-title').isVisible(), 'the page is still usable');
+    await stale.goto(`${at}/console#/incidents/inc-000000000000`);
+    await stale.getByRole('alert').getByText('incident_not_found').waitFor();
+
+    // Dismissed: the banner goes with the next refresh.
+    await agent.getByRole('link', { name: 'Knowledge base' }).click();
+    await agent.locator('#incident-banner').waitFor({ state: 'hidden' });
+
+    for (const p of pages) assert.deepEqual(p.errors, []);
+  } finally {
+    for (const p of pages) await p.context().close();
+    stopService(service);
   }
 });

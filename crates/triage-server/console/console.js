@@ -22,6 +22,9 @@ const state = {
   kbSort: { column: 'offered', descending: true },
   kbRows: [],
   outboxFilter: 'all',
+  incidentFilter: 'open',
+  incidentTimer: null,
+  bannerShown: null,
 };
 
 // ---------- small DOM helpers ----------
@@ -200,6 +203,7 @@ async function signIn(key) {
   $('role-badge').textContent = session.tenant ? `${session.role} · ${session.tenant}` : session.role;
   $('who').hidden = false;
   buildNav();
+  startIncidentBanner();
 }
 
 function signOut(message) {
@@ -207,6 +211,7 @@ function signOut(message) {
   state.session = null;
   sessionStorage.removeItem(KEY_STORE);
   if (state.jobTimer) clearInterval(state.jobTimer);
+  stopIncidentBanner();
   $('who').hidden = true;
   $('nav').hidden = true;
   clear($('triage-result'));
@@ -221,6 +226,7 @@ const VIEWS = [
   { id: 'gaps', title: 'KB gaps', allowed: () => can('read_stats') },
   { id: 'models', title: 'Models', allowed: () => can('read_models') },
   { id: 'desk', title: 'Desk', allowed: () => can('read_stats') },
+  { id: 'incidents', title: 'Incidents', allowed: () => can('read_incidents') },
   { id: 'connectors', title: 'Connectors', allowed: () => can('manage_connectors') },
   { id: 'audit', title: 'Audit log', allowed: () => can('read_audit') },
 ];
@@ -263,7 +269,11 @@ async function render() {
   }
   document.title = `${current.title} · triage console`;
   $(`view-${current.id}`).hidden = false;
-  const loaders = { triage: () => loadTriage(arg), kb: loadKb, gaps: loadGaps, models: loadModels, desk: loadDesk, connectors: () => loadConnectors(arg), audit: loadAudit };
+  refreshIncidentBanner();
+  const loaders = {
+    triage: () => loadTriage(arg), kb: loadKb, gaps: loadGaps, models: loadModels, desk: loadDesk,
+    incidents: () => loadIncidents(arg), connectors: () => loadConnectors(arg), audit: loadAudit,
+  };
   await withBusy(null, loaders[current.id]);
 }
 
@@ -375,6 +385,7 @@ function feedbackButtons(triageId, suggestion) {
 }
 
 function suggestionItem(sg, index, triageId) {
+  if (sg.kind === 'incident') return incidentSuggestionItem(sg, index);
   const kindLabel = sg.kind === 'ticket' ? 'Similar resolved ticket' : 'Article';
   const item = h('li', { class: `suggestion kind-${sg.kind}`, dataset: { id: sg.id, kind: sg.kind } },
     h('h3', null, `${index + 1}. `, sg.title || sg.id),
@@ -392,11 +403,42 @@ function suggestionItem(sg, index, triageId) {
   return item;
 }
 
+/** The agent message of an incident suggestion (its steps), or what the service says instead. */
+function tellCallers(sg) {
+  const steps = sg.steps || [];
+  if (steps.length) return h('div', { class: 'tell' }, h('strong', null, 'Tell callers: '), steps.length === 1 ? steps[0] : h('ol', null, steps.map((step) => h('li', null, step))));
+  return h('p', { class: 'muted' }, sg.snippet ? snippetNodes(sg.snippet) : 'No message for agents yet.');
+}
+
+/** The major incident a ticket belongs to, as a suggestion: not a fix to rate, so no feedback. */
+function incidentSuggestionItem(sg, index) {
+  return h('li', { class: 'suggestion kind-incident', dataset: { id: sg.id, kind: sg.kind } },
+    h('h3', null, `${index + 1}. `, sg.title || sg.id),
+    h('div', { class: 'muted' }, h('span', { class: 'badge incident-confirmed' }, 'Major incident'), ' ',
+      can('read_incidents') ? incidentLink({ id: sg.id }, `Open incident ${sg.id}`) : h('code', null, sg.id)),
+    tellCallers(sg));
+}
+
+const NOTICE_HEADING = { suspected: 'Part of a suspected major incident', confirmed: 'Part of a known major incident', resolved: 'Part of a major incident resolved minutes ago' };
+
+/** Shown first, above the labels and suggestions, when the ticket belongs to an incident. */
+function incidentNotice(answer) {
+  const inc = answer.incident;
+  const sg = (answer.suggestions || []).find((x) => x.kind === 'incident' && x.id === inc.id) || { id: inc.id };
+  const heading = NOTICE_HEADING[inc.status] || 'Part of a major incident';
+  return h('section', { class: 'incident-notice', id: 'triage-incident', 'aria-label': heading, dataset: { id: inc.id, status: inc.status } },
+    h('h2', null, heading),
+    tellCallers(sg),
+    h('p', { class: 'muted' }, statusBadge(inc.status), ` · ${pct(inc.similarity)} similar · `,
+      can('read_incidents') ? incidentLink(inc, `Open incident ${inc.id}`) : h('code', null, inc.id)));
+}
+
 function renderTriage(answer, millis) {
   const out = clear($('triage-result'));
   out.append(h('p', { class: 'muted' }, 'Triage ', h('code', { id: 'triage-id' }, answer.triage_id),
     answer.model_version ? ` · model ${answer.model_version}` : ' · no model loaded',
     millis !== undefined ? ` · answered in ${millis.toFixed(0)} ms` : ''));
+  if (answer.incident) out.append(incidentNotice(answer));
   renderLabels(out, answer.labels || {}, answer.triage_id, can('feedback'));
   if (answer.first_contact) {
     const fc = answer.first_contact;
@@ -460,7 +502,15 @@ async function renderStoredTriage(detail) {
         return { kind, id, title: `${id} (no longer in the knowledge base)` };
       }
     }
-    return { kind, id, title: kind === 'ticket' ? `Resolved ticket ${id}` : id };
+    if (kind === 'incident' && can('read_incidents')) {
+      try {
+        const inc = await api('GET', `/v1/incidents/${encodeURIComponent(id)}`);
+        return { kind, id, title: inc.title, steps: inc.message ? [inc.message] : [] };
+      } catch (e) {
+        return { kind, id, title: `Major incident ${id}` };
+      }
+    }
+    return { kind, id, title: kind === 'ticket' ? `Resolved ticket ${id}` : kind === 'incident' ? `Major incident ${id}` : id };
   }));
   out.append(h('ol', { class: 'suggestions', id: 'suggestions' }, items.map((sg, i) => suggestionItem(sg, i, detail.triage_id))));
 }
@@ -1087,6 +1137,259 @@ async function retryAction(button, connector, a) {
   });
 }
 
+// ---------- major incidents ----------
+
+/** How often the banner asks whether an incident is open, in milliseconds. */
+const INCIDENT_BANNER_MS = 60000;
+const INCIDENT_STATUS_TEXT = { suspected: 'suspected', confirmed: 'confirmed', resolved: 'resolved', dismissed: 'dismissed' };
+const isOpenIncident = (i) => i.status === 'suspected' || i.status === 'confirmed';
+/** Width of one bar of the arrivals chart, in minutes. */
+const ARRIVAL_BUCKET_MINUTES = 10;
+
+const incidentLink = (i, ...children) => h('a', { href: `#/incidents/${encodeURIComponent(i.id)}` }, children);
+const statusBadge = (status) => h('span', { class: `badge incident-${status}`, dataset: { status } }, INCIDENT_STATUS_TEXT[status] || status);
+/** "2026-11-30T18:04:12Z" as "2026-11-30 18:04 UTC", in a <time> element that keeps the exact value. */
+const when = (t) => (t ? h('time', { datetime: t, title: t }, shortTime(t)) : '–');
+
+function shortTime(t) {
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) return String(t);
+  return `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 16)} UTC`;
+}
+
+function tenantName(id) {
+  const t = (state.session?.tenants || []).find((x) => x.id === id);
+  return t ? t.name : id;
+}
+
+/** Starts the banner's own refresh; the banner is also refreshed on every view change. */
+function startIncidentBanner() {
+  stopIncidentBanner();
+  if (!can('read_incidents')) return;
+  state.incidentTimer = setInterval(() => { refreshIncidentBanner(); }, INCIDENT_BANNER_MS);
+}
+
+function stopIncidentBanner() {
+  if (state.incidentTimer) clearInterval(state.incidentTimer);
+  state.incidentTimer = null;
+  state.bannerShown = null;
+  const banner = $('incident-banner');
+  banner.hidden = true;
+  clear(banner);
+}
+
+/** Open incidents that touch the key's tenant (the API answers only those; operators see every
+ * one) above every view. A failed refresh keeps what is shown: the views report their own errors. */
+async function refreshIncidentBanner() {
+  if (!can('read_incidents')) return;
+  const key = state.key;
+  let data;
+  try {
+    data = await api('GET', '/v1/incidents?status=open');
+  } catch (e) {
+    return;
+  }
+  if (state.key !== key || !state.session) return; // signed out (or in as someone else) meanwhile
+  renderIncidentBanner(data.incidents.filter(isOpenIncident));
+}
+
+function renderIncidentBanner(incidents) {
+  // Redrawn only when something changed, so a screen reader does not hear it again every minute.
+  const shown = JSON.stringify(incidents.map((i) => [i.id, i.status, i.title, i.message]));
+  if (shown === state.bannerShown) return;
+  state.bannerShown = shown;
+  const banner = clear($('incident-banner'));
+  banner.hidden = !incidents.length;
+  if (!incidents.length) return;
+  banner.append(h('ul', null, incidents.map((i) => h('li', { dataset: { id: i.id, status: i.status } },
+    statusBadge(i.status), ' ', h('strong', null, i.status === 'confirmed' ? 'Known major incident: ' : 'Suspected major incident: '), incidentLink(i, i.title), '.',
+    i.message ? [' ', h('span', { class: 'tell' }, h('strong', null, 'Tell callers: '), i.message)] : null))));
+}
+
+async function loadIncidents(id) {
+  $('incidents-list').hidden = Boolean(id);
+  const detail = clear($('incident-detail'));
+  if (id) {
+    detail.append(h('p', null, h('a', { href: '#/incidents', id: 'incidents-back' }, '← All incidents')));
+    renderIncident(await api('GET', `/v1/incidents/${encodeURIComponent(id)}`));
+    return;
+  }
+  $('incidents-status').value = state.incidentFilter || 'open';
+  await loadIncidentList();
+}
+
+async function loadIncidentList() {
+  const filter = state.incidentFilter || 'open';
+  const data = await api('GET', `/v1/incidents?status=${encodeURIComponent(filter)}`);
+  const out = clear($('incidents-body'));
+  if (!data.incidents.length) {
+    out.append(h('p', { class: 'muted', id: 'incidents-empty' }, filter === 'open'
+      ? 'No open incident: nothing is surging across the desk right now.'
+      : 'No incident has been detected yet.'));
+    return;
+  }
+  out.append(h('div', { class: 'table-wrap' }, h('table', { id: 'incidents-table' },
+    h('caption', { class: 'muted' }, `${plural(data.incidents.length, 'incident', 'incidents')}, newest first`),
+    h('thead', null, h('tr', null, ['Status', 'Incident', 'Top terms', 'Tenants', 'Tickets', 'First seen', 'Last seen']
+      .map((x, i) => h('th', { scope: 'col', class: i === 4 ? 'num' : null }, x)))),
+    h('tbody', null, data.incidents.map(incidentRow)))));
+}
+
+function incidentRow(i) {
+  return h('tr', { dataset: { id: i.id, status: i.status } },
+    h('td', null, statusBadge(i.status)),
+    h('td', null, incidentLink(i, h('strong', null, i.title)), h('div', { class: 'muted' }, h('code', null, i.id))),
+    h('td', null, h('ul', { class: 'terms' }, i.top_terms.map((t) => h('li', null, t)))),
+    h('td', { class: 'tenants' }, i.tenants.join(', ')),
+    h('td', { class: 'num' }, i.count),
+    h('td', null, when(i.first_seen)),
+    h('td', null, when(i.last_seen)));
+}
+
+function renderIncident(inc) {
+  const out = $('incident-detail');
+  while (out.childNodes.length > 1) out.removeChild(out.lastChild); // keep the way back
+  document.title = `${inc.title} · Major incidents · triage console`;
+  append(out, [
+    h('h2', { id: 'incident-title', tabindex: -1, dataset: { id: inc.id, status: inc.status } }, statusBadge(inc.status), ' ', inc.title),
+    h('p', { class: 'muted' }, h('code', null, inc.id), ' · opened ', when(inc.opened_at), ` · ${INCIDENT_STATUS_TEXT[inc.status] || inc.status} since `, when(inc.status_changed_at)),
+    h('div', { class: 'kpis', id: 'incident-kpis' }, [
+      ['count', 'Tickets', inc.count],
+      ['expected', 'Expected when opened', num(inc.expected_at_open, 2)],
+      ['first_seen', 'First seen', when(inc.first_seen)],
+      ['last_seen', 'Last seen', when(inc.last_seen)],
+    ].map(([key, k, v]) => h('div', { class: 'kpi', dataset: { kpi: key } }, h('div', { class: 'k' }, k), h('div', { class: 'v' }, v)))),
+    h('p', { class: 'help' }, `Expected: how many tickets like these the desk's usual traffic would bring in the window when it opened; ${inc.count} arrived.`),
+    h('dl', { class: 'facts', id: 'incident-facts' },
+      h('dt', null, 'Tenants'), h('dd', { id: 'incident-tenants' }, inc.tenants.map(tenantName).join(', ') || '–'),
+      h('dt', null, 'Top terms'), h('dd', null, h('ul', { class: 'terms' }, inc.top_terms.map((t) => h('li', null, t)))),
+      h('dt', null, 'Message for agents'), h('dd', { id: 'incident-message' }, inc.message || h('span', { class: 'muted' }, 'none yet'))),
+    arrivalsChart(inc),
+    incidentActions(inc),
+    membersTable(inc)]);
+}
+
+/** Arrivals per ten minutes from the first member on, as bars; each bar says its numbers. */
+function arrivalsChart(inc) {
+  const counts = inc.arrivals_per_10_min || [];
+  const w = 560;
+  const ht = 220;
+  const m = { l: 40, r: 12, t: 12, b: 44 };
+  const max = Math.max(1, ...counts);
+  const slot = counts.length ? (w - m.l - m.r) / counts.length : 0;
+  const y = (v) => ht - m.b - (v / max) * (ht - m.t - m.b);
+  const start = Date.parse(inc.first_seen);
+  const bucketStart = (i) => new Date(start + i * ARRIVAL_BUCKET_MINUTES * 60000);
+  const clock = (d) => (Number.isNaN(d.getTime()) ? '' : d.toISOString().slice(11, 16));
+  const peak = counts.length ? Math.max(...counts) : 0;
+  const svg = s('svg', { viewBox: `0 0 ${w} ${ht}`, width: w, height: ht, role: 'img', id: 'incident-chart', class: 'bars', 'aria-labelledby': 'incident-chart-title incident-chart-desc' },
+    s('title', { id: 'incident-chart-title' }, `Tickets per ${ARRIVAL_BUCKET_MINUTES} minutes in ${inc.title}`),
+    s('desc', { id: 'incident-chart-desc' }, counts.length
+      ? `${plural(inc.count, 'ticket', 'tickets')} over ${plural(counts.length, 'interval', 'intervals')} of ${ARRIVAL_BUCKET_MINUTES} minutes from ${clock(bucketStart(0))} UTC; at most ${peak} in one interval.`
+      : 'No arrivals recorded.'));
+  for (const f of [0, 0.5, 1]) {
+    const v = Math.round(max * f);
+    if (f === 0.5 && (v === 0 || v === max)) continue;
+    svg.append(s('line', { x1: m.l, x2: w - m.r, y1: y(v), y2: y(v), stroke: '#e3e6ec' }));
+    svg.append(s('text', { x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, v));
+  }
+  const barWidth = Math.max(1, Math.min(48, slot - 2 * Math.min(2, slot * 0.1)));
+  counts.forEach((v, i) => {
+    const from = bucketStart(i);
+    const bar = s('rect', { x: m.l + (i + 0.5) * slot - barWidth / 2, y: y(v), width: barWidth, height: y(0) - y(v), class: 'bar', dataset: { value: v } },
+      s('title', null, `${clock(from)}–${clock(new Date(from.getTime() + ARRIVAL_BUCKET_MINUTES * 60000))} UTC: ${plural(v, 'ticket', 'tickets')}`));
+    svg.append(bar);
+  });
+  const ticks = Math.min(6, counts.length);
+  for (let k = 0; k < ticks; k++) {
+    const i = Math.round((k * (counts.length - 1)) / Math.max(1, ticks - 1));
+    svg.append(s('text', { x: m.l + (i + 0.5) * slot, y: ht - m.b + 14, 'text-anchor': 'middle', class: 'tick' }, clock(bucketStart(i))));
+  }
+  svg.append(s('line', { x1: m.l, y1: y(0), x2: w - m.r, y2: y(0), stroke: '#5b6577' }));
+  svg.append(s('text', { x: m.l + (w - m.l - m.r) / 2, y: ht - 6, 'text-anchor': 'middle' }, `time (UTC), ${ARRIVAL_BUCKET_MINUTES}-minute intervals`));
+  svg.append(s('text', { transform: `translate(11,${y(max / 2)}) rotate(-90)`, 'text-anchor': 'middle' }, 'tickets'));
+  const table = h('details', null, h('summary', null, 'Data'), h('div', { class: 'table-wrap' }, h('table', { id: 'incident-arrivals' },
+    h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'From (UTC)'), h('th', { scope: 'col', class: 'num' }, 'Tickets'))),
+    h('tbody', null, counts.map((v, i) => h('tr', null, h('td', null, `${bucketStart(i).toISOString().slice(0, 10)} ${clock(bucketStart(i))}`), h('td', { class: 'num' }, v)))))));
+  return h('figure', { class: 'incident-figure' }, h('figcaption', null, `Arrivals per ${ARRIVAL_BUCKET_MINUTES} minutes`), svg, table);
+}
+
+function membersTable(inc) {
+  const members = inc.members || [];
+  return [h('h3', null, 'Tickets'),
+    state.session.tenant ? h('p', { class: 'help' }, 'Only your tenant\'s tickets are listed; the count covers every tenant.') : null,
+    h('div', { class: 'table-wrap' }, h('table', { id: 'incident-members' },
+      h('thead', null, h('tr', null, ['Time', 'Tenant', 'Title', 'Similarity'].map((x, i) => h('th', { scope: 'col', class: i === 3 ? 'num' : null }, x)))),
+      h('tbody', null, members.length ? members.map((mb) => h('tr', { dataset: { triage: mb.triage_id, tenant: mb.tenant } },
+        h('td', null, when(mb.at)), h('td', null, mb.tenant ? tenantName(mb.tenant) : '–'),
+        h('td', null, mb.title || h('span', { class: 'muted' }, '(no title)'), h('div', { class: 'muted' }, h('code', null, mb.triage_id))),
+        h('td', { class: 'num' }, pct(mb.similarity))))
+        : h('tr', null, h('td', { colspan: 4, class: 'muted' }, 'No tickets to show.')))))];
+}
+
+/** What an operator or admin may do next, as the service allows it: confirm unless confirmed or
+ * dismissed (a resolved incident may be confirmed again), a message unless dismissed, resolve and
+ * dismiss while open. The API has the last word (409 on a stale page). */
+function incidentActions(inc) {
+  if (!can('manage_incidents')) return null;
+  const open = isOpenIncident(inc);
+  const box = h('section', { class: 'card', id: 'incident-actions', 'aria-label': 'Manage the incident' });
+  if (inc.status === 'dismissed') {
+    box.append(h('p', { class: 'muted' }, 'Dismissed: not a major incident. It links no new tickets and cannot be changed.'));
+    return box;
+  }
+  const message = h('textarea', { id: 'incident-message-input', rows: 3, maxlength: 4000, 'aria-describedby': 'incident-message-help' });
+  message.value = inc.message || '';
+  box.append(h('label', { for: 'incident-message-input' }, 'Message for agents'), message,
+    h('p', { class: 'help', id: 'incident-message-help' }, 'What agents should tell callers: shown in the banner and as the first suggestion on every matching ticket.'));
+  const row = h('div', { class: 'actions' });
+  const act = (label, action, opts = {}) => {
+    const b = h('button', { type: 'button', class: opts.cls || null, dataset: { action } }, label);
+    b.addEventListener('click', () => opts.onClick(b));
+    row.append(b);
+  };
+  if (inc.status !== 'confirmed' && inc.status !== 'dismissed') {
+    act('Confirm', 'confirm', { onClick: (b) => changeIncident(b, inc, 'POST', 'confirm', { message: message.value.trim() || undefined }, 'confirmed') });
+  }
+  act('Set message', 'message', { cls: 'secondary', onClick: (b) => changeIncident(b, inc, 'PUT', 'message', { message: message.value.trim() }, 'message') });
+  if (open) {
+    act('Resolve', 'resolve', { cls: 'secondary', onClick: async (b) => {
+      if (!await confirmDialog(`Resolve “${inc.title}”?`, 'The banner goes away; new similar tickets are still linked to it, with the message above, for a short grace period.', 'Resolve')) return;
+      await changeIncident(b, inc, 'POST', 'resolve', { message: message.value.trim() || undefined }, 'resolved');
+    } });
+  }
+  box.append(row);
+  if (open) {
+    const reason = h('input', { id: 'incident-dismiss-reason', maxlength: 4000, placeholder: 'e.g. a training session, not a fault' });
+    const dismiss = h('div', { class: 'dismiss' }, h('label', { for: 'incident-dismiss-reason' }, 'Reason for dismissing'), reason);
+    const b = h('button', { type: 'button', class: 'danger', dataset: { action: 'dismiss' } }, 'Dismiss');
+    b.addEventListener('click', async () => {
+      if (!await confirmDialog(`Dismiss “${inc.title}”?`, 'It is not a major incident: the banner goes away and similar tickets are not linked to it again.', 'Dismiss')) return;
+      await changeIncident(b, inc, 'POST', 'dismiss', { reason: reason.value.trim() || undefined }, 'dismissed');
+    });
+    dismiss.append(b);
+    box.append(dismiss);
+  }
+  return box;
+}
+
+const CHANGED_TEXT = {
+  confirmed: 'confirmed: agents see it in the banner and on matching tickets',
+  message: 'message saved: agents see it from their next refresh',
+  resolved: 'resolved',
+  dismissed: 'dismissed',
+};
+
+async function changeIncident(button, inc, method, action, body, done) {
+  await withBusy(button, async () => {
+    const updated = await api(method, `/v1/incidents/${encodeURIComponent(inc.id)}/${action}`, body);
+    renderIncident(updated);
+    say(`Incident “${updated.title}” ${CHANGED_TEXT[done]}.`);
+    $('incident-title')?.focus(); // the button is gone with the old detail
+    refreshIncidentBanner();
+  });
+}
+
 // ---------- audit ----------
 
 async function loadAudit() {
@@ -1130,6 +1433,11 @@ function start() {
   $('kb-search-form').addEventListener('submit', searchKb);
   $('gaps-form').addEventListener('submit', showGaps);
   $('desk-form').addEventListener('submit', (event) => { event.preventDefault(); withBusy(event.submitter, loadDesk); });
+  $('incidents-form').addEventListener('submit', (event) => { event.preventDefault(); withBusy(event.submitter, loadIncidentList); });
+  $('incidents-status').addEventListener('change', () => {
+    state.incidentFilter = $('incidents-status').value;
+    withBusy(null, loadIncidentList);
+  });
   $('tenant-select').addEventListener('change', () => {
     sessionStorage.setItem(TENANT_STORE, tenant() || '');
     clear($('triage-result'));
