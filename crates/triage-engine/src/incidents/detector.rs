@@ -33,11 +33,11 @@
 //!
 //! Suspected incidents with no new member for `quiet_hours` resolve by themselves.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use serde::Serialize;
 
-use super::vectors::{Centroid, SparseVec, Vocab};
+use super::vectors::{Centroid, IdMap, SparseVec, Vocab};
 
 /// Members whose vectors shape an incident's centroid (later members still link).
 pub const CENTROID_MEMBERS: usize = 200;
@@ -317,7 +317,14 @@ struct Cluster {
     centroid: Centroid,
     members: Vec<u64>,
     tested_at: usize,
+    /// The cluster's share of the baseline history, when last measured: (share, size, time).
+    baseline: Option<(f64, usize, i64)>,
 }
+
+/// A cluster's baseline share is measured again once it has doubled, or after this long.
+const BASELINE_TTL_SECS: i64 = 600;
+/// Heaviest terms of a ticket that look for the clusters it may join.
+const PROBE_TERMS: usize = 10;
 
 struct HistoryTicket {
     at: i64,
@@ -330,12 +337,12 @@ pub struct Detector {
     vocab: Vocab,
     window: VecDeque<WindowTicket>,
     next_seq: u64,
-    window_postings: HashMap<u32, VecDeque<u64>>,
-    clusters: HashMap<u32, Cluster>,
+    window_postings: IdMap<u32, VecDeque<u64>>,
+    clusters: IdMap<u32, Cluster>,
     next_cluster: u32,
     history: VecDeque<HistoryTicket>,
     history_base: u64,
-    history_postings: HashMap<u32, VecDeque<u64>>,
+    history_postings: IdMap<u32, VecDeque<u64>>,
     incidents: Vec<Incident>,
     now: i64,
 }
@@ -348,12 +355,12 @@ impl Detector {
             vocab: Vocab::default(),
             window: VecDeque::new(),
             next_seq: 0,
-            window_postings: HashMap::new(),
-            clusters: HashMap::new(),
+            window_postings: IdMap::default(),
+            clusters: IdMap::default(),
             next_cluster: 0,
             history: VecDeque::new(),
             history_base: 0,
-            history_postings: HashMap::new(),
+            history_postings: IdMap::default(),
             incidents: Vec::new(),
             now: 0,
         }
@@ -501,7 +508,7 @@ impl Detector {
             None => {
                 let c = self.next_cluster;
                 self.next_cluster += 1;
-                self.clusters.insert(c, Cluster { centroid: Centroid::default(), members: Vec::new(), tested_at: 0 });
+                self.clusters.insert(c, Cluster { centroid: Centroid::default(), members: Vec::new(), tested_at: 0, baseline: None });
                 c
             }
         };
@@ -546,30 +553,33 @@ impl Detector {
         (i < self.window.len()).then_some(i)
     }
 
+    /// Clusters sharing one of the ticket's [`PROBE_TERMS`] heaviest terms, leaving out terms in
+    /// more than a twentieth of the window (too common to say anything about a surge on their
+    /// own; a cluster found only through them would not reach the threshold anyway).
     fn touched_clusters(&mut self, vec: &[(u32, f32)]) -> Vec<u32> {
         let front = self.window.front().map_or(u64::MAX, |t| t.seq);
-        let limit = (self.window.len() / 4).max(50);
-        let mut seen = HashSet::new();
+        let limit = (self.window.len() / 20).max(20);
+        let mut probes: Vec<(u32, f32)> = vec.to_vec();
+        probes.sort_by(|a, b| b.1.total_cmp(&a.1));
+        probes.truncate(PROBE_TERMS);
         let mut out = Vec::new();
-        for &(id, _) in vec {
+        for (id, _) in probes {
             let Some(list) = self.window_postings.get_mut(&id) else { continue };
             while list.front().is_some_and(|&s| s < front) {
                 list.pop_front();
             }
-            // a term in a quarter of the window says nothing about a surge on its own
             if list.len() > limit {
                 continue;
             }
             for &seq in list.iter() {
                 let i = (seq - front) as usize;
-                if let Some(c) = self.window.get(i).and_then(|t| t.cluster)
-                    && seen.insert(c)
-                {
+                if let Some(c) = self.window.get(i).and_then(|t| t.cluster) {
                     out.push(c);
                 }
             }
         }
         out.sort_unstable();
+        out.dedup();
         out
     }
 
@@ -593,14 +603,22 @@ impl Detector {
         if count < params.min_tickets || count <= cluster.tested_at || self.history.len() < params.min_history {
             return None;
         }
-        let centroid = cluster.centroid.clone();
-        let similar = self.history_similar(&centroid);
-        let (total, window) = (self.history.len() as f64, self.window.len() as f64);
-        let share = (similar as f64 + params.prior_tickets * params.prior_share) / (total + params.prior_tickets);
-        let expected = share * window;
+        // the share changes slowly: measured again once the cluster doubled, or after a while
+        let share = match cluster.baseline {
+            Some((share, size, at)) if count < 2 * size && now - at < BASELINE_TTL_SECS => share,
+            _ => {
+                let centroid = cluster.centroid.clone();
+                let similar = self.history_similar(&centroid);
+                let total = self.history.len() as f64;
+                let share = (similar as f64 + params.prior_tickets * params.prior_share) / (total + params.prior_tickets);
+                self.clusters.get_mut(&cluster_id)?.baseline = Some((share, count, now));
+                share
+            }
+        };
+        let expected = share * self.window.len() as f64;
         let fires = count as f64 >= params.rate_ratio * expected && poisson_tail(count, expected) <= params.max_p_value;
         self.clusters.get_mut(&cluster_id)?.tested_at = count;
-        tracing::debug!(count, expected, similar, history = total, fires, "incident surge test");
+        tracing::debug!(count, expected, share, fires, "incident surge test");
         if !fires {
             return None;
         }
@@ -610,7 +628,7 @@ impl Detector {
     /// History tickets with cosine at least `similarity` to `centroid`.
     fn history_similar(&mut self, centroid: &Centroid) -> usize {
         let base = self.history_base;
-        let mut scores: HashMap<u64, f32> = HashMap::new();
+        let mut scores: IdMap<u64, f32> = IdMap::default();
         let weights: Vec<(u32, f32)> = centroid.top(usize::MAX);
         for (id, w) in weights {
             if let Some(list) = self.history_postings.get_mut(&id) {
