@@ -21,8 +21,9 @@
 //! 3. **Surge test.** A cluster with at least `min_tickets` tickets in the window opens a
 //!    `suspected` incident when its count is far above the desk's normal rate for that kind of
 //!    ticket. The normal rate is the cluster's share of the baseline history (tickets of the
-//!    last `baseline_days` that were not incident members), `h` of `H` tickets with cosine at
-//!    least `similarity` to the cluster's centroid, smoothed towards `prior_share` with the weight
+//!    last `baseline_days` that were not incident members; the newest 5,000 of them), `h` of `H`
+//!    tickets with cosine at least `similarity` to the cluster's centroid (measured again once
+//!    the cluster has doubled, or after 10 minutes), smoothed towards `prior_share` with the weight
 //!    of `prior_tickets` tickets: `share = (h + prior_tickets * prior_share) / (H + prior_tickets)`.
 //!    The expected count is `share * W` (`W`: tickets in the window), so a busy Monday morning
 //!    raises the expectation with the volume. The incident opens when
@@ -323,6 +324,8 @@ struct Cluster {
 
 /// A cluster's baseline share is measured again once it has doubled, or after this long.
 const BASELINE_TTL_SECS: i64 = 600;
+/// A cluster's share is measured on the newest this many history tickets.
+const BASELINE_SAMPLE: usize = 5_000;
 /// Heaviest terms of a ticket that look for the clusters it may join.
 const PROBE_TERMS: usize = 10;
 
@@ -608,8 +611,8 @@ impl Detector {
             Some((share, size, at)) if count < 2 * size && now - at < BASELINE_TTL_SECS => share,
             _ => {
                 let centroid = cluster.centroid.clone();
-                let similar = self.history_similar(&centroid);
-                let total = self.history.len() as f64;
+                let (similar, total) = self.history_similar(&centroid);
+                let total = total as f64;
                 let share = (similar as f64 + params.prior_tickets * params.prior_share) / (total + params.prior_tickets);
                 self.clusters.get_mut(&cluster_id)?.baseline = Some((share, count, now));
                 share
@@ -625,24 +628,27 @@ impl Detector {
         Some(self.open_incident(cluster_id, now, expected))
     }
 
-    /// History tickets with cosine at least `similarity` to `centroid`.
-    fn history_similar(&mut self, centroid: &Centroid) -> usize {
+    /// Of the newest [`BASELINE_SAMPLE`] history tickets, those with cosine at least
+    /// `similarity` to `centroid`, and how many were looked at.
+    fn history_similar(&mut self, centroid: &Centroid) -> (usize, usize) {
         let base = self.history_base;
-        let mut scores: IdMap<u64, f32> = IdMap::default();
-        let weights: Vec<(u32, f32)> = centroid.top(usize::MAX);
-        for (id, w) in weights {
+        let end = base + self.history.len() as u64;
+        let start = end.saturating_sub(BASELINE_SAMPLE as u64).max(base);
+        let mut scores = vec![0.0f32; (end - start) as usize];
+        for (id, w) in centroid.top(usize::MAX) {
             if let Some(list) = self.history_postings.get_mut(&id) {
                 while list.front().is_some_and(|&s| s < base) {
                     list.pop_front();
                 }
-                for &seq in list.iter() {
+                // newest first, down to the sample's start
+                for &seq in list.iter().rev().take_while(|&&s| s >= start) {
                     let h = &self.history[(seq - base) as usize];
                     let x = h.vec.binary_search_by_key(&id, |(t, _)| *t).map_or(0.0, |i| h.vec[i].1);
-                    *scores.entry(seq).or_default() += w * x;
+                    scores[(seq - start) as usize] += w * x;
                 }
             }
         }
-        scores.values().filter(|&&s| s >= self.params.similarity).count()
+        (scores.iter().filter(|&&s| s >= self.params.similarity).count(), scores.len())
     }
 
     fn open_incident(&mut self, cluster_id: u32, now: i64, expected: f64) -> String {
