@@ -324,6 +324,8 @@ struct Cluster {
 
 /// A cluster's baseline share is measured again once it has doubled, or after this long.
 const BASELINE_TTL_SECS: i64 = 600;
+/// Heaviest centroid terms a cluster's share is measured with.
+const BASELINE_TERMS: usize = 32;
 /// A cluster's share is measured on the newest this many history tickets.
 const BASELINE_SAMPLE: usize = 5_000;
 /// Heaviest terms of a ticket that look for the clusters it may join.
@@ -345,7 +347,8 @@ pub struct Detector {
     next_cluster: u32,
     history: VecDeque<HistoryTicket>,
     history_base: u64,
-    history_postings: IdMap<u32, VecDeque<u64>>,
+    /// Term -> (history sequence, the term's weight in that ticket's vector), oldest first.
+    history_postings: IdMap<u32, VecDeque<(u64, f32)>>,
     incidents: Vec<Incident>,
     now: i64,
 }
@@ -635,15 +638,17 @@ impl Detector {
         let end = base + self.history.len() as u64;
         let start = end.saturating_sub(BASELINE_SAMPLE as u64).max(base);
         let mut scores = vec![0.0f32; (end - start) as usize];
-        for (id, w) in centroid.top(usize::MAX) {
+        // the centroid's heaviest terms, as a unit vector: the rest weigh little, and common
+        // terms' postings are long
+        let mut top = centroid.top(BASELINE_TERMS);
+        super::vectors::normalise(&mut top);
+        for (id, w) in top {
             if let Some(list) = self.history_postings.get_mut(&id) {
-                while list.front().is_some_and(|&s| s < base) {
+                while list.front().is_some_and(|&(s, _)| s < base) {
                     list.pop_front();
                 }
                 // newest first, down to the sample's start
-                for &seq in list.iter().rev().take_while(|&&s| s >= start) {
-                    let h = &self.history[(seq - base) as usize];
-                    let x = h.vec.binary_search_by_key(&id, |(t, _)| *t).map_or(0.0, |i| h.vec[i].1);
+                for &(seq, x) in list.iter().rev().take_while(|(s, _)| *s >= start) {
                     scores[(seq - start) as usize] += w * x;
                 }
             }
@@ -712,8 +717,8 @@ impl Detector {
 
     fn push_history(&mut self, at: i64, vec: SparseVec) {
         let seq = self.history_base + self.history.len() as u64;
-        for &(id, _) in &vec {
-            self.history_postings.entry(id).or_default().push_back(seq);
+        for &(id, w) in &vec {
+            self.history_postings.entry(id).or_default().push_back((seq, w));
         }
         self.history.push_back(HistoryTicket { at, vec });
     }
