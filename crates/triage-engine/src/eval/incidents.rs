@@ -180,6 +180,9 @@ pub struct IncidentScores {
     pub false_alarms: usize,
     /// Incidents opened during the warm-up (not scored).
     pub warmup_incidents: usize,
+    /// Missed surges with at least half of their tickets linked to another incident (absorbed
+    /// by one still active, rather than never clustered).
+    pub missed_absorbed: usize,
     /// Surges detected / surges (1 when there is no surge).
     pub recall: f64,
     /// First detections / incidents opened; `None` when nothing opened.
@@ -296,6 +299,7 @@ pub fn score(stream: &Stream, outcome: &ReplayOutcome, seed: Option<u64>) -> Inc
         duplicates,
         false_alarms,
         warmup_incidents,
+        missed_absorbed: per_surge.iter().filter(|s| !s.detected && 2 * s.linked_elsewhere >= s.tickets).count(),
         recall: ratio(detected.len(), per_surge.len()).unwrap_or(1.0),
         precision: ratio(detected.len(), opened),
         median_tickets_to_detect: median(detected.iter().filter_map(|s| s.tickets_to_detect.map(|t| t as f64)).collect()),

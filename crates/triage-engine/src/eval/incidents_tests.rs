@@ -81,6 +81,7 @@ fn linking_counts_every_member_of_the_matched_incidents_duplicates_included() {
     assert_eq!(s.linking_recall, Some(8.0 / 9.0), "B's ticket 16 went to a false alarm; C is not counted (undetected)");
     let b = s.per_surge.iter().find(|x| x.incident == "B").unwrap();
     assert_eq!(b.linked_elsewhere, 1, "ticket 16, in the false alarm");
+    assert_eq!(s.missed_absorbed, 0, "C was never linked anywhere");
     let a = s.per_surge.iter().find(|x| x.incident == "A").unwrap();
     assert_eq!((a.incidents, a.linked, a.foreign_members), (2, 5, 1));
 }
