@@ -555,7 +555,9 @@ impl Runtime {
                 };
                 match store.connector_apply(&ticket, &[action], None) {
                     Ok(n) => queued += n,
-                    Err(e) => tracing::error!(connector = self.name(), incident = %incident.id, error = %e, "cannot queue an incident note"),
+                    Err(e) => {
+                        tracing::error!(connector = self.name(), incident = %incident.id, error = %e, "cannot queue an incident note")
+                    }
                 }
             }
         }

@@ -21,8 +21,9 @@
 //! 3. **Surge test.** A cluster with at least `min_tickets` tickets in the window opens a
 //!    `suspected` incident when its count is far above the desk's normal rate for that kind of
 //!    ticket. The normal rate is the cluster's share of the baseline history (tickets of the
-//!    last `baseline_days` that were not incident members), `h` of `H` tickets with cosine at
-//!    least `similarity` to the cluster's centroid, smoothed towards `prior_share` with the weight
+//!    last `baseline_days` that were not incident members; the newest 5,000 of them), `h` of `H`
+//!    tickets with cosine at least `similarity` to the cluster's centroid (measured again once
+//!    the cluster has doubled, or after 10 minutes), smoothed towards `prior_share` with the weight
 //!    of `prior_tickets` tickets: `share = (h + prior_tickets * prior_share) / (H + prior_tickets)`.
 //!    The expected count is `share * W` (`W`: tickets in the window), so a busy Monday morning
 //!    raises the expectation with the volume. The incident opens when
@@ -33,11 +34,11 @@
 //!
 //! Suspected incidents with no new member for `quiet_hours` resolve by themselves.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use serde::Serialize;
 
-use super::vectors::{Centroid, SparseVec, Vocab};
+use super::vectors::{Centroid, IdMap, SparseVec, Vocab};
 
 /// Members whose vectors shape an incident's centroid (later members still link).
 pub const CENTROID_MEMBERS: usize = 200;
@@ -317,7 +318,18 @@ struct Cluster {
     centroid: Centroid,
     members: Vec<u64>,
     tested_at: usize,
+    /// The cluster's share of the baseline history, when last measured: (share, size, time).
+    baseline: Option<(f64, usize, i64)>,
 }
+
+/// A cluster's baseline share is measured again once it has doubled, or after this long.
+const BASELINE_TTL_SECS: i64 = 600;
+/// Heaviest centroid terms a cluster's share is measured with.
+const BASELINE_TERMS: usize = 32;
+/// A cluster's share is measured on the newest this many history tickets.
+const BASELINE_SAMPLE: usize = 5_000;
+/// Heaviest terms of a ticket that look for the clusters it may join.
+const PROBE_TERMS: usize = 10;
 
 struct HistoryTicket {
     at: i64,
@@ -330,12 +342,13 @@ pub struct Detector {
     vocab: Vocab,
     window: VecDeque<WindowTicket>,
     next_seq: u64,
-    window_postings: HashMap<u32, VecDeque<u64>>,
-    clusters: HashMap<u32, Cluster>,
+    window_postings: IdMap<u32, VecDeque<u64>>,
+    clusters: IdMap<u32, Cluster>,
     next_cluster: u32,
     history: VecDeque<HistoryTicket>,
     history_base: u64,
-    history_postings: HashMap<u32, VecDeque<u64>>,
+    /// Term -> (history sequence, the term's weight in that ticket's vector), oldest first.
+    history_postings: IdMap<u32, VecDeque<(u64, f32)>>,
     incidents: Vec<Incident>,
     now: i64,
 }
@@ -348,12 +361,12 @@ impl Detector {
             vocab: Vocab::default(),
             window: VecDeque::new(),
             next_seq: 0,
-            window_postings: HashMap::new(),
-            clusters: HashMap::new(),
+            window_postings: IdMap::default(),
+            clusters: IdMap::default(),
             next_cluster: 0,
             history: VecDeque::new(),
             history_base: 0,
-            history_postings: HashMap::new(),
+            history_postings: IdMap::default(),
             incidents: Vec::new(),
             now: 0,
         }
@@ -501,7 +514,7 @@ impl Detector {
             None => {
                 let c = self.next_cluster;
                 self.next_cluster += 1;
-                self.clusters.insert(c, Cluster { centroid: Centroid::default(), members: Vec::new(), tested_at: 0 });
+                self.clusters.insert(c, Cluster { centroid: Centroid::default(), members: Vec::new(), tested_at: 0, baseline: None });
                 c
             }
         };
@@ -546,30 +559,33 @@ impl Detector {
         (i < self.window.len()).then_some(i)
     }
 
+    /// Clusters sharing one of the ticket's [`PROBE_TERMS`] heaviest terms, leaving out terms in
+    /// more than a twentieth of the window (too common to say anything about a surge on their
+    /// own; a cluster found only through them would not reach the threshold anyway).
     fn touched_clusters(&mut self, vec: &[(u32, f32)]) -> Vec<u32> {
         let front = self.window.front().map_or(u64::MAX, |t| t.seq);
-        let limit = (self.window.len() / 4).max(50);
-        let mut seen = HashSet::new();
+        let limit = (self.window.len() / 20).max(20);
+        let mut probes: Vec<(u32, f32)> = vec.to_vec();
+        probes.sort_by(|a, b| b.1.total_cmp(&a.1));
+        probes.truncate(PROBE_TERMS);
         let mut out = Vec::new();
-        for &(id, _) in vec {
+        for (id, _) in probes {
             let Some(list) = self.window_postings.get_mut(&id) else { continue };
             while list.front().is_some_and(|&s| s < front) {
                 list.pop_front();
             }
-            // a term in a quarter of the window says nothing about a surge on its own
             if list.len() > limit {
                 continue;
             }
             for &seq in list.iter() {
                 let i = (seq - front) as usize;
-                if let Some(c) = self.window.get(i).and_then(|t| t.cluster)
-                    && seen.insert(c)
-                {
+                if let Some(c) = self.window.get(i).and_then(|t| t.cluster) {
                     out.push(c);
                 }
             }
         }
         out.sort_unstable();
+        out.dedup();
         out
     }
 
@@ -593,38 +609,51 @@ impl Detector {
         if count < params.min_tickets || count <= cluster.tested_at || self.history.len() < params.min_history {
             return None;
         }
-        let centroid = cluster.centroid.clone();
-        let similar = self.history_similar(&centroid);
-        let (total, window) = (self.history.len() as f64, self.window.len() as f64);
-        let share = (similar as f64 + params.prior_tickets * params.prior_share) / (total + params.prior_tickets);
-        let expected = share * window;
+        // the share changes slowly: measured again once the cluster doubled, or after a while
+        let share = match cluster.baseline {
+            Some((share, size, at)) if count < 2 * size && now - at < BASELINE_TTL_SECS => share,
+            _ => {
+                let centroid = cluster.centroid.clone();
+                let (similar, total) = self.history_similar(&centroid);
+                let total = total as f64;
+                let share = (similar as f64 + params.prior_tickets * params.prior_share) / (total + params.prior_tickets);
+                self.clusters.get_mut(&cluster_id)?.baseline = Some((share, count, now));
+                share
+            }
+        };
+        let expected = share * self.window.len() as f64;
         let fires = count as f64 >= params.rate_ratio * expected && poisson_tail(count, expected) <= params.max_p_value;
         self.clusters.get_mut(&cluster_id)?.tested_at = count;
-        tracing::debug!(count, expected, similar, history = total, fires, "incident surge test");
+        tracing::debug!(count, expected, share, fires, "incident surge test");
         if !fires {
             return None;
         }
         Some(self.open_incident(cluster_id, now, expected))
     }
 
-    /// History tickets with cosine at least `similarity` to `centroid`.
-    fn history_similar(&mut self, centroid: &Centroid) -> usize {
+    /// Of the newest [`BASELINE_SAMPLE`] history tickets, those with cosine at least
+    /// `similarity` to `centroid`, and how many were looked at.
+    fn history_similar(&mut self, centroid: &Centroid) -> (usize, usize) {
         let base = self.history_base;
-        let mut scores: HashMap<u64, f32> = HashMap::new();
-        let weights: Vec<(u32, f32)> = centroid.top(usize::MAX);
-        for (id, w) in weights {
+        let end = base + self.history.len() as u64;
+        let start = end.saturating_sub(BASELINE_SAMPLE as u64).max(base);
+        let mut scores = vec![0.0f32; (end - start) as usize];
+        // the centroid's heaviest terms, as a unit vector: the rest weigh little, and common
+        // terms' postings are long
+        let mut top = centroid.top(BASELINE_TERMS);
+        super::vectors::normalise(&mut top);
+        for (id, w) in top {
             if let Some(list) = self.history_postings.get_mut(&id) {
-                while list.front().is_some_and(|&s| s < base) {
+                while list.front().is_some_and(|&(s, _)| s < base) {
                     list.pop_front();
                 }
-                for &seq in list.iter() {
-                    let h = &self.history[(seq - base) as usize];
-                    let x = h.vec.binary_search_by_key(&id, |(t, _)| *t).map_or(0.0, |i| h.vec[i].1);
-                    *scores.entry(seq).or_default() += w * x;
+                // newest first, down to the sample's start
+                for &(seq, x) in list.iter().rev().take_while(|(s, _)| *s >= start) {
+                    scores[(seq - start) as usize] += w * x;
                 }
             }
         }
-        scores.values().filter(|&&s| s >= self.params.similarity).count()
+        (scores.iter().filter(|&&s| s >= self.params.similarity).count(), scores.len())
     }
 
     fn open_incident(&mut self, cluster_id: u32, now: i64, expected: f64) -> String {
@@ -688,8 +717,8 @@ impl Detector {
 
     fn push_history(&mut self, at: i64, vec: SparseVec) {
         let seq = self.history_base + self.history.len() as u64;
-        for &(id, _) in &vec {
-            self.history_postings.entry(id).or_default().push_back(seq);
+        for &(id, w) in &vec {
+            self.history_postings.entry(id).or_default().push_back((seq, w));
         }
         self.history.push_back(HistoryTicket { at, vec });
     }

@@ -138,6 +138,8 @@ pub const MAX_MESSAGE_CHARS: usize = 4_000;
 #[derive(Default)]
 struct Snapshot {
     incidents: Vec<Active>,
+    /// Term -> (index in `incidents`, weight in its unit centroid): one lookup per query term.
+    postings: HashMap<String, Vec<(usize, f32)>>,
     idf: Arc<HashMap<String, f32>>,
     unseen_idf: f32,
     similarity: f32,
@@ -148,7 +150,6 @@ struct Active {
     status: Status,
     /// Until when it links (seconds since the epoch): `i64::MAX` while open.
     until: i64,
-    centroid: HashMap<String, f32>,
     message: Option<String>,
     top_terms: Vec<String>,
 }
@@ -159,7 +160,6 @@ struct Shared {
     store: Arc<dyn Store>,
     idf_built: Mutex<Option<Instant>>,
     dropped: AtomicU64,
-    observed: AtomicU64,
 }
 
 /// Major-incident detection in the service.
@@ -186,7 +186,6 @@ impl Incidents {
             store,
             idf_built: Mutex::new(None),
             dropped: AtomicU64::new(0),
-            observed: AtomicU64::new(0),
         });
         if !enabled {
             return Ok(Self { shared, tx: None, handle: Mutex::new(None) });
@@ -210,16 +209,25 @@ impl Incidents {
         if snapshot.incidents.is_empty() || terms.is_empty() {
             return None;
         }
-        let weights: Vec<f32> = terms.iter().map(|t| snapshot.idf.get(t).copied().unwrap_or(snapshot.unseen_idf)).collect();
-        let norm = weights.iter().map(|w| w * w).sum::<f32>().sqrt();
+        let mut norm = 0.0f32;
+        let mut dots = vec![0.0f32; snapshot.incidents.len()];
+        for t in terms {
+            let w = snapshot.idf.get(t).copied().unwrap_or(snapshot.unseen_idf);
+            norm += w * w;
+            for &(i, c) in snapshot.postings.get(t).map_or(&[][..], Vec::as_slice) {
+                dots[i] += w * c;
+            }
+        }
+        let norm = norm.sqrt();
         if norm == 0.0 {
             return None;
         }
         snapshot
             .incidents
             .iter()
-            .filter(|a| now < a.until)
-            .map(|a| (a, terms.iter().zip(&weights).map(|(t, w)| w * a.centroid.get(t).copied().unwrap_or(0.0)).sum::<f32>() / norm))
+            .zip(dots)
+            .filter(|(a, _)| now < a.until)
+            .map(|(a, dot)| (a, dot / norm))
             .filter(|(_, s)| *s >= snapshot.similarity)
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(a, similarity)| IncidentMatch {
@@ -371,17 +379,23 @@ impl Shared {
         let now = Timestamp::now().unix_seconds();
         let params = d.params();
         let grace = i64::from(params.resolved_grace_minutes) * 60;
+        let mut postings: HashMap<String, Vec<(usize, f32)>> = HashMap::new();
         let incidents: Vec<Active> = d
             .incidents()
             .iter()
             .filter(|i| i.active(now, params))
-            .map(|i| Active {
-                id: i.id.clone(),
-                status: i.status,
-                until: if i.open() { i64::MAX } else { i.status_at + grace },
-                centroid: d.centroid_terms(i, MATCH_TERMS).into_iter().collect(),
-                message: i.message.clone(),
-                top_terms: d.top_terms(i),
+            .enumerate()
+            .map(|(n, i)| {
+                for (term, w) in d.centroid_terms(i, MATCH_TERMS) {
+                    postings.entry(term).or_default().push((n, w));
+                }
+                Active {
+                    id: i.id.clone(),
+                    status: i.status,
+                    until: if i.open() { i64::MAX } else { i.status_at + grace },
+                    message: i.message.clone(),
+                    top_terms: d.top_terms(i),
+                }
             })
             .collect();
         let old = self.snapshot.load();
@@ -393,7 +407,13 @@ impl Shared {
         } else {
             old.idf.clone()
         };
-        self.snapshot.store(Arc::new(Snapshot { incidents, idf, unseen_idf: d.vocab().unseen_idf(), similarity: params.similarity }));
+        self.snapshot.store(Arc::new(Snapshot {
+            incidents,
+            postings,
+            idf,
+            unseen_idf: d.vocab().unseen_idf(),
+            similarity: params.similarity,
+        }));
     }
 }
 
@@ -404,10 +424,17 @@ fn run(shared: &Shared, rx: &Receiver<Msg>) {
         batch.extend(rx.try_iter().take(QUEUE));
         let mut changed = false;
         let mut acks = Vec::new();
+        // one store transaction per incident touched in the batch, not one per ticket
+        let mut writes: Vec<(IncidentRow, Vec<IncidentMemberRow>)> = Vec::new();
         for msg in batch {
             match msg {
-                Msg::Observe(obs) => changed |= observe(shared, *obs),
+                Msg::Observe(obs) => changed |= observe(shared, *obs, &mut writes),
                 Msg::Flush(ack) => acks.push(ack),
+            }
+        }
+        for (row, members) in writes {
+            if let Err(e) = shared.store.incident_save(&row, &members) {
+                tracing::error!(incident = %row.id, error = %e, "cannot store an incident; it stays in memory until restart");
             }
         }
         if changed {
@@ -419,9 +446,9 @@ fn run(shared: &Shared, rx: &Receiver<Msg>) {
     }
 }
 
-/// One observation through the detector and into the store; whether incidents changed.
-fn observe(shared: &Shared, obs: Observation) -> bool {
-    shared.observed.fetch_add(1, Ordering::Relaxed);
+/// One observation through the detector; what the store needs is merged into `pending` (the
+/// latest row of each incident, with its new members). Whether incidents changed.
+fn observe(shared: &Shared, obs: Observation, pending: &mut Vec<(IncidentRow, Vec<IncidentMemberRow>)>) -> bool {
     let triage_id = obs.triage_id.clone();
     let mut writes: Vec<(IncidentRow, Vec<IncidentMemberRow>)> = Vec::new();
     let changed = {
@@ -447,8 +474,12 @@ fn observe(shared: &Shared, obs: Observation) -> bool {
         out.opened.is_some() || out.linked.is_some() || !out.quieted.is_empty()
     };
     for (row, members) in writes {
-        if let Err(e) = shared.store.incident_save(&row, &members) {
-            tracing::error!(incident = %row.id, error = %e, "cannot store an incident; it stays in memory until restart");
+        match pending.iter_mut().find(|(r, _)| r.id == row.id) {
+            Some((r, m)) => {
+                *r = row;
+                m.extend(members);
+            }
+            None => pending.push((row, members)),
         }
     }
     changed

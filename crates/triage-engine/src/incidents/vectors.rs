@@ -7,6 +7,36 @@
 //! arrive and leave the history; a vector keeps the weights of the moment it was made.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Hasher for the ids the detector hands out itself (term ids, sequence numbers): one multiply,
+/// several times faster than the default SipHash. Never used for keys a caller controls (term
+/// text keeps SipHash, so crafted ticket text cannot force collisions).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// A map keyed by detector-assigned ids.
+pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
 /// A sparse vector: (term id, weight), sorted by term id, length 1 (or empty).
 pub type SparseVec = Vec<(u32, f32)>;
@@ -102,7 +132,7 @@ pub fn normalise(v: &mut [(u32, f32)]) {
 /// A sum of unit vectors (a cluster's or an incident's members); its direction is the centroid.
 #[derive(Debug, Default, Clone)]
 pub struct Centroid {
-    sum: HashMap<u32, f32>,
+    sum: IdMap<u32, f32>,
     norm: f32,
 }
 
