@@ -2,6 +2,7 @@
 
 mod import;
 mod import_html;
+mod incidents_eval;
 mod noise_eval;
 mod redaction;
 mod working_dir;

@@ -1,4 +1,6 @@
-//! `triage eval retrieval | classify | similar`.
+//! `triage eval retrieval | classify | similar | incidents`.
+
+mod incidents;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -97,6 +99,10 @@ pub(crate) enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Replay a timestamped ticket stream (generated from background tickets and surges of
+    /// paraphrases, or read with --replay) through the major-incident detector and report
+    /// detection recall and precision, time to detect, false alarms and member linking.
+    Incidents(incidents::IncidentsArgs),
 }
 
 /// E-mail noise on the test side (issue 16): the figures clean and noisy, side by side.
@@ -122,6 +128,7 @@ impl NoiseArgs {
 
 pub(crate) fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
     match command {
+        EvalCommand::Incidents(args) => incidents::run(args),
         EvalCommand::Similar { train, test, text, label, id, max_terms, max_df, json } => {
             if !(0.0..=1.0).contains(&max_df) || max_df == 0.0 || max_terms == 0 {
                 anyhow::bail!("--max-df must be in (0, 1] and --max-terms at least 1");

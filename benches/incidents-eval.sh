@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Major-incident detection (issue 14) replayed offline: 20 seeds of a 14-day desk (4 tenants x
+# 150 tickets a weekday, 7 days of warm-up) with 10 surges each, from the shared data sets
+# (background: Endava topics + ATA train; surges: StackFAQ paraphrases); figures in
+# benches/README.md.
+#   benches/incidents-eval.sh [path/to/triage] [more flags for `triage eval incidents`]
+#   SWEEP=1 benches/incidents-eval.sh     # also the parameter sweep of benches/README.md
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+triage=${1:-${CARGO_TARGET_DIR:-$here/../target}/release/triage}
+shift || true
+data=${DATASETS:-$here/../../shared/datasets}
+if [ ! -d "$data/stackfaq" ]; then
+  echo "skipped: $data (the shared data sets) is absent" >&2
+  exit 0
+fi
+run() {
+  "$triage" eval incidents --seeds 20 \
+    --background "$data/endava-topics/train.csv=text" \
+    --background "$data/ata-assignment-groups/train.csv=short_description,description" \
+    --surge-queries "$data/stackfaq/queries.jsonl" "$@"
+}
+echo "== default parameters"
+run "$@"
+echo "== recommended: similarity 0.4, min_tickets 4, max_p_value 1e-4"
+run --similarity 0.4 --min-tickets 4 --max-p-value 0.0001 "$@"
+[ "${SWEEP:-0}" = 1 ] || exit 0
+for sim in 0.2 0.25 0.3 0.35 0.4 0.45 0.5; do
+  for min in 4 5; do
+    for p in 0.001 0.0001; do
+      for quiet in 24 4; do
+        echo "== sweep: similarity $sim, min_tickets $min, max_p_value $p, quiet_hours $quiet"
+        run --similarity "$sim" --min-tickets "$min" --max-p-value "$p" --quiet-hours "$quiet" "$@" | sed -n '5,13p'
+      done
+    done
+  done
+done
