@@ -35,13 +35,13 @@
 //! | `learning.helpful_weight` / `learning.not_helpful_weight` | 0.5 / 0.5 | weight of a `helpful` feedback, and weight subtracted for a `not_helpful` one (`resolved` and `kb_article` weigh 1) | 0..=1 |
 //! | `incidents.enabled` | true | detect major incidents: a surge of similar tickets across all tenants | |
 //! | `incidents.window_minutes` | 60 | sliding window a surge is counted in | 1..=1440 |
-//! | `incidents.min_tickets` | 5 | similar tickets in the window before the surge test | 2..=1000 |
-//! | `incidents.similarity` | 0.25 | cosine (TF-IDF over search terms) a ticket needs with a cluster's or an incident's centroid to join it | (0, 1) |
-//! | `incidents.rate_ratio` / `incidents.max_p_value` | 4.0 / 0.001 | a surge is at least this many times the count the baseline expects, and this unlikely under it (Poisson) | >= 1 / (0, 1] |
+//! | `incidents.min_tickets` | 4 | similar tickets in the window before the surge test | 2..=1000 |
+//! | `incidents.similarity` | 0.4 | cosine (TF-IDF over search terms) a ticket needs with a cluster's or an incident's centroid to join it | (0, 1) |
+//! | `incidents.rate_ratio` / `incidents.max_p_value` | 4.0 / 0.0001 | a surge is at least this many times the count the baseline expects, and this unlikely under it (Poisson) | >= 1 / (0, 1] |
 //! | `incidents.baseline_days` | 7 | history behind each kind of ticket's normal share of traffic | 1..=90 |
 //! | `incidents.prior_share` / `incidents.prior_tickets` | 0.002 / 200 | share assumed for a kind of ticket the history has not seen, and its weight in tickets | (0, 1) / >= 0 |
 //! | `incidents.min_history` | 500 | baseline tickets needed before any incident opens (seeded at start from stored triages, else resolved tickets) | >= 0 |
-//! | `incidents.resolved_grace_minutes` / `incidents.quiet_hours` | 60 / 24 | a resolved incident still links this long; a suspected one with no new ticket this long resolves itself | |
+//! | `incidents.resolved_grace_minutes` / `incidents.quiet_hours` | 60 / 4 | a resolved incident still links this long; a suspected one with no new ticket this long resolves itself | |
 //! | `incidents.max_window_tickets` / `incidents.max_history_tickets` | 2000 / 100000 | memory bounds (oldest leave first) | >= min_tickets / >= 1 |
 //! | `store.durability` | `batched` | `batched`: triage records are written behind the answer in group commits (a crash may lose the last ~10 ms of answered triages; feedback on those then answers 404); `durable`: each record is committed, and synced to disk, before its answer is sent (slower) | `batched`, `durable` |
 //! | `log.format` | `pretty` | `pretty` or `json` | |

@@ -61,11 +61,12 @@ fn a_surge_of_one_fault_opens_an_incident_at_min_tickets_and_links_the_rest() {
             linked += 1;
         }
     }
-    assert_eq!(opened_at, Some(5), "opens on the 5th similar ticket");
+    let min = d.params().min_tickets;
+    assert_eq!(opened_at, Some(min), "opens on the min_tickets-th similar ticket");
     let incident = &d.incidents()[0];
     assert_eq!(incident.status, Status::Suspected);
     assert_eq!(incident.members.len(), SURGE.len());
-    assert_eq!(linked, SURGE.len() - 4, "the opener and every later ticket say which incident they joined");
+    assert_eq!(linked, SURGE.len() - (min - 1), "the opener and every later ticket say which incident they joined");
     assert_eq!(incident.tenants().into_iter().collect::<Vec<_>>(), ["a", "b", "c"]);
     assert!(d.top_terms(incident).contains(&"outlook".to_owned()));
     assert!(incident.members.iter().all(|m| m.triage_id.starts_with('s')), "no background ticket linked");
@@ -144,10 +145,10 @@ fn a_quiet_suspected_incident_resolves_itself() {
 
 #[test]
 fn slow_arrivals_of_one_kind_never_fill_the_window() {
-    // the same fault, once every 20 minutes: never 5 in one 60-minute window
+    // the same fault, once every 25 minutes: never min_tickets (4) in one 60-minute window
     let (mut d, t0) = warmed(params(), 24);
     for i in 0..8 {
-        let out = d.observe(obs(&format!("s{i}"), "a", t0 + i * 20 * 60, terms(SURGE[i as usize])));
+        let out = d.observe(obs(&format!("s{i}"), "a", t0 + i * 25 * 60, terms(SURGE[i as usize])));
         assert!(out.opened.is_none());
     }
 }
