@@ -20,10 +20,10 @@ run() {
     --background "$data/ata-assignment-groups/train.csv=short_description,description" \
     --surge-queries "$data/stackfaq/queries.jsonl" "$@"
 }
-echo "== default parameters"
+echo "== defaults (similarity 0.4, min_tickets 4, max_p_value 1e-4, quiet_hours 4: chosen with the sweep below)"
 run "$@"
-echo "== recommended: similarity 0.4, min_tickets 4, max_p_value 1e-4"
-run --similarity 0.4 --min-tickets 4 --max-p-value 0.0001 "$@"
+echo "== the first defaults, for comparison: similarity 0.25, min_tickets 5, max_p_value 1e-3, quiet_hours 24"
+run --similarity 0.25 --min-tickets 5 --max-p-value 0.001 --quiet-hours 24 "$@"
 [ "${SWEEP:-0}" = 1 ] || exit 0
 for sim in 0.2 0.25 0.3 0.35 0.4 0.45 0.5; do
   for min in 4 5; do
