@@ -14,6 +14,7 @@ mod kb;
 mod learning;
 mod operations;
 mod redaction;
+mod request_id;
 mod security;
 mod times;
 mod triage;

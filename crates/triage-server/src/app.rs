@@ -52,21 +52,32 @@ impl Application {
                 actix_cors::Cors::default()
                     .allowed_origin(&cors_origin)
                     .allowed_methods(["GET", "POST", "DELETE"])
-                    .allowed_headers([actix_web::http::header::AUTHORIZATION, actix_web::http::header::CONTENT_TYPE])
+                    .allowed_headers([
+                        actix_web::http::header::AUTHORIZATION,
+                        actix_web::http::header::CONTENT_TYPE,
+                        crate::telemetry::REQUEST_ID_HEADER,
+                    ])
+                    .expose_headers([crate::telemetry::REQUEST_ID_HEADER])
                     .max_age(600)
             };
             App::new()
                 .wrap(cors)
                 .wrap(actix_web::middleware::from_fn(limit_url))
+                // metrics, and the request id (settled by the root span) on every answer
                 .wrap_fn(move |req, srv| {
                     let started = Instant::now();
                     let state = metrics_state.clone();
                     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-                    let fut = actix_web::dev::Service::call(srv, req);
+                    let request_id = crate::telemetry::RequestId::of(&req);
+                    let fut = crate::telemetry::with_request_id(request_id.clone(), actix_web::dev::Service::call(srv, req));
                     async move {
-                        let res = fut.await?;
-                        state.metrics.record_request(&route, res.status().as_u16(), started.elapsed().as_secs_f64());
-                        Ok(res)
+                        let answer = fut.await;
+                        let status = match &answer {
+                            Ok(res) => res.status(),
+                            Err(e) => e.as_response_error().status_code(),
+                        };
+                        state.metrics.record_request(&route, status.as_u16(), started.elapsed().as_secs_f64());
+                        crate::telemetry::tag_answer(answer, request_id)
                     }
                 })
                 .wrap(TracingLogger::<crate::telemetry::PrivateRootSpan>::new())

@@ -200,6 +200,10 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable code.
     pub code: &'static str,
+    /// The request's id, as in the `X-Request-Id` response header: quote it when reporting a
+    /// problem, so the request can be found in the logs of whichever replica answered it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// An error answered to the client.
@@ -238,7 +242,14 @@ impl ApiError {
 
     pub fn problem(&self) -> Problem {
         let (status, code, title) = self.code.describe();
-        Problem { type_uri: format!("urn:triage:problem:{code}"), title, status: status.as_u16(), detail: self.detail.clone(), code }
+        Problem {
+            type_uri: format!("urn:triage:problem:{code}"),
+            title,
+            status: status.as_u16(),
+            detail: self.detail.clone(),
+            code,
+            request_id: crate::telemetry::current_request_id().map(|id| id.to_string()),
+        }
     }
 }
 
