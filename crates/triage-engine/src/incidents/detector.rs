@@ -351,6 +351,8 @@ pub struct Detector {
     history_postings: IdMap<u32, VecDeque<(u64, f32)>>,
     incidents: Vec<Incident>,
     now: i64,
+    /// Reused accumulator of `history_similar`.
+    scratch: Vec<f32>,
 }
 
 impl Detector {
@@ -369,6 +371,7 @@ impl Detector {
             history_postings: IdMap::default(),
             incidents: Vec::new(),
             now: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -637,7 +640,9 @@ impl Detector {
         let base = self.history_base;
         let end = base + self.history.len() as u64;
         let start = end.saturating_sub(BASELINE_SAMPLE as u64).max(base);
-        let mut scores = vec![0.0f32; (end - start) as usize];
+        let mut scores = std::mem::take(&mut self.scratch);
+        scores.clear();
+        scores.resize((end - start) as usize, 0.0);
         // the centroid's heaviest terms, as a unit vector: the rest weigh little, and common
         // terms' postings are long
         let mut top = centroid.top(BASELINE_TERMS);
@@ -653,7 +658,9 @@ impl Detector {
                 }
             }
         }
-        (scores.iter().filter(|&&s| s >= self.params.similarity).count(), scores.len())
+        let out = (scores.iter().filter(|&&s| s >= self.params.similarity).count(), scores.len());
+        self.scratch = scores;
+        out
     }
 
     fn open_incident(&mut self, cluster_id: u32, now: i64, expected: f64) -> String {

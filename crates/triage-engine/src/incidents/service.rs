@@ -36,6 +36,9 @@ use crate::{EngineError, Resource, Result};
 const QUEUE: usize = 16_384;
 /// How long the detector thread lets a batch fill after the first ticket.
 const LINGER: Duration = Duration::from_millis(20);
+/// Links alone (a centroid moving a little) are published at most this often; an incident that
+/// opens or closes is published at once.
+const LINKS_REPUBLISH: Duration = Duration::from_secs(5);
 /// How often the request path's IDF table is rebuilt while incidents are active.
 const IDF_REFRESH: Duration = Duration::from_secs(30);
 /// Terms of a centroid kept for matching on the request path (the heaviest).
@@ -418,17 +421,20 @@ impl Shared {
 }
 
 fn run(shared: &Shared, rx: &Receiver<Msg>) {
+    // links alone move centroids a little: published at most every LINKS_REPUBLISH
+    let mut links_pending = false;
+    let mut published = Instant::now();
     while let Ok(first) = rx.recv() {
         std::thread::sleep(LINGER);
         let mut batch = vec![first];
         batch.extend(rx.try_iter().take(QUEUE));
-        let mut changed = false;
+        let mut changed = Change::None;
         let mut acks = Vec::new();
         // one store transaction per incident touched in the batch, not one per ticket
         let mut writes: Vec<(IncidentRow, Vec<IncidentMemberRow>)> = Vec::new();
         for msg in batch {
             match msg {
-                Msg::Observe(obs) => changed |= observe(shared, *obs, &mut writes),
+                Msg::Observe(obs) => changed = changed.max(observe(shared, *obs, &mut writes)),
                 Msg::Flush(ack) => acks.push(ack),
             }
         }
@@ -437,8 +443,11 @@ fn run(shared: &Shared, rx: &Receiver<Msg>) {
                 tracing::error!(incident = %row.id, error = %e, "cannot store an incident; it stays in memory until restart");
             }
         }
-        if changed {
+        links_pending |= changed == Change::Linked;
+        if changed == Change::Structure || (links_pending && published.elapsed() >= LINKS_REPUBLISH) {
             shared.publish(false);
+            published = Instant::now();
+            links_pending = false;
         }
         for ack in acks {
             let _ = ack.send(());
@@ -446,9 +455,19 @@ fn run(shared: &Shared, rx: &Receiver<Msg>) {
     }
 }
 
+/// What an observation changed, for publishing: ordered, so a batch keeps its largest change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Change {
+    None,
+    /// A ticket joined an incident (its centroid moved a little).
+    Linked,
+    /// An incident opened or resolved itself: the request path must know at once.
+    Structure,
+}
+
 /// One observation through the detector; what the store needs is merged into `pending` (the
-/// latest row of each incident, with its new members). Whether incidents changed.
-fn observe(shared: &Shared, obs: Observation, pending: &mut Vec<(IncidentRow, Vec<IncidentMemberRow>)>) -> bool {
+/// latest row of each incident, with its new members).
+fn observe(shared: &Shared, obs: Observation, pending: &mut Vec<(IncidentRow, Vec<IncidentMemberRow>)>) -> Change {
     let triage_id = obs.triage_id.clone();
     let mut writes: Vec<(IncidentRow, Vec<IncidentMemberRow>)> = Vec::new();
     let changed = {
@@ -471,7 +490,13 @@ fn observe(shared: &Shared, obs: Observation, pending: &mut Vec<(IncidentRow, Ve
                 writes.push((row_of(i), Vec::new()));
             }
         }
-        out.opened.is_some() || out.linked.is_some() || !out.quieted.is_empty()
+        if out.opened.is_some() || !out.quieted.is_empty() {
+            Change::Structure
+        } else if out.linked.is_some() {
+            Change::Linked
+        } else {
+            Change::None
+        }
     };
     for (row, members) in writes {
         match pending.iter_mut().find(|(r, _)| r.id == row.id) {
