@@ -479,7 +479,7 @@ impl TriageEngine {
             incident,
         };
         if self.incidents.enabled() {
-            self.incidents.offer(crate::incidents::Observation {
+            self.incidents.offer(|| crate::incidents::Observation {
                 triage_id: outcome.triage_id.to_string(),
                 tenant: ticket.tenant.as_ref().map(|t| t.as_str().to_owned()),
                 at: triage_core::time::Timestamp::from_system_time(now).unix_seconds(),

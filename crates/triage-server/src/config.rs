@@ -43,6 +43,7 @@
 //! | `incidents.min_history` | 500 | baseline tickets needed before any incident opens (seeded at start from stored triages, else resolved tickets) | >= 0 |
 //! | `incidents.resolved_grace_minutes` / `incidents.quiet_hours` | 60 / 4 | a resolved incident still links this long; a suspected one with no new ticket this long resolves itself | |
 //! | `incidents.max_window_tickets` / `incidents.max_history_tickets` | 2000 / 100000 | memory bounds (oldest leave first) | >= min_tickets / >= 1 |
+//! | `incidents.max_per_second` | 100 | tickets a second detection takes; the excess is left out of detection and counted (`triage_incident_tickets_dropped_total`); answers still name active incidents | >= 1 |
 //! | `store.durability` | `batched` | `batched`: triage records are written behind the answer in group commits (a crash may lose the last ~10 ms of answered triages; feedback on those then answers 404); `durable`: each record is committed, and synced to disk, before its answer is sent (slower) | `batched`, `durable` |
 //! | `log.format` | `pretty` | `pretty` or `json` | |
 //! | `log.level` | `info` | filter when `RUST_LOG` is unset | tracing filter |

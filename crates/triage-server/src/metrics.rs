@@ -10,7 +10,7 @@
 //! | `triage_jobs` | gauge | `state` |
 //! | `triage_articles`, `triage_resolved_tickets_indexed` | gauge | |
 //! | `triage_incidents_active` | gauge | `status` (`suspected`, `confirmed`) |
-//! | `triage_incident_tickets_dropped_total` | counter | (tickets left out of detection: queue full) |
+//! | `triage_incident_tickets_dropped_total` | counter | (tickets left out of detection: over `incidents.max_per_second`, or the queue full) |
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

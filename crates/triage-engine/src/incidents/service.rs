@@ -163,6 +163,11 @@ struct Shared {
     store: Arc<dyn Store>,
     idf_built: Mutex<Option<Instant>>,
     dropped: AtomicU64,
+    /// Rate bound of `offer`: seconds since `started` of the current window, tickets taken in it.
+    started: Instant,
+    second: AtomicU64,
+    taken: AtomicU64,
+    max_per_second: u64,
 }
 
 /// Major-incident detection in the service.
@@ -183,12 +188,17 @@ impl Incidents {
     pub(crate) fn start(params: IncidentParams, store: Arc<dyn Store>) -> Result<Self> {
         let enabled = params.enabled;
         let similarity = params.similarity;
+        let max_per_second = params.max_per_second;
         let shared = Arc::new(Shared {
             detector: Mutex::new(Detector::new(params)),
             snapshot: ArcSwap::from_pointee(Snapshot { similarity, ..Snapshot::default() }),
             store,
             idf_built: Mutex::new(None),
             dropped: AtomicU64::new(0),
+            started: Instant::now(),
+            second: AtomicU64::new(0),
+            taken: AtomicU64::new(0),
+            max_per_second: u64::from(max_per_second),
         });
         if !enabled {
             return Ok(Self { shared, tx: None, handle: Mutex::new(None) });
@@ -242,10 +252,27 @@ impl Incidents {
             })
     }
 
-    /// Queues a triaged ticket for detection; never blocks.
-    pub fn offer(&self, observation: Observation) {
+    /// Queues a triaged ticket for detection (`make` is called only when it is taken); never
+    /// blocks. At most `max_per_second` a second are taken (a fixed one-second window; the
+    /// rest are counted as dropped).
+    pub fn offer(&self, make: impl FnOnce() -> Observation) {
         let Some(tx) = &self.tx else { return };
-        match tx.try_send(Msg::Observe(Box::new(observation))) {
+        let second = self.shared.started.elapsed().as_secs();
+        let current = self.shared.second.load(Ordering::Relaxed);
+        if current != second && self.shared.second.compare_exchange(current, second, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+            self.shared.taken.store(0, Ordering::Relaxed);
+        }
+        if self.shared.taken.fetch_add(1, Ordering::Relaxed) >= self.shared.max_per_second {
+            let n = self.shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_power_of_two() {
+                tracing::warn!(
+                    dropped = n,
+                    "more triages a second than incidents.max_per_second; the excess is left out of incident detection"
+                );
+            }
+            return;
+        }
+        match tx.try_send(Msg::Observe(Box::new(make()))) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 let n = self.shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;

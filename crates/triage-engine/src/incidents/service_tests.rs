@@ -24,7 +24,7 @@ fn params() -> IncidentParams {
 fn offer_surge(incidents: &Incidents, tenant: &str) {
     let now = Timestamp::now().unix_seconds();
     for (i, text) in SURGE.iter().enumerate() {
-        incidents.offer(Observation {
+        incidents.offer(|| Observation {
             triage_id: format!("{tenant}-{i}"),
             tenant: Some(tenant.into()),
             at: now,
@@ -94,7 +94,7 @@ fn a_tenant_sees_only_incidents_it_is_part_of_and_only_its_members() {
     let now = Timestamp::now().unix_seconds();
     for (i, text) in SURGE.iter().enumerate() {
         let tenant = if i % 2 == 0 { "north" } else { "east" };
-        incidents.offer(Observation {
+        incidents.offer(|| Observation {
             triage_id: format!("t{i}"),
             tenant: Some(tenant.into()),
             at: now,
@@ -127,4 +127,20 @@ fn disabled_detection_matches_and_keeps_nothing() {
     offer_surge(&incidents, "north");
     assert!(!incidents.enabled());
     assert!(incidents.list(None, Some(&[Status::Suspected, Status::Confirmed, Status::Resolved, Status::Dismissed])).is_empty());
+}
+
+#[test]
+fn at_most_max_per_second_tickets_a_second_reach_the_detector() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let incidents = Incidents::start(IncidentParams { max_per_second: 3, ..params() }, store).unwrap();
+    let mut made = 0;
+    for i in 0..10 {
+        incidents.offer(|| {
+            made += 1;
+            Observation { triage_id: format!("t{i}"), tenant: None, at: 0, terms: terms("vpn down"), title: String::new(), hint: None }
+        });
+    }
+    // ten offers span at most two one-second windows: 3 to 6 taken, the rest counted and never built
+    assert!((3..=6).contains(&made), "{made} taken");
+    assert_eq!(incidents.dropped(), 10 - made as u64);
 }
