@@ -111,6 +111,41 @@ pub fn check_store_url(url: &str) -> Result<()> {
     parse_url(url).map(|_| ())
 }
 
+/// A checked `postgres://` store URL (`store.url`). It holds the password, so it is shown, in
+/// `Debug` and `Display` alike, as `postgres://user@host:port/database`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoreUrl(String);
+
+impl StoreUrl {
+    /// Checks `url` is a usable `postgres://` URL (without connecting).
+    pub fn parse(url: &str) -> Result<Self> {
+        parse_url(url.trim())?;
+        Ok(Self(url.trim().to_owned()))
+    }
+
+    /// `url` as logs and messages may show it: `postgres://user@host:port/database`.
+    pub fn redact(url: &str) -> String {
+        redact_store_url(url)
+    }
+
+    /// The URL itself, password included: only for connecting.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StoreUrl({})", redact_store_url(&self.0))
+    }
+}
+
+impl std::fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_store_url(&self.0))
+    }
+}
+
 impl PgStore {
     /// Connections kept by one process: the triage-record writer, the blocking pool's store
     /// calls and the background workers rarely need more at once.
@@ -119,10 +154,15 @@ impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`) and
     /// migrates it; a database with a newer schema is refused.
     pub fn open(url: &str) -> Result<Self> {
-        let config = parse_url(url)?;
+        Self::open_url(&StoreUrl::parse(url)?)
+    }
+
+    /// As [`PgStore::open`], with a URL checked before.
+    pub fn open_url(url: &StoreUrl) -> Result<Self> {
+        let config = parse_url(url.expose_secret())?;
         let target = describe(&config);
         let connect_err = |reason: String| StoreError::Connect { target: target.clone(), reason };
-        let mut client = config.connect(NoTls).map_err(|e| connect_err(e.to_string()))?;
+        let mut client = config.connect(NoTls).map_err(|e| connect_err(with_causes(&e)))?;
         migrations::migrate(&mut client)?;
         drop(client);
         let pool = r2d2::Pool::builder()
@@ -143,6 +183,20 @@ impl PgStore {
     fn conn(&self) -> Result<Conn> {
         self.pool.get().map_err(|e| StoreError::Connect { target: self.target.clone(), reason: e.to_string() })
     }
+}
+
+/// An error and its causes on one line (`error connecting to server: Connection refused`).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
 }
 
 fn now() -> String {

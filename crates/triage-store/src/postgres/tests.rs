@@ -19,6 +19,9 @@ fn store_urls_are_checked_and_shown_without_their_password() {
         assert!(err.contains(expected), "{why}: {err}");
         assert!(!err.contains("s3cret"), "{why}: the password leaked: {err}");
     }
+    let url = StoreUrl::parse(" postgres://triage:s3cret@db:6543/desk ").unwrap();
+    assert_eq!(url.expose_secret(), "postgres://triage:s3cret@db:6543/desk", "trimmed, password kept for connecting");
+    assert!(!format!("{url} {url:?}").contains("s3cret"), "Display and Debug hide the password");
 }
 
 #[test]
