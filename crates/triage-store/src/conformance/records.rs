@@ -259,7 +259,30 @@ pub(super) fn keys_are_listed_per_tenant_and_revoked_once(s: &dyn Store) {
     assert_eq!(s.audit_log(None, 10).unwrap()[0].action, "model.promote", "newest first");
 }
 
+pub(super) fn listings_order_text_byte_wise_whatever_the_database_locale(s: &dyn Store) {
+    // byte order, as SQLite compares text: `B` (0x42) < `_` (0x5f) < `a` (0x61); a locale's
+    // collation would put `a` first
+    s.upsert_resolved(&[ticket("northmoor", "a1", "x", None), ticket("northmoor", "B2", "x", None), ticket("eastbrook", "_3", "x", None)])
+        .unwrap();
+    let mut ids = Vec::new();
+    s.for_each_resolved(&mut |t| ids.push(format!("{}/{}", t.tenant.as_str(), t.external_id))).unwrap();
+    assert_eq!(ids, ["eastbrook/_3", "northmoor/B2", "northmoor/a1"]);
+    for v in ["a", "B", "_"] {
+        let record = ModelRecord {
+            version: v.into(),
+            path: format!("models/{v}"),
+            created_at: "2026-11-20T10:00:00Z".into(),
+            status: ModelStatus::Candidate,
+            report: serde_json::json!({}),
+        };
+        s.register_model(&record).unwrap();
+    }
+    let versions: Vec<String> = s.models().unwrap().into_iter().map(|m| m.version).collect();
+    assert_eq!(versions, ["a", "_", "B"], "same time: version descending, byte-wise");
+}
+
 crate::conformance::cases!(
+    listings_order_text_byte_wise_whatever_the_database_locale,
     upsert_is_idempotent_on_tenant_and_external_id,
     triage_records_are_found_only_by_their_tenant,
     suggestion_usage_counts_offers_first_places_and_feedback_per_tenant_and_window,

@@ -120,8 +120,16 @@ pub(crate) fn database(test: &str) -> Option<(String, String, String)> {
         }
     };
     let name = format!("triage_test_{}", random_suffix());
-    let created = postgres::Client::connect(&admin_url, postgres::NoTls)
-        .and_then(|mut admin| admin.batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")));
+    // an ICU en-US default collation where the server has one (PostgreSQL 15+ built with ICU):
+    // it orders `a` before `B`, so a query that forgets the store's byte-wise `C` collation fails
+    let created = postgres::Client::connect(&admin_url, postgres::NoTls).and_then(|mut admin| {
+        let icu = format!(
+            "CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+        );
+        admin
+            .batch_execute(&icu)
+            .or_else(|_| admin.batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")))
+    });
     if let Err(e) = created {
         let why = format!("cannot create a database on {}: {e}", super::redact_store_url(&admin_url));
         assert!(!required(), "TRIAGE_REQUIRE_PG=1 but {why}");
