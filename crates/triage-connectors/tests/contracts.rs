@@ -162,6 +162,7 @@ fn connector(kind: Kind, base: &str) -> Connector {
         timeout_secs: 5,
         ca_file: None,
         retention_days: 30,
+        incident_notes: true,
     };
     let env = |name: &str| match name {
         "TOKEN" => Some(token(kind).to_owned()),
