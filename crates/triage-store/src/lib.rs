@@ -30,7 +30,7 @@ pub use connectors::{
 };
 pub use error::{Result, StoreError};
 pub use incidents::{IncidentMemberRow, IncidentRow};
-pub use postgres::{PgStore, StoreUrl, check_store_url, is_postgres_url, redact_store_url};
+pub use postgres::{PgStore, StoreUrl};
 pub use sqlite::SqliteStore;
 pub use stats::{CategoryStats, DayStats, HeadAutoStats, Stats, StatsQuery};
 pub use types::{

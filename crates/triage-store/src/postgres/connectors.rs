@@ -1,12 +1,12 @@
-//! Connector state (events, source tickets, the outbox) and major incidents on PostgreSQL.
+//! Connector state on PostgreSQL: inbound events, source tickets, cursors and the outbox.
 
 use postgres::{GenericClient, Row, Transaction};
 
 use super::limit;
 use crate::connectors::{IN_DOUBT, OUTBOX_COLUMNS};
 use crate::{
-    ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, IncidentMemberRow, IncidentRow, NewConnectorEvent, NewOutboxAction,
-    OutboxAction, OutboxState, OutboxUpdate, Result,
+    ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState,
+    OutboxUpdate, Result,
 };
 
 fn row_to_action(r: &Row) -> Result<OutboxAction> {
@@ -177,58 +177,4 @@ pub(super) fn counts(c: &mut impl GenericClient, connector: &str) -> Result<Conn
         oldest_pending_at: o.get(3),
         last_delivered_at: o.get(4),
     })
-}
-
-pub(super) fn incident_save(tx: &mut Transaction<'_>, row: &IncidentRow, members: &[IncidentMemberRow], now: &str) -> Result<()> {
-    tx.execute(
-        "INSERT INTO incidents (id, status, opened_at, status_at, message, expected_at_open, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, status_at = excluded.status_at,
-             message = excluded.message, updated_at = excluded.updated_at",
-        &[&row.id, &row.status, &row.opened_at, &row.status_at, &row.message, &row.expected_at_open, &now],
-    )?;
-    let insert = tx.prepare(
-        "INSERT INTO incident_members (incident_id, triage_id, tenant, at, similarity, title, terms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (incident_id, triage_id) DO NOTHING",
-    )?;
-    for m in members {
-        tx.execute(&insert, &[&row.id, &m.triage_id, &m.tenant, &m.at, &f64::from(m.similarity), &m.title, &m.terms])?;
-    }
-    Ok(())
-}
-
-pub(super) fn incidents(c: &mut impl GenericClient, changed_since: &str) -> Result<Vec<(IncidentRow, Vec<IncidentMemberRow>)>> {
-    let rows = c.query(
-        "SELECT id, status, opened_at, status_at, message, expected_at_open FROM incidents
-         WHERE status IN ('suspected', 'confirmed') OR updated_at >= $1 ORDER BY opened_at, id",
-        &[&changed_since],
-    )?;
-    let members = c.prepare(
-        "SELECT triage_id, tenant, at, similarity, title, terms FROM incident_members WHERE incident_id = $1 ORDER BY at, triage_id",
-    )?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let incident = IncidentRow {
-            id: r.get(0),
-            status: r.get(1),
-            opened_at: r.get(2),
-            status_at: r.get(3),
-            message: r.get(4),
-            expected_at_open: r.get(5),
-        };
-        let list = c
-            .query(&members, &[&incident.id])?
-            .iter()
-            .map(|m| IncidentMemberRow {
-                triage_id: m.get(0),
-                tenant: m.get(1),
-                at: m.get(2),
-                similarity: m.get::<_, f64>(3) as f32,
-                title: m.get(4),
-                terms: m.get(5),
-            })
-            .collect();
-        out.push((incident, list));
-    }
-    Ok(out)
 }

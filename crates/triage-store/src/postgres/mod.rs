@@ -11,12 +11,18 @@
 //! synchronous one, so callers block exactly as they do on SQLite.
 
 mod connectors;
+mod incidents;
 mod migrations;
 mod records;
+mod stats;
 #[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+mod url;
+
+pub use url::StoreUrl;
+use url::{describe, parse_url};
 
 use std::time::Duration;
 
@@ -26,7 +32,6 @@ use triage_core::tenant::TenantId;
 use triage_core::ticket_resolved::ResolvedTicket;
 use triage_core::time::Timestamp;
 
-use crate::stats::{ResolvedRow, StatsBuilder};
 use crate::types::{
     ApiKeyRecord, ArticleFeedback, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, GapCandidate, ModelRecord,
     SuggestionUsage, TriageRecord, UpsertReport,
@@ -48,101 +53,6 @@ pub struct PgStore {
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "PgStore({})", self.target)
-    }
-}
-
-/// Whether `url` names a PostgreSQL store (`postgres://` or `postgresql://`).
-pub fn is_postgres_url(url: &str) -> bool {
-    let lower = url.trim_start().to_ascii_lowercase();
-    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
-}
-
-/// Parses a `postgres://` URL; the error never contains the password.
-fn parse_url(url: &str) -> Result<postgres::Config> {
-    if !is_postgres_url(url) {
-        return Err(StoreError::InvalidUrl(
-            "it must start with postgres:// or postgresql:// (or be empty for the SQLite file in the data directory)".into(),
-        ));
-    }
-    let mut config: postgres::Config = url
-        .parse()
-        .map_err(|e: postgres::Error| StoreError::InvalidUrl(format!("{e}; the form is postgres://user:password@host:port/database")))?;
-    if config.get_hosts().is_empty() {
-        return Err(StoreError::InvalidUrl("it names no host; the form is postgres://user:password@host:port/database".into()));
-    }
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(Duration::from_secs(10));
-    }
-    config.application_name("triage");
-    Ok(config)
-}
-
-/// `user@host:port/database` of a configuration: what logs and errors may show.
-fn describe(config: &postgres::Config) -> String {
-    let hosts: Vec<String> = config
-        .get_hosts()
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let host = match h {
-                postgres::config::Host::Tcp(name) => name.clone(),
-                #[cfg(unix)]
-                postgres::config::Host::Unix(path) => path.display().to_string(),
-            };
-            let port = config.get_ports().get(i).or(config.get_ports().first()).copied().unwrap_or(5432);
-            format!("{host}:{port}")
-        })
-        .collect();
-    let user = config.get_user().map(|u| format!("{u}@")).unwrap_or_default();
-    format!("{user}{}/{}", hosts.join(","), config.get_dbname().unwrap_or(""))
-}
-
-/// `url` with any password replaced by `***`, for logs and messages; a URL that does not parse
-/// is shown as its scheme only.
-pub fn redact_store_url(url: &str) -> String {
-    match parse_url(url) {
-        Ok(config) => format!("postgres://{}", describe(&config)),
-        Err(_) => url.split_once("://").map_or_else(|| "(not a url)".to_owned(), |(scheme, _)| format!("{scheme}://...")),
-    }
-}
-
-/// Checks `url` is a usable `postgres://` URL without connecting (configuration checks).
-pub fn check_store_url(url: &str) -> Result<()> {
-    parse_url(url).map(|_| ())
-}
-
-/// A checked `postgres://` store URL (`store.url`). It holds the password, so it is shown, in
-/// `Debug` and `Display` alike, as `postgres://user@host:port/database`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct StoreUrl(String);
-
-impl StoreUrl {
-    /// Checks `url` is a usable `postgres://` URL (without connecting).
-    pub fn parse(url: &str) -> Result<Self> {
-        parse_url(url.trim())?;
-        Ok(Self(url.trim().to_owned()))
-    }
-
-    /// `url` as logs and messages may show it: `postgres://user@host:port/database`.
-    pub fn redact(url: &str) -> String {
-        redact_store_url(url)
-    }
-
-    /// The URL itself, password included: only for connecting.
-    pub fn expose_secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for StoreUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "StoreUrl({})", redact_store_url(&self.0))
-    }
-}
-
-impl std::fmt::Display for StoreUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&redact_store_url(&self.0))
     }
 }
 
@@ -300,7 +210,7 @@ impl Store for PgStore {
     }
 
     fn stats(&self, query: &StatsQuery) -> Result<Stats> {
-        compute_stats(&mut *self.conn()?, query)
+        stats::compute_stats(&mut *self.conn()?, query)
     }
 
     fn create_key(&self, key: &ApiKeyRecord) -> Result<()> {
@@ -417,63 +327,16 @@ impl Store for PgStore {
     fn incident_save(&self, incident: &IncidentRow, new_members: &[IncidentMemberRow]) -> Result<()> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
-        connectors::incident_save(&mut tx, incident, new_members, &now())?;
+        incidents::save(&mut tx, incident, new_members, &now())?;
         tx.commit()?;
         Ok(())
     }
 
     fn incidents(&self, changed_since: &str) -> Result<Vec<(IncidentRow, Vec<IncidentMemberRow>)>> {
-        connectors::incidents(&mut *self.conn()?, changed_since)
+        incidents::load(&mut *self.conn()?, changed_since)
     }
 
     fn for_each_triage_text(&self, since: &str, max: usize, f: &mut dyn FnMut(&str, &str)) -> Result<()> {
-        let rows = self.conn()?.query(
-            "SELECT created_at, text FROM (SELECT created_at, text, triage_id FROM triage_records
-                 WHERE created_at >= $1 AND text IS NOT NULL ORDER BY created_at DESC, triage_id DESC LIMIT $2) newest
-             ORDER BY created_at, triage_id",
-            &[&since, &limit(max)],
-        )?;
-        for r in rows {
-            f(r.get(0), r.get(1));
-        }
-        Ok(())
+        incidents::for_each_triage_text(&mut *self.conn()?, since, max, f)
     }
-}
-
-/// Statistics from PostgreSQL: the same rows as SQLite's, through the same builder.
-fn compute_stats(conn: &mut postgres::Client, q: &StatsQuery) -> Result<Stats> {
-    let mut b = StatsBuilder::new(q);
-    let (tenant, from, to) = b.bounds();
-    let mut tx = conn.build_transaction().read_only(true).isolation_level(postgres::IsolationLevel::RepeatableRead).start()?;
-    for r in tx.query(
-        "SELECT tenant, external_id, category, priority, assignment_group, first_contact, COALESCE(resolved_at, updated_at)
-         FROM resolved_tickets WHERE ($1::TEXT IS NULL OR tenant = $1)",
-        &[&tenant],
-    )? {
-        b.add_resolved(ResolvedRow {
-            tenant: r.get(0),
-            external_id: r.get(1),
-            category: r.get(2),
-            priority: r.get(3),
-            assignment_group: r.get(4),
-            first_contact: r.get(5),
-            at: r.get(6),
-        });
-    }
-    for r in tx.query(
-        "SELECT tenant, external_id, created_at, labels_json FROM triage_records
-         WHERE ($1::TEXT IS NULL OR tenant = $1) AND created_at >= $2 AND created_at < $3",
-        &[&tenant, &from, &to],
-    )? {
-        b.add_triage(r.get(0), r.get(1), r.get(2), r.get(3))?;
-    }
-    for r in tx.query(
-        "SELECT f.triage_id, f.outcome FROM feedback f JOIN triage_records t ON t.triage_id = f.triage_id
-         WHERE ($1::TEXT IS NULL OR t.tenant = $1) AND t.created_at >= $2 AND t.created_at < $3",
-        &[&tenant, &from, &to],
-    )? {
-        b.add_feedback(r.get(0), r.get(1));
-    }
-    tx.commit()?;
-    Ok(b.finish())
 }

@@ -131,7 +131,7 @@ pub(crate) fn database(test: &str) -> Option<(String, String, String)> {
             .or_else(|_| admin.batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")))
     });
     if let Err(e) = created {
-        let why = format!("cannot create a database on {}: {e}", super::redact_store_url(&admin_url));
+        let why = format!("cannot create a database on {}: {e}", super::StoreUrl::redact(&admin_url));
         assert!(!required(), "TRIAGE_REQUIRE_PG=1 but {why}");
         say_skipped(test, &why);
         return None;

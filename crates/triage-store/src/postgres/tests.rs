@@ -6,16 +6,18 @@ use super::*;
 
 #[test]
 fn store_urls_are_checked_and_shown_without_their_password() {
-    assert!(is_postgres_url("postgres://h/db") && is_postgres_url("postgresql://h/db") && !is_postgres_url("/var/lib/triage.db"));
-    assert_eq!(redact_store_url("postgres://triage:s3cret@db.internal:6543/desk"), "postgres://triage@db.internal:6543/desk");
-    assert_eq!(redact_store_url("postgresql://triage:s3cret@db/desk?sslmode=disable"), "postgres://triage@db:5432/desk");
+    assert!(
+        url::is_postgres_url("postgres://h/db") && url::is_postgres_url("postgresql://h/db") && !url::is_postgres_url("/var/lib/triage.db")
+    );
+    assert_eq!(StoreUrl::redact("postgres://triage:s3cret@db.internal:6543/desk"), "postgres://triage@db.internal:6543/desk");
+    assert_eq!(StoreUrl::redact("postgresql://triage:s3cret@db/desk?sslmode=disable"), "postgres://triage@db:5432/desk");
     let cases = [
         ("mysql://u:p@h/db", "postgres://", "another database"),
         ("postgres://u:s3cret@/db", "no host", "no host"),
         ("postgres://u:s3cret@h:notaport/db", "postgres://user:password@host", "a port that is not a number"),
     ];
     for (url, expected, why) in cases {
-        let err = check_store_url(url).unwrap_err().to_string();
+        let err = StoreUrl::parse(url).unwrap_err().to_string();
         assert!(err.contains(expected), "{why}: {err}");
         assert!(!err.contains("s3cret"), "{why}: the password leaked: {err}");
     }
