@@ -89,7 +89,23 @@ pub(super) fn pruning_keeps_pending_events_and_removes_processed_ones(s: &dyn St
     assert_eq!((left.len(), left[0].state), (1, EventState::Pending), "an unprocessed event is never pruned");
 }
 
+pub(super) fn a_source_ticket_and_a_poll_cursor_keep_their_latest_state(s: &dyn Store) {
+    assert_eq!(s.connector_ticket("rt", "7").unwrap(), None);
+    assert_eq!(s.connector_cursor("rt").unwrap(), None);
+    s.connector_apply(&ticket(), &[], None).unwrap();
+    assert_eq!(s.connector_ticket("rt", "7").unwrap(), Some(ticket()));
+    let resolved = ConnectorTicket { text_hash: "h2".into(), state: serde_json::json!({"auto": ["category"]}), resolved: true, ..ticket() };
+    s.connector_apply(&resolved, &[], None).unwrap();
+    assert_eq!(s.connector_ticket("rt", "7").unwrap(), Some(resolved), "the latest state replaces the earlier");
+    assert_eq!(s.connector_ticket("zammad", "7").unwrap(), None, "another connector's ticket 7 is another ticket");
+    s.set_connector_cursor("rt", "2026-11-30T09:00:00Z").unwrap();
+    s.set_connector_cursor("rt", "2026-11-30T10:00:00Z").unwrap();
+    assert_eq!(s.connector_cursor("rt").unwrap().as_deref(), Some("2026-11-30T10:00:00Z"));
+    assert_eq!(s.connector_cursor("zammad").unwrap(), None);
+}
+
 crate::conformance::cases!(
+    a_source_ticket_and_a_poll_cursor_keep_their_latest_state,
     a_retried_event_is_stored_once_and_its_text_leaves_when_processed,
     an_action_is_queued_once_claimed_once_and_in_doubt_after_a_crash,
     pruning_keeps_pending_events_and_removes_processed_ones,

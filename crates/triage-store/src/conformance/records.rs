@@ -281,7 +281,57 @@ pub(super) fn listings_order_text_byte_wise_whatever_the_database_locale(s: &dyn
     assert_eq!(versions, ["a", "_", "B"], "same time: version descending, byte-wise");
 }
 
+pub(super) fn article_feedback_is_replayed_oldest_first_with_its_triage_text(s: &dyn Store) {
+    let north = TenantId::parse("northmoor").unwrap();
+    let record = |id: &str, tenant: Option<&TenantId>, text: Option<&str>| TriageRecord {
+        triage_id: id.into(),
+        tenant: tenant.cloned(),
+        external_id: None,
+        created_at: "2026-11-20T09:00:00Z".into(),
+        model_version: None,
+        labels: serde_json::json!({}),
+        suggestions: vec!["article:a".into()],
+        text: text.map(str::to_owned),
+        no_good_fix: false,
+    };
+    s.record_triages(&[
+        record("t1", Some(&north), Some("printer jammed")),
+        record("t2", None, Some("no tenant")),
+        record("t3", Some(&north), None),
+        record("t4", Some(&north), Some("vpn drops")),
+    ])
+    .unwrap();
+    let fb = |id: &str, suggestion: &str, outcome: Outcome| Feedback {
+        triage_id: id.into(),
+        tenant: None,
+        suggestion: Some(suggestion.into()),
+        outcome,
+        corrected_labels: Default::default(),
+        created_at: format!("2026-11-20T10:00:0{}Z", id.len()),
+    };
+    for f in [
+        fb("t4", "article:vpn", Outcome::NotHelpful),
+        fb("t1", "article:a", Outcome::Resolved),
+        fb("t1", "ticket:INC1", Outcome::Helpful),
+        fb("t2", "article:a", Outcome::Helpful),
+        fb("t3", "article:a", Outcome::Helpful),
+    ] {
+        s.add_feedback(&f).unwrap();
+    }
+    let mut seen = Vec::new();
+    s.for_each_article_feedback(&mut |a| seen.push((a.triage_id, a.suggestion, a.outcome, a.text))).unwrap();
+    assert_eq!(
+        seen,
+        [
+            ("t4".to_owned(), "article:vpn".to_owned(), Outcome::NotHelpful, "vpn drops".to_owned()),
+            ("t1".to_owned(), "article:a".to_owned(), Outcome::Resolved, "printer jammed".to_owned()),
+        ],
+        "in the order given; not a ticket suggestion, a triage without tenant or one without text"
+    );
+}
+
 crate::conformance::cases!(
+    article_feedback_is_replayed_oldest_first_with_its_triage_text,
     listings_order_text_byte_wise_whatever_the_database_locale,
     upsert_is_idempotent_on_tenant_and_external_id,
     triage_records_are_found_only_by_their_tenant,
