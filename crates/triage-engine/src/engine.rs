@@ -14,7 +14,7 @@ use triage_core::ticket::NewTicket;
 use triage_kb::{KbDocument, KbIndex, KbQuery, SyncReport, TicketIndex};
 use triage_model::bundle::ModelBundle;
 use triage_model::classifier::HeadPrediction;
-use triage_store::{FeedbackCounts, SqliteStore, Store, TriageRecord};
+use triage_store::{FeedbackCounts, PgStore, SqliteStore, Store, TriageRecord};
 use uuid::Uuid;
 
 use crate::Result;
@@ -28,6 +28,7 @@ use crate::model_load::ModelHealth;
 /// |---|---|---|
 /// | `kb_dir` | `knowledge-base` | folder of Markdown articles |
 /// | `data_dir` | `data` | indexes, `triage.db`, trained models |
+/// | `store_url` | none | `None`: the SQLite file `triage.db` in `data_dir`; a `postgres://` URL: that database (`PgStore`) |
 /// | `max_suggestions` | 5 | suggestions returned per triage, 1..=50 |
 /// | `model_dir` | none | initial model bundle (a live model in the registry wins) |
 /// | `promote_margin` | 0.02 | largest macro-F1 drop a promotion accepts without `force` |
@@ -40,6 +41,9 @@ pub struct EngineParams {
     pub kb_dir: PathBuf,
     /// Folder for the store, the indexes and trained model bundles (see the `*_dir` methods).
     pub data_dir: PathBuf,
+    /// The store's database: `None` for the SQLite file in `data_dir` ([`EngineParams::store_path`]),
+    /// or a PostgreSQL database shared by several replicas.
+    pub store_url: Option<triage_store::StoreUrl>,
     /// Suggestions returned per triage (1..=50).
     pub max_suggestions: usize,
     /// Initial model bundle; a live model in the registry wins over it. `None`: no model until one is trained.
@@ -77,6 +81,7 @@ impl EngineParams {
         Self {
             kb_dir: kb_dir.into(),
             data_dir: data_dir.into(),
+            store_url: None,
             max_suggestions: 5,
             model_dir: None,
             promote_margin: 0.02,
@@ -106,7 +111,7 @@ impl EngineParams {
         self.data_dir.join("index").join("tickets")
     }
 
-    /// The SQLite store.
+    /// The SQLite store (used when `store_url` is `None`).
     pub fn store_path(&self) -> PathBuf {
         self.data_dir.join("triage.db")
     }
@@ -197,6 +202,23 @@ impl std::fmt::Debug for TriageEngine {
     }
 }
 
+/// The store `params` name: PostgreSQL for a `store_url`, else the SQLite file in the data
+/// directory (synced to disk on every commit when records are `durable`). PostgreSQL's own
+/// `synchronous_commit` decides how a commit there reaches the disk.
+fn open_store(params: &EngineParams) -> Result<Arc<dyn Store>> {
+    Ok(match &params.store_url {
+        Some(url) => {
+            let store = PgStore::open_url(url)?;
+            tracing::info!(store = %url, "store: postgresql");
+            Arc::new(store)
+        }
+        None => {
+            let full_sync = params.durability == crate::Durability::Durable;
+            Arc::new(SqliteStore::open_with(&params.store_path(), full_sync)?)
+        }
+    })
+}
+
 impl TriageEngine {
     /// Loads the knowledge base and re-indexes only what changed, opens the store and the
     /// resolved-ticket index (rebuilt from the store if they disagree), and loads the live model.
@@ -208,8 +230,7 @@ impl TriageEngine {
         let articles = triage_kb::loader::load_dir(&params.kb_dir)?.into_valid()?;
         let kb = KbIndex::open_or_create(&params.kb_index_dir())?;
         let sync = sync_articles(&kb, &articles)?;
-        let full_sync = params.durability == crate::Durability::Durable;
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_with(&params.store_path(), full_sync)?);
+        let store = open_store(params)?;
         let tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?.with_policy(params.similar);
         let resolved = store.resolved_count(None)?;
         // the sequence changes on every write, so an update the index missed (a crash between
@@ -619,6 +640,17 @@ mod tests {
         assert!(!second.sync.changed(), "{:?}", second.sync);
         assert_eq!(second.sync.unchanged, first.articles);
         std::fs::remove_dir_all(&params.data_dir).unwrap();
+    }
+
+    #[test]
+    fn a_postgres_store_url_opens_postgresql_not_the_sqlite_file() {
+        let data = tempfile::tempdir().unwrap();
+        let mut params = EngineParams::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../knowledge-base"), data.path());
+        // nothing listens on port 1: the error shows PostgreSQL was chosen, and names it without the password
+        params.store_url = Some(triage_store::StoreUrl::parse("postgres://triage:s3cret@127.0.0.1:1/desk").unwrap());
+        let err = TriageEngine::open(&params).unwrap_err().to_string();
+        assert!(err.contains("PostgreSQL store at triage@127.0.0.1:1/desk") && !err.contains("s3cret"), "{err}");
+        assert!(!params.store_path().exists(), "no SQLite file is created beside it");
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub use training::TrainRequest;
 pub use triage_kb::{KbQuery, SimilarQueryPolicy};
 pub use triage_model::classifier::{Decision, HeadPrediction};
 pub use triage_store::GapCandidate;
-pub use triage_store::{ModelRecord, ModelStatus, Outcome, Stats, StatsQuery};
+pub use triage_store::{ModelRecord, ModelStatus, Outcome, Stats, StatsQuery, StoreUrl};
 /// Connector state in the store (issue 12), for `triage-connectors`.
 pub mod connector_store {
     pub use triage_store::{

@@ -44,6 +44,7 @@
 //! | `incidents.resolved_grace_minutes` / `incidents.quiet_hours` | 60 / 4 | a resolved incident still links this long; a suspected one with no new ticket this long resolves itself | |
 //! | `incidents.max_window_tickets` / `incidents.max_history_tickets` | 2000 / 100000 | memory bounds (oldest leave first) | >= min_tickets / >= 1 |
 //! | `incidents.max_per_second` | 100 | tickets a second detection takes; the excess is left out of detection and counted (`triage_incident_tickets_dropped_total`); answers still name active incidents | >= 1 |
+//! | `store.url` | `""` | the store's database: empty for the SQLite file `triage.db` in `data_dir`; `postgres://user:password@host:port/database` for a PostgreSQL database that several `triage serve` replicas share (migrated at start; a newer schema is refused). Checked at start; the password is never logged | `""` or `postgres://...` / `postgresql://...` |
 //! | `store.durability` | `batched` | `batched`: triage records are written behind the answer in group commits (a crash may lose the last ~10 ms of answered triages; feedback on those then answers 404); `durable`: each record is committed, and synced to disk, before its answer is sent (slower) | `batched`, `durable` |
 //! | `log.format` | `pretty` | `pretty` or `json` | |
 //! | `log.level` | `info` | filter when `RUST_LOG` is unset | tracing filter |
@@ -144,11 +145,31 @@ pub struct LearningSettings {
 }
 
 /// Settings of the store (`store.*`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
+    /// The database: empty for the SQLite file in `data_dir`, or a `postgres://` URL (holds a
+    /// password: never logged; `Debug` shows it without).
+    pub url: String,
     /// When a triage answer's record reaches the disk (`batched` or `durable`).
     pub durability: DurabilitySetting,
+}
+
+impl std::fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = if self.url.trim().is_empty() { String::new() } else { triage_engine::StoreUrl::redact(&self.url) };
+        f.debug_struct("StoreSettings").field("url", &url).field("durability", &self.durability).finish()
+    }
+}
+
+impl StoreSettings {
+    /// The PostgreSQL database, if `url` names one; an error says what is wrong without the password.
+    fn parse_url(&self) -> Result<Option<triage_engine::StoreUrl>, ConfigError> {
+        if self.url.trim().is_empty() {
+            return Ok(None);
+        }
+        triage_engine::StoreUrl::parse(&self.url).map(Some).map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
 }
 
 /// When a triage answer's record reaches the disk.
@@ -293,9 +314,14 @@ pub enum LogFormat {
 
 /// Settings that passed [`Settings::validate`].
 #[derive(Debug, Clone)]
-pub struct ValidatedSettings(Settings, Vec<triage_connectors::Connector>);
+pub struct ValidatedSettings(Settings, Vec<triage_connectors::Connector>, Option<triage_engine::StoreUrl>);
 
 impl ValidatedSettings {
+    /// The PostgreSQL store, when `store.url` names one (`None`: the SQLite file in `data_dir`).
+    pub fn store_url(&self) -> Option<&triage_engine::StoreUrl> {
+        self.2.as_ref()
+    }
+
     /// The checked connectors, secrets loaded.
     pub fn connectors(&self) -> &[triage_connectors::Connector] {
         &self.1
@@ -480,13 +506,14 @@ impl Settings {
         if self.server.host.parse::<std::net::IpAddr>().is_err() {
             return bad(format!("server.host `{}` is not an IP address", self.server.host));
         }
+        let store_url = self.store.parse_url()?;
         let tenants: Vec<&str> = self.tenants.iter().map(|t| t.id.as_str()).collect();
         let connectors =
             triage_connectors::config::validate(&self.connectors, &|t| tenants.contains(&t), &triage_connectors::HEADS, &|name| {
                 std::env::var(name).ok()
             })
             .map_err(|e| ConfigError::Invalid(format!("connectors: {e}")))?;
-        Ok(ValidatedSettings(self, connectors))
+        Ok(ValidatedSettings(self, connectors, store_url))
     }
 }
 
@@ -511,6 +538,7 @@ impl ValidatedSettings {
         EngineParams {
             kb_dir: self.knowledge_base.dir.clone(),
             data_dir: self.data_dir.clone(),
+            store_url: self.2.clone(),
             max_suggestions: self.triage.max_suggestions,
             no_good_fix_below: self.triage.no_good_fix_below,
             model_dir: Some(self.model.dir.clone()).filter(|d| !d.as_os_str().is_empty()),
@@ -598,6 +626,25 @@ mod tests {
         }
         let ok = load(None, &Overrides::default(), env_with_paths(&[("TRIAGE__SEARCH__SIMILAR_MAX_DF", "1")])).unwrap();
         assert_eq!(ok.engine_params().similar.max_df, 1.0);
+    }
+
+    #[test]
+    fn the_store_is_the_sqlite_file_unless_a_postgres_url_is_given_and_its_password_never_shows() {
+        let s = load(None, &Overrides::default(), env_with_paths(&[])).unwrap();
+        assert!(s.engine_params().store_url.is_none(), "empty by default: the SQLite file in data_dir");
+        let url = "postgres://triage:s3cret@db.internal:5432/desk";
+        let s = load(None, &Overrides::default(), env_with_paths(&[("TRIAGE__STORE__URL", url)])).unwrap();
+        assert_eq!(s.engine_params().store_url.as_ref().map(|u| u.expose_secret()), Some(url));
+        assert!(!format!("{:?} {:?}", *s, s.engine_params()).contains("s3cret"), "settings and params print without the password");
+        let cases = [
+            ("mysql://triage:s3cret@db/desk", "postgres://", "another database"),
+            ("postgres://triage:s3cret@db:port/desk", "store.url", "a port that is not a number"),
+            ("/var/lib/triage/triage.db", "postgres://", "a path: the SQLite file's place is data_dir"),
+        ];
+        for (bad, expected, why) in cases {
+            let err = load(None, &Overrides::default(), env_with_paths(&[("TRIAGE__STORE__URL", bad)])).unwrap_err().to_string();
+            assert!(err.contains(expected) && !err.contains("s3cret"), "{why}: {err}");
+        }
     }
 
     #[test]

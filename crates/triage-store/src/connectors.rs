@@ -59,7 +59,7 @@ pub enum EventState {
 }
 
 impl EventState {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Done => "done",
@@ -67,7 +67,7 @@ impl EventState {
             Self::Failed => "failed",
         }
     }
-    fn parse(s: &str) -> Self {
+    pub(crate) fn parse(s: &str) -> Self {
         match s {
             "done" => Self::Done,
             "ignored" => Self::Ignored,
@@ -135,7 +135,7 @@ impl OutboxState {
             Self::Dead => "dead",
         }
     }
-    fn parse(s: &str) -> Self {
+    pub(crate) fn parse(s: &str) -> Self {
         match s {
             "sending" => Self::Sending,
             "delivered" => Self::Delivered,
@@ -223,7 +223,7 @@ pub struct ConnectorCounts {
     pub last_delivered_at: Option<String>,
 }
 
-const OUTBOX_COLUMNS: &str =
+pub(crate) const OUTBOX_COLUMNS: &str =
     "id, connector, external_id, action, payload_json, marker, state, attempts, next_attempt_ms, last_error, created_at, delivered_at";
 
 fn row_to_action(r: &rusqlite::Row<'_>) -> rusqlite::Result<(OutboxAction, String)> {
@@ -251,7 +251,7 @@ fn row_to_action(r: &rusqlite::Row<'_>) -> rusqlite::Result<(OutboxAction, Strin
 }
 
 /// Prefix of a recorded error after which the delivery is in doubt.
-const IN_DOUBT: &str = "in doubt: ";
+pub(crate) const IN_DOUBT: &str = "in doubt: ";
 
 fn with_payload((mut a, payload): (OutboxAction, String)) -> Result<OutboxAction> {
     a.payload = serde_json::from_str(&payload)?;
@@ -468,104 +468,4 @@ pub(crate) fn counts(conn: &rusqlite::Connection, connector: &str) -> Result<Con
         },
     )?;
     Ok(c)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{SqliteStore, Store};
-
-    fn action(marker: &str) -> NewOutboxAction {
-        NewOutboxAction {
-            connector: "rt".into(),
-            external_id: "7".into(),
-            action: "note".into(),
-            payload: serde_json::json!({"text": "Top fixes"}),
-            marker: marker.into(),
-        }
-    }
-
-    fn ticket() -> ConnectorTicket {
-        ConnectorTicket {
-            connector: "rt".into(),
-            external_id: "7".into(),
-            tenant: Some("northmoor".into()),
-            text_hash: "h1".into(),
-            triage_id: Some("t1".into()),
-            state: serde_json::json!({}),
-            resolved: false,
-        }
-    }
-
-    #[test]
-    fn a_retried_event_is_stored_once_and_its_text_leaves_when_processed() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        let e = NewConnectorEvent {
-            connector: "zammad".into(),
-            event_key: "delivery-1".into(),
-            external_id: "42".into(),
-            payload: serde_json::json!({"title": "VPN"}),
-        };
-        assert!(s.connector_event_insert(&e).unwrap());
-        assert!(!s.connector_event_insert(&e).unwrap(), "the same delivery again is a retry");
-        let pending = s.connector_events("zammad", Some(EventState::Pending), 10).unwrap();
-        assert_eq!(pending.len(), 1);
-        assert_eq!(pending[0].payload["title"], "VPN");
-        s.connector_apply(&ticket(), &[], Some(pending[0].id)).unwrap();
-        assert!(s.connector_events("zammad", Some(EventState::Pending), 10).unwrap().is_empty());
-        let done = s.connector_events("zammad", Some(EventState::Done), 10).unwrap();
-        assert_eq!(done[0].payload, serde_json::json!({}), "no ticket text kept after processing");
-        assert_eq!(s.connector_counts("zammad").unwrap().events_received, 1);
-    }
-
-    #[test]
-    fn an_action_is_queued_once_claimed_once_and_in_doubt_after_a_crash() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        assert_eq!(s.connector_apply(&ticket(), &[action("m1"), action("m2")], None).unwrap(), 2);
-        assert_eq!(s.connector_apply(&ticket(), &[action("m1")], None).unwrap(), 0, "a marker already queued is skipped");
-        let far = i64::MAX / 2;
-        let first = s.outbox_claim("rt", far, 1).unwrap();
-        assert_eq!(first.len(), 1);
-        assert!(!first[0].in_doubt, "a first attempt is not in doubt");
-        assert_eq!(first[0].attempts, 1);
-        // the worker died with the row `sending`: the next claim takes it again, in doubt
-        let again = s.outbox_claim("rt", far, 5).unwrap();
-        assert_eq!(again.len(), 2);
-        let crashed = again.iter().find(|a| a.id == first[0].id).unwrap();
-        assert!(crashed.in_doubt && crashed.attempts == 2);
-        s.outbox_update(crashed.id, &OutboxUpdate::Delivered).unwrap();
-        let other = again.iter().find(|a| a.id != first[0].id).unwrap();
-        s.outbox_update(other.id, &OutboxUpdate::Retry { next_attempt_ms: far + 10, error: "timeout".into(), in_doubt: true }).unwrap();
-        assert!(s.outbox_claim("rt", far, 5).unwrap().is_empty(), "not due yet; a delivered action never comes back");
-        let later = s.outbox_claim("rt", far + 10, 5).unwrap();
-        assert!(later.len() == 1 && later[0].in_doubt, "a timeout leaves the delivery in doubt");
-        s.outbox_update(later[0].id, &OutboxUpdate::Dead { error: "HTTP 403".into() }).unwrap();
-        let c = s.connector_counts("rt").unwrap();
-        assert_eq!((c.outbox_pending, c.outbox_delivered, c.outbox_dead), (0, 1, 1));
-        assert!(!s.outbox_retry("other", later[0].id, 0).unwrap(), "another connector's row");
-        assert!(s.outbox_retry("rt", later[0].id, 0).unwrap());
-        let retried = s.outbox_claim("rt", 0, 5).unwrap();
-        assert_eq!((retried.len(), retried[0].attempts), (1, 1), "a retried dead letter starts its tries again");
-        assert_eq!(s.outbox_list("rt", Some(OutboxState::Delivered), 10).unwrap().len(), 1);
-
-        // retention: delivered actions go, the one waiting again stays
-        assert_eq!(s.connector_prune("rt", "9999-01-01T00:00:00Z").unwrap(), (0, 1));
-        assert_eq!(s.outbox_list("rt", None, 10).unwrap().len(), 1, "the retried action is waiting: kept");
-        assert_eq!(s.connector_prune("rt", "0001-01-01T00:00:00Z").unwrap(), (0, 0), "nothing is older than year 1");
-    }
-
-    #[test]
-    fn pruning_keeps_pending_events_and_removes_processed_ones() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        for key in ["e1", "e2"] {
-            let e =
-                NewConnectorEvent { connector: "z".into(), event_key: key.into(), external_id: "1".into(), payload: serde_json::json!({}) };
-            assert!(s.connector_event_insert(&e).unwrap());
-        }
-        let first = s.connector_events("z", Some(EventState::Pending), 1).unwrap().remove(0);
-        s.connector_event_finish(first.id, EventState::Ignored, Some("our own change")).unwrap();
-        assert_eq!(s.connector_prune("z", "9999-01-01T00:00:00Z").unwrap(), (1, 0));
-        let left = s.connector_events("z", None, 10).unwrap();
-        assert_eq!((left.len(), left[0].state), (1, EventState::Pending), "an unprocessed event is never pruned");
-    }
 }

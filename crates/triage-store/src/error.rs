@@ -19,6 +19,21 @@ pub enum StoreError {
     /// A query or transaction failed.
     #[error("store failure: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// `store.url` is not a PostgreSQL URL this binary can use; holds the reason (never the
+    /// password).
+    #[error("store.url is not valid: {0}")]
+    InvalidUrl(String),
+    /// The PostgreSQL server could not be reached or refused the connection.
+    #[error("cannot connect to the PostgreSQL store at {target}: {reason}; check store.url and that the server is up")]
+    Connect {
+        /// Host, port and database (never the password).
+        target: String,
+        /// Why.
+        reason: String,
+    },
+    /// A PostgreSQL query or transaction failed.
+    #[error("store failure: {0}")]
+    Postgres(#[from] postgres::Error),
     /// Stored data could not be read back (bad JSON, a tenant id that no longer parses); holds
     /// the reason.
     #[error("store data is not valid: {0}")]

@@ -1,7 +1,8 @@
-//! Embedded persistence for triage: resolved tickets, triage records, feedback and the model
-//! registry, in one SQLite file under the data directory (WAL mode, versioned migrations,
-//! nothing to install). Everything sits behind the [`Store`] trait so a server database can be
-//! added for several replicas.
+//! Persistence for triage: resolved tickets, triage records, feedback and the model registry.
+//! By default one SQLite file under the data directory ([`SqliteStore`]: WAL mode, versioned
+//! migrations, nothing to install); for several replicas, a PostgreSQL database ([`PgStore`],
+//! chosen by a `postgres://` store URL). Everything sits behind the [`Store`] trait, and one
+//! conformance suite runs the same cases against both.
 //!
 //! ```
 //! use triage_store::{SqliteStore, Store};
@@ -9,12 +10,15 @@
 //! assert_eq!(store.resolved_count(None).unwrap(), 0);
 //! ```
 
+#[cfg(test)]
+mod conformance;
 mod connectors;
 mod error;
 #[cfg(test)]
 mod gaps_tests;
 mod incidents;
 mod migrations;
+mod postgres;
 mod sqlite;
 mod stats;
 mod times;
@@ -26,6 +30,7 @@ pub use connectors::{
 };
 pub use error::{Result, StoreError};
 pub use incidents::{IncidentMemberRow, IncidentRow};
+pub use postgres::{PgStore, StoreUrl};
 pub use sqlite::SqliteStore;
 pub use stats::{CategoryStats, DayStats, HeadAutoStats, Stats, StatsQuery};
 pub use types::{

@@ -1,0 +1,342 @@
+//! The PostgreSQL implementation of [`Store`], for several replicas sharing one database.
+//!
+//! Same semantics as [`crate::SqliteStore`]: the same tables and transactions, idempotency keys
+//! as unique constraints with `ON CONFLICT`, the resolved-ticket change sequence advanced in the
+//! writing transaction, times as the same UTC RFC 3339 text (compared and ordered byte-wise with
+//! the `C` collation), and the same orderings. Writes that SQLite serialises with its one writer
+//! take row or table locks here (the change sequence row, `models` while a version goes live;
+//! the outbox is claimed with `SKIP LOCKED`), so concurrent replicas keep the same guarantees.
+//!
+//! Connections come from a small pool ([`PgStore::POOL_SIZE`]); the client is rust-postgres'
+//! synchronous one, so callers block exactly as they do on SQLite.
+
+mod connectors;
+mod incidents;
+mod migrations;
+mod records;
+mod stats;
+#[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
+mod tests;
+mod url;
+
+pub use url::StoreUrl;
+use url::{describe, parse_url};
+
+use std::time::Duration;
+
+use postgres::NoTls;
+use r2d2_postgres::PostgresConnectionManager;
+use triage_core::tenant::TenantId;
+use triage_core::ticket_resolved::ResolvedTicket;
+use triage_core::time::Timestamp;
+
+use crate::types::{
+    ApiKeyRecord, ArticleFeedback, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, GapCandidate, ModelRecord,
+    SuggestionUsage, TriageRecord, UpsertReport,
+};
+use crate::{
+    ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, IncidentMemberRow, IncidentRow, NewConnectorEvent, NewOutboxAction,
+    OutboxAction, OutboxState, OutboxUpdate, Result, Stats, StatsQuery, Store, StoreError,
+};
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+
+/// A PostgreSQL database shared by any number of triage processes.
+pub struct PgStore {
+    pool: Pool,
+    target: String,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PgStore({})", self.target)
+    }
+}
+
+impl PgStore {
+    /// Connections kept by one process: the triage-record writer, the blocking pool's store
+    /// calls and the background workers rarely need more at once.
+    pub const POOL_SIZE: u32 = 8;
+
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`) and
+    /// migrates it; a database with a newer schema is refused.
+    pub fn open(url: &str) -> Result<Self> {
+        Self::open_url(&StoreUrl::parse(url)?)
+    }
+
+    /// As [`PgStore::open`], with a URL checked before.
+    pub fn open_url(url: &StoreUrl) -> Result<Self> {
+        let config = parse_url(url.expose_secret())?;
+        let target = describe(&config);
+        let connect_err = |reason: String| StoreError::Connect { target: target.clone(), reason };
+        let mut client = config.connect(NoTls).map_err(|e| connect_err(with_causes(&e)))?;
+        migrations::migrate(&mut client)?;
+        drop(client);
+        let pool = r2d2::Pool::builder()
+            .max_size(Self::POOL_SIZE)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(PostgresConnectionManager::new(config, NoTls))
+            .map_err(|e| connect_err(e.to_string()))?;
+        tracing::info!(target = %target, schema = migrations::SCHEMA_VERSION, "postgresql store open");
+        Ok(Self { pool, target })
+    }
+
+    /// `user@host:port/database` (never the password).
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    fn conn(&self) -> Result<Conn> {
+        self.pool.get().map_err(|e| StoreError::Connect { target: self.target.clone(), reason: e.to_string() })
+    }
+}
+
+/// An error and its causes on one line (`error connecting to server: Connection refused`).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
+}
+
+fn now() -> String {
+    triage_core::time::rfc3339_utc(std::time::SystemTime::now())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+fn tenant_of(t: Option<String>) -> Result<Option<TenantId>> {
+    t.map(|t| TenantId::parse(&t)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl Store for PgStore {
+    fn upsert_resolved(&self, tickets: &[ResolvedTicket]) -> Result<UpsertReport> {
+        records::upsert_resolved(&mut *self.conn()?, tickets)
+    }
+
+    fn resolved_seq(&self) -> Result<u64> {
+        let seq: i64 = self.conn()?.query_one("SELECT value FROM store_meta WHERE key = 'resolved_seq'", &[])?.get(0);
+        Ok(seq as u64)
+    }
+
+    fn resolved_count(&self, tenant: Option<&TenantId>) -> Result<u64> {
+        let n: i64 = self
+            .conn()?
+            .query_one("SELECT COUNT(*) FROM resolved_tickets WHERE ($1::TEXT IS NULL OR tenant = $1)", &[&tenant.map(TenantId::as_str)])?
+            .get(0);
+        Ok(n as u64)
+    }
+
+    fn for_each_resolved(&self, f: &mut dyn FnMut(ResolvedTicket)) -> Result<()> {
+        records::for_each_resolved(&mut *self.conn()?, f)
+    }
+
+    fn delete_resolved(&self, tenant: &TenantId, external_id: &str) -> Result<(bool, u64)> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let n = tx.execute("DELETE FROM resolved_tickets WHERE tenant = $1 AND external_id = $2", &[&tenant.as_str(), &external_id])?;
+        let seq = records::bump_resolved_seq(&mut tx)?;
+        tx.commit()?;
+        Ok((n > 0, seq))
+    }
+
+    fn record_triages(&self, records: &[TriageRecord]) -> Result<()> {
+        records::record_triages(&mut *self.conn()?, records)
+    }
+
+    fn triage_record(&self, tenant: Option<&TenantId>, triage_id: &str) -> Result<Option<TriageRecord>> {
+        records::triage_record(&mut *self.conn()?, tenant, triage_id)
+    }
+
+    fn add_feedback(&self, feedback: &Feedback) -> Result<FeedbackWrite> {
+        records::add_feedback(&mut *self.conn()?, feedback)
+    }
+
+    fn corrections(&self) -> Result<Vec<Correction>> {
+        records::corrections(&mut *self.conn()?)
+    }
+
+    fn feedback_counts(&self) -> Result<Vec<(String, FeedbackCounts)>> {
+        records::feedback_counts(&mut *self.conn()?)
+    }
+
+    fn suggestion_usage(&self, tenant: Option<&TenantId>, from: Option<&Timestamp>) -> Result<Vec<SuggestionUsage>> {
+        records::suggestion_usage(&mut *self.conn()?, tenant, from)
+    }
+
+    fn for_each_article_feedback(&self, f: &mut dyn FnMut(ArticleFeedback)) -> Result<()> {
+        records::for_each_article_feedback(&mut *self.conn()?, f)
+    }
+
+    fn feedback_for(&self, triage_id: &str) -> Result<Vec<Feedback>> {
+        records::feedback_for(&mut *self.conn()?, triage_id)
+    }
+
+    fn gap_candidates(&self, tenant: &TenantId, from: Option<&Timestamp>, to: Option<&Timestamp>, max: usize) -> Result<Vec<GapCandidate>> {
+        records::gap_candidates(&mut *self.conn()?, tenant, from, to, max)
+    }
+
+    fn register_model(&self, model: &ModelRecord) -> Result<()> {
+        records::register_model(&mut *self.conn()?, model)
+    }
+
+    fn models(&self) -> Result<Vec<ModelRecord>> {
+        records::models(&mut *self.conn()?)
+    }
+
+    fn set_live(&self, version: &str, action: &str) -> Result<()> {
+        records::set_live(&mut *self.conn()?, version, action)
+    }
+
+    fn live_history(&self) -> Result<Vec<(String, String)>> {
+        let rows = self.conn()?.query("SELECT version, action FROM live_history ORDER BY id", &[])?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn stats(&self, query: &StatsQuery) -> Result<Stats> {
+        stats::compute_stats(&mut *self.conn()?, query)
+    }
+
+    fn create_key(&self, key: &ApiKeyRecord) -> Result<()> {
+        records::create_key(&mut *self.conn()?, key)
+    }
+
+    fn keys(&self, tenant: Option<&TenantId>) -> Result<Vec<ApiKeyRecord>> {
+        records::keys(&mut *self.conn()?, tenant)
+    }
+
+    fn revoke_key(&self, tenant: Option<&TenantId>, id: &str) -> Result<bool> {
+        let n = self.conn()?.execute(
+            "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND ($2::TEXT IS NULL OR tenant = $2) AND revoked_at IS NULL",
+            &[&id, &tenant.map(TenantId::as_str), &now()],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn audit(&self, e: &AuditEntry) -> Result<()> {
+        self.conn()?.execute(
+            "INSERT INTO audit (at, key_id, tenant, action, target, outcome) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&e.at, &e.key_id, &e.tenant.as_ref().map(TenantId::as_str), &e.action, &e.target, &e.outcome],
+        )?;
+        Ok(())
+    }
+
+    fn audit_log(&self, tenant: Option<&TenantId>, max: usize) -> Result<Vec<AuditEntry>> {
+        records::audit_log(&mut *self.conn()?, tenant, max)
+    }
+
+    fn connector_event_insert(&self, event: &NewConnectorEvent) -> Result<bool> {
+        connectors::insert_event(&mut *self.conn()?, event, &now())
+    }
+
+    fn connector_events(&self, connector: &str, state: Option<EventState>, max: usize) -> Result<Vec<ConnectorEvent>> {
+        connectors::events(&mut *self.conn()?, connector, state, max)
+    }
+
+    fn connector_event_finish(&self, id: i64, state: EventState, detail: Option<&str>) -> Result<()> {
+        connectors::finish_event(&mut *self.conn()?, id, state, detail, &now())
+    }
+
+    fn connector_ticket(&self, connector: &str, external_id: &str) -> Result<Option<ConnectorTicket>> {
+        connectors::ticket(&mut *self.conn()?, connector, external_id)
+    }
+
+    fn connector_apply(&self, ticket: &ConnectorTicket, actions: &[NewOutboxAction], event: Option<i64>) -> Result<usize> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let at = now();
+        let queued = connectors::apply(&mut tx, ticket, actions, &at, now_ms())?;
+        if let Some(id) = event {
+            connectors::finish_event(&mut tx, id, EventState::Done, None, &at)?;
+        }
+        tx.commit()?;
+        Ok(queued)
+    }
+
+    fn connector_cursor(&self, connector: &str) -> Result<Option<String>> {
+        let row = self.conn()?.query_opt("SELECT cursor FROM connector_cursors WHERE connector = $1", &[&connector])?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn set_connector_cursor(&self, connector: &str, cursor: &str) -> Result<()> {
+        self.conn()?.execute(
+            "INSERT INTO connector_cursors (connector, cursor, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (connector) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+            &[&connector, &cursor, &now()],
+        )?;
+        Ok(())
+    }
+
+    fn outbox_claim(&self, connector: &str, now_ms: i64, max: usize) -> Result<Vec<OutboxAction>> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let claimed = connectors::claim(&mut tx, connector, now_ms, max)?;
+        tx.commit()?;
+        Ok(claimed)
+    }
+
+    fn outbox_update(&self, id: i64, update: &OutboxUpdate) -> Result<()> {
+        connectors::update(&mut *self.conn()?, id, update, &now())
+    }
+
+    fn outbox_list(&self, connector: &str, state: Option<OutboxState>, max: usize) -> Result<Vec<OutboxAction>> {
+        connectors::list(&mut *self.conn()?, connector, state, max)
+    }
+
+    fn outbox_retry(&self, connector: &str, id: i64, now_ms: i64) -> Result<bool> {
+        let n = self.conn()?.execute(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = $3 WHERE connector = $1 AND id = $2 AND state = 'dead'",
+            &[&connector, &id, &now_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn connector_counts(&self, connector: &str) -> Result<ConnectorCounts> {
+        connectors::counts(&mut *self.conn()?, connector)
+    }
+
+    fn connector_prune(&self, connector: &str, before: &str) -> Result<(usize, usize)> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let events = tx.execute(
+            "DELETE FROM connector_events WHERE connector = $1 AND state <> 'pending' AND COALESCE(processed_at, received_at) < $2",
+            &[&connector, &before],
+        )?;
+        let actions =
+            tx.execute("DELETE FROM outbox WHERE connector = $1 AND state = 'delivered' AND delivered_at < $2", &[&connector, &before])?;
+        tx.commit()?;
+        Ok((events as usize, actions as usize))
+    }
+
+    fn incident_save(&self, incident: &IncidentRow, new_members: &[IncidentMemberRow]) -> Result<()> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        incidents::save(&mut tx, incident, new_members, &now())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn incidents(&self, changed_since: &str) -> Result<Vec<(IncidentRow, Vec<IncidentMemberRow>)>> {
+        incidents::load(&mut *self.conn()?, changed_since)
+    }
+
+    fn for_each_triage_text(&self, since: &str, max: usize, f: &mut dyn FnMut(&str, &str)) -> Result<()> {
+        incidents::for_each_triage_text(&mut *self.conn()?, since, max, f)
+    }
+}

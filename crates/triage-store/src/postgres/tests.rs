@@ -1,0 +1,97 @@
+//! What only the PostgreSQL store does: URLs, the schema version table, concurrent writers.
+//! The behaviour both backends share is in `crate::conformance`.
+
+use super::testing::{self, TestPg};
+use super::*;
+
+#[test]
+fn store_urls_are_checked_and_shown_without_their_password() {
+    assert!(
+        url::is_postgres_url("postgres://h/db") && url::is_postgres_url("postgresql://h/db") && !url::is_postgres_url("/var/lib/triage.db")
+    );
+    assert_eq!(StoreUrl::redact("postgres://triage:s3cret@db.internal:6543/desk"), "postgres://triage@db.internal:6543/desk");
+    assert_eq!(StoreUrl::redact("postgresql://triage:s3cret@db/desk?sslmode=disable"), "postgres://triage@db:5432/desk");
+    let cases = [
+        ("mysql://u:p@h/db", "postgres://", "another database"),
+        ("postgres://u:s3cret@/db", "no host", "no host"),
+        ("postgres://u:s3cret@h:notaport/db", "postgres://user:password@host", "a port that is not a number"),
+    ];
+    for (url, expected, why) in cases {
+        let err = StoreUrl::parse(url).unwrap_err().to_string();
+        assert!(err.contains(expected), "{why}: {err}");
+        assert!(!err.contains("s3cret"), "{why}: the password leaked: {err}");
+    }
+    let url = StoreUrl::parse(" postgres://triage:s3cret@db:6543/desk ").unwrap();
+    assert_eq!(url.expose_secret(), "postgres://triage:s3cret@db:6543/desk", "trimmed, password kept for connecting");
+    assert!(!format!("{url} {url:?}").contains("s3cret"), "Display and Debug hide the password");
+}
+
+#[test]
+fn an_unreachable_server_is_named_without_its_password() {
+    // port 1 on loopback: refused at once
+    let err = PgStore::open("postgres://triage:s3cret@127.0.0.1:1/desk").unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, StoreError::Connect { .. }), "{message}");
+    assert!(message.contains("triage@127.0.0.1:1/desk") && !message.contains("s3cret"), "{message}");
+}
+
+#[test]
+fn a_database_written_by_a_newer_binary_is_refused_with_both_versions() {
+    let Some(s) = testing::store("a_database_written_by_a_newer_binary_is_refused_with_both_versions") else { return };
+    let newer = migrations::SCHEMA_VERSION as i32 + 1;
+    s.conn().unwrap().execute("UPDATE schema_version SET version = $1", &[&newer]).unwrap();
+    let err = PgStore::open(&s.url).unwrap_err();
+    assert!(
+        matches!(err, StoreError::SchemaTooNew { found, supported } if found as i32 == newer && supported as i32 == newer - 1),
+        "{err}"
+    );
+}
+
+#[test]
+fn reopening_keeps_the_data_and_migrates_nothing() {
+    let Some(s) = testing::store("reopening_keeps_the_data_and_migrates_nothing") else { return };
+    s.set_connector_cursor("rt", "c1").unwrap();
+    let again = PgStore::open(&s.url).unwrap();
+    assert_eq!(again.connector_cursor("rt").unwrap().as_deref(), Some("c1"));
+    let version = migrations::current_version(&mut again.conn().unwrap()).unwrap();
+    assert_eq!(version, migrations::SCHEMA_VERSION);
+}
+
+#[test]
+fn concurrent_writers_keep_one_change_sequence_and_one_live_model() {
+    let Some(s) = testing::store("concurrent_writers_keep_one_change_sequence_and_one_live_model") else { return };
+    let s: &TestPg = &s;
+    for v in ["v1", "v2", "v3", "v4"] {
+        s.register_model(&ModelRecord {
+            version: v.into(),
+            path: format!("models/{v}"),
+            created_at: now(),
+            status: crate::ModelStatus::Candidate,
+            report: serde_json::json!({}),
+        })
+        .unwrap();
+    }
+    let ticket = |i: usize| {
+        triage_core::ticket_resolved::ResolvedTicket::parse(&triage_core::ticket_resolved::RawResolved {
+            tenant: "northmoor",
+            external_id: &format!("INC{i}"),
+            title: Some("printer"),
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    std::thread::scope(|scope| {
+        for w in 0..4 {
+            scope.spawn(move || {
+                for i in 0..10 {
+                    s.upsert_resolved(&[ticket(w * 10 + i)]).unwrap();
+                }
+                s.set_live(&format!("v{}", w + 1), "promote").unwrap();
+            });
+        }
+    });
+    assert_eq!(s.resolved_seq().unwrap(), 40, "every write advanced the sequence once");
+    assert_eq!(s.resolved_count(None).unwrap(), 40);
+    let live = s.models().unwrap().into_iter().filter(|m| m.status == crate::ModelStatus::Live).count();
+    assert_eq!(live, 1, "one live version whatever the race");
+}
