@@ -215,3 +215,23 @@ async fn an_admin_of_a_tenant_the_incident_does_not_touch_gets_404_whatever_the_
     assert_ne!(answer["first_contact"]["source"], "incident", "{answer:#}");
     assert_eq!(answer["suggestions"][0]["steps"], json!([]), "{answer:#}");
 }
+
+#[tokio::test]
+async fn a_blank_dismiss_reason_is_audited_as_no_reason() {
+    let app = spawn_app_with(&NO_BASELINE).await;
+    send_surge(&app).await;
+    let id = wait_for_incident(&app).await["id"].as_str().unwrap().to_owned();
+    let admin = app.client_for(Some("eastbrook"), "admin").await;
+    let url = format!("{}/v1/incidents/{id}/dismiss", app.address);
+    let (status, _) = send(&admin, reqwest::Method::POST, url, Some(json!({"reason": " \n "}))).await;
+    assert_eq!(status, 200);
+    let audit: Value = app.get("/v1/admin/audit").await.json().await.unwrap();
+    let outcomes: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["target"] == id.as_str() && e["action"] == "incident.dismiss")
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["dismissed"]);
+}
