@@ -242,3 +242,72 @@ async fn tickets_of_a_suspected_major_incident_get_an_internal_note_once() {
         assert!(text.contains(&id) && text.contains(&format!("triage-ref: zammad:{id}:suspected:")), "{text}");
     }
 }
+
+#[tokio::test]
+async fn an_incident_note_goes_only_to_a_ticket_of_the_members_own_tenant() {
+    let app = app_with_zammad_and("\n[incidents]\nmin_history = 0").await;
+    let template: Value = serde_json::from_slice(&fixture("webhook-ticket-created.json")).unwrap();
+    let deliver_ticket = |id: usize, title: &str| {
+        let mut event = template.clone();
+        event["ticket"]["id"] = id.into();
+        event["ticket"]["number"] = format!("10{id}").into();
+        event["ticket"]["title"] = title.into();
+        event["article"]["ticket_id"] = id.into();
+        event["article"]["body"] = format!("<div>{title}.</div>").into();
+        let body = serde_json::to_vec(&event).unwrap();
+        reqwest::Client::new()
+            .post(format!("{}/v1/connectors/zammad/events", app.address))
+            .header("content-type", "application/json")
+            .header("x-zammad-delivery", format!("delivery-{id}"))
+            .header("x-hub-signature", sign(Algorithm::Sha1, SECRET, &body))
+            .body(body)
+            .send()
+    };
+    let outbox = || async {
+        let o: Value = app.get("/v1/admin/connectors/zammad/outbox?limit=200").await.json().await.unwrap();
+        o["actions"].as_array().unwrap().clone()
+    };
+    // northmoor's ticket 300, about something else, triaged through the connector
+    assert_eq!(deliver_ticket(300, "The printer on floor 2 is jammed").await.unwrap().status(), 202);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !outbox().await.iter().any(|a| a["external_id"] == "300") {
+        assert!(std::time::Instant::now() < deadline, "ticket 300 was not triaged");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // another tenant's integration names its own tickets like the connector's ticket 300
+    let east = app.client_for(Some("eastbrook"), "integration").await;
+    for title in ["Outlook cannot send email, stuck in outbox", "Emails stuck in the Outlook outbox"] {
+        let r = east
+            .post(format!("{}/v1/triage", app.address))
+            .json(&serde_json::json!({"tenant": "eastbrook", "external_id": "zammad:300", "title": title}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let titles = [
+        "Outlook outbox not sending emails",
+        "Cannot send email from Outlook, outbox full",
+        "Outlook email will not send, sits in outbox",
+        "Outlook outbox emails not sending",
+    ];
+    for (i, title) in titles.iter().enumerate() {
+        assert_eq!(deliver_ticket(200 + i, title).await.unwrap().status(), 202);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let incident_notes = || async {
+        outbox()
+            .await
+            .into_iter()
+            .filter(|a| a["payload"]["text"].as_str().is_some_and(|t| t.starts_with("Suspected major incident")))
+            .collect::<Vec<Value>>()
+    };
+    while incident_notes().await.len() < titles.len() {
+        assert!(std::time::Instant::now() < deadline, "no incident notes queued");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // the connector looks again; nothing more may come
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let notes = incident_notes().await;
+    assert!(notes.iter().all(|n| n["external_id"] != "300"), "eastbrook's tickets put a note on northmoor's ticket 300: {notes:#?}");
+}

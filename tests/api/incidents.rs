@@ -181,3 +181,57 @@ async fn without_enough_history_nothing_opens_and_detection_can_be_turned_off() 
     let list: Value = off.get("/v1/incidents?status=all").await.json().await.unwrap();
     assert_eq!(list["incidents"], json!([]));
 }
+
+#[tokio::test]
+async fn an_admin_of_a_tenant_the_incident_does_not_touch_gets_404_whatever_the_body_and_no_audit_entry() {
+    let app = spawn_app_with(&NO_BASELINE).await;
+    send_surge(&app).await;
+    let id = wait_for_incident(&app).await["id"].as_str().unwrap().to_owned();
+    let south_admin = app.client_for(Some("southvale"), "admin").await;
+    let url = |id: &str, action: &str| format!("{}/v1/incidents/{id}/{action}", app.address);
+    let bodies = [(json!({"message": "x".repeat(4001)}), "an over-long message"), (json!({"message": "bell\u{7}"}), "a control character")];
+    for (body, why) in bodies {
+        for target in [id.as_str(), "inc-000000000000"] {
+            let (status, problem) = send(&south_admin, reqwest::Method::POST, url(target, "confirm"), Some(body.clone())).await;
+            assert_eq!((status, problem["code"].as_str()), (404, Some("incident_not_found")), "{why} on {target}");
+        }
+    }
+    let (status, _) = send(&south_admin, reqwest::Method::PUT, url(&id, "message"), Some(json!({"message": " "}))).await;
+    assert_eq!(status, 404, "a blank message to an incident it may not see");
+    let audit: Value = app.get("/v1/admin/audit").await.json().await.unwrap();
+    let entries: Vec<&Value> = audit["entries"].as_array().unwrap().iter().filter(|e| e["target"] == id.as_str()).collect();
+    assert!(entries.is_empty(), "audited only when the caller may see the incident: {entries:?}");
+
+    // an affected tenant's admin: the same bodies are refused as invalid, and audited as refused
+    let admin = app.client_for(Some("northmoor"), "admin").await;
+    let (status, problem) = send(&admin, reqwest::Method::POST, url(&id, "confirm"), Some(json!({"message": "bell\u{7}"}))).await;
+    assert_eq!((status, problem["code"].as_str()), (422, Some("invalid_request")));
+    // a blank message confirms without one: first contact is not raised by an empty workaround
+    let (status, confirmed) = send(&admin, reqwest::Method::POST, url(&id, "confirm"), Some(json!({"message": "  \n "}))).await;
+    assert_eq!((status, &confirmed["message"]), (200, &Value::Null), "{confirmed:#}");
+    let answer: Value =
+        app.post_triage(&json!({"tenant": "westwater", "title": "Outlook outbox emails will not send"})).await.json().await.unwrap();
+    assert_eq!(answer["incident"]["id"], id.as_str(), "{answer:#}");
+    assert_ne!(answer["first_contact"]["source"], "incident", "{answer:#}");
+    assert_eq!(answer["suggestions"][0]["steps"], json!([]), "{answer:#}");
+}
+
+#[tokio::test]
+async fn a_blank_dismiss_reason_is_audited_as_no_reason() {
+    let app = spawn_app_with(&NO_BASELINE).await;
+    send_surge(&app).await;
+    let id = wait_for_incident(&app).await["id"].as_str().unwrap().to_owned();
+    let admin = app.client_for(Some("eastbrook"), "admin").await;
+    let url = format!("{}/v1/incidents/{id}/dismiss", app.address);
+    let (status, _) = send(&admin, reqwest::Method::POST, url, Some(json!({"reason": " \n "}))).await;
+    assert_eq!(status, 200);
+    let audit: Value = app.get("/v1/admin/audit").await.json().await.unwrap();
+    let outcomes: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["target"] == id.as_str() && e["action"] == "incident.dismiss")
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["dismissed"]);
+}

@@ -542,7 +542,9 @@ impl Runtime {
                 let Ok(Some(record)) = store.triage_record(Some(&tenant), &m.triage_id) else { continue };
                 let Some(source_id) = record.external_id.as_deref().and_then(|e| e.strip_prefix(&prefix)) else { continue };
                 let Ok(Some(ticket)) = store.connector_ticket(self.name(), source_id) else { continue };
-                if ticket.resolved {
+                // another tenant may name its own tickets like ours: the note goes only to a
+                // source ticket of the member's own tenant
+                if ticket.resolved || ticket.tenant.as_deref() != Some(tenant.as_str()) {
                     continue;
                 }
                 let action = NewOutboxAction {

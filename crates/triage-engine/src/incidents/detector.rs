@@ -345,6 +345,10 @@ const BASELINE_TERMS: usize = 32;
 const BASELINE_SAMPLE: usize = 5_000;
 /// Heaviest terms of a ticket that look for the clusters it may join.
 const PROBE_TERMS: usize = 10;
+/// Terms no ticket of the window or history holds are forgotten once the vocabulary has grown
+/// by this many past twice its size at the last compaction (memory follows the window and the
+/// history, not every word ever sent).
+const VOCAB_SLACK: usize = 65_536;
 
 struct HistoryTicket {
     at: i64,
@@ -368,6 +372,10 @@ pub struct Detector {
     now: i64,
     /// Reused accumulator of `history_similar`.
     scratch: Vec<f32>,
+    /// Terms kept at the last [`Detector::compact_vocab`].
+    vocab_compacted: usize,
+    /// [`VOCAB_SLACK`] (tests use less).
+    vocab_slack: usize,
 }
 
 impl Detector {
@@ -387,6 +395,8 @@ impl Detector {
             incidents: Vec::new(),
             now: 0,
             scratch: Vec::new(),
+            vocab_compacted: 0,
+            vocab_slack: VOCAB_SLACK,
         }
     }
 
@@ -489,6 +499,7 @@ impl Detector {
         self.now = now;
         let mut out = Observed::default();
         self.expire(now);
+        self.compact_vocab();
         out.quieted = self.quiet(now);
         let (vec, ids) = self.vocab.vector(&obs.terms);
         if vec.is_empty() {
@@ -719,6 +730,17 @@ impl Detector {
 
     fn pop_window(&mut self) {
         let Some(t) = self.window.pop_front() else { return };
+        // the oldest ticket leaves its terms' postings (their fronts)
+        for &(id, _) in &t.vec {
+            if let Some(list) = self.window_postings.get_mut(&id) {
+                while list.front().is_some_and(|&s| s <= t.seq) {
+                    list.pop_front();
+                }
+                if list.is_empty() {
+                    self.window_postings.remove(&id);
+                }
+            }
+        }
         if let Some(c) = t.cluster
             && let Some(cluster) = self.clusters.get_mut(&c)
         {
@@ -750,8 +772,50 @@ impl Detector {
         while self.history.front().is_some_and(|h| h.at < horizon) || self.history.len() > self.params.max_history_tickets {
             let h = self.history.pop_front().expect("history is not empty");
             self.history_base += 1;
+            for &(id, _) in &h.vec {
+                if let Some(list) = self.history_postings.get_mut(&id) {
+                    while list.front().is_some_and(|&(s, _)| s < self.history_base) {
+                        list.pop_front();
+                    }
+                    if list.is_empty() {
+                        self.history_postings.remove(&id);
+                    }
+                }
+            }
             self.vocab.remove_doc(h.vec.iter().map(|(id, _)| *id));
         }
+    }
+
+    /// Forgets the terms no window or history ticket, cluster or incident holds, and renumbers
+    /// the rest everywhere (in their order, so nothing else changes), once the vocabulary has
+    /// grown by [`VOCAB_SLACK`] past twice its size at the last compaction.
+    fn compact_vocab(&mut self) {
+        if self.vocab.len() < 2 * self.vocab_compacted + self.vocab_slack {
+            return;
+        }
+        // window and history tickets are counted in the document frequencies
+        let mut keep: Vec<bool> = (0..self.vocab.len()).map(|id| self.vocab.df(id as u32) > 0).collect();
+        for c in self.clusters.values() {
+            c.centroid.terms().for_each(|id| keep[id as usize] = true);
+        }
+        for i in &self.incidents {
+            i.centroid.terms().for_each(|id| keep[id as usize] = true);
+            i.vectors.iter().flatten().for_each(|&(id, _)| keep[id as usize] = true);
+        }
+        let map = self.vocab.compact(&keep);
+        let renumber = |v: &mut SparseVec| v.iter_mut().for_each(|(id, _)| *id = map[*id as usize]);
+        self.window.iter_mut().for_each(|t| renumber(&mut t.vec));
+        self.history.iter_mut().for_each(|h| renumber(&mut h.vec));
+        self.clusters.values_mut().for_each(|c| c.centroid.remap(&map));
+        for i in &mut self.incidents {
+            i.centroid.remap(&map);
+            i.vectors.iter_mut().for_each(renumber);
+        }
+        let moved = |id: u32| Some(map[id as usize]).filter(|&n| n != u32::MAX);
+        self.window_postings = std::mem::take(&mut self.window_postings).into_iter().filter_map(|(id, l)| Some((moved(id)?, l))).collect();
+        self.history_postings =
+            std::mem::take(&mut self.history_postings).into_iter().filter_map(|(id, l)| Some((moved(id)?, l))).collect();
+        self.vocab_compacted = self.vocab.len();
     }
 
     fn expire(&mut self, now: i64) {
@@ -774,6 +838,14 @@ impl Detector {
             }
         }
         out
+    }
+
+    /// Terms interned, and entries in the window's and the history's postings (tests).
+    #[cfg(test)]
+    pub(crate) fn footprint(&self) -> (usize, usize, usize) {
+        let entries = |m: &IdMap<u32, VecDeque<u64>>| m.len() + m.values().map(VecDeque::len).sum::<usize>();
+        let history = self.history_postings.len() + self.history_postings.values().map(VecDeque::len).sum::<usize>();
+        (self.vocab.len(), entries(&self.window_postings), history)
     }
 
     /// Heaviest terms of an incident's centroid.

@@ -183,3 +183,64 @@ fn params_are_validated_with_the_setting_named() {
     let bad = IncidentParams { min_tickets: 1, ..IncidentParams::default() };
     assert!(bad.validate().unwrap_err().contains("incidents.min_tickets"));
 }
+
+#[test]
+fn memory_follows_the_window_and_history_not_every_ticket_ever_seen() {
+    // a flood of tickets of words never seen again, plus two common words, for a long time
+    let mut d = Detector::new(IncidentParams { max_history_tickets: 500, max_window_tickets: 200, ..params() });
+    let footprint = |d: &Detector| d.footprint();
+    let mut after_warm_up = (0, 0, 0);
+    for i in 0..20_000i64 {
+        let mut t: Vec<String> = (0..6).map(|k| format!("u{i}x{k}")).collect();
+        t.extend(["please".to_owned(), "help".to_owned()]);
+        d.observe(obs(&format!("t{i}"), "a", i, t));
+        if i == 2_000 {
+            after_warm_up = footprint(&d);
+        }
+    }
+    let (terms, window_postings, history_postings) = footprint(&d);
+    let (t0, w0, h0) = after_warm_up;
+    assert!(terms <= 2 * t0 + 70_000, "the vocabulary grew with every ticket: {t0} -> {terms}");
+    assert!(window_postings <= 2 * w0, "window postings grew with every ticket: {w0} -> {window_postings}");
+    assert!(history_postings <= 2 * h0, "history postings grew with every ticket: {h0} -> {history_postings}");
+}
+
+/// What one observation did: linked (incident, cosine), opened.
+type Outcome = (Option<(String, f32)>, Option<String>);
+
+#[test]
+fn forgetting_unused_terms_changes_no_detection() {
+    // words seen once, then a desk's background, then a surge: with the vocabulary compacted
+    // often, and never, every ticket is linked, opened and scored alike
+    let mut stream: Vec<Vec<String>> = (0..3_000).map(|i| (0..6).map(|k| format!("u{i}x{k}")).collect()).collect();
+    stream.extend(background(1_500, 11));
+    stream.extend(SURGE.iter().map(|s| terms(s)));
+    stream.extend(background(300, 12));
+    stream.extend(SURGE.iter().map(|s| terms(s)));
+    let run = |slack: usize| {
+        let mut d = Detector::new(IncidentParams { max_history_tickets: 1_000, max_window_tickets: 300, ..params() });
+        d.vocab_slack = slack;
+        let outcomes: Vec<Outcome> = stream
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let out = d.observe(obs(&format!("t{i}"), "a", i as i64 * 60, t.clone()));
+                (out.linked, out.opened)
+            })
+            .collect();
+        let incidents: Vec<(String, usize, Vec<String>)> =
+            d.incidents().iter().map(|i| (i.id.clone(), i.members.len(), d.top_terms(i))).collect();
+        (outcomes, incidents, d.footprint().0)
+    };
+    let (compacted, compacted_incidents, compacted_terms) = run(500);
+    let (kept, kept_incidents, kept_terms) = run(usize::MAX / 4);
+    assert!(compacted_terms < kept_terms, "compaction ran: {compacted_terms} terms kept of {kept_terms}");
+    assert!(!kept_incidents.is_empty(), "the surge opened an incident");
+    assert_eq!(compacted_incidents, kept_incidents);
+    for (i, (a, b)) in compacted.iter().zip(&kept).enumerate() {
+        assert_eq!(a.1, b.1, "ticket {i} opened");
+        assert_eq!(a.0.as_ref().map(|l| &l.0), b.0.as_ref().map(|l| &l.0), "ticket {i} linked");
+        let (x, y) = (a.0.as_ref().map_or(0.0, |l| l.1), b.0.as_ref().map_or(0.0, |l| l.1));
+        assert!((x - y).abs() < 1e-5, "ticket {i}: similarity {x} and {y}");
+    }
+}

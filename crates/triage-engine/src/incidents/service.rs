@@ -168,6 +168,12 @@ struct Shared {
     second: AtomicU64,
     taken: AtomicU64,
     max_per_second: u64,
+    /// Held from reading an incident's row to committing it, by the detector thread and by
+    /// admin actions alike, so the store ends with the row the detector holds in memory.
+    writing: Mutex<()>,
+    /// Tests: the detector thread reports here and waits before it writes a batch.
+    #[cfg(test)]
+    before_write: Mutex<Option<(std::sync::mpsc::Sender<()>, Receiver<()>)>>,
 }
 
 /// Major-incident detection in the service.
@@ -199,6 +205,9 @@ impl Incidents {
             second: AtomicU64::new(0),
             taken: AtomicU64::new(0),
             max_per_second: u64::from(max_per_second),
+            writing: Mutex::new(()),
+            #[cfg(test)]
+            before_write: Mutex::new(None),
         });
         if !enabled {
             return Ok(Self { shared, tx: None, handle: Mutex::new(None) });
@@ -328,32 +337,21 @@ impl Incidents {
 
     /// Applies an admin's action; the viewer must be able to see the incident.
     pub fn act(&self, id: &str, viewer: Option<&TenantId>, action: &IncidentAction) -> Result<IncidentView> {
-        let text = match action {
-            IncidentAction::Confirm(m) | IncidentAction::Dismiss(m) | IncidentAction::Resolve(m) => m.as_deref(),
-            IncidentAction::Message(m) => Some(m.as_str()),
-        };
-        if let Some(t) = text {
-            let t = t.trim();
-            if t.is_empty() && matches!(action, IncidentAction::Message(_)) {
-                return Err(EngineError::Invalid("message must not be empty".into()));
-            }
-            if t.chars().count() > MAX_MESSAGE_CHARS {
-                return Err(EngineError::Invalid(format!("message is longer than {MAX_MESSAGE_CHARS} characters")));
-            }
-            if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-                return Err(EngineError::Invalid("message must not contain control characters".into()));
-            }
-        }
+        let writing = self.shared.lock_writing();
         let row = {
             let mut d = self.shared.lock();
             let now = Timestamp::now().unix_seconds();
+            // an incident the viewer may not see is not found, whatever the body says
             let visible = d.incident(id).and_then(|i| view(&d, i, viewer, false)).is_some();
             let incident = d.incident_mut(id).filter(|_| visible).ok_or(EngineError::NotFound(Resource::Incident))?;
+            check_action_text(action)?;
             let from = incident.status;
+            // a blank optional message is no message (it must not stand in for a workaround)
+            let given = |m: &Option<String>| m.as_deref().map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned);
             let (to, message) = match action {
-                IncidentAction::Confirm(m) => (Status::Confirmed, m.clone()),
+                IncidentAction::Confirm(m) => (Status::Confirmed, given(m)),
                 IncidentAction::Dismiss(_) => (Status::Dismissed, None),
-                IncidentAction::Resolve(m) => (Status::Resolved, m.clone()),
+                IncidentAction::Resolve(m) => (Status::Resolved, given(m)),
                 IncidentAction::Message(m) => (from, Some(m.clone())),
             };
             let allowed = match action {
@@ -383,9 +381,30 @@ impl Incidents {
             row_of(incident)
         };
         self.shared.store.incident_save(&row, &[])?;
+        drop(writing);
         self.shared.publish(false);
         self.get(id, viewer)
     }
+}
+
+/// The message or reason of an action: within [`MAX_MESSAGE_CHARS`], no control characters
+/// but new lines and tabs; a set message is not blank.
+fn check_action_text(action: &IncidentAction) -> Result<()> {
+    let text = match action {
+        IncidentAction::Confirm(m) | IncidentAction::Dismiss(m) | IncidentAction::Resolve(m) => m.as_deref(),
+        IncidentAction::Message(m) => Some(m.as_str()),
+    };
+    let Some(t) = text.map(str::trim) else { return Ok(()) };
+    if t.is_empty() && matches!(action, IncidentAction::Message(_)) {
+        return Err(EngineError::Invalid("message must not be empty".into()));
+    }
+    if t.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(EngineError::Invalid(format!("message is longer than {MAX_MESSAGE_CHARS} characters")));
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(EngineError::Invalid("message must not contain control characters".into()));
+    }
+    Ok(())
 }
 
 impl Drop for Incidents {
@@ -400,6 +419,11 @@ impl Drop for Incidents {
 impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, Detector> {
         self.detector.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Taken before [`Shared::lock`] when both are held.
+    fn lock_writing(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writing.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Publishes the active incidents for the request path; the IDF table is rebuilt when
@@ -465,11 +489,22 @@ fn run(shared: &Shared, rx: &Receiver<Msg>) {
                 Msg::Flush(ack) => acks.push(ack),
             }
         }
+        #[cfg(test)]
+        if !writes.is_empty()
+            && let Some((reached, go)) = shared.before_write.lock().unwrap_or_else(|p| p.into_inner()).take()
+        {
+            let _ = reached.send(());
+            let _ = go.recv();
+        }
+        let writing = shared.lock_writing();
         for (row, members) in writes {
+            // an admin may have changed the incident since it was observed: write it as it is now
+            let row = shared.lock().incident(&row.id).map(row_of).unwrap_or(row);
             if let Err(e) = shared.store.incident_save(&row, &members) {
                 tracing::error!(incident = %row.id, error = %e, "cannot store an incident; it stays in memory until restart");
             }
         }
+        drop(writing);
         links_pending |= changed == Change::Linked;
         if changed == Change::Structure || (links_pending && published.elapsed() >= LINKS_REPUBLISH) {
             shared.publish(false);

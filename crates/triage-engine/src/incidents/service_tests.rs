@@ -144,3 +144,59 @@ fn at_most_max_per_second_tickets_a_second_reach_the_detector() {
     assert!((3..=6).contains(&made), "{made} taken");
     assert_eq!(incidents.dropped(), 10 - made as u64);
 }
+
+#[test]
+fn a_blank_message_on_confirm_or_resolve_is_no_message() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let incidents = Incidents::start(params(), store).unwrap();
+    offer_surge(&incidents, "north");
+    let id = incidents.list(None, None)[0].id.clone();
+    // a blank message would raise first contact to 0.9 with nothing to tell the caller
+    let confirmed = incidents.act(&id, None, &IncidentAction::Confirm(Some(" \n\t ".into()))).unwrap();
+    assert_eq!(confirmed.message, None);
+    let m = incidents.matching(&terms("outlook email send outbox"), Timestamp::now().unix_seconds()).unwrap();
+    assert_eq!(m.message, None);
+    // a blank final message keeps the one agents were given
+    incidents.act(&id, None, &IncidentAction::Message("Use webmail".into())).unwrap();
+    let resolved = incidents.act(&id, None, &IncidentAction::Resolve(Some("   ".into()))).unwrap();
+    assert_eq!(resolved.message.as_deref(), Some("Use webmail"));
+}
+
+#[test]
+fn an_admin_action_while_the_detector_writes_a_link_is_what_the_store_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("triage.db");
+    let id = {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        let incidents = Incidents::start(params(), store).unwrap();
+        offer_surge(&incidents, "north");
+        let id = incidents.list(None, None)[0].id.clone();
+        // the detector links one more ticket and stops just before writing it
+        let (reached_tx, reached) = std::sync::mpsc::channel();
+        let (go, go_rx) = std::sync::mpsc::channel();
+        *incidents.shared.before_write.lock().unwrap() = Some((reached_tx, go_rx));
+        incidents.offer(|| Observation {
+            triage_id: "north-late".into(),
+            tenant: Some("north".into()),
+            at: Timestamp::now().unix_seconds(),
+            terms: terms("outlook email send stuck outbox"),
+            title: "late".into(),
+            hint: None,
+        });
+        reached.recv_timeout(Duration::from_secs(10)).expect("the late ticket was linked");
+        let confirmed = std::thread::scope(|s| {
+            let act = s.spawn(|| incidents.act(&id, None, &IncidentAction::Confirm(Some("Use webmail".into()))).unwrap());
+            std::thread::sleep(Duration::from_millis(50));
+            go.send(()).unwrap();
+            act.join().unwrap()
+        });
+        assert_eq!(confirmed.status, Status::Confirmed);
+        incidents.flush();
+        assert_eq!(incidents.get(&id, None).unwrap().count, SURGE.len() + 1);
+        id
+    };
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+    let back = Incidents::start(params(), store).unwrap().get(&id, None).unwrap();
+    assert_eq!((back.status, back.message.as_deref()), (Status::Confirmed, Some("Use webmail")), "the store kept a stale row");
+    assert_eq!(back.count, SURGE.len() + 1);
+}

@@ -63,6 +63,40 @@ impl Vocab {
         id
     }
 
+    /// Terms interned.
+    pub fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// Whether no term was interned.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// Documents counted with term `id`.
+    pub fn df(&self, id: u32) -> u32 {
+        self.df[id as usize]
+    }
+
+    /// Forgets the terms `keep` says no to and renumbers the rest, in their order (so vectors
+    /// sorted by id stay sorted); returns each old id's new id (`u32::MAX`: forgotten).
+    pub fn compact(&mut self, keep: &[bool]) -> Vec<u32> {
+        let mut map = vec![u32::MAX; self.terms.len()];
+        let mut terms = Vec::new();
+        let mut df = Vec::new();
+        for (old, term) in std::mem::take(&mut self.terms).into_iter().enumerate() {
+            if keep[old] {
+                map[old] = terms.len() as u32;
+                terms.push(term);
+                df.push(self.df[old]);
+            }
+        }
+        self.ids = terms.iter().enumerate().map(|(id, t)| (t.clone(), id as u32)).collect();
+        self.terms = terms;
+        self.df = df;
+        map
+    }
+
     /// The text of term `id`.
     pub fn term(&self, id: u32) -> &str {
         &self.terms[id as usize]
@@ -156,6 +190,12 @@ impl Centroid {
             }
         }
         self.refresh();
+    }
+
+    /// Renumbers its terms after [`Vocab::compact`] (which kept every one of them); the
+    /// weights, and so the norm, are unchanged.
+    pub fn remap(&mut self, map: &[u32]) {
+        self.sum = self.sum.drain().map(|(id, w)| (map[id as usize], w)).collect();
     }
 
     /// Adds every vector of `other`.

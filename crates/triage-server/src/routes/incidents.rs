@@ -104,7 +104,9 @@ async fn act(auth: Auth, id: String, action: IncidentAction, state: web::Data<Ap
     let view = off_thread(move || {
         let result = engine.incidents().act(&id, auth.0.tenant.as_ref(), &action);
         let outcome = match (&result, &action) {
-            (Ok(v), IncidentAction::Dismiss(Some(reason))) => format!("{}: {reason}", v.status.as_str()),
+            (Ok(v), IncidentAction::Dismiss(Some(reason))) if !reason.trim().is_empty() => {
+                format!("{}: {}", v.status.as_str(), reason.trim())
+            }
             (Ok(v), _) => v.status.as_str().to_owned(),
             (Err(e), _) => format!("refused: {e}"),
         };
