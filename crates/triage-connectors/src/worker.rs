@@ -547,11 +547,14 @@ impl Runtime {
                 if ticket.resolved || ticket.tenant.as_deref() != Some(tenant.as_str()) {
                     continue;
                 }
+                // the note shows the incident as the member's tenant sees it (its own terms and
+                // terms shared by two tenants, never another tenant's own words)
+                let Ok(seen) = incidents.get(&incident.id, Some(&tenant)) else { continue };
                 let action = NewOutboxAction {
                     connector: self.name().to_owned(),
                     external_id: source_id.to_owned(),
                     action: "note".into(),
-                    payload: serde_json::to_value(Action::Note { text: crate::note::incident_note(&incident, &marker) })
+                    payload: serde_json::to_value(Action::Note { text: crate::note::incident_note(&seen, &marker) })
                         .expect("an action serialises"),
                     marker,
                 };

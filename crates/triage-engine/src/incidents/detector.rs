@@ -853,6 +853,40 @@ impl Detector {
         incident.centroid.top(TOP_TERMS).into_iter().map(|(id, _)| self.vocab.term(id).to_owned()).collect()
     }
 
+    /// Heaviest terms of an incident a viewer may see: terms of the viewer's own member
+    /// tickets (`visible`), and terms in member tickets of at least two tenants. A word only one
+    /// tenant's callers wrote (a host name, a street, a name redaction missed) never reaches
+    /// another tenant. Judged on the members whose vectors are kept (the first
+    /// [`CENTROID_MEMBERS`]).
+    pub fn top_terms_for(&self, incident: &Incident, visible: impl Fn(&Member) -> bool) -> Vec<String> {
+        let shown = |id: u32| {
+            let mut tenants: Vec<Option<&str>> = Vec::new();
+            for (m, v) in incident.members.iter().zip(&incident.vectors) {
+                if v.binary_search_by_key(&id, |(t, _)| *t).is_err() {
+                    continue;
+                }
+                if visible(m) {
+                    return true;
+                }
+                if !tenants.contains(&m.tenant.as_deref()) {
+                    tenants.push(m.tenant.as_deref());
+                    if tenants.len() >= 2 {
+                        return true;
+                    }
+                }
+            }
+            false
+        };
+        incident
+            .centroid
+            .top(TOP_TERMS * 5)
+            .into_iter()
+            .filter(|(id, _)| shown(*id))
+            .take(TOP_TERMS)
+            .map(|(id, _)| self.vocab.term(id).to_owned())
+            .collect()
+    }
+
     /// A member's analysed terms, space-separated, while its vector is kept (the first
     /// [`CENTROID_MEMBERS`]); empty after that. Stored, so the centroid survives a restart.
     pub fn member_terms(&self, incident: &Incident, triage_id: &str) -> String {

@@ -244,3 +244,27 @@ fn forgetting_unused_terms_changes_no_detection() {
         assert!((x - y).abs() < 1e-5, "ticket {i}: similarity {x} and {y}");
     }
 }
+
+#[test]
+fn another_tenant_sees_only_terms_two_tenants_wrote_or_its_own() {
+    let (mut d, t0) = warmed(params(), 24);
+    // tenant a's callers all name their own server; tenant b's never do
+    let texts = [
+        ("a", "outlook email cannot send srv0042"),
+        ("b", "outlook email stuck outbox send"),
+        ("a", "outlook email send fails srv0042"),
+        ("b", "outlook email send error outbox"),
+        ("a", "outlook cannot send email srv0042"),
+        ("b", "outlook email outbox cannot send"),
+    ];
+    for (i, (tenant, text)) in texts.iter().enumerate() {
+        d.observe(obs(&format!("s{i}"), tenant, t0 + i as i64 * 60, terms(text)));
+    }
+    let incident = d.incidents().first().expect("an incident");
+    assert!(d.top_terms(incident).iter().any(|t| t == "srv0042"), "the server is among the heaviest terms");
+    let anyone = d.top_terms_for(incident, |_| false);
+    assert!(!anyone.iter().any(|t| t == "srv0042"), "never shown outside tenant a: {anyone:?}");
+    assert!(anyone.iter().any(|t| t == "outlook"), "words both tenants wrote are: {anyone:?}");
+    let a = d.top_terms_for(incident, |m| m.tenant.as_deref() == Some("a"));
+    assert!(a.iter().any(|t| t == "srv0042"), "tenant a sees its own words: {a:?}");
+}

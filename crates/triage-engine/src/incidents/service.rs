@@ -448,7 +448,8 @@ impl Shared {
                     status: i.status,
                     until: if i.open() { i64::MAX } else { i.status_at + grace },
                     message: i.message.clone(),
-                    top_terms: d.top_terms(i),
+                    // answers reach any tenant: only words of two tenants' tickets
+                    top_terms: d.top_terms_for(i, |_| false),
                 }
             })
             .collect();
@@ -608,7 +609,7 @@ fn view(d: &Detector, i: &Incident, viewer: Option<&TenantId>, details: bool) ->
         id: i.id.clone(),
         status: i.status,
         title: i.representative(own).map(|m| m.title.clone()).unwrap_or_default(),
-        top_terms: d.top_terms(i),
+        top_terms: d.top_terms_for(i, own),
         tenants: i.tenants().into_iter().collect(),
         count: i.members.len(),
         first_seen: stored(first),
