@@ -477,7 +477,8 @@ impl TriageEngine {
         let first_contact = fusion::first_contact(&mut labels, &suggestions);
         // a major incident under way: named first, and it may settle first contact
         let now = std::time::SystemTime::now();
-        let incident = self.incidents.matching(&terms, triage_core::time::Timestamp::from_system_time(now).unix_seconds());
+        let now_seconds = triage_core::time::Timestamp::from_system_time(now).unix_seconds();
+        let incident = self.incidents.matching(&terms, now_seconds);
         let first_contact = fusion::first_contact_with_incident(first_contact, incident.as_ref());
         let mut suggestions = suggestions;
         if let Some(m) = &incident {
@@ -503,7 +504,7 @@ impl TriageEngine {
             self.incidents.offer(|| crate::incidents::Observation {
                 triage_id: outcome.triage_id.to_string(),
                 tenant: ticket.tenant.as_ref().map(|t| t.as_str().to_owned()),
-                at: triage_core::time::Timestamp::from_system_time(now).unix_seconds(),
+                at: now_seconds,
                 terms,
                 title: redacted.lines().next().unwrap_or_default().chars().take(100).collect(),
                 hint: outcome.incident.as_ref().map(|m| m.id.clone()),
