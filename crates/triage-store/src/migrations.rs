@@ -165,6 +165,20 @@ const STEPS: &[&str] = &[
         PRIMARY KEY (incident_id, triage_id)
     );
     CREATE INDEX triage_by_created ON triage_records (created_at);",
+    // 8: the change feed replicas follow (issue 15; see `changes`), and feedback counted per
+    // suggestion (a follower refreshes the counts of the suggestions that changed)
+    "CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        tenant TEXT,
+        subject TEXT NOT NULL,
+        detail TEXT,
+        origin TEXT NOT NULL
+    );
+    CREATE INDEX changes_by_time ON changes (at);
+    INSERT INTO store_meta (key, value) VALUES ('change_seq', 0);
+    CREATE INDEX feedback_by_suggestion ON feedback (suggestion, outcome);",
 ];
 
 /// Schema version this binary writes and understands.

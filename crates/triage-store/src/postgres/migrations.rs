@@ -159,6 +159,19 @@ const STEPS: &[&str] = &[
         terms TEXT NOT NULL,
         PRIMARY KEY (incident_id, triage_id)
     );",
+    // 2: the change feed replicas follow (see `changes`), and feedback counted per suggestion
+    "CREATE TABLE changes (
+        seq BIGINT PRIMARY KEY,
+        at CTEXT NOT NULL,
+        kind CTEXT NOT NULL,
+        tenant CTEXT,
+        subject TEXT NOT NULL,
+        detail TEXT,
+        origin TEXT NOT NULL
+    );
+    CREATE INDEX changes_by_time ON changes (at);
+    INSERT INTO store_meta (key, value) VALUES ('change_seq', 0);
+    CREATE INDEX feedback_by_suggestion ON feedback (suggestion, outcome);",
 ];
 
 /// Schema version this binary writes and understands.
