@@ -35,6 +35,7 @@ use crate::model_load::ModelHealth;
 /// | `similar` | 20 terms, max df 0.15 | how similar-ticket queries are built (`SimilarQueryPolicy`) |
 /// | `learning` | see [`crate::LearningParams`] | learned phrasing: weights, half-life, cap per article |
 /// | `incidents` | see [`crate::incidents::IncidentParams`] | major-incident detection |
+/// | `follow` | see [`crate::FollowParams`] | following the change feed other replicas write (issue 15) |
 #[derive(Debug, Clone)]
 pub struct EngineParams {
     /// Folder of Markdown knowledge-base articles, synced into the index at open.
@@ -64,6 +65,8 @@ pub struct EngineParams {
     pub learning: crate::LearningParams,
     /// Major-incident detection (issue 14).
     pub incidents: crate::incidents::IncidentParams,
+    /// Following the change feed that other replicas write (issue 15).
+    pub follow: crate::FollowParams,
 }
 
 /// What one tenant may be offered.
@@ -92,6 +95,7 @@ impl EngineParams {
             no_good_fix_below: fusion::NO_GOOD_FIX_BELOW,
             learning: crate::LearningParams::default(),
             incidents: crate::incidents::IncidentParams::default(),
+            follow: crate::FollowParams::default(),
         }
     }
 
@@ -190,6 +194,8 @@ pub struct TriageEngine {
     pub(crate) fix_model: RwLock<crate::fix::FixModel>,
     /// Why the ticket index is behind the store (a failed index write), until repaired.
     pub(crate) index_lag: RwLock<Option<String>>,
+    /// Where this replica is in the change feed (issue 15).
+    pub(crate) follow: crate::follow::FollowState,
     /// Major-incident detection, fed off the request path (issue 14).
     pub(crate) incidents: crate::incidents::Incidents,
     /// Writes triage records behind the request (declared last: dropped, and so flushed, last).
@@ -225,12 +231,21 @@ impl TriageEngine {
     /// Refuses to start on an invalid article, so nothing goes live half-read; a model that
     /// cannot be loaded only degrades the engine (see [`TriageEngine::model_health`]).
     pub fn open(params: &EngineParams) -> Result<(Self, OpenReport)> {
+        prepare_data_dir(&params.data_dir)?;
+        Self::open_on(params, open_store(params)?)
+    }
+
+    /// As [`TriageEngine::open`], on a store opened by the caller (tests run two replicas on
+    /// two handles of one SQLite file).
+    pub(crate) fn open_on(params: &EngineParams, store: Arc<dyn Store>) -> Result<(Self, OpenReport)> {
         let started = Instant::now();
         prepare_data_dir(&params.data_dir)?;
         let articles = triage_kb::loader::load_dir(&params.kb_dir)?.into_valid()?;
         let kb = KbIndex::open_or_create(&params.kb_index_dir())?;
         let sync = sync_articles(&kb, &articles)?;
-        let store = open_store(params)?;
+        // read before any state is loaded: what commits after it is applied by the follower,
+        // perhaps again (every application is idempotent)
+        let change_head = store.change_head()?;
         let tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?.with_policy(params.similar);
         let resolved = store.resolved_count(None)?;
         // the sequence changes on every write, so an update the index missed (a crash between
@@ -255,7 +270,7 @@ impl TriageEngine {
             tickets_reindexed,
             millis: started.elapsed().as_millis(),
         };
-        let engine = Self::from_parts(params.clone(), kb, tickets, articles, store, model)?;
+        let engine = Self::from_parts(params.clone(), kb, tickets, articles, store, model, change_head)?;
         if let ModelHealth::Degraded(reason) = &model_health {
             let served = engine.model_version().unwrap_or_else(|| "(none)".into());
             engine.audit(None, None, "model.fallback", &served, reason);
@@ -274,7 +289,7 @@ impl TriageEngine {
         sync_articles(&kb, &articles)?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory()?);
         let params = EngineParams { max_suggestions, ..EngineParams::new("", std::env::temp_dir()) };
-        Self::from_parts(params, kb, TicketIndex::create_in_ram()?, articles, store, None)
+        Self::from_parts(params, kb, TicketIndex::create_in_ram()?, articles, store, None, 0)
     }
 
     fn from_parts(
@@ -284,6 +299,7 @@ impl TriageEngine {
         articles: Vec<Article>,
         store: Arc<dyn Store>,
         model: Option<ModelBundle>,
+        change_head: u64,
     ) -> Result<Self> {
         let feedback = store.feedback_counts()?.into_iter().collect();
         let keys = crate::keys::load_keys(store.as_ref())?;
@@ -313,6 +329,7 @@ impl TriageEngine {
             shadow: crate::shadow::Shadow::default(),
             fix_model: RwLock::new(fix_model),
             index_lag: RwLock::new(None),
+            follow: crate::follow::FollowState::at(change_head),
             incidents,
             recorder,
             store,

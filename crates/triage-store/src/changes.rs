@@ -24,7 +24,7 @@ pub enum ChangeKind {
     Resolved,
     /// A resolved ticket was erased (same fields as `Resolved`).
     ResolvedErased,
-    /// New feedback on a suggestion (`subject`: triage id; `detail`: the suggestion `kind:id`).
+    /// New feedback on a suggestion (`subject`: triage id; `detail`: `<outcome> <kind:id>`).
     Feedback,
     /// A model version went live (`subject`: version; `detail`: promote, rollback, ...).
     ModelLive,

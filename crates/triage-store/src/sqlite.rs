@@ -342,11 +342,13 @@ impl Store for SqliteStore {
             params![f.triage_id, f.tenant.as_ref().map(TenantId::as_str), f.suggestion, f.outcome.as_str(), labels, f.created_at],
         )?;
         if let (FeedbackWrite::New, Some(s)) = (write, &f.suggestion) {
+            // "<outcome> <suggestion>": the outcome has no space, a suggestion id may
+            let detail = format!("{} {s}", f.outcome.as_str());
             let change = NewChange {
                 kind: ChangeKind::Feedback,
                 tenant: f.tenant.as_ref().map(TenantId::as_str),
                 subject: &f.triage_id,
-                detail: Some(s),
+                detail: Some(&detail),
             };
             crate::changes::append(&tx, &self.origin, &now(), &[change])?;
         }

@@ -84,7 +84,7 @@ pub(super) fn every_followed_write_appends_one_change_in_order_with_its_origin(s
         kinds(s, 2),
         [
             (ChangeKind::ResolvedErased, "T2".to_owned(), Some(erased_seq.to_string())),
-            (ChangeKind::Feedback, "tr1".to_owned(), Some("article:vpn".to_owned())),
+            (ChangeKind::Feedback, "tr1".to_owned(), Some("resolved article:vpn".to_owned())),
             (ChangeKind::ModelLive, "v1".to_owned(), Some("promote".to_owned())),
             (ChangeKind::Key, "k1".to_owned(), Some("created".to_owned())),
             (ChangeKind::Key, "k1".to_owned(), Some("revoked".to_owned())),
