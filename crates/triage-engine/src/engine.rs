@@ -137,6 +137,9 @@ pub struct OpenReport {
     pub resolved_tickets: u64,
     /// Whether the resolved-ticket index was behind the store and was rebuilt.
     pub tickets_reindexed: bool,
+    /// Resolved-ticket changes applied from the change feed to an index that was behind (a
+    /// replica catching up from its last applied sequence, instead of a rebuild).
+    pub tickets_caught_up: Option<usize>,
     /// Milliseconds opening took.
     pub millis: u128,
 }
@@ -251,7 +254,15 @@ impl TriageEngine {
         // the sequence changes on every write, so an update the index missed (a crash between
         // the store's commit and the index's) is caught, not only a different count
         let (stored_seq, indexed_seq) = (store.resolved_seq()?, tickets.applied_seq());
-        let tickets_reindexed = indexed_seq != Some(stored_seq) || tickets.num_docs() != resolved;
+        let behind = indexed_seq != Some(stored_seq) || tickets.num_docs() != resolved;
+        // a replica that was down while others wrote resumes from the change feed when it
+        // still holds every write since the index's sequence; else (or when that does not
+        // bring the index level with the store) it rebuilds
+        let tickets_caught_up = match indexed_seq {
+            Some(seq) if behind && seq < stored_seq => crate::follow::catch_up_index(store.as_ref(), &tickets, seq)?,
+            _ => None,
+        };
+        let tickets_reindexed = behind && tickets_caught_up.is_none();
         if tickets_reindexed {
             tracing::info!(
                 indexed = tickets.num_docs(),
@@ -268,6 +279,7 @@ impl TriageEngine {
             sync,
             resolved_tickets: resolved,
             tickets_reindexed,
+            tickets_caught_up,
             millis: started.elapsed().as_millis(),
         };
         let engine = Self::from_parts(params.clone(), kb, tickets, articles, store, model, change_head)?;

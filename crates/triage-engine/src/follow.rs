@@ -137,6 +137,54 @@ impl Work {
     }
 }
 
+/// At start, brings a ticket index that applied resolved-ticket sequence `indexed` up to the
+/// store from the change feed: the tickets changed since, as they are in the store now.
+/// `Some(changes applied)` when the index ends level with the store (same sequence and count);
+/// `None` when the feed no longer holds every change since (pruned), or the index still
+/// disagrees with the store: the caller rebuilds it.
+pub(crate) fn catch_up_index(store: &dyn triage_store::Store, tickets: &triage_kb::TicketIndex, indexed: u64) -> Result<Option<usize>> {
+    let Some((first, resolved)) = store.resolved_changes_after(indexed)? else { return Ok(None) };
+    if resolved != indexed + 1 {
+        return Ok(None); // the changes of the writes in between were pruned
+    }
+    let started = std::time::Instant::now();
+    let (mut after, mut applied) = (first - 1, 0usize);
+    loop {
+        let changes = store.changes_since(after, BATCH)?;
+        let Some(last) = changes.last().map(|c| c.seq) else { break };
+        let mut keys: BTreeMap<(TenantId, String), u64> = BTreeMap::new();
+        let mut seq = None;
+        for c in changes.iter().filter(|c| matches!(c.kind, ChangeKind::Resolved | ChangeKind::ResolvedErased)) {
+            let s = c.detail.as_deref().and_then(|d| d.parse::<u64>().ok());
+            seq = seq.max(s);
+            if let Some(t) = &c.tenant {
+                keys.insert((t.clone(), c.subject.clone()), s.unwrap_or(0));
+            }
+        }
+        let mut docs = Vec::new();
+        for (tenant, external_id) in keys.keys() {
+            match store.resolved_ticket(tenant, external_id)? {
+                Some(t) => docs.push(crate::ingest::ticket_doc(&t)),
+                None => tickets.delete_at(tenant, external_id, seq)?,
+            }
+        }
+        if !docs.is_empty() {
+            tickets.upsert_at(&docs, seq)?;
+        }
+        applied += keys.len();
+        after = last;
+    }
+    let level = tickets.applied_seq() == Some(store.resolved_seq()?) && tickets.num_docs() == store.resolved_count(None)?;
+    tracing::info!(
+        from = indexed,
+        tickets = applied,
+        level,
+        millis = started.elapsed().as_millis() as u64,
+        "resolved-ticket index caught up from the change feed"
+    );
+    Ok(level.then_some(applied))
+}
+
 impl TriageEngine {
     /// Whether this engine follows the change feed (see [`FollowParams::enabled`]).
     pub fn follows_changes(&self) -> bool {

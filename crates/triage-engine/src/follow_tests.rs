@@ -27,10 +27,14 @@ struct Replicas {
 }
 
 fn open(root: &Path, name: &str) -> Arc<TriageEngine> {
+    Arc::new(open_with_report(root, name).0)
+}
+
+fn open_with_report(root: &Path, name: &str) -> (TriageEngine, crate::OpenReport) {
     let mut params = EngineParams::new(kb(), root.join(name)).with_model(starter());
     params.follow.enabled = Some(true);
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&root.join("shared.db")).unwrap());
-    Arc::new(TriageEngine::open_on(&params, store).unwrap().0)
+    TriageEngine::open_on(&params, store).unwrap()
 }
 
 fn replicas() -> Replicas {
@@ -149,6 +153,32 @@ fn a_replica_the_feed_was_pruned_past_reloads_from_the_store() {
     assert_eq!(r.b.ticket_count(), 15, "every ticket, though only the last change was left");
     assert!(r.b.authenticate(&key.secret).is_some(), "and the keys");
     assert_eq!(r.b.follow_status().applied_seq, r.b.store.change_head().unwrap());
+}
+
+#[test]
+fn a_restarted_replica_catches_its_index_up_from_the_feed_and_rebuilds_only_when_pruned_past() {
+    let r = replicas();
+    r.a.ingest_resolved(&crate::synthetic::resolved_tickets("northmoor", 20, 1)).unwrap();
+    catch_up(&r.b);
+    drop(r.b);
+    // while B is down, A adds, updates and erases
+    r.a.ingest_resolved(&crate::synthetic::resolved_tickets("eastbrook", 12, 2)).unwrap();
+    let mut updated = crate::synthetic::resolved_tickets("northmoor", 3, 1);
+    updated[0].title = "Zebra label printer prints blank labels".into();
+    r.a.ingest_resolved(&updated).unwrap();
+    r.a.erase_resolved(&north(), &updated[1].external_id).unwrap();
+    let (b, report) = open_with_report(r.root.path(), "b");
+    assert_eq!((report.tickets_caught_up, report.tickets_reindexed), (Some(12 + 3), false), "one per ticket changed: {report:?}");
+    assert_eq!(b.ticket_count(), 31);
+    let terms = triage_kb::KbIndex::query_terms("zebra label printer blank labels");
+    assert_eq!(b.similar_tickets(&terms, &north(), 1).unwrap()[0].external_id, updated[0].external_id, "the update arrived");
+    drop(b);
+
+    r.a.ingest_resolved(&crate::synthetic::resolved_tickets("westwater", 4, 3)).unwrap();
+    r.a.store.prune_changes("2999-01-01T00:00:00Z").unwrap();
+    let (b, report) = open_with_report(r.root.path(), "b");
+    assert_eq!((report.tickets_caught_up, report.tickets_reindexed), (None, true), "pruned past: rebuilt");
+    assert_eq!(b.ticket_count(), 35);
 }
 
 #[test]

@@ -9,7 +9,7 @@
 //! commit (an auto-increment hands out numbers at insert time, and a slower transaction could
 //! commit a lower one after a follower moved past it).
 
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 use triage_core::tenant::TenantId;
 
@@ -150,6 +150,19 @@ pub(crate) fn since(conn: &rusqlite::Connection, after: u64, max: usize) -> Resu
         out.push(parse_row(seq, at, &kind, tenant, subject, detail, origin)?);
     }
     Ok(out)
+}
+
+/// SQLite: see [`crate::Store::resolved_changes_after`].
+pub(crate) fn resolved_after(conn: &rusqlite::Connection, resolved_seq: u64) -> Result<Option<(u64, u64)>> {
+    let row: Option<(i64, i64)> = conn
+        .query_row(
+            "SELECT seq, CAST(detail AS INTEGER) FROM changes
+             WHERE kind IN ('resolved', 'resolved_erased') AND CAST(detail AS INTEGER) > ?1 ORDER BY seq LIMIT 1",
+            [resolved_seq as i64],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(row.map(|(c, r)| (c as u64, r as u64)))
 }
 
 /// SQLite: the newest sequence number written (0 before any change).

@@ -155,6 +155,10 @@ pub trait Store: Send + Sync {
     /// so a first entry above `after + 1` means the ones between were pruned: the follower has
     /// to reload instead.
     fn changes_since(&self, after: u64, max: usize) -> Result<Vec<Change>>;
+    /// Where a ticket index that applied resolved-ticket sequence `resolved_seq` resumes in the
+    /// feed: the first change of a later resolved-ticket write, as (change sequence, its
+    /// resolved-ticket sequence); `None` when the feed holds none (nothing later, or pruned).
+    fn resolved_changes_after(&self, resolved_seq: u64) -> Result<Option<(u64, u64)>>;
     /// Blocks until a change may have been written or `timeout` passes (PostgreSQL wakes on its
     /// `NOTIFY`; the default just sleeps, leaving the follower to poll).
     fn wait_for_changes(&self, timeout: std::time::Duration) {

@@ -773,6 +773,10 @@ impl Store for SqliteStore {
         crate::changes::since(&self.conn(), after, max)
     }
 
+    fn resolved_changes_after(&self, resolved_seq: u64) -> Result<Option<(u64, u64)>> {
+        crate::changes::resolved_after(&self.conn(), resolved_seq)
+    }
+
     fn prune_changes(&self, before: &str) -> Result<usize> {
         crate::changes::prune(&self.conn(), before)
     }

@@ -148,6 +148,22 @@ pub(super) fn pruning_keeps_the_newest_change_and_the_head(s: &dyn Store) {
     assert_eq!(s.change_head().unwrap(), 4, "numbering continues after pruning");
 }
 
+pub(super) fn an_index_finds_where_it_resumes_in_the_feed_by_its_resolved_sequence(s: &dyn Store) {
+    let r1 = s.upsert_resolved(&[ticket("north", "T1", "vpn", None)]).unwrap().seq;
+    s.record_triage(&record("tr1")).unwrap();
+    let r2 = s.upsert_resolved(&[ticket("north", "T2", "vpn", None), ticket("north", "T3", "vpn", None)]).unwrap().seq;
+    let (_, r3) = s.delete_resolved(&TenantId::parse("north").unwrap(), "T1").unwrap();
+    assert_eq!(s.resolved_changes_after(0).unwrap(), Some((1, r1)));
+    assert_eq!(s.resolved_changes_after(r1).unwrap(), Some((2, r2)), "the first change of the next write");
+    assert_eq!(s.resolved_changes_after(r2).unwrap(), Some((4, r3)));
+    assert_eq!(s.resolved_changes_after(r3).unwrap(), None, "nothing later");
+    // numbers compare as numbers, not text ("10" > "9")
+    for i in 0..10 {
+        s.upsert_resolved(&[ticket("north", &format!("N{i}"), "vpn", None)]).unwrap();
+    }
+    assert_eq!(s.resolved_changes_after(9).unwrap().map(|(_, r)| r), Some(10));
+}
+
 pub(super) fn concurrent_writers_number_changes_in_commit_order(s: &dyn Store) {
     // several threads write at once; every change is numbered once, without gaps, and a reader
     // never sees a number appear below one it has already read
@@ -182,4 +198,5 @@ crate::conformance::cases!(
     one_resolved_ticket_and_feedback_counts_of_named_suggestions_are_read_back,
     pruning_keeps_the_newest_change_and_the_head,
     concurrent_writers_number_changes_in_commit_order,
+    an_index_finds_where_it_resumes_in_the_feed_by_its_resolved_sequence,
 );

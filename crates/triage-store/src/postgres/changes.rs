@@ -34,6 +34,15 @@ pub(super) fn since(c: &mut impl GenericClient, after: u64, max: usize) -> Resul
     rows.iter().map(|r| parse_row(r.get(0), r.get(1), r.get::<_, &str>(2), r.get(3), r.get(4), r.get(5), r.get(6))).collect()
 }
 
+pub(super) fn resolved_after(c: &mut impl GenericClient, resolved_seq: u64) -> Result<Option<(u64, u64)>> {
+    let row = c.query_opt(
+        "SELECT seq, CAST(detail AS BIGINT) FROM changes
+         WHERE kind IN ('resolved', 'resolved_erased') AND CAST(detail AS BIGINT) > $1 ORDER BY seq LIMIT 1",
+        &[&(resolved_seq.min(i64::MAX as u64) as i64)],
+    )?;
+    Ok(row.map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64)))
+}
+
 pub(super) fn head(c: &mut impl GenericClient) -> Result<u64> {
     let seq: i64 = c.query_one("SELECT value FROM store_meta WHERE key = 'change_seq'", &[])?.get(0);
     Ok(seq as u64)

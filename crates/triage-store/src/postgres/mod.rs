@@ -379,6 +379,10 @@ impl Store for PgStore {
         }
     }
 
+    fn resolved_changes_after(&self, resolved_seq: u64) -> Result<Option<(u64, u64)>> {
+        changes::resolved_after(&mut *self.conn()?, resolved_seq)
+    }
+
     fn prune_changes(&self, before: &str) -> Result<usize> {
         changes::prune(&mut *self.conn()?, before)
     }
