@@ -529,7 +529,8 @@ impl TriageEngine {
             no_good_fix,
             incident,
         };
-        if self.incidents.enabled() {
+        // replicas: the leading replica reads every replica's triages from the store instead
+        if self.incidents.enabled() && !self.follows_changes() {
             self.incidents.offer(|| crate::incidents::Observation {
                 triage_id: outcome.triage_id.to_string(),
                 tenant: ticket.tenant.as_ref().map(|t| t.as_str().to_owned()),

@@ -95,3 +95,14 @@ fn concurrent_writers_keep_one_change_sequence_and_one_live_model() {
     let live = s.models().unwrap().into_iter().filter(|m| m.status == crate::ModelStatus::Live).count();
     assert_eq!(live, 1, "one live version whatever the race");
 }
+
+#[test]
+fn one_replica_leads_at_a_time_and_another_takes_over_when_it_goes() {
+    let Some(db) = crate::postgres::testing::store("leadership") else { return };
+    let other = crate::PgStore::open(&db.url).unwrap();
+    assert!(db.hold_leadership("incidents").unwrap());
+    assert!(!other.hold_leadership("incidents").unwrap(), "taken by the first handle");
+    assert!(other.hold_leadership("reports").unwrap(), "another name is another lock");
+    drop(db.leader.lock().unwrap().take()); // the leader's connection goes, as when its process dies
+    assert!(other.hold_leadership("incidents").unwrap(), "the other takes over");
+}
