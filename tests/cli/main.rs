@@ -4,5 +4,6 @@ mod import;
 mod import_html;
 mod incidents_eval;
 mod noise_eval;
+mod otlp;
 mod redaction;
 mod working_dir;

@@ -176,7 +176,7 @@ fn serve(config: Option<PathBuf>, port: Option<u16>, data_dir: Option<PathBuf>) 
     let overrides = triage_server::config::Overrides { port, data_dir };
     let settings = triage_server::config::load(config.as_deref(), &overrides, std::env::vars())?;
     triage_server::config::apply_text_settings(&settings)?;
-    triage_server::telemetry::init(&settings.log);
+    let _telemetry = triage_server::telemetry::init_service(&settings.log).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(triage_server::run(settings))?;
     Ok(std::process::ExitCode::SUCCESS)

@@ -325,6 +325,11 @@ pub struct LogSettings {
     pub format: LogFormat,
     /// Filter used when `RUST_LOG` is unset, in `tracing` filter syntax (`info`, `triage_engine=debug`).
     pub level: String,
+    /// OpenTelemetry collector to export spans to over OTLP/HTTP (JSON), e.g.
+    /// `http://otel-collector:4318`; empty (the default): no export.
+    pub otlp_endpoint: String,
+    /// The `service.name` the exported spans carry.
+    pub otlp_service_name: String,
 }
 
 /// How log lines are written.
@@ -527,6 +532,15 @@ impl Settings {
                 "model.dir `{}` is not a folder (looked in the working directory, beside the config file and the executable, and in the checkout it was built from); set TRIAGE__MODEL__DIR, or set it to \"\" to serve without a model",
                 self.model.dir.display()
             ));
+        }
+        let otlp = self.log.otlp_endpoint.trim();
+        if !(otlp.is_empty() || otlp.starts_with("http://") || otlp.starts_with("https://")) {
+            return bad(format!(
+                "log.otlp_endpoint `{otlp}` must be an http:// or https:// URL (an OTLP/HTTP collector, e.g. http://otel-collector:4318)"
+            ));
+        }
+        if self.log.otlp_service_name.trim().is_empty() {
+            return bad("log.otlp_service_name must not be empty".into());
         }
         if self.server.host.parse::<std::net::IpAddr>().is_err() {
             return bad(format!("server.host `{}` is not an IP address", self.server.host));

@@ -16,6 +16,7 @@ mod email;
 pub mod html;
 mod metrics;
 pub mod openapi;
+mod otlp;
 mod problem;
 mod routes;
 mod state;

@@ -12,14 +12,51 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogFormat, LogSettings};
 
-/// Installs the global subscriber. Calling it again is harmless (the first one stays).
+/// Installs the global subscriber (log lines only: the offline commands). Calling it again is
+/// harmless (the first one stays).
 pub fn init(settings: &LogSettings) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = match settings.format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
-        LogFormat::Pretty => builder.compact().try_init(),
+    install(settings, None);
+}
+
+/// Installs the global subscriber for `serve`: log lines, and span export over OTLP when
+/// `log.otlp_endpoint` is set (see `crate::otlp`). Keep the guard until the service stops:
+/// dropping it sends the spans still queued.
+pub fn init_service(settings: &LogSettings) -> Result<TelemetryGuard, String> {
+    let provider = match settings.otlp_endpoint.trim() {
+        "" => None,
+        endpoint => Some(crate::otlp::provider(endpoint, &settings.otlp_service_name)?),
     };
+    install(settings, provider.as_ref());
+    if provider.is_some() {
+        tracing::info!(endpoint = %crate::otlp::traces_url(&settings.otlp_endpoint), service = %settings.otlp_service_name, "exporting traces over OTLP");
+    }
+    Ok(TelemetryGuard(provider))
+}
+
+fn install(settings: &LogSettings, provider: Option<&opentelemetry_sdk::trace::SdkTracerProvider>) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.level));
+    let registry = tracing_subscriber::registry().with(filter).with(provider.map(crate::otlp::layer));
+    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let _ = match settings.format {
+        LogFormat::Json => registry.with(lines.json().flatten_event(true).with_current_span(true)).try_init(),
+        LogFormat::Pretty => registry.with(lines.compact()).try_init(),
+    };
+}
+
+/// Flushes and stops trace export when dropped.
+#[must_use = "dropping the guard stops trace export"]
+pub struct TelemetryGuard(Option<opentelemetry_sdk::trace::SdkTracerProvider>);
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Some(provider) = self.0.take()
+            && let Err(e) = provider.shutdown()
+        {
+            eprintln!("trace export did not flush: {e}");
+        }
+    }
 }
 
 /// The request id header, read from the client and sent back on every response.
