@@ -35,6 +35,7 @@ use crate::model_load::ModelHealth;
 /// | `similar` | 20 terms, max df 0.15 | how similar-ticket queries are built (`SimilarQueryPolicy`) |
 /// | `learning` | see [`crate::LearningParams`] | learned phrasing: weights, half-life, cap per article |
 /// | `incidents` | see [`crate::incidents::IncidentParams`] | major-incident detection |
+/// | `jobs` | lease 30 s, renewed every 10 s, progress written at most every 500 ms | background jobs' lease ([`crate::JobLease`]) |
 #[derive(Debug, Clone)]
 pub struct EngineParams {
     /// Folder of Markdown knowledge-base articles, synced into the index at open.
@@ -64,6 +65,8 @@ pub struct EngineParams {
     pub learning: crate::LearningParams,
     /// Major-incident detection (issue 14).
     pub incidents: crate::incidents::IncidentParams,
+    /// How background jobs hold their lease in the store (issue 15; shortened in tests).
+    pub jobs: crate::JobLease,
 }
 
 /// What one tenant may be offered.
@@ -92,6 +95,7 @@ impl EngineParams {
             no_good_fix_below: fusion::NO_GOOD_FIX_BELOW,
             learning: crate::LearningParams::default(),
             incidents: crate::incidents::IncidentParams::default(),
+            jobs: crate::JobLease::default(),
         }
     }
 
@@ -225,12 +229,19 @@ impl TriageEngine {
     /// Refuses to start on an invalid article, so nothing goes live half-read; a model that
     /// cannot be loaded only degrades the engine (see [`TriageEngine::model_health`]).
     pub fn open(params: &EngineParams) -> Result<(Self, OpenReport)> {
+        prepare_data_dir(&params.data_dir)?;
+        let store = open_store(params)?;
+        Self::open_with_store(params, store)
+    }
+
+    /// As [`TriageEngine::open`], on a store opened by the caller instead of the one `params`
+    /// name (several engines sharing one store in tests, as replicas share one database).
+    pub fn open_with_store(params: &EngineParams, store: Arc<dyn Store>) -> Result<(Self, OpenReport)> {
         let started = Instant::now();
         prepare_data_dir(&params.data_dir)?;
         let articles = triage_kb::loader::load_dir(&params.kb_dir)?.into_valid()?;
         let kb = KbIndex::open_or_create(&params.kb_index_dir())?;
         let sync = sync_articles(&kb, &articles)?;
-        let store = open_store(params)?;
         let tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?.with_policy(params.similar);
         let resolved = store.resolved_count(None)?;
         // the sequence changes on every write, so an update the index missed (a crash between
@@ -291,6 +302,9 @@ impl TriageEngine {
         let learner = crate::boilerplate::Learner::new(params.boilerplate);
         let learned = crate::learned::Learned::new(params.learning);
         let incidents = crate::incidents::Incidents::start(params.incidents.clone(), store.clone())?;
+        let jobs = Jobs::new(store.clone(), params.jobs);
+        // jobs whose replica stopped (this one, before a restart, or another) end failed now
+        jobs.expire()?;
         let fix_model = store
             .models()?
             .iter()
@@ -305,7 +319,7 @@ impl TriageEngine {
             model_health: RwLock::new(if model.is_some() { ModelHealth::Ok } else { ModelHealth::NotConfigured }),
             model: ArcSwapOption::from(model.map(Arc::new)),
             feedback: RwLock::new(feedback),
-            jobs: Jobs::default(),
+            jobs,
             keys: RwLock::new(keys),
             index_writes: std::sync::Mutex::new(()),
             learner,

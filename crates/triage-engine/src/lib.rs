@@ -29,6 +29,8 @@ mod learned_tests;
 mod model_load;
 mod reads;
 mod recorder;
+#[cfg(test)]
+mod replicas_tests;
 mod shadow;
 pub mod starter;
 pub mod synthetic;
@@ -43,7 +45,7 @@ pub use error::{EngineError, Resource, Result};
 pub use fusion::FirstContact;
 pub use gaps::{Gap, GapParams, GapTicket, KbGaps, MAX_NOTES, MAX_REPRESENTATIVES, TOP_TERMS, find_gaps};
 pub use ingest::{Erasure, FeedbackInput, IngestReport};
-pub use jobs::{JobState, JobStatus};
+pub use jobs::{JobLease, JobState, JobStatus};
 pub use keys::NewKey;
 pub use learned::LearningParams;
 pub use model_load::ModelHealth;
