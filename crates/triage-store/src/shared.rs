@@ -123,6 +123,14 @@ fn expire(conn: &Connection, now_ms: i64, now: &str) -> Result<usize> {
 }
 
 pub(crate) fn job_expire(conn: &mut Connection, now_ms: i64, now: &str) -> Result<usize> {
+    // a read first: jobs are read often (status polls, metrics) and rarely expire, so the write
+    // lock is only taken when there is something to fail
+    let due: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM jobs WHERE state IN ('queued', 'running') AND lease_until_ms < ?1)")?
+        .query_row([now_ms], |r| r.get(0))?;
+    if !due {
+        return Ok(0);
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let n = expire(&tx, now_ms, now)?;
     tx.commit()?;
