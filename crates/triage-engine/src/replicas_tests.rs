@@ -96,4 +96,40 @@ fn a_job_whose_replica_stopped_ends_failed_with_the_reason_once_its_lease_expire
     let next = b.start_training(TrainRequest::default()).expect("another training may start");
     // an empty store has nothing to train: the job ran and says why
     assert!(wait_until_finished(&b, &next).error.unwrap().contains("nothing to train"));
+
+    // job rows survive a restart (the store opened again from its file)
+    drop(b);
+    let (again, _) = TriageEngine::open_with_store(&params("b"), shared_store(root.path())).unwrap();
+    assert_eq!(again.job("train-orphan").unwrap().unwrap().error.as_deref(), Some(reason.as_str()));
+    assert_eq!(again.job_counts().unwrap()[&JobState::Failed], 2);
+}
+
+#[test]
+fn a_stored_copy_that_fails_its_checks_is_refused_with_why_and_leaves_nothing_behind() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("a");
+    let (engine, _) = TriageEngine::open_with_store(&EngineParams::new(kb(), &data), shared_store(root.path())).unwrap();
+    let store = engine.store();
+    let manifest = std::fs::read(starter().join("manifest.json")).unwrap();
+    let files = [
+        triage_store::ModelFile { name: "manifest.json".into(), bytes: manifest },
+        triage_store::ModelFile { name: "weights.bin".into(), bytes: b"TRGW0001 truncated".to_vec() },
+    ];
+    assert!(store.save_model_files("starter", &files).unwrap());
+    store
+        .register_model(&triage_store::ModelRecord {
+            version: "starter".into(),
+            path: "models/starter".into(),
+            created_at: "2026-11-30T10:00:00Z".into(),
+            status: triage_store::ModelStatus::Candidate,
+            report: serde_json::json!({}),
+        })
+        .unwrap();
+    let err = engine.promote("starter", true).unwrap_err();
+    let EngineError::Unloadable(reason) = &err else { panic!("unloadable expected: {err}") };
+    assert!(reason.contains("its copy in the store cannot be used either"), "{reason}");
+    assert!(!reason.contains(root.path().to_str().unwrap()), "no server path: {reason}");
+    let left: Vec<_> = std::fs::read_dir(data.join("models")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "neither the bundle nor a temporary folder is left: {left:?}");
+    assert_eq!(engine.model_version(), None);
 }
