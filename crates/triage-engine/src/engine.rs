@@ -35,6 +35,7 @@ use crate::model_load::ModelHealth;
 /// | `similar` | 20 terms, max df 0.15 | how similar-ticket queries are built (`SimilarQueryPolicy`) |
 /// | `learning` | see [`crate::LearningParams`] | learned phrasing: weights, half-life, cap per article |
 /// | `incidents` | see [`crate::incidents::IncidentParams`] | major-incident detection |
+/// | `follow` | see [`crate::FollowParams`] | following the change feed other replicas write (issue 15) |
 /// | `jobs` | lease 30 s, renewed every 10 s, progress written at most every 500 ms | background jobs' lease ([`crate::JobLease`]) |
 #[derive(Debug, Clone)]
 pub struct EngineParams {
@@ -65,6 +66,8 @@ pub struct EngineParams {
     pub learning: crate::LearningParams,
     /// Major-incident detection (issue 14).
     pub incidents: crate::incidents::IncidentParams,
+    /// Following the change feed that other replicas write (issue 15).
+    pub follow: crate::FollowParams,
     /// How background jobs hold their lease in the store (issue 15; shortened in tests).
     pub jobs: crate::JobLease,
 }
@@ -95,6 +98,7 @@ impl EngineParams {
             no_good_fix_below: fusion::NO_GOOD_FIX_BELOW,
             learning: crate::LearningParams::default(),
             incidents: crate::incidents::IncidentParams::default(),
+            follow: crate::FollowParams::default(),
             jobs: crate::JobLease::default(),
         }
     }
@@ -137,6 +141,9 @@ pub struct OpenReport {
     pub resolved_tickets: u64,
     /// Whether the resolved-ticket index was behind the store and was rebuilt.
     pub tickets_reindexed: bool,
+    /// Resolved-ticket changes applied from the change feed to an index that was behind (a
+    /// replica catching up from its last applied sequence, instead of a rebuild).
+    pub tickets_caught_up: Option<usize>,
     /// Milliseconds opening took.
     pub millis: u128,
 }
@@ -194,6 +201,8 @@ pub struct TriageEngine {
     pub(crate) fix_model: RwLock<crate::fix::FixModel>,
     /// Why the ticket index is behind the store (a failed index write), until repaired.
     pub(crate) index_lag: RwLock<Option<String>>,
+    /// Where this replica is in the change feed (issue 15).
+    pub(crate) follow: crate::follow::FollowState,
     /// Major-incident detection, fed off the request path (issue 14).
     pub(crate) incidents: crate::incidents::Incidents,
     /// Writes triage records behind the request (declared last: dropped, and so flushed, last).
@@ -230,24 +239,34 @@ impl TriageEngine {
     /// cannot be loaded only degrades the engine (see [`TriageEngine::model_health`]).
     pub fn open(params: &EngineParams) -> Result<(Self, OpenReport)> {
         prepare_data_dir(&params.data_dir)?;
-        let store = open_store(params)?;
-        Self::open_with_store(params, store)
+        Self::open_on(params, open_store(params)?)
     }
 
-    /// As [`TriageEngine::open`], on a store opened by the caller instead of the one `params`
-    /// name (several engines sharing one store in tests, as replicas share one database).
-    pub fn open_with_store(params: &EngineParams, store: Arc<dyn Store>) -> Result<(Self, OpenReport)> {
+    /// As [`TriageEngine::open`], on a store opened by the caller (tests run two replicas on
+    /// two handles of one SQLite file).
+    pub(crate) fn open_on(params: &EngineParams, store: Arc<dyn Store>) -> Result<(Self, OpenReport)> {
         let started = Instant::now();
         prepare_data_dir(&params.data_dir)?;
         let articles = triage_kb::loader::load_dir(&params.kb_dir)?.into_valid()?;
         let kb = KbIndex::open_or_create(&params.kb_index_dir())?;
         let sync = sync_articles(&kb, &articles)?;
+        // read before any state is loaded: what commits after it is applied by the follower,
+        // perhaps again (every application is idempotent)
+        let change_head = store.change_head()?;
         let tickets = TicketIndex::open_or_create(&params.ticket_index_dir())?.with_policy(params.similar);
         let resolved = store.resolved_count(None)?;
         // the sequence changes on every write, so an update the index missed (a crash between
         // the store's commit and the index's) is caught, not only a different count
         let (stored_seq, indexed_seq) = (store.resolved_seq()?, tickets.applied_seq());
-        let tickets_reindexed = indexed_seq != Some(stored_seq) || tickets.num_docs() != resolved;
+        let behind = indexed_seq != Some(stored_seq) || tickets.num_docs() != resolved;
+        // a replica that was down while others wrote resumes from the change feed when it
+        // still holds every write since the index's sequence; else (or when that does not
+        // bring the index level with the store) it rebuilds
+        let tickets_caught_up = match indexed_seq {
+            Some(seq) if behind && seq < stored_seq => crate::follow::catch_up_index(store.as_ref(), &tickets, seq)?,
+            _ => None,
+        };
+        let tickets_reindexed = behind && tickets_caught_up.is_none();
         if tickets_reindexed {
             tracing::info!(
                 indexed = tickets.num_docs(),
@@ -264,9 +283,10 @@ impl TriageEngine {
             sync,
             resolved_tickets: resolved,
             tickets_reindexed,
+            tickets_caught_up,
             millis: started.elapsed().as_millis(),
         };
-        let engine = Self::from_parts(params.clone(), kb, tickets, articles, store, model)?;
+        let engine = Self::from_parts(params.clone(), kb, tickets, articles, store, model, change_head)?;
         if let ModelHealth::Degraded(reason) = &model_health {
             let served = engine.model_version().unwrap_or_else(|| "(none)".into());
             engine.audit(None, None, "model.fallback", &served, reason);
@@ -285,7 +305,7 @@ impl TriageEngine {
         sync_articles(&kb, &articles)?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory()?);
         let params = EngineParams { max_suggestions, ..EngineParams::new("", std::env::temp_dir()) };
-        Self::from_parts(params, kb, TicketIndex::create_in_ram()?, articles, store, None)
+        Self::from_parts(params, kb, TicketIndex::create_in_ram()?, articles, store, None, 0)
     }
 
     fn from_parts(
@@ -295,6 +315,7 @@ impl TriageEngine {
         articles: Vec<Article>,
         store: Arc<dyn Store>,
         model: Option<ModelBundle>,
+        change_head: u64,
     ) -> Result<Self> {
         let feedback = store.feedback_counts()?.into_iter().collect();
         let keys = crate::keys::load_keys(store.as_ref())?;
@@ -327,6 +348,7 @@ impl TriageEngine {
             shadow: crate::shadow::Shadow::default(),
             fix_model: RwLock::new(fix_model),
             index_lag: RwLock::new(None),
+            follow: crate::follow::FollowState::at(change_head),
             incidents,
             recorder,
             store,

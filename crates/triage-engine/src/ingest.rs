@@ -122,7 +122,7 @@ impl TriageEngine {
     }
 
     /// Learns from one article feedback on a triage of `tenant` with redacted `text`.
-    fn learn_from_feedback(&self, tenant: &TenantId, triage_id: &str, suggestion: &str, outcome: Outcome, text: &str, day: f64) {
+    pub(crate) fn learn_from_feedback(&self, tenant: &TenantId, triage_id: &str, suggestion: &str, outcome: Outcome, text: &str, day: f64) {
         let Some(article) = suggestion.strip_prefix("article:").filter(|a| self.learnable_article(a)) else { return };
         let p = self.learned.params();
         let weight = match outcome {
@@ -178,7 +178,7 @@ impl TriageEngine {
     }
 
     /// Notes a failed index write after the store committed; whether the index is now behind.
-    fn index_result(&self, result: triage_kb::Result<()>) -> bool {
+    pub(crate) fn index_result(&self, result: triage_kb::Result<()>) -> bool {
         match result {
             Ok(()) => false,
             Err(e) => {

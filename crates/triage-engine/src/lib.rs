@@ -16,6 +16,7 @@ mod engine;
 mod error;
 pub mod eval;
 pub mod fix;
+mod follow;
 pub mod fusion;
 mod gaps;
 mod gaps_draft;
@@ -39,6 +40,7 @@ mod training;
 pub use boilerplate::{BoilerplateParams, LearnedBoilerplate, LearnedPhrase, MIN_WORDS};
 pub use engine::{EngineParams, OpenReport, TenantPolicy, TriageEngine, TriageOutcome};
 pub use error::{EngineError, Resource, Result};
+pub use follow::{FollowParams, FollowStatus};
 
 // The lower crates' types that the engine's callers see: the server builds its wire types from
 // these and depends on no crate below the engine (`.ci/check-layers`).

@@ -30,12 +30,11 @@ fn a_model_trained_on_one_replica_loads_on_another_from_the_store_and_one_traini
     // A's starter is installed in a folder B never sees (removed once A registered it)
     let install = root.path().join("install/starter");
     copy_dir(&starter(), &install);
-    let (a, _) =
-        TriageEngine::open_with_store(&EngineParams::new(kb(), root.path().join("a")).with_model(&install), store.clone()).unwrap();
+    let (a, _) = TriageEngine::open_on(&EngineParams::new(kb(), root.path().join("a")).with_model(&install), store.clone()).unwrap();
     let a = Arc::new(a);
     std::fs::remove_dir_all(&install).unwrap();
     let b_data = root.path().join("b");
-    let (b, _) = TriageEngine::open_with_store(&EngineParams::new(kb(), &b_data), store.clone()).unwrap();
+    let (b, _) = TriageEngine::open_on(&EngineParams::new(kb(), &b_data), store.clone()).unwrap();
     let b = Arc::new(b);
     assert_eq!(b.model_version().as_deref(), Some("starter"), "B loaded A's starter while A's install still had it");
 
@@ -63,7 +62,7 @@ fn a_model_trained_on_one_replica_loads_on_another_from_the_store_and_one_traini
     assert!(b_data.join("models/starter/weights.bin").is_file());
 
     // a third replica starting now serves the live model from the store
-    let (c, _) = TriageEngine::open_with_store(&EngineParams::new(kb(), root.path().join("c")), store).unwrap();
+    let (c, _) = TriageEngine::open_on(&EngineParams::new(kb(), root.path().join("c")), store).unwrap();
     assert_eq!((c.model_version().as_deref(), c.model_health()), (Some("starter"), ModelHealth::Ok));
 }
 
@@ -74,8 +73,8 @@ fn a_job_whose_replica_stopped_ends_failed_with_the_reason_once_its_lease_expire
     let short =
         JobLease { lease: Duration::from_millis(200), renew_every: Duration::from_millis(50), progress_every: Duration::from_millis(50) };
     let params = |name: &str| EngineParams { jobs: short, ..EngineParams::new(kb(), root.path().join(name)) };
-    let (a, _) = TriageEngine::open_with_store(&params("a"), store.clone()).unwrap();
-    let (b, _) = TriageEngine::open_with_store(&params("b"), store.clone()).unwrap();
+    let (a, _) = TriageEngine::open_on(&params("a"), store.clone()).unwrap();
+    let (b, _) = TriageEngine::open_on(&params("b"), store.clone()).unwrap();
     let b = Arc::new(b);
     // A accepts a job and stops before its thread runs: nobody renews the lease
     a.jobs.start("train-orphan", "train").unwrap().unwrap();
@@ -85,7 +84,7 @@ fn a_job_whose_replica_stopped_ends_failed_with_the_reason_once_its_lease_expire
     std::thread::sleep(short.lease + Duration::from_millis(50));
 
     // at start-up a replica fails it (read raw: the store's own read expires nothing)
-    let (_c, _) = TriageEngine::open_with_store(&params("c"), store.clone()).unwrap();
+    let (_c, _) = TriageEngine::open_on(&params("c"), store.clone()).unwrap();
     let row = store.job("train-orphan").unwrap().unwrap();
     assert_eq!(row.state, "failed");
     let job = b.job("train-orphan").unwrap().unwrap();
@@ -99,7 +98,7 @@ fn a_job_whose_replica_stopped_ends_failed_with_the_reason_once_its_lease_expire
 
     // job rows survive a restart (the store opened again from its file)
     drop(b);
-    let (again, _) = TriageEngine::open_with_store(&params("b"), shared_store(root.path())).unwrap();
+    let (again, _) = TriageEngine::open_on(&params("b"), shared_store(root.path())).unwrap();
     assert_eq!(again.job("train-orphan").unwrap().unwrap().error.as_deref(), Some(reason.as_str()));
     assert_eq!(again.job_counts().unwrap()[&JobState::Failed], 2);
 }
@@ -108,7 +107,7 @@ fn a_job_whose_replica_stopped_ends_failed_with_the_reason_once_its_lease_expire
 fn a_stored_copy_that_fails_its_checks_is_refused_with_why_and_leaves_nothing_behind() {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("a");
-    let (engine, _) = TriageEngine::open_with_store(&EngineParams::new(kb(), &data), shared_store(root.path())).unwrap();
+    let (engine, _) = TriageEngine::open_on(&EngineParams::new(kb(), &data), shared_store(root.path())).unwrap();
     let store = engine.store();
     let manifest = std::fs::read(starter().join("manifest.json")).unwrap();
     let files = [

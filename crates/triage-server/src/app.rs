@@ -217,6 +217,10 @@ fn spawn_engine_load(state: web::Data<AppState>, params: triage_engine::EnginePa
                             tracing::warn!(error = %e, "similar-ticket scorer not loaded; similar tickets still come from the index, only slower");
                         }
                         spawn_index_repair(std::sync::Arc::downgrade(engine));
+                        // replicas: what the others write reaches this one (issue 15)
+                        if let Err(e) = engine.start_following() {
+                            tracing::error!(error = %e, "cannot follow the change feed; this replica will not see other replicas' writes until restarted");
+                        }
                     }
                 }
                 Err(e) => {

@@ -153,12 +153,37 @@ pub struct StoreSettings {
     pub url: String,
     /// When a triage answer's record reaches the disk (`batched` or `durable`).
     pub durability: DurabilitySetting,
+    /// Whether this process follows the change feed other replicas write: `auto` (when `url`
+    /// names PostgreSQL), `on` or `off`.
+    pub follow: FollowSetting,
+    /// Longest wait between two reads of the change feed without a notification (10-10000 ms).
+    pub follow_poll_ms: u64,
+    /// Days the change feed keeps its entries (1-365); a replica down longer reloads at start.
+    pub change_retention_days: u32,
+}
+
+/// Whether to follow the change feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FollowSetting {
+    /// Follow when the store is PostgreSQL (shared by replicas).
+    Auto,
+    /// Always follow (e.g. several processes on one SQLite file on one machine).
+    On,
+    /// Never follow.
+    Off,
 }
 
 impl std::fmt::Debug for StoreSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let url = if self.url.trim().is_empty() { String::new() } else { triage_engine::StoreUrl::redact(&self.url) };
-        f.debug_struct("StoreSettings").field("url", &url).field("durability", &self.durability).finish()
+        f.debug_struct("StoreSettings")
+            .field("url", &url)
+            .field("durability", &self.durability)
+            .field("follow", &self.follow)
+            .field("follow_poll_ms", &self.follow_poll_ms)
+            .field("change_retention_days", &self.change_retention_days)
+            .finish()
     }
 }
 
@@ -507,6 +532,12 @@ impl Settings {
             return bad(format!("server.host `{}` is not an IP address", self.server.host));
         }
         let store_url = self.store.parse_url()?;
+        if !(10..=10_000).contains(&self.store.follow_poll_ms) {
+            return bad(format!("store.follow_poll_ms must be 10-10000, not {}", self.store.follow_poll_ms));
+        }
+        if !(1..=365).contains(&self.store.change_retention_days) {
+            return bad(format!("store.change_retention_days must be 1-365, not {}", self.store.change_retention_days));
+        }
         let tenants: Vec<&str> = self.tenants.iter().map(|t| t.id.as_str()).collect();
         let connectors =
             triage_connectors::config::validate(&self.connectors, &|t| tenants.contains(&t), &triage_connectors::HEADS, &|name| {
@@ -561,6 +592,15 @@ impl ValidatedSettings {
             durability: match self.store.durability {
                 DurabilitySetting::Batched => triage_engine::Durability::Batched,
                 DurabilitySetting::Durable => triage_engine::Durability::Durable,
+            },
+            follow: triage_engine::FollowParams {
+                enabled: match self.store.follow {
+                    FollowSetting::Auto => None,
+                    FollowSetting::On => Some(true),
+                    FollowSetting::Off => Some(false),
+                },
+                poll: std::time::Duration::from_millis(self.store.follow_poll_ms),
+                retain: std::time::Duration::from_secs(u64::from(self.store.change_retention_days) * 86_400),
             },
             similar: triage_engine::SimilarQueryPolicy { max_terms: self.search.similar_max_terms, max_df: self.search.similar_max_df },
             tenants: self

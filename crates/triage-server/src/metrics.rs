@@ -11,6 +11,7 @@
 //! | `triage_articles`, `triage_resolved_tickets_indexed` | gauge | |
 //! | `triage_incidents_active` | gauge | `status` (`suspected`, `confirmed`) |
 //! | `triage_incident_tickets_dropped_total` | counter | (tickets left out of detection: over `incidents.max_per_second`, or the queue full) |
+//! | `triage_change_feed_applied_seq`, `triage_change_feed_applied_total`, `triage_change_feed_failing` | gauge, counter, gauge (0/1) | (replicas following the change feed only; compare `applied_seq` across replicas for their lag) |
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -26,12 +27,15 @@ struct Histogram {
     count: u64,
 }
 
-/// Major incidents open now, and tickets left out of detection.
+/// Major incidents open now, and tickets left out of detection; where this replica is in the
+/// change feed (when it follows one).
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct IncidentGauges {
     pub suspected: usize,
     pub confirmed: usize,
     pub dropped: u64,
+    /// (last sequence applied, changes applied since the start, whether the last read failed)
+    pub follow: Option<(u64, u64, bool)>,
 }
 
 #[derive(Default)]
@@ -108,6 +112,11 @@ impl Metrics {
             "# TYPE triage_incident_tickets_dropped_total counter\ntriage_incident_tickets_dropped_total {}",
             incidents.dropped
         );
+        if let Some((seq, total, failing)) = incidents.follow {
+            let _ = writeln!(out, "# TYPE triage_change_feed_applied_seq gauge\ntriage_change_feed_applied_seq {seq}");
+            let _ = writeln!(out, "# TYPE triage_change_feed_applied_total counter\ntriage_change_feed_applied_total {total}");
+            let _ = writeln!(out, "# TYPE triage_change_feed_failing gauge\ntriage_change_feed_failing {}", u8::from(failing));
+        }
         out
     }
 }
@@ -122,12 +131,19 @@ mod tests {
         m.record_request("/v1/triage", 200, 0.0007);
         m.record_request("/v1/triage", 200, 0.003);
         m.record_decision("category", "auto");
-        let text = m.render(Some("v1"), &[("running", 1)], 91, 10, &IncidentGauges { suspected: 2, confirmed: 1, dropped: 0 });
+        let text = m.render(
+            Some("v1"),
+            &[("running", 1)],
+            91,
+            10,
+            &IncidentGauges { suspected: 2, confirmed: 1, dropped: 0, follow: Some((7, 12, false)) },
+        );
         assert!(text.contains("triage_http_requests_total{route=\"/v1/triage\",status=\"200\"} 2"));
         assert!(text.contains("le=\"0.0005\"} 0") && text.contains("le=\"0.001\"} 1") && text.contains("le=\"0.005\"} 2"));
         assert!(text.contains("le=\"+Inf\"} 2"));
         assert!(text.contains("triage_decisions_total{head=\"category\",decision=\"auto\"} 1"));
         assert!(text.contains("triage_model_info{version=\"v1\"} 1"));
+        assert!(text.contains("triage_change_feed_applied_seq 7") && text.contains("triage_change_feed_failing 0"));
         assert!(text.contains("triage_incidents_active{status=\"suspected\"} 2"));
         assert!(text.contains("triage_incidents_active{status=\"confirmed\"} 1"));
     }

@@ -10,6 +10,7 @@
 //! assert_eq!(store.resolved_count(None).unwrap(), 0);
 //! ```
 
+mod changes;
 #[cfg(test)]
 mod conformance;
 mod connectors;
@@ -25,6 +26,7 @@ mod stats;
 mod times;
 mod types;
 
+pub use changes::{Change, ChangeKind};
 pub use connectors::{
     ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState,
     OutboxUpdate,
@@ -52,6 +54,8 @@ pub trait Store: Send + Sync {
     /// The resolved-ticket change sequence: advanced by every upsert and erasure in the same
     /// transaction, so an index that records the sequence it applied can tell it is behind.
     fn resolved_seq(&self) -> Result<u64>;
+    /// One resolved ticket, if stored.
+    fn resolved_ticket(&self, tenant: &TenantId, external_id: &str) -> Result<Option<ResolvedTicket>>;
     /// Number of resolved tickets, of one tenant or all.
     fn resolved_count(&self, tenant: Option<&TenantId>) -> Result<u64>;
     /// Calls `f` for every resolved ticket, ordered by tenant and external id.
@@ -74,6 +78,9 @@ pub trait Store: Send + Sync {
     fn corrections(&self) -> Result<Vec<Correction>>;
     /// Feedback counts per suggestion id (`kind:id`), over every tenant.
     fn feedback_counts(&self) -> Result<Vec<(String, FeedbackCounts)>>;
+    /// Feedback counts of the given suggestion ids, over every tenant (a suggestion without
+    /// feedback is left out).
+    fn feedback_counts_for(&self, suggestions: &[String]) -> Result<Vec<(String, FeedbackCounts)>>;
     /// How often each suggestion (`kind:id`) was offered, offered first, and what agents said of
     /// it, for one tenant (or all) since `from` (inclusive).
     fn suggestion_usage(&self, tenant: Option<&TenantId>, from: Option<&Timestamp>) -> Result<Vec<SuggestionUsage>>;
@@ -140,6 +147,28 @@ pub trait Store: Send + Sync {
     /// `before` (UTC RFC 3339); pending events, waiting actions and dead letters stay. Returns
     /// how many (events, actions) went.
     fn connector_prune(&self, connector: &str, before: &str) -> Result<(usize, usize)>;
+
+    /// This store handle's id in the change feed, one per process: a replica following the
+    /// feed skips what it wrote itself (see [`Change::origin`]).
+    fn origin(&self) -> &str;
+    /// The newest change-feed sequence number (0 before any change).
+    fn change_head(&self) -> Result<u64>;
+    /// Up to `max` changes after sequence `after`, oldest first. Sequence numbers have no gaps,
+    /// so a first entry above `after + 1` means the ones between were pruned: the follower has
+    /// to reload instead.
+    fn changes_since(&self, after: u64, max: usize) -> Result<Vec<Change>>;
+    /// Where a ticket index that applied resolved-ticket sequence `resolved_seq` resumes in the
+    /// feed: the first change of a later resolved-ticket write, as (change sequence, its
+    /// resolved-ticket sequence); `None` when the feed holds none (nothing later, or pruned).
+    fn resolved_changes_after(&self, resolved_seq: u64) -> Result<Option<(u64, u64)>>;
+    /// Blocks until a change may have been written or `timeout` passes (PostgreSQL wakes on its
+    /// `NOTIFY`; the default just sleeps, leaving the follower to poll).
+    fn wait_for_changes(&self, timeout: std::time::Duration) {
+        std::thread::sleep(timeout);
+    }
+    /// Retention: deletes changes written before `before` (UTC RFC 3339), always keeping the
+    /// newest; how many went.
+    fn prune_changes(&self, before: &str) -> Result<usize>;
 
     /// Major incidents (issue 14): inserts or updates an incident (status, message) and adds the
     /// members not stored yet, in one transaction.

@@ -165,9 +165,22 @@ const STEPS: &[&str] = &[
         PRIMARY KEY (incident_id, triage_id)
     );
     CREATE INDEX triage_by_created ON triage_records (created_at);",
-    // ---- issue 15 item 3 (branch wp-shared-models): one step, kept apart so a merge can
-    // renumber it after main's change-feed step ----
-    // 8: model bundles' files shared by replicas (written once per version), and background jobs
+    // 8: the change feed replicas follow (issue 15; see `changes`), and feedback counted per
+    // suggestion (a follower refreshes the counts of the suggestions that changed)
+    "CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        tenant TEXT,
+        subject TEXT NOT NULL,
+        detail TEXT,
+        origin TEXT NOT NULL
+    );
+    CREATE INDEX changes_by_time ON changes (at);
+    INSERT INTO store_meta (key, value) VALUES ('change_seq', 0);
+    CREATE INDEX feedback_by_suggestion ON feedback (suggestion, outcome);",
+    // ---- issue 15 item 3 (branch wp-shared-models): one step after main's change feed ----
+    // 9: model bundles' files shared by replicas (written once per version), and background jobs
     // leased through the database (one active job per kind, by the partial unique index)
     "CREATE TABLE model_bundles (
         version TEXT PRIMARY KEY,

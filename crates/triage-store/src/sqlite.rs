@@ -8,6 +8,7 @@ use triage_core::tenant::TenantId;
 use triage_core::ticket_resolved::ResolvedTicket;
 use triage_core::time::Timestamp;
 
+use crate::changes::{Change, ChangeKind, NewChange};
 use crate::stats::{Stats, StatsQuery, compute_stats};
 use crate::types::{
     ApiKeyRecord, ArticleFeedback, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, GapCandidate, ModelRecord, ModelStatus,
@@ -26,6 +27,8 @@ pub struct SqliteStore {
     conn: Mutex<Connection>,
     /// Read connection of a file store; `None` in memory (one connection sees one database).
     read: Option<Mutex<Connection>>,
+    /// This handle's id in the change feed.
+    origin: String,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -68,7 +71,7 @@ impl SqliteStore {
             Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .map_err(open_err)?;
         read.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
-        Ok(Self { conn: Mutex::new(conn), read: Some(Mutex::new(read)) })
+        Ok(Self { conn: Mutex::new(conn), read: Some(Mutex::new(read)), origin: crate::changes::new_origin() })
     }
 
     /// A store in memory (tests).
@@ -77,7 +80,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::migrate(&mut conn)?;
         crate::times::normalise_stored_times(&conn)?;
-        Ok(Self { conn: Mutex::new(conn), read: None })
+        Ok(Self { conn: Mutex::new(conn), read: None, origin: crate::changes::new_origin() })
     }
 
     /// The connection for long reads.
@@ -94,6 +97,18 @@ impl SqliteStore {
 fn bump_resolved_seq(tx: &rusqlite::Transaction<'_>) -> Result<u64> {
     let seq: i64 = tx.query_row("UPDATE store_meta SET value = value + 1 WHERE key = 'resolved_seq' RETURNING value", [], |r| r.get(0))?;
     Ok(seq as u64)
+}
+
+/// Adds `n` feedback rows of `outcome` to `c`.
+fn add_count(c: &mut FeedbackCounts, outcome: &str, n: i64) -> Result<()> {
+    match Outcome::parse(outcome) {
+        Some(Outcome::Resolved) => c.resolved += n as u64,
+        Some(Outcome::Helpful) => c.helpful += n as u64,
+        Some(Outcome::NotHelpful) => c.not_helpful += n as u64,
+        Some(Outcome::Corrected) => {}
+        None => return Err(StoreError::Corrupt(format!("unknown feedback outcome `{outcome}`"))),
+    }
+    Ok(())
 }
 
 fn row_to_ticket(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResolvedTicket> {
@@ -161,6 +176,12 @@ impl Store for SqliteStore {
             }
         }
         report.seq = bump_resolved_seq(&tx)?;
+        let seq = report.seq.to_string();
+        let changes: Vec<NewChange<'_>> = tickets
+            .iter()
+            .map(|t| NewChange { kind: ChangeKind::Resolved, tenant: Some(t.tenant.as_str()), subject: &t.external_id, detail: Some(&seq) })
+            .collect();
+        crate::changes::append(&tx, &self.origin, &now(), &changes)?;
         tx.commit()?;
         Ok(report)
     }
@@ -168,6 +189,13 @@ impl Store for SqliteStore {
     fn resolved_seq(&self) -> Result<u64> {
         let seq: i64 = self.conn().query_row("SELECT value FROM store_meta WHERE key = 'resolved_seq'", [], |r| r.get(0))?;
         Ok(seq as u64)
+    }
+
+    fn resolved_ticket(&self, tenant: &TenantId, external_id: &str) -> Result<Option<ResolvedTicket>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT {TICKET_COLUMNS} FROM resolved_tickets WHERE tenant = ?1 AND external_id = ?2"))?;
+        Ok(stmt.query_row(params![tenant.as_str(), external_id], row_to_ticket).optional()?)
     }
 
     fn resolved_count(&self, tenant: Option<&TenantId>) -> Result<u64> {
@@ -194,6 +222,10 @@ impl Store for SqliteStore {
         let tx = conn.transaction()?;
         let n = tx.execute("DELETE FROM resolved_tickets WHERE tenant = ?1 AND external_id = ?2", params![tenant.as_str(), external_id])?;
         let seq = bump_resolved_seq(&tx)?;
+        let detail = seq.to_string();
+        let change =
+            NewChange { kind: ChangeKind::ResolvedErased, tenant: Some(tenant.as_str()), subject: external_id, detail: Some(&detail) };
+        crate::changes::append(&tx, &self.origin, &now(), &[change])?;
         tx.commit()?;
         Ok((n > 0, seq))
     }
@@ -309,6 +341,17 @@ impl Store for SqliteStore {
             "INSERT INTO feedback (triage_id, tenant, suggestion, outcome, corrected_json, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![f.triage_id, f.tenant.as_ref().map(TenantId::as_str), f.suggestion, f.outcome.as_str(), labels, f.created_at],
         )?;
+        if let (FeedbackWrite::New, Some(s)) = (write, &f.suggestion) {
+            // "<outcome> <suggestion>": the outcome has no space, a suggestion id may
+            let detail = format!("{} {s}", f.outcome.as_str());
+            let change = NewChange {
+                kind: ChangeKind::Feedback,
+                tenant: f.tenant.as_ref().map(TenantId::as_str),
+                subject: &f.triage_id,
+                detail: Some(&detail),
+            };
+            crate::changes::append(&tx, &self.origin, &now(), &[change])?;
+        }
         tx.commit()?;
         Ok(write)
     }
@@ -323,13 +366,26 @@ impl Store for SqliteStore {
             if out.last().is_none_or(|(s, _)| *s != suggestion) {
                 out.push((suggestion.clone(), FeedbackCounts::default()));
             }
-            let c = &mut out.last_mut().expect("just pushed").1;
-            match Outcome::parse(&outcome) {
-                Some(Outcome::Resolved) => c.resolved += n as u64,
-                Some(Outcome::Helpful) => c.helpful += n as u64,
-                Some(Outcome::NotHelpful) => c.not_helpful += n as u64,
-                Some(Outcome::Corrected) => {}
-                None => return Err(StoreError::Corrupt(format!("unknown feedback outcome `{outcome}`"))),
+            add_count(&mut out.last_mut().expect("just pushed").1, &outcome, n)?;
+        }
+        Ok(out)
+    }
+
+    fn feedback_counts_for(&self, suggestions: &[String]) -> Result<Vec<(String, FeedbackCounts)>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT outcome, COUNT(*) FROM feedback WHERE suggestion = ?1 GROUP BY outcome")?;
+        let mut out = Vec::new();
+        for suggestion in suggestions {
+            let mut counts = FeedbackCounts::default();
+            let mut any = false;
+            let rows = stmt.query_map([suggestion], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            for row in rows {
+                let (outcome, n) = row?;
+                any = true;
+                add_count(&mut counts, &outcome, n)?;
+            }
+            if any {
+                out.push((suggestion.clone(), counts));
             }
         }
         Ok(out)
@@ -503,6 +559,8 @@ impl Store for SqliteStore {
         tx.execute("UPDATE models SET status = 'retired' WHERE status = 'live'", [])?;
         tx.execute("UPDATE models SET status = 'live' WHERE version = ?1", [version])?;
         tx.execute("INSERT INTO live_history (version, action, at) VALUES (?1, ?2, ?3)", params![version, action, now()])?;
+        let change = NewChange { kind: ChangeKind::ModelLive, tenant: None, subject: version, detail: Some(action) };
+        crate::changes::append(&tx, &self.origin, &now(), &[change])?;
         tx.commit()?;
         Ok(())
     }
@@ -519,10 +577,16 @@ impl Store for SqliteStore {
     }
 
     fn create_key(&self, k: &ApiKeyRecord) -> Result<()> {
-        self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT INTO api_keys (id, hash, tenant, role, label, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![k.id, k.hash, k.tenant.as_ref().map(TenantId::as_str), k.role.as_str(), k.label, k.created_at, k.revoked_at],
         )?;
+        let change =
+            NewChange { kind: ChangeKind::Key, tenant: k.tenant.as_ref().map(TenantId::as_str), subject: &k.id, detail: Some("created") };
+        crate::changes::append(&tx, &self.origin, &now(), &[change])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -559,10 +623,17 @@ impl Store for SqliteStore {
     }
 
     fn revoke_key(&self, tenant: Option<&TenantId>, id: &str) -> Result<bool> {
-        let n = self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
             "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND (?2 IS NULL OR tenant = ?2) AND revoked_at IS NULL",
             params![id, tenant.map(TenantId::as_str), now()],
         )?;
+        if n > 0 {
+            let change = NewChange { kind: ChangeKind::Key, tenant: tenant.map(TenantId::as_str), subject: id, detail: Some("revoked") };
+            crate::changes::append(&tx, &self.origin, &now(), &[change])?;
+        }
+        tx.commit()?;
         Ok(n > 0)
     }
 
@@ -676,6 +747,8 @@ impl Store for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         crate::incidents::save(&tx, incident, new_members, &now())?;
+        let change = NewChange { kind: ChangeKind::Incident, tenant: None, subject: &incident.id, detail: None };
+        crate::changes::append(&tx, &self.origin, &now(), &[change])?;
         tx.commit()?;
         Ok(())
     }
@@ -714,6 +787,26 @@ impl Store for SqliteStore {
 
     fn job_counts(&self) -> Result<Vec<(String, u64)>> {
         crate::shared::job_counts(&self.conn())
+    }
+
+    fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    fn change_head(&self) -> Result<u64> {
+        crate::changes::head(&self.conn())
+    }
+
+    fn changes_since(&self, after: u64, max: usize) -> Result<Vec<Change>> {
+        crate::changes::since(&self.conn(), after, max)
+    }
+
+    fn resolved_changes_after(&self, resolved_seq: u64) -> Result<Option<(u64, u64)>> {
+        crate::changes::resolved_after(&self.conn(), resolved_seq)
+    }
+
+    fn prune_changes(&self, before: &str) -> Result<usize> {
+        crate::changes::prune(&self.conn(), before)
     }
 }
 

@@ -387,6 +387,59 @@ impl Incidents {
     }
 }
 
+impl Incidents {
+    /// Takes the incidents `ids` as another replica stored them (issue 15): one this replica
+    /// does not hold is restored with its stored members (it then matches here too); one it
+    /// holds takes the stored status and message, keeping the members linked here (they reach
+    /// the store with this replica's next write). A no-op while detection is off.
+    pub(crate) fn apply_stored(&self, ids: &std::collections::HashSet<String>) -> Result<usize> {
+        if self.tx.is_none() || ids.is_empty() {
+            return Ok(0);
+        }
+        let now = Timestamp::now().unix_seconds();
+        let rows = self.shared.store.incidents(&stored(now - RELOAD_DAYS * 86_400))?;
+        let writing = self.shared.lock_writing();
+        let mut applied = 0;
+        {
+            let mut d = self.shared.lock();
+            for (row, members) in rows.into_iter().filter(|(r, _)| ids.contains(&r.id)) {
+                let Some(status) = Status::parse(&row.status) else { continue };
+                let status_at = parse_time(&row.status_at).unwrap_or(now);
+                applied += 1;
+                if let Some(incident) = d.incident_mut(&row.id) {
+                    incident.status = status;
+                    incident.status_at = status_at;
+                    incident.message = row.message;
+                    continue;
+                }
+                let opened_at = parse_time(&row.opened_at).unwrap_or(now);
+                d.restore(row.id, status, status_at, opened_at, row.message, stored_members(members, now));
+            }
+        }
+        drop(writing);
+        self.shared.publish(true);
+        Ok(applied)
+    }
+}
+
+/// Stored members as the detector holds them.
+fn stored_members(members: Vec<triage_store::IncidentMemberRow>, now: i64) -> Vec<(Member, Vec<String>)> {
+    members
+        .into_iter()
+        .map(|m| {
+            let terms: Vec<String> = m.terms.split_whitespace().map(str::to_owned).collect();
+            let member = Member {
+                triage_id: m.triage_id,
+                tenant: m.tenant,
+                at: parse_time(&m.at).unwrap_or(now),
+                similarity: m.similarity,
+                title: m.title,
+            };
+            (member, terms)
+        })
+        .collect()
+}
+
 /// The message or reason of an action: within [`MAX_MESSAGE_CHARS`], no control characters
 /// but new lines and tabs; a set message is not blank.
 fn check_action_text(action: &IncidentAction) -> Result<()> {
@@ -671,20 +724,7 @@ fn restore(shared: &Shared) -> Result<()> {
     let incidents = rows.len();
     for (row, members) in rows {
         let Some(status) = Status::parse(&row.status) else { continue };
-        let members = members
-            .into_iter()
-            .map(|m| {
-                let terms: Vec<String> = m.terms.split_whitespace().map(str::to_owned).collect();
-                let member = Member {
-                    triage_id: m.triage_id,
-                    tenant: m.tenant,
-                    at: parse_time(&m.at).unwrap_or(now),
-                    similarity: m.similarity,
-                    title: m.title,
-                };
-                (member, terms)
-            })
-            .collect();
+        let members = stored_members(members, now);
         d.restore(
             row.id,
             status,

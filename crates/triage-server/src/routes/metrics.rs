@@ -35,7 +35,13 @@ pub(crate) async fn get_metrics(state: web::Data<AppState>) -> Result<HttpRespon
             .map(|(name, s)| (name, counts.get(&s).copied().unwrap_or(0)))
             .collect();
             let (suspected, confirmed) = e.incidents().open_counts();
-            incidents = crate::metrics::IncidentGauges { suspected, confirmed, dropped: e.incidents().dropped() };
+            let follow = e.follow_status();
+            incidents = crate::metrics::IncidentGauges {
+                suspected,
+                confirmed,
+                dropped: e.incidents().dropped(),
+                follow: follow.following.then_some((follow.applied_seq, follow.applied_changes, follow.last_error.is_some())),
+            };
             (e.model_version(), jobs, e.article_count(), e.ticket_count())
         }
         Err(_) => (None, Vec::new(), 0, 0),

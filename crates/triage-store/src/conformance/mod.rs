@@ -10,6 +10,7 @@
 //! TRIAGE_REQUIRE_PG=1 cargo test -p triage-store postgresql     # PostgreSQL, cluster started here
 //! ```
 
+mod changes;
 mod connectors;
 mod gaps;
 mod incidents;

@@ -159,9 +159,21 @@ const STEPS: &[&str] = &[
         terms TEXT NOT NULL,
         PRIMARY KEY (incident_id, triage_id)
     );",
-    // ---- issue 15 item 3 (branch wp-shared-models): one step, kept apart so a merge can
-    // renumber it after main's change-feed step ----
-    // 2: model bundles' files shared by replicas (written once per version), and background jobs
+    // 2: the change feed replicas follow (see `changes`), and feedback counted per suggestion
+    "CREATE TABLE changes (
+        seq BIGINT PRIMARY KEY,
+        at CTEXT NOT NULL,
+        kind CTEXT NOT NULL,
+        tenant CTEXT,
+        subject TEXT NOT NULL,
+        detail TEXT,
+        origin TEXT NOT NULL
+    );
+    CREATE INDEX changes_by_time ON changes (at);
+    INSERT INTO store_meta (key, value) VALUES ('change_seq', 0);
+    CREATE INDEX feedback_by_suggestion ON feedback (suggestion, outcome);",
+    // ---- issue 15 item 3 (branch wp-shared-models): one step after main's change feed ----
+    // 3: model bundles' files shared by replicas (written once per version), and background jobs
     // leased through the database (one active job per kind, by the partial unique index)
     "CREATE TABLE model_bundles (
         version CTEXT PRIMARY KEY,

@@ -10,6 +10,7 @@
 //! Connections come from a small pool ([`PgStore::POOL_SIZE`]); the client is rust-postgres'
 //! synchronous one, so callers block exactly as they do on SQLite.
 
+mod changes;
 mod connectors;
 mod incidents;
 mod migrations;
@@ -33,6 +34,7 @@ use triage_core::tenant::TenantId;
 use triage_core::ticket_resolved::ResolvedTicket;
 use triage_core::time::Timestamp;
 
+use crate::changes::{Change, ChangeKind, NewChange};
 use crate::types::{
     ApiKeyRecord, ArticleFeedback, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, GapCandidate, ModelRecord,
     SuggestionUsage, TriageRecord, UpsertReport,
@@ -49,6 +51,12 @@ type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 pub struct PgStore {
     pool: Pool,
     target: String,
+    /// How to open the change listener (a connection of its own, outside the pool).
+    config: postgres::Config,
+    /// The connection `LISTEN`ing on the change channel, opened on the first wait.
+    listener: std::sync::Mutex<Option<postgres::Client>>,
+    /// This handle's id in the change feed.
+    origin: String,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -80,10 +88,10 @@ impl PgStore {
             .max_size(Self::POOL_SIZE)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
-            .build(PostgresConnectionManager::new(config, NoTls))
+            .build(PostgresConnectionManager::new(config.clone(), NoTls))
             .map_err(|e| connect_err(e.to_string()))?;
         tracing::info!(target = %target, schema = migrations::SCHEMA_VERSION, "postgresql store open");
-        Ok(Self { pool, target })
+        Ok(Self { pool, target, config, listener: std::sync::Mutex::new(None), origin: crate::changes::new_origin() })
     }
 
     /// `user@host:port/database` (never the password).
@@ -128,12 +136,16 @@ fn limit(n: usize) -> i64 {
 
 impl Store for PgStore {
     fn upsert_resolved(&self, tickets: &[ResolvedTicket]) -> Result<UpsertReport> {
-        records::upsert_resolved(&mut *self.conn()?, tickets)
+        records::upsert_resolved(&mut *self.conn()?, &self.origin, tickets)
     }
 
     fn resolved_seq(&self) -> Result<u64> {
         let seq: i64 = self.conn()?.query_one("SELECT value FROM store_meta WHERE key = 'resolved_seq'", &[])?.get(0);
         Ok(seq as u64)
+    }
+
+    fn resolved_ticket(&self, tenant: &TenantId, external_id: &str) -> Result<Option<ResolvedTicket>> {
+        records::resolved_ticket(&mut *self.conn()?, tenant, external_id)
     }
 
     fn resolved_count(&self, tenant: Option<&TenantId>) -> Result<u64> {
@@ -153,6 +165,10 @@ impl Store for PgStore {
         let mut tx = conn.transaction()?;
         let n = tx.execute("DELETE FROM resolved_tickets WHERE tenant = $1 AND external_id = $2", &[&tenant.as_str(), &external_id])?;
         let seq = records::bump_resolved_seq(&mut tx)?;
+        let detail = seq.to_string();
+        let change =
+            NewChange { kind: ChangeKind::ResolvedErased, tenant: Some(tenant.as_str()), subject: external_id, detail: Some(&detail) };
+        changes::append(&mut tx, &self.origin, &now(), &[change])?;
         tx.commit()?;
         Ok((n > 0, seq))
     }
@@ -166,7 +182,7 @@ impl Store for PgStore {
     }
 
     fn add_feedback(&self, feedback: &Feedback) -> Result<FeedbackWrite> {
-        records::add_feedback(&mut *self.conn()?, feedback)
+        records::add_feedback(&mut *self.conn()?, &self.origin, feedback)
     }
 
     fn corrections(&self) -> Result<Vec<Correction>> {
@@ -175,6 +191,10 @@ impl Store for PgStore {
 
     fn feedback_counts(&self) -> Result<Vec<(String, FeedbackCounts)>> {
         records::feedback_counts(&mut *self.conn()?)
+    }
+
+    fn feedback_counts_for(&self, suggestions: &[String]) -> Result<Vec<(String, FeedbackCounts)>> {
+        records::feedback_counts_for(&mut *self.conn()?, suggestions)
     }
 
     fn suggestion_usage(&self, tenant: Option<&TenantId>, from: Option<&Timestamp>) -> Result<Vec<SuggestionUsage>> {
@@ -202,7 +222,7 @@ impl Store for PgStore {
     }
 
     fn set_live(&self, version: &str, action: &str) -> Result<()> {
-        records::set_live(&mut *self.conn()?, version, action)
+        records::set_live(&mut *self.conn()?, &self.origin, version, action)
     }
 
     fn live_history(&self) -> Result<Vec<(String, String)>> {
@@ -215,7 +235,7 @@ impl Store for PgStore {
     }
 
     fn create_key(&self, key: &ApiKeyRecord) -> Result<()> {
-        records::create_key(&mut *self.conn()?, key)
+        records::create_key(&mut *self.conn()?, &self.origin, key)
     }
 
     fn keys(&self, tenant: Option<&TenantId>) -> Result<Vec<ApiKeyRecord>> {
@@ -223,11 +243,7 @@ impl Store for PgStore {
     }
 
     fn revoke_key(&self, tenant: Option<&TenantId>, id: &str) -> Result<bool> {
-        let n = self.conn()?.execute(
-            "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND ($2::TEXT IS NULL OR tenant = $2) AND revoked_at IS NULL",
-            &[&id, &tenant.map(TenantId::as_str), &now()],
-        )?;
-        Ok(n > 0)
+        records::revoke_key(&mut *self.conn()?, &self.origin, tenant, id)
     }
 
     fn audit(&self, e: &AuditEntry) -> Result<()> {
@@ -329,6 +345,8 @@ impl Store for PgStore {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         incidents::save(&mut tx, incident, new_members, &now())?;
+        let change = NewChange { kind: ChangeKind::Incident, tenant: None, subject: &incident.id, detail: None };
+        changes::append(&mut tx, &self.origin, &now(), &[change])?;
         tx.commit()?;
         Ok(())
     }
@@ -375,5 +393,55 @@ impl Store for PgStore {
 
     fn job_counts(&self) -> Result<Vec<(String, u64)>> {
         shared::job_counts(&mut *self.conn()?)
+    }
+
+    fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    fn change_head(&self) -> Result<u64> {
+        changes::head(&mut *self.conn()?)
+    }
+
+    fn changes_since(&self, after: u64, max: usize) -> Result<Vec<Change>> {
+        changes::since(&mut *self.conn()?, after, max)
+    }
+
+    fn wait_for_changes(&self, timeout: Duration) {
+        if let Err(e) = self.wait_for_notification(timeout) {
+            // the follower polls on: a lost listener costs latency, never a change
+            tracing::warn!(error = %e, "change listener lost; polling until it reconnects");
+            *self.listener.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            std::thread::sleep(timeout);
+        }
+    }
+
+    fn resolved_changes_after(&self, resolved_seq: u64) -> Result<Option<(u64, u64)>> {
+        changes::resolved_after(&mut *self.conn()?, resolved_seq)
+    }
+
+    fn prune_changes(&self, before: &str) -> Result<usize> {
+        changes::prune(&mut *self.conn()?, before)
+    }
+}
+
+impl PgStore {
+    /// Waits on the `LISTEN` connection (opened on first use) for a change notification or
+    /// the timeout; drains every notification already queued, since one read covers them all.
+    fn wait_for_notification(&self, timeout: Duration) -> std::result::Result<(), String> {
+        let mut slot = self.listener.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            let mut client = self.config.connect(NoTls).map_err(|e| with_causes(&e))?;
+            client.batch_execute(&format!("LISTEN {}", changes::CHANNEL)).map_err(|e| with_causes(&e))?;
+            *slot = Some(client);
+        }
+        let client = slot.as_mut().expect("just opened");
+        let mut notifications = client.notifications();
+        use postgres::fallible_iterator::FallibleIterator;
+        let woken = notifications.timeout_iter(timeout).next().map_err(|e| with_causes(&e))?.is_some();
+        if woken {
+            while notifications.iter().next().map_err(|e| with_causes(&e))?.is_some() {}
+        }
+        Ok(())
     }
 }

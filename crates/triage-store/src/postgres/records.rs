@@ -8,6 +8,7 @@ use triage_core::ticket_resolved::ResolvedTicket;
 use triage_core::time::Timestamp;
 
 use super::{limit, now, tenant_of};
+use crate::changes::{ChangeKind, NewChange};
 use crate::types::{
     ApiKeyRecord, ArticleFeedback, AuditEntry, Correction, Feedback, FeedbackCounts, FeedbackWrite, GapCandidate, ModelRecord, ModelStatus,
     Outcome, SuggestionUsage, TriageRecord, UpsertReport,
@@ -25,7 +26,7 @@ fn outcome_of(s: &str) -> Result<Outcome> {
     Outcome::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown feedback outcome `{s}`")))
 }
 
-pub(super) fn upsert_resolved(client: &mut Client, tickets: &[ResolvedTicket]) -> Result<UpsertReport> {
+pub(super) fn upsert_resolved(client: &mut Client, origin: &str, tickets: &[ResolvedTicket]) -> Result<UpsertReport> {
     let mut tx = client.transaction()?;
     let mut report = UpsertReport::default();
     // `xmax = 0` only on a row this statement inserted: new versus updated in one round trip
@@ -70,6 +71,12 @@ pub(super) fn upsert_resolved(client: &mut Client, tickets: &[ResolvedTicket]) -
         }
     }
     report.seq = bump_resolved_seq(&mut tx)?;
+    let seq = report.seq.to_string();
+    let changes: Vec<NewChange<'_>> = tickets
+        .iter()
+        .map(|t| NewChange { kind: ChangeKind::Resolved, tenant: Some(t.tenant.as_str()), subject: &t.external_id, detail: Some(&seq) })
+        .collect();
+    super::changes::append(&mut tx, origin, &at, &changes)?;
     tx.commit()?;
     Ok(report)
 }
@@ -155,7 +162,7 @@ pub(super) fn triage_record(client: &mut Client, tenant: Option<&TenantId>, tria
     .transpose()
 }
 
-pub(super) fn add_feedback(client: &mut Client, f: &Feedback) -> Result<FeedbackWrite> {
+pub(super) fn add_feedback(client: &mut Client, origin: &str, f: &Feedback) -> Result<FeedbackWrite> {
     let mut tx = client.transaction()?;
     let labels = serde_json::to_string(&f.corrected_labels)?;
     let earlier = tx.query_opt(
@@ -178,6 +185,17 @@ pub(super) fn add_feedback(client: &mut Client, f: &Feedback) -> Result<Feedback
          ON CONFLICT (triage_id, COALESCE(suggestion, ''), outcome) DO NOTHING",
         &[&f.triage_id, &f.tenant.as_ref().map(TenantId::as_str), &f.suggestion, &f.outcome.as_str(), &labels, &f.created_at],
     )?;
+    if let (true, FeedbackWrite::New, Some(s)) = (n > 0, write, &f.suggestion) {
+        // "<outcome> <suggestion>": the outcome has no space, a suggestion id may
+        let detail = format!("{} {s}", f.outcome.as_str());
+        let change = NewChange {
+            kind: ChangeKind::Feedback,
+            tenant: f.tenant.as_ref().map(TenantId::as_str),
+            subject: &f.triage_id,
+            detail: Some(&detail),
+        };
+        super::changes::append(&mut tx, origin, &now(), &[change])?;
+    }
     tx.commit()?;
     Ok(if n == 0 { FeedbackWrite::Repeated } else { write })
 }
@@ -205,6 +223,22 @@ fn add_count(c: &mut FeedbackCounts, outcome: &str, n: i64) -> Result<()> {
         Outcome::Corrected => {}
     }
     Ok(())
+}
+
+pub(super) fn feedback_counts_for(client: &mut Client, suggestions: &[String]) -> Result<Vec<(String, FeedbackCounts)>> {
+    let rows = client.query(
+        "SELECT suggestion, outcome, COUNT(*) FROM feedback WHERE suggestion = ANY($1) GROUP BY suggestion, outcome ORDER BY suggestion",
+        &[&suggestions],
+    )?;
+    let mut out: Vec<(String, FeedbackCounts)> = Vec::new();
+    for r in rows {
+        let suggestion: String = r.get(0);
+        if out.last().is_none_or(|(s, _)| *s != suggestion) {
+            out.push((suggestion, FeedbackCounts::default()));
+        }
+        add_count(&mut out.last_mut().expect("just pushed").1, r.get(1), r.get(2))?;
+    }
+    Ok(out)
 }
 
 pub(super) fn feedback_counts(client: &mut Client) -> Result<Vec<(String, FeedbackCounts)>> {
@@ -357,7 +391,7 @@ pub(super) fn models(client: &mut Client) -> Result<Vec<ModelRecord>> {
         .collect()
 }
 
-pub(super) fn set_live(client: &mut Client, version: &str, action: &str) -> Result<()> {
+pub(super) fn set_live(client: &mut Client, origin: &str, version: &str, action: &str) -> Result<()> {
     let mut tx = client.transaction()?;
     // one version goes live at a time across replicas: at most one `live` row, whatever the race
     tx.batch_execute("LOCK TABLE models IN SHARE ROW EXCLUSIVE MODE")?;
@@ -367,16 +401,45 @@ pub(super) fn set_live(client: &mut Client, version: &str, action: &str) -> Resu
     tx.execute("UPDATE models SET status = 'retired' WHERE status = 'live'", &[])?;
     tx.execute("UPDATE models SET status = 'live' WHERE version = $1", &[&version])?;
     tx.execute("INSERT INTO live_history (version, action, at) VALUES ($1, $2, $3)", &[&version, &action, &now()])?;
+    let change = NewChange { kind: ChangeKind::ModelLive, tenant: None, subject: version, detail: Some(action) };
+    super::changes::append(&mut tx, origin, &now(), &[change])?;
     tx.commit()?;
     Ok(())
 }
 
-pub(super) fn create_key(client: &mut Client, k: &ApiKeyRecord) -> Result<()> {
-    client.execute(
+pub(super) fn create_key(client: &mut Client, origin: &str, k: &ApiKeyRecord) -> Result<()> {
+    let mut tx = client.transaction()?;
+    tx.execute(
         "INSERT INTO api_keys (id, hash, tenant, role, label, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[&k.id, &k.hash, &k.tenant.as_ref().map(TenantId::as_str), &k.role.as_str(), &k.label, &k.created_at, &k.revoked_at],
     )?;
+    let change =
+        NewChange { kind: ChangeKind::Key, tenant: k.tenant.as_ref().map(TenantId::as_str), subject: &k.id, detail: Some("created") };
+    super::changes::append(&mut tx, origin, &now(), &[change])?;
+    tx.commit()?;
     Ok(())
+}
+
+pub(super) fn revoke_key(client: &mut Client, origin: &str, tenant: Option<&TenantId>, id: &str) -> Result<bool> {
+    let mut tx = client.transaction()?;
+    let n = tx.execute(
+        "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND ($2::TEXT IS NULL OR tenant = $2) AND revoked_at IS NULL",
+        &[&id, &tenant.map(TenantId::as_str), &now()],
+    )?;
+    if n > 0 {
+        let change = NewChange { kind: ChangeKind::Key, tenant: tenant.map(TenantId::as_str), subject: id, detail: Some("revoked") };
+        super::changes::append(&mut tx, origin, &now(), &[change])?;
+    }
+    tx.commit()?;
+    Ok(n > 0)
+}
+
+pub(super) fn resolved_ticket(client: &mut Client, tenant: &TenantId, external_id: &str) -> Result<Option<ResolvedTicket>> {
+    let row = client.query_opt(
+        &format!("SELECT {} FROM resolved_tickets WHERE tenant = $1 AND external_id = $2", crate::sqlite::TICKET_COLUMNS),
+        &[&tenant.as_str(), &external_id],
+    )?;
+    row.as_ref().map(row_to_ticket).transpose()
 }
 
 pub(super) fn keys(client: &mut Client, tenant: Option<&TenantId>) -> Result<Vec<ApiKeyRecord>> {
