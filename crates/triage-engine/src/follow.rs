@@ -32,6 +32,8 @@ use crate::{Result, TriageEngine};
 
 /// Changes read (and applied) at once.
 const BATCH: usize = 500;
+/// How often the incident leader reads every replica's new triages (detection works in minutes).
+const INCIDENT_FEED_EVERY: Duration = Duration::from_secs(1);
 
 /// How a replica follows the change feed.
 ///
@@ -202,12 +204,18 @@ impl TriageEngine {
         let store = Arc::clone(&self.store);
         std::thread::Builder::new().name("triage-follow".into()).spawn(move || {
             let mut last_prune = std::time::Instant::now() - Duration::from_secs(3_600);
+            let mut last_feed = std::time::Instant::now() - INCIDENT_FEED_EVERY;
+            let mut feed = crate::incidents::StoreFeed::default();
             loop {
                 let more = {
                     let Some(engine) = engine.upgrade() else { break };
                     if last_prune.elapsed() >= Duration::from_secs(3_600) {
                         last_prune = std::time::Instant::now();
                         engine.prune_changes();
+                    }
+                    if last_feed.elapsed() >= INCIDENT_FEED_EVERY {
+                        last_feed = std::time::Instant::now();
+                        engine.feed_incidents(&mut feed);
                     }
                     match engine.follow_once() {
                         Ok(n) => n == BATCH,
@@ -350,6 +358,26 @@ impl TriageEngine {
         let open: HashSet<String> = self.store.incidents("9999")?.into_iter().map(|(r, _)| r.id).collect();
         self.incidents.apply_stored(&open)?;
         Ok(())
+    }
+
+    /// Incident detection with replicas: the replica holding the `incidents` leadership feeds
+    /// its detector every replica's triages from the store (see `Incidents::feed_from_store`);
+    /// the others only follow the incidents it stores. A leader that dies releases the lock
+    /// with its connection, and the next replica to ask takes over.
+    pub(crate) fn feed_incidents(&self, feed: &mut crate::incidents::StoreFeed) {
+        if !self.incidents.enabled() {
+            return;
+        }
+        let leading = match self.store.hold_leadership("incidents") {
+            Ok(leading) => leading,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot tell whether this replica leads incident detection; retrying");
+                false
+            }
+        };
+        if let Err(e) = self.incidents.feed_from_store(feed, leading) {
+            tracing::warn!(error = %e, "reading triages for incident detection failed; retrying");
+        }
     }
 
     /// Retention of the change feed (any replica may run it; it is idempotent).

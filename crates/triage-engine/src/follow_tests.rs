@@ -33,6 +33,7 @@ fn open(root: &Path, name: &str) -> Arc<TriageEngine> {
 fn open_with_report(root: &Path, name: &str) -> (TriageEngine, crate::OpenReport) {
     let mut params = EngineParams::new(kb(), root.join(name)).with_model(starter());
     params.follow.enabled = Some(true);
+    params.incidents.min_history = 0;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&root.join("shared.db")).unwrap());
     TriageEngine::open_on(&params, store).unwrap()
 }
@@ -179,6 +180,53 @@ fn a_restarted_replica_catches_its_index_up_from_the_feed_and_rebuilds_only_when
     let (b, report) = open_with_report(r.root.path(), "b");
     assert_eq!((report.tickets_caught_up, report.tickets_reindexed), (None, true), "pruned past: rebuilt");
     assert_eq!(b.ticket_count(), 35);
+}
+
+#[test]
+fn the_leading_replica_detects_a_surge_sent_to_another_and_every_replica_then_names_it() {
+    let r = replicas();
+    let surge = [
+        "Outlook cannot send email, stuck in outbox",
+        "Email stuck in the Outlook outbox, cannot send",
+        "Cannot send email from Outlook, error on send",
+        "Outlook email send stuck since this morning",
+        "Email in Outlook fails to send",
+        "Outlook outbox will not send email",
+    ];
+    let triage = |e: &TriageEngine, text: &str| {
+        e.triage(&NewTicket::parse(Some(text), None, Some("northmoor"), Channel::Email, None, None).unwrap()).unwrap()
+    };
+    for text in surge {
+        triage(&r.b, text);
+    }
+    r.b.store(); // the triage records are written
+    r.a.incidents.flush();
+    assert!(r.a.incidents.list(None, None).is_empty(), "replicas do not detect from their own request path");
+    let mut feed = crate::incidents::StoreFeed::default();
+    assert_eq!(r.a.incidents.feed_from_store(&mut feed, false).unwrap(), 0, "a replica that does not lead reads nothing");
+    assert_eq!(r.a.incidents.feed_from_store(&mut feed, true).unwrap(), surge.len(), "the leader reads B's triages");
+    r.a.incidents.flush();
+    assert_eq!(r.a.incidents.feed_from_store(&mut feed, true).unwrap(), 0, "each once");
+    let opened = r.a.incidents.list(None, None);
+    assert_eq!(opened.len(), 1, "the leader opened one incident from the surge B answered");
+    assert_eq!(opened[0].count, surge.len());
+
+    catch_up(&r.b);
+    assert_eq!(r.b.incidents().list(None, None).len(), 1, "B follows the incident the leader stored");
+    let next = triage(&r.b, "Outlook will not send my email, stuck in outbox");
+    assert_eq!(next.incident.as_ref().map(|m| m.id.as_str()), Some(opened[0].id.as_str()), "B names it in its answers");
+    // the leader links that ticket too (it reads it from the store); B's view follows
+    r.b.store();
+    r.a.incidents.feed_from_store(&mut feed, true).unwrap();
+    r.a.incidents.flush();
+    catch_up(&r.b);
+    assert_eq!(r.b.incidents().get(&opened[0].id, None).unwrap().count, surge.len() + 1, "B counts what the leader linked");
+
+    // an admin's confirmation on B reaches the leader's detector
+    r.b.incidents().act(&opened[0].id, None, &crate::incidents::IncidentAction::Confirm(Some("Use webmail".into()))).unwrap();
+    catch_up(&r.a);
+    let on_a = r.a.incidents().get(&opened[0].id, None).unwrap();
+    assert_eq!((on_a.status, on_a.message.as_deref()), (crate::incidents::Status::Confirmed, Some("Use webmail")));
 }
 
 #[test]

@@ -805,6 +805,43 @@ impl Store for SqliteStore {
         crate::changes::resolved_after(&self.conn(), resolved_seq)
     }
 
+    fn triage_records_since(&self, since: &str, max: usize) -> Result<Vec<TriageRecord>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT triage_id, tenant, created_at, suggestions_json, text FROM triage_records
+             WHERE created_at >= ?1 AND text IS NOT NULL ORDER BY created_at, triage_id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![since, max.min(i64::MAX as usize) as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (triage_id, tenant, created_at, suggestions, text) = row?;
+            out.push(TriageRecord {
+                triage_id,
+                tenant: tenant.map(|t| TenantId::parse(&t)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                external_id: None,
+                created_at,
+                model_version: None,
+                labels: serde_json::Value::Null,
+                suggestions: serde_json::from_str(&suggestions)?,
+                text: Some(text),
+                no_good_fix: false,
+            });
+        }
+        Ok(out)
+    }
+
+    fn hold_leadership(&self, _name: &str) -> Result<bool> {
+        Ok(true)
+    }
+
     fn prune_changes(&self, before: &str) -> Result<usize> {
         crate::changes::prune(&self.conn(), before)
     }

@@ -6,4 +6,5 @@ mod service;
 pub mod vectors;
 
 pub use detector::{Detector, Incident, IncidentParams, Member, Observation, Observed, Status};
+pub(crate) use service::StoreFeed;
 pub use service::{IncidentAction, IncidentMatch, IncidentView, Incidents, MAX_MESSAGE_CHARS, MemberView};

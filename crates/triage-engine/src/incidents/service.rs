@@ -168,6 +168,8 @@ struct Shared {
     second: AtomicU64,
     taken: AtomicU64,
     max_per_second: u64,
+    /// Whether this replica's detector leads (replicas only; see `feed_from_store`).
+    leading: std::sync::atomic::AtomicBool,
     /// Held from reading an incident's row to committing it, by the detector thread and by
     /// admin actions alike, so the store ends with the row the detector holds in memory.
     writing: Mutex<()>,
@@ -205,6 +207,7 @@ impl Incidents {
             second: AtomicU64::new(0),
             taken: AtomicU64::new(0),
             max_per_second: u64::from(max_per_second),
+            leading: std::sync::atomic::AtomicBool::new(false),
             writing: Mutex::new(()),
             #[cfg(test)]
             before_write: Mutex::new(None),
@@ -387,11 +390,71 @@ impl Incidents {
     }
 }
 
+/// How far back each read of the store's triages reaches past the newest one already read:
+/// records are written a recorder batch behind their answer, and replicas' clocks differ a
+/// little, so one stamped a moment earlier may commit after a later one was read.
+const FEED_MARGIN_SECONDS: i64 = 2;
+/// Triage records read per call of [`Incidents::feed_from_store`].
+const FEED_BATCH: usize = 5_000;
+
+/// The leader's place in the store's triages (issue 15): with several replicas, one detector
+/// (on the replica holding the `incidents` leadership) sees every replica's triages, read from
+/// the store, instead of each seeing the share its load balancer sent it.
+#[derive(Debug, Default)]
+pub(crate) struct StoreFeed {
+    /// Seconds since the epoch of the newest record read; `None` until this replica leads.
+    cursor: Option<i64>,
+    /// Triages already offered within the reread margin.
+    seen: HashMap<String, i64>,
+}
+
 impl Incidents {
-    /// Takes the incidents `ids` as another replica stored them (issue 15): one this replica
-    /// does not hold is restored with its stored members (it then matches here too); one it
-    /// holds takes the stored status and message, keeping the members linked here (they reach
-    /// the store with this replica's next write). A no-op while detection is off.
+    /// On the leading replica, offers detection every triage any replica recorded since the
+    /// last call, each once (on taking the lead: those of the last window, so a replica that
+    /// takes over from a dead one sees the surge under way); elsewhere forgets its place. How
+    /// many it offered. Blocks while the detector's queue is full (it runs off the request path).
+    pub(crate) fn feed_from_store(&self, feed: &mut StoreFeed, leading: bool) -> Result<usize> {
+        let Some(tx) = &self.tx else { return Ok(0) };
+        self.shared.leading.store(leading, Ordering::Release);
+        if !leading {
+            *feed = StoreFeed::default();
+            return Ok(0);
+        }
+        let now = Timestamp::now().unix_seconds();
+        let window = i64::from(self.shared.lock().params().window_minutes) * 60;
+        let from = feed.cursor.map_or(now - window, |c| c - FEED_MARGIN_SECONDS);
+        let records = self.shared.store.triage_records_since(&stored(from), FEED_BATCH)?;
+        let mut offered = 0;
+        for r in records {
+            let Some(at) = parse_time(&r.created_at) else { continue };
+            feed.cursor = Some(feed.cursor.map_or(at, |c| c.max(at)));
+            if feed.seen.insert(r.triage_id.clone(), at).is_some() {
+                continue;
+            }
+            let text = r.text.unwrap_or_default();
+            let observation = Observation {
+                triage_id: r.triage_id,
+                tenant: r.tenant.map(|t| t.as_str().to_owned()),
+                at,
+                terms: triage_kb::KbIndex::query_terms(&text),
+                title: text.lines().next().unwrap_or_default().chars().take(100).collect(),
+                hint: r.suggestions.iter().find_map(|s| s.strip_prefix("incident:")).map(str::to_owned),
+            };
+            if tx.send(Msg::Observe(Box::new(observation))).is_err() {
+                break;
+            }
+            offered += 1;
+        }
+        let cursor = *feed.cursor.get_or_insert(now);
+        feed.seen.retain(|_, at| *at >= cursor - 2 * FEED_MARGIN_SECONDS);
+        Ok(offered)
+    }
+
+    /// Takes the incidents `ids` as another replica stored them (issue 15). A replica that does
+    /// not lead detection takes each whole, with its stored members (it then matches, lists and
+    /// counts as the leader does); the leader takes only the stored status and message (an
+    /// admin's action on another replica), keeping the members it linked (they reach the store
+    /// with its next write). A no-op while detection is off.
     pub(crate) fn apply_stored(&self, ids: &std::collections::HashSet<String>) -> Result<usize> {
         if self.tx.is_none() || ids.is_empty() {
             return Ok(0);
@@ -406,7 +469,7 @@ impl Incidents {
                 let Some(status) = Status::parse(&row.status) else { continue };
                 let status_at = parse_time(&row.status_at).unwrap_or(now);
                 applied += 1;
-                if let Some(incident) = d.incident_mut(&row.id) {
+                if let Some(incident) = d.incident_mut(&row.id).filter(|_| self.shared.leading.load(Ordering::Acquire)) {
                     incident.status = status;
                     incident.status_at = status_at;
                     incident.message = row.message;

@@ -164,6 +164,34 @@ pub(super) fn an_index_finds_where_it_resumes_in_the_feed_by_its_resolved_sequen
     assert_eq!(s.resolved_changes_after(9).unwrap().map(|(_, r)| r), Some(10));
 }
 
+pub(super) fn triage_records_are_read_from_a_time_on_oldest_first_with_their_suggestions(s: &dyn Store) {
+    let at = |id: &str, t: &str, text: Option<&str>| TriageRecord {
+        created_at: t.into(),
+        text: text.map(str::to_owned),
+        suggestions: vec!["incident:inc-1".into(), "article:vpn".into()],
+        ..record(id)
+    };
+    s.record_triages(&[
+        at("t1", "2026-11-30T09:00:00Z", Some("old")),
+        at("t3", "2026-11-30T09:05:00Z", Some("third")),
+        at("t2", "2026-11-30T09:05:00Z", Some("second")),
+        at("t4", "2026-11-30T09:06:00Z", None),
+        at("t5", "2026-11-30T09:07:00Z", Some("fifth")),
+    ])
+    .unwrap();
+    let read = s.triage_records_since("2026-11-30T09:05:00Z", 10).unwrap();
+    let ids: Vec<&str> = read.iter().map(|r| r.triage_id.as_str()).collect();
+    assert_eq!(ids, ["t2", "t3", "t5"], "from the time on (inclusive), by time then id, only with a text");
+    assert_eq!(read[0].suggestions[0], "incident:inc-1");
+    assert_eq!(read[0].tenant.as_ref().map(TenantId::as_str), Some("north"));
+    assert_eq!(s.triage_records_since("2026-11-30T09:05:00Z", 1).unwrap().len(), 1);
+}
+
+pub(super) fn leadership_is_held_by_one_handle_at_a_time(s: &dyn Store) {
+    assert!(s.hold_leadership("incidents").unwrap());
+    assert!(s.hold_leadership("incidents").unwrap(), "held: asking again keeps it");
+}
+
 pub(super) fn concurrent_writers_number_changes_in_commit_order(s: &dyn Store) {
     // several threads write at once; every change is numbered once, without gaps, and a reader
     // never sees a number appear below one it has already read
@@ -199,4 +227,6 @@ crate::conformance::cases!(
     pruning_keeps_the_newest_change_and_the_head,
     concurrent_writers_number_changes_in_commit_order,
     an_index_finds_where_it_resumes_in_the_feed_by_its_resolved_sequence,
+    triage_records_are_read_from_a_time_on_oldest_first_with_their_suggestions,
+    leadership_is_held_by_one_handle_at_a_time,
 );

@@ -55,6 +55,8 @@ pub struct PgStore {
     config: postgres::Config,
     /// The connection `LISTEN`ing on the change channel, opened on the first wait.
     listener: std::sync::Mutex<Option<postgres::Client>>,
+    /// The connection holding this replica's leadership lock, while it leads.
+    leader: std::sync::Mutex<Option<postgres::Client>>,
     /// This handle's id in the change feed.
     origin: String,
 }
@@ -91,7 +93,14 @@ impl PgStore {
             .build(PostgresConnectionManager::new(config.clone(), NoTls))
             .map_err(|e| connect_err(e.to_string()))?;
         tracing::info!(target = %target, schema = migrations::SCHEMA_VERSION, "postgresql store open");
-        Ok(Self { pool, target, config, listener: std::sync::Mutex::new(None), origin: crate::changes::new_origin() })
+        Ok(Self {
+            pool,
+            target,
+            config,
+            listener: std::sync::Mutex::new(None),
+            leader: std::sync::Mutex::new(None),
+            origin: crate::changes::new_origin(),
+        })
     }
 
     /// `user@host:port/database` (never the password).
@@ -418,6 +427,48 @@ impl Store for PgStore {
 
     fn resolved_changes_after(&self, resolved_seq: u64) -> Result<Option<(u64, u64)>> {
         changes::resolved_after(&mut *self.conn()?, resolved_seq)
+    }
+
+    fn triage_records_since(&self, since: &str, max: usize) -> Result<Vec<TriageRecord>> {
+        let rows = self.conn()?.query(
+            "SELECT triage_id, tenant, created_at, suggestions_json, text FROM triage_records
+             WHERE created_at >= $1 AND text IS NOT NULL ORDER BY created_at, triage_id LIMIT $2",
+            &[&since, &limit(max)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(TriageRecord {
+                    triage_id: r.get(0),
+                    tenant: tenant_of(r.get(1))?,
+                    external_id: None,
+                    created_at: r.get(2),
+                    model_version: None,
+                    labels: serde_json::Value::Null,
+                    suggestions: serde_json::from_str(r.get(3))?,
+                    text: Some(r.get(4)),
+                    no_good_fix: false,
+                })
+            })
+            .collect()
+    }
+
+    fn hold_leadership(&self, name: &str) -> Result<bool> {
+        let mut slot = self.leader.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(client) = slot.as_mut() {
+            // still connected: the session lock is still ours
+            if client.simple_query("SELECT 1").is_ok() {
+                return Ok(true);
+            }
+            *slot = None;
+        }
+        let mut client =
+            self.config.connect(NoTls).map_err(|e| StoreError::Connect { target: self.target.clone(), reason: with_causes(&e) })?;
+        let taken: bool = client.query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&name])?.get(0);
+        if taken {
+            tracing::info!(leadership = name, "this replica leads");
+            *slot = Some(client);
+        }
+        Ok(taken)
     }
 
     fn prune_changes(&self, before: &str) -> Result<usize> {

@@ -132,3 +132,14 @@ fn replicas_starting_jobs_at_once_start_one_and_each_one_stores_a_bundle_once() 
     assert_eq!(s.job_counts().unwrap(), vec![("queued".to_owned(), 1)]);
     assert_eq!(s.model_files("v1").unwrap().unwrap().len(), 1);
 }
+
+#[test]
+fn one_replica_leads_at_a_time_and_another_takes_over_when_it_goes() {
+    let Some(db) = crate::postgres::testing::store("leadership") else { return };
+    let other = crate::PgStore::open(&db.url).unwrap();
+    assert!(db.hold_leadership("incidents").unwrap());
+    assert!(!other.hold_leadership("incidents").unwrap(), "taken by the first handle");
+    assert!(other.hold_leadership("reports").unwrap(), "another name is another lock");
+    drop(db.leader.lock().unwrap().take()); // the leader's connection goes, as when its process dies
+    assert!(other.hold_leadership("incidents").unwrap(), "the other takes over");
+}
