@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use triage_store::{ModelRecord, ModelStatus, SqliteStore, Store};
+use triage_store::{ModelRecord, ModelStatus};
 
 use crate::helpers::{TestApp, bundled_model, spawn_app_in};
 
@@ -17,18 +17,19 @@ fn plant_corrupt_bundle(data: &Path, version: &str, live: bool) {
     std::fs::copy(bundled_model().join("manifest.json"), dir.join("manifest.json")).unwrap();
     let weights = std::fs::read(bundled_model().join("weights.bin")).unwrap();
     std::fs::write(dir.join("weights.bin"), &weights[..weights.len() / 2]).unwrap();
-    let store = SqliteStore::open(&data.join("triage.db")).unwrap();
-    let record = ModelRecord {
-        version: version.into(),
-        path: format!("models/{version}"),
-        created_at: "2026-11-30T10:00:00Z".into(),
-        status: ModelStatus::Candidate,
-        report: json!({}),
-    };
-    store.register_model(&record).unwrap();
-    if live {
-        store.set_live(version, "promote").unwrap();
-    }
+    crate::helpers::with_test_store(data, |store| {
+        let record = ModelRecord {
+            version: version.into(),
+            path: format!("models/{version}"),
+            created_at: "2026-11-30T10:00:00Z".into(),
+            status: ModelStatus::Candidate,
+            report: json!({}),
+        };
+        store.register_model(&record).unwrap();
+        if live {
+            store.set_live(version, "promote").unwrap();
+        }
+    });
 }
 
 async fn body(r: reqwest::Response, data: &Path, what: &str) -> (u16, Value) {

@@ -237,7 +237,6 @@ async fn the_openapi_document_describes_the_raw_email_body() {
 
 #[tokio::test]
 async fn a_resolved_ticket_with_an_html_description_is_stored_as_text() {
-    use triage_store::{SqliteStore, Store};
     let app = spawn_app().await;
     let html = "<div>Caller could not print to <b>PRN-204</b>.<br>Error: &quot;spooler stopped&quot;</div><style>div{}</style>";
     let tickets = json!({"tickets": [
@@ -246,9 +245,11 @@ async fn a_resolved_ticket_with_an_html_description_is_stored_as_text() {
     ]});
     let r = app.client.post(format!("{}/v1/tickets/resolved", app.address)).json(&tickets).send().await.unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let store = SqliteStore::open(&app._data_dir.path().join("triage.db")).unwrap();
-    let mut stored = std::collections::BTreeMap::new();
-    store.for_each_resolved(&mut |t| drop(stored.insert(t.external_id.to_string(), t.description.clone()))).unwrap();
+    let stored = crate::helpers::with_test_store(app._data_dir.path(), |store| {
+        let mut stored = std::collections::BTreeMap::new();
+        store.for_each_resolved(&mut |t| drop(stored.insert(t.external_id.to_string(), t.description.clone()))).unwrap();
+        stored
+    });
     assert_eq!(stored["INC1"], "Caller could not print to PRN-204.\nError: \"spooler stopped\"", "HTML recognised and converted");
     assert_eq!(stored["INC2"], "<p>literal</p>", "description_format text is kept as sent");
 }

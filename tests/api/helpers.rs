@@ -1,4 +1,9 @@
 //! `spawn_app`: the real service on 127.0.0.1:0 with a temporary data directory.
+//!
+//! With `TRIAGE_API_ON_PG=1` every app runs on a PostgreSQL database of its own instead of the
+//! SQLite file (on `TRIAGE_TEST_PG_URL`'s server, or a throwaway cluster started once per test
+//! process by `tests/pg/pg-instance.sh`): the whole API suite on the second backend. Tests that
+//! read or prepare the store directly use [`test_store`], which opens the same database.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -56,6 +61,11 @@ async fn spawn_app_from(data_dir: tempfile::TempDir, file: Option<&std::path::Pa
         ("TRIAGE__MODEL__DIR".to_owned(), bundled_model().display().to_string()),
     ];
     env.extend(extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    if let Some(url) = pg_database(data_dir.path())
+        && !env.iter().any(|(k, _)| k == "TRIAGE__STORE__URL")
+    {
+        env.push(("TRIAGE__STORE__URL".to_owned(), url));
+    }
     let overrides = Overrides { port: None, data_dir: Some(data_dir.path().to_path_buf()) };
     let settings = load(file, &overrides, env).expect("test settings are valid");
     let app = Application::build(settings).expect("the app builds");
@@ -65,6 +75,79 @@ async fn spawn_app_from(data_dir: tempfile::TempDir, file: Option<&std::path::Pa
     let operator_key =
         std::fs::read_to_string(data_dir.path().join("operator.key")).expect("operator.key written at first start").trim().to_owned();
     TestApp { address, client: client_with_key(&operator_key), _data_dir: data_dir }
+}
+
+/// Whether the suite runs on PostgreSQL (`TRIAGE_API_ON_PG=1`).
+pub(crate) fn on_pg() -> bool {
+    std::env::var("TRIAGE_API_ON_PG").is_ok_and(|v| v == "1")
+}
+
+/// The PostgreSQL server for the suite: `TRIAGE_TEST_PG_URL`, or a throwaway cluster.
+fn pg_server() -> &'static str {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("TRIAGE_TEST_PG_URL")
+            && !url.trim().is_empty()
+        {
+            return url.trim().to_owned();
+        }
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/pg/pg-instance.sh");
+        let installed = std::process::Command::new(&script).arg("install").output().expect("pg-instance.sh runs");
+        assert!(installed.status.success(), "installing PostgreSQL failed: {}", String::from_utf8_lossy(&installed.stderr));
+        let dir = std::env::temp_dir().join(format!("triage-pg-api-{}", std::process::id()));
+        let out = std::process::Command::new(&script)
+            .arg("start")
+            .arg(&dir)
+            .arg(std::process::id().to_string())
+            .output()
+            .expect("pg-instance.sh runs");
+        assert!(out.status.success(), "starting a throwaway cluster failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    })
+}
+
+/// On PostgreSQL, the database of the app whose data directory is `data` (created on first
+/// use, its URL kept in the folder); `None` on SQLite.
+pub(crate) fn pg_database(data: &std::path::Path) -> Option<String> {
+    if !on_pg() {
+        return None;
+    }
+    let file = data.join(".test-pg-url");
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return Some(url);
+    }
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let name = format!("triage_api_{}_{}", std::process::id(), N.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let server = pg_server().to_owned();
+    // the sync client runs its own runtime: never inside the test's
+    let create = name.clone();
+    std::thread::spawn(move || {
+        let mut admin = postgres::Client::connect(&server, postgres::NoTls).expect("connect to the PostgreSQL server");
+        admin.batch_execute(&format!("CREATE DATABASE {create}")).expect("create a test database");
+    })
+    .join()
+    .unwrap();
+    let (base, _) = pg_server().rsplit_once('/').expect("a database in the server URL");
+    let url = format!("{base}/{name}");
+    std::fs::create_dir_all(data).unwrap();
+    std::fs::write(&file, &url).unwrap();
+    Some(url)
+}
+
+/// Runs `f` on the store of the app whose data directory is `data`, as the app opens it (the
+/// SQLite file, or its PostgreSQL database); usable before the app starts, to prepare it. On a
+/// thread of its own: the PostgreSQL client blocks, which a test's async runtime forbids.
+pub(crate) fn with_test_store<T: Send>(data: &std::path::Path, f: impl FnOnce(&dyn triage_store::Store) -> T + Send) -> T {
+    let url = pg_database(data);
+    std::thread::scope(|scope| {
+        scope
+            .spawn(move || match url {
+                Some(url) => f(&triage_store::PgStore::open(&url).expect("open the test database")),
+                None => f(&triage_store::SqliteStore::open(&data.join("triage.db")).unwrap()),
+            })
+            .join()
+            .unwrap()
+    })
 }
 
 /// A client that sends `key` as its bearer credential.
