@@ -36,6 +36,7 @@ use crate::model_load::ModelHealth;
 /// | `learning` | see [`crate::LearningParams`] | learned phrasing: weights, half-life, cap per article |
 /// | `incidents` | see [`crate::incidents::IncidentParams`] | major-incident detection |
 /// | `follow` | see [`crate::FollowParams`] | following the change feed other replicas write (issue 15) |
+/// | `jobs` | lease 30 s, renewed every 10 s, progress written at most every 500 ms | background jobs' lease ([`crate::JobLease`]) |
 #[derive(Debug, Clone)]
 pub struct EngineParams {
     /// Folder of Markdown knowledge-base articles, synced into the index at open.
@@ -67,6 +68,8 @@ pub struct EngineParams {
     pub incidents: crate::incidents::IncidentParams,
     /// Following the change feed that other replicas write (issue 15).
     pub follow: crate::FollowParams,
+    /// How background jobs hold their lease in the store (issue 15; shortened in tests).
+    pub jobs: crate::JobLease,
 }
 
 /// What one tenant may be offered.
@@ -96,6 +99,7 @@ impl EngineParams {
             learning: crate::LearningParams::default(),
             incidents: crate::incidents::IncidentParams::default(),
             follow: crate::FollowParams::default(),
+            jobs: crate::JobLease::default(),
         }
     }
 
@@ -319,6 +323,9 @@ impl TriageEngine {
         let learner = crate::boilerplate::Learner::new(params.boilerplate);
         let learned = crate::learned::Learned::new(params.learning);
         let incidents = crate::incidents::Incidents::start(params.incidents.clone(), store.clone())?;
+        let jobs = Jobs::new(store.clone(), params.jobs);
+        // jobs whose replica stopped (this one, before a restart, or another) end failed now
+        jobs.expire()?;
         let fix_model = store
             .models()?
             .iter()
@@ -333,7 +340,7 @@ impl TriageEngine {
             model_health: RwLock::new(if model.is_some() { ModelHealth::Ok } else { ModelHealth::NotConfigured }),
             model: ArcSwapOption::from(model.map(Arc::new)),
             feedback: RwLock::new(feedback),
-            jobs: Jobs::default(),
+            jobs,
             keys: RwLock::new(keys),
             index_writes: std::sync::Mutex::new(()),
             learner,

@@ -332,7 +332,7 @@ impl TriageEngine {
         if self.model_version().as_deref() == Some(live.version.as_str()) {
             return Ok(());
         }
-        match crate::model_load::load_record(&self.params, &live) {
+        match crate::model_load::load_record(self.store.as_ref(), &self.params, &live) {
             Ok(bundle) => {
                 self.model.store(Some(Arc::new(bundle)));
                 *self.fix_model.write().unwrap_or_else(|p| p.into_inner()) = crate::fix::desk::from_report(&live.report);

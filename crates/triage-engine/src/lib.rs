@@ -30,6 +30,8 @@ mod learned_tests;
 mod model_load;
 mod reads;
 mod recorder;
+#[cfg(test)]
+mod replicas_tests;
 mod shadow;
 pub mod starter;
 pub mod synthetic;
@@ -45,7 +47,7 @@ pub use follow::{FollowParams, FollowStatus};
 pub use fusion::FirstContact;
 pub use gaps::{Gap, GapParams, GapTicket, KbGaps, MAX_NOTES, MAX_REPRESENTATIVES, TOP_TERMS, find_gaps};
 pub use ingest::{Erasure, FeedbackInput, IngestReport};
-pub use jobs::{JobState, JobStatus};
+pub use jobs::{JobLease, JobState, JobStatus};
 pub use keys::NewKey;
 pub use learned::LearningParams;
 pub use model_load::ModelHealth;

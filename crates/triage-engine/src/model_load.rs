@@ -4,13 +4,20 @@
 //! stops the engine: it falls back to the previous live model that loads, then to the configured
 //! `model_dir` bundle (the starter model), else serves without labels. [`ModelHealth`] says
 //! which, in words without server paths (they are logged, never answered).
+//!
+//! Bundles are shared through the store (issue 15): a bundle registered from a folder (a
+//! trained one, the configured initial one) has its files stored under its version, written
+//! once. A replica whose data directory lacks a registered bundle, or holds one that fails its
+//! checks, fetches it from the store into `<data_dir>/models/<version>` (a temporary folder,
+//! files synced, checked, then renamed into place) and loads it as any other.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use triage_model::ModelError;
-use triage_model::bundle::{MANIFEST, ModelBundle};
-use triage_store::{ModelRecord, ModelStatus, Store};
+use triage_model::bundle::{MANIFEST, ModelBundle, WEIGHTS};
+use triage_model::version::ModelVersion;
+use triage_store::{ModelFile, ModelRecord, ModelStatus, Store};
 
 use crate::{EngineParams, Result};
 
@@ -65,16 +72,110 @@ pub(crate) fn bundle_dir(params: &EngineParams, record: &ModelRecord) -> PathBuf
         tracing::info!(version = %record.version, path = %record.path, configured = %dir.display(), "registered model path not found; using the configured model.dir of the same version");
         return dir.clone();
     }
+    // a copy fetched from the store (a bundle registered from another replica's folder)
+    let fetched = params.models_dir().join(&record.version);
+    if ModelVersion::parse(&record.version).is_ok() && fetched.join(MANIFEST).is_file() {
+        return fetched;
+    }
     primary
 }
 
-/// Loads a registered version, with a path-free reason on failure.
-pub(crate) fn load_record(params: &EngineParams, record: &ModelRecord) -> std::result::Result<ModelBundle, String> {
+/// The files of a bundle folder, as the store keeps them.
+const BUNDLE_FILES: [&str; 2] = [MANIFEST, WEIGHTS];
+
+/// Stores the files of the bundle in `dir` under `version`, once: `false` when the store
+/// already holds that version's files (nothing written).
+pub(crate) fn store_bundle_files(store: &dyn Store, version: &str, dir: &Path) -> Result<bool> {
+    let mut files = Vec::with_capacity(BUNDLE_FILES.len());
+    for name in BUNDLE_FILES {
+        files.push(ModelFile { name: name.to_owned(), bytes: std::fs::read(dir.join(name))? });
+    }
+    Ok(store.save_model_files(version, &files)?)
+}
+
+/// Loads a registered version: from this data directory, else from the store's copy (fetched
+/// into the data directory first); with a path-free reason on failure. A bundle that loads
+/// from a folder but is not in the store yet (registered before bundles were shared) is stored.
+pub(crate) fn load_record(store: &dyn Store, params: &EngineParams, record: &ModelRecord) -> std::result::Result<ModelBundle, String> {
     let dir = bundle_dir(params, record);
-    ModelBundle::load(&dir).map_err(|e| {
-        tracing::error!(version = %record.version, error = %e, "model bundle cannot be loaded");
-        format!("model `{}` cannot be loaded: {}", record.version, public_reason(&e))
-    })
+    let local = match ModelBundle::load(&dir) {
+        Ok(bundle) => {
+            if let Err(e) = store_bundle_files(store, &record.version, &dir) {
+                tracing::warn!(version = %record.version, error = %e, "model bundle could not be copied to the store; other replicas cannot load it until it is");
+            }
+            return Ok(bundle);
+        }
+        Err(e) => e,
+    };
+    tracing::warn!(version = %record.version, error = %local, "model bundle not loadable from this data directory; trying the store's copy");
+    let cannot = format!("model `{}` cannot be loaded: {}", record.version, public_reason(&local));
+    match fetch_bundle(store, params, &record.version) {
+        Ok(Some(bundle)) => Ok(bundle),
+        Ok(None) => {
+            tracing::error!(version = %record.version, "model bundle is neither loadable here nor in the store");
+            Err(format!("{cannot}; the store holds no copy of it either"))
+        }
+        Err(reason) => {
+            tracing::error!(version = %record.version, reason = %reason, "the store's copy of the model bundle cannot be used");
+            Err(format!("{cannot}; its copy in the store cannot be used either: {reason}"))
+        }
+    }
+}
+
+/// Fetches `version`'s files from the store into `<data_dir>/models/<version>`, atomically: a
+/// temporary folder, files synced, the bundle checked, then renamed into place (replacing a
+/// folder of that name that fails its checks). `None` when the store has no copy; `Err` with a
+/// path-free reason when the copy cannot be written or fails its checks.
+fn fetch_bundle(store: &dyn Store, params: &EngineParams, version: &str) -> std::result::Result<Option<ModelBundle>, String> {
+    let io = |e: std::io::Error| format!("i/o failure writing it to the data directory ({})", e.kind());
+    let Some(files) = store.model_files(version).map_err(|e| format!("the store cannot be read ({e})"))? else { return Ok(None) };
+    ModelVersion::parse(version).map_err(|_| "its version name cannot be a folder name".to_owned())?;
+    if let Some(f) = files.iter().find(|f| !BUNDLE_FILES.contains(&f.name.as_str())) {
+        return Err(format!("it holds an unexpected file `{}`", f.name.escape_debug()));
+    }
+    let models = params.models_dir();
+    std::fs::create_dir_all(&models).map_err(io)?;
+    let tmp = models.join(format!(".fetch-{version}-{}", uuid::Uuid::now_v7().simple()));
+    let written = write_synced(&tmp, &files).map_err(io);
+    let checked = written.and_then(|()| ModelBundle::load(&tmp).map_err(|e| public_reason(&e)));
+    let bundle = match checked {
+        Ok(b) => b,
+        Err(reason) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(reason);
+        }
+    };
+    let target = models.join(version);
+    if target.exists() {
+        if ModelBundle::load(&target).is_ok() {
+            // another load fetched it meanwhile
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Ok(Some(bundle));
+        }
+        tracing::warn!(version, path = %target.display(), "replacing a bundle folder that fails its checks with the store's copy");
+        std::fs::remove_dir_all(&target).map_err(io)?;
+    }
+    if let Err(e) = std::fs::rename(&tmp, &target) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        if ModelBundle::load(&target).is_err() {
+            return Err(io(e));
+        }
+    }
+    std::fs::File::open(&models).and_then(|d| d.sync_all()).map_err(io)?;
+    tracing::info!(version, path = %target.display(), "model bundle fetched from the store");
+    Ok(Some(bundle))
+}
+
+/// Writes `files` into the new folder `dir`, each synced, then the folder itself.
+fn write_synced(dir: &Path, files: &[ModelFile]) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir(dir)?;
+    for f in files {
+        let mut out = std::fs::File::create(dir.join(&f.name))?;
+        out.write_all(&f.bytes)?;
+        out.sync_all()?;
+    }
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// The model to serve at start-up and how healthy that is; see the module docs for the order.
@@ -84,7 +185,7 @@ pub(crate) fn load_live_model(store: &dyn Store, params: &EngineParams) -> Resul
         return load_configured_initial(store, params);
     };
     tracing::info!(version = %live.version, path = %live.path, "loading the live model from the registry");
-    let failure = match load_record(params, live) {
+    let failure = match load_record(store, params, live) {
         Ok(bundle) => return Ok((Some(bundle), ModelHealth::Ok)),
         Err(reason) => reason,
     };
@@ -95,7 +196,7 @@ pub(crate) fn load_live_model(store: &dyn Store, params: &EngineParams) -> Resul
             continue;
         }
         tried.push(version.clone());
-        if let Some(bundle) = by_version.get(version.as_str()).and_then(|r| load_record(params, r).ok()) {
+        if let Some(bundle) = by_version.get(version.as_str()).and_then(|r| load_record(store, params, r).ok()) {
             tracing::warn!(live = %live.version, serving = %version, "live model cannot be loaded; serving the previous live model that loads");
             return Ok((Some(bundle), ModelHealth::Degraded(format!("{failure}; serving the previous live model `{version}` instead"))));
         }
@@ -140,6 +241,8 @@ fn load_configured_initial(store: &dyn Store, params: &EngineParams) -> Result<(
         Ok(()) | Err(triage_store::StoreError::ModelExists(_)) => {}
         Err(e) => return Err(e.into()),
     }
+    // every replica can load it from the store, whatever its own model.dir holds
+    store_bundle_files(store, &bundle.manifest.version, dir)?;
     store.set_live(&bundle.manifest.version, "initial")?;
     Ok((Some(bundle), ModelHealth::Ok))
 }

@@ -111,9 +111,10 @@ impl TriageEngine {
         };
         self.check_version_is_new(&version)?;
         let job_id = format!("train-{}", uuid::Uuid::now_v7());
-        self.jobs
-            .start(&job_id, "train")
-            .map_err(|running| EngineError::Conflict(format!("training job {running} is still running; wait for it to finish")))?;
+        // refused on any replica sharing the store while another training job holds its lease
+        if let Err(running) = self.jobs.start(&job_id, "train")? {
+            return Err(EngineError::Conflict(format!("training job {running} is still running; wait for it to finish")));
+        }
         let engine = Arc::clone(self);
         let id = job_id.clone();
         let span = tracing::info_span!("training_job", job_id = %id);
@@ -148,13 +149,14 @@ impl TriageEngine {
         Ok(())
     }
 
-    /// Status of a job.
-    pub fn job(&self, id: &str) -> Option<crate::JobStatus> {
+    /// Status of a job, started by this replica or another sharing the store (a job whose
+    /// replica stopped reads `failed` once its lease expired).
+    pub fn job(&self, id: &str) -> Result<Option<crate::JobStatus>> {
         self.jobs.get(id)
     }
 
-    /// Number of jobs in each state (for metrics).
-    pub fn job_counts(&self) -> HashMap<crate::JobState, usize> {
+    /// Number of jobs in each state, over every replica sharing the store (for metrics).
+    pub fn job_counts(&self) -> Result<HashMap<crate::JobState, usize>> {
         self.jobs.counts()
     }
 
@@ -190,8 +192,23 @@ impl TriageEngine {
         self.jobs.progress(job_id, "saving", 0, 1);
         // checked again: the name may have been taken while this job trained
         self.check_version_is_new(&ModelVersion::parse(&version).map_err(EngineError::Invalid)?)?;
+        if !self.jobs.still_held(job_id) {
+            return Err(EngineError::Conflict(
+                "the job's lease expired while it trained (this replica could not renew it in time); nothing was registered; start the training again".into(),
+            ));
+        }
         let dir = self.params.models_dir().join(&version);
         bundle.save(&dir)?;
+        // the files first, so a registered version is loadable on every replica
+        let stored = match crate::model_load::store_bundle_files(self.store.as_ref(), &version, &dir) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(EngineError::VersionExists(version.clone())),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = stored {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
         let registered = self.store.register_model(&ModelRecord {
             version: version.clone(),
             path: crate::model_load::registry_path(&self.params, &dir),
@@ -231,7 +248,7 @@ impl TriageEngine {
         if !force {
             self.check_promotion(&record, live_version.as_deref())?;
         }
-        let bundle = crate::model_load::load_record(&self.params, &record).map_err(EngineError::Unloadable)?;
+        let bundle = crate::model_load::load_record(self.store.as_ref(), &self.params, &record).map_err(EngineError::Unloadable)?;
         self.model.store(Some(Arc::new(bundle)));
         *self.fix_model.write().unwrap_or_else(|p| p.into_inner()) = crate::fix::desk::from_report(&record.report);
         self.set_model_health(crate::ModelHealth::Ok);
@@ -341,7 +358,7 @@ impl TriageEngine {
         if self.model_version().as_deref() == Some(version) {
             return Err(EngineError::Conflict(format!("{version} is the live model; shadow a candidate")));
         }
-        let bundle = crate::model_load::load_record(&self.params, &record).map_err(EngineError::Unloadable)?;
+        let bundle = crate::model_load::load_record(self.store.as_ref(), &self.params, &record).map_err(EngineError::Unloadable)?;
         self.shadow.start(version, Arc::new(bundle)).map_err(|e| EngineError::Invalid(format!("cannot start the shadow thread: {e}")))?;
         tracing::info!(version, "shadow model started");
         Ok(())
@@ -379,7 +396,7 @@ impl TriageEngine {
         };
         let record =
             self.store.models()?.into_iter().find(|m| m.version == previous).ok_or(EngineError::NotFound(crate::Resource::ModelVersion))?;
-        let bundle = crate::model_load::load_record(&self.params, &record).map_err(EngineError::Unloadable)?;
+        let bundle = crate::model_load::load_record(self.store.as_ref(), &self.params, &record).map_err(EngineError::Unloadable)?;
         self.model.store(Some(Arc::new(bundle)));
         *self.fix_model.write().unwrap_or_else(|p| p.into_inner()) = crate::fix::desk::from_report(&record.report);
         self.set_model_health(crate::ModelHealth::Ok);
@@ -390,13 +407,13 @@ impl TriageEngine {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::sync::atomic::Ordering;
 
-    fn wait_until_finished(engine: &TriageEngine, id: &str) -> crate::JobStatus {
+    pub(crate) fn wait_until_finished(engine: &TriageEngine, id: &str) -> crate::JobStatus {
         for _ in 0..500 {
-            let job = engine.job(id).unwrap();
+            let job = engine.job(id).unwrap().unwrap();
             if matches!(job.state, crate::JobState::Succeeded | crate::JobState::Failed) {
                 return job;
             }
@@ -410,7 +427,7 @@ mod tests {
         let engine = Arc::new(TriageEngine::in_memory(Vec::new(), 5).unwrap());
         engine.jobs.fail_spawn.store(true, Ordering::SeqCst);
         let id = engine.start_training(TrainRequest::default()).unwrap();
-        let job = engine.job(&id).unwrap();
+        let job = engine.job(&id).unwrap().unwrap();
         assert_eq!(job.state, crate::JobState::Failed, "{job:?}");
         assert!(job.error.as_deref().unwrap().contains("could not start"), "{job:?}");
         assert!(job.finished_at.is_some());
@@ -422,11 +439,11 @@ mod tests {
         assert!(job.error.as_deref().unwrap().contains("nothing to train"), "{job:?}");
     }
 
-    fn kb() -> std::path::PathBuf {
+    pub(crate) fn kb() -> std::path::PathBuf {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge-base")
     }
 
-    fn starter() -> std::path::PathBuf {
+    pub(crate) fn starter() -> std::path::PathBuf {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/starter")
     }
 
@@ -498,7 +515,7 @@ mod tests {
     }
 
     #[test]
-    fn a_moved_data_directory_still_serves_its_live_model_and_a_corrupt_one_degrades_to_the_previous() {
+    fn a_moved_data_directory_still_serves_its_live_model_a_corrupt_one_is_repaired_from_the_store_and_a_lost_one_degrades() {
         let root = tempfile::tempdir().unwrap();
         let (first, moved) = (root.path().join("data"), root.path().join("moved"));
         let params = crate::EngineParams::new(kb(), &first).with_model(starter());
@@ -520,11 +537,30 @@ mod tests {
 
         std::fs::write(moved.join("models/v2/weights.bin"), b"TRGW0001 truncated").unwrap();
         let (engine, _) = TriageEngine::open(&moved_params).expect("a corrupt model never stops the engine");
-        assert_eq!(engine.model_version().as_deref(), Some("starter"), "the previous live model serves");
+        assert_eq!(
+            (engine.model_version().as_deref(), engine.model_health()),
+            (Some("v2"), crate::ModelHealth::Ok),
+            "the store's copy replaces it"
+        );
+        triage_model::bundle::ModelBundle::load(&moved.join("models/v2")).expect("repaired on disk");
+
+        // a live version neither in the data directory nor in the store: the previous live model serves
+        let lost = ModelRecord {
+            version: "v3".into(),
+            path: "models/v3".into(),
+            created_at: "2026-11-30T10:00:00Z".into(),
+            status: ModelStatus::Candidate,
+            report: json!({}),
+        };
+        engine.store().register_model(&lost).unwrap();
+        engine.store().set_live("v3", "promote (forced)").unwrap();
+        drop(engine);
+        let (engine, _) = TriageEngine::open(&moved_params).expect("a lost model never stops the engine");
+        assert_eq!(engine.model_version().as_deref(), Some("v2"), "the previous live model serves");
         let crate::ModelHealth::Degraded(reason) = engine.model_health() else { panic!("degraded expected") };
-        assert!(reason.contains("`v2`") && reason.contains("`starter`"), "{reason}");
+        assert!(reason.contains("`v3`") && reason.contains("`v2`") && reason.contains("the store holds no copy"), "{reason}");
         assert!(!reason.contains(root.path().to_str().unwrap()), "no server path: {reason}");
-        let err = engine.promote("v2", true).unwrap_err();
+        let err = engine.promote("v3", true).unwrap_err();
         assert!(matches!(err, EngineError::Unloadable(_)), "{err}");
         assert!(engine.audit_log(None, 10).unwrap().iter().any(|e| e.action == "model.fallback"), "the fallback is audited");
     }

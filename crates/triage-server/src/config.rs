@@ -593,6 +593,7 @@ impl ValidatedSettings {
                 min_tickets: self.cleaning.learn_min_tickets,
             },
             incidents: self.incidents.clone(),
+            jobs: triage_engine::JobLease::default(),
             learning: triage_engine::LearningParams {
                 enabled: self.learning.enabled,
                 weight: self.learning.weight,

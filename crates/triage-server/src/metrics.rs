@@ -7,7 +7,7 @@
 //! | `triage_http_request_duration_seconds` | histogram | `route` |
 //! | `triage_decisions_total` | counter | `head`, `decision` |
 //! | `triage_model_info` | gauge (1) | `version` |
-//! | `triage_jobs` | gauge | `state` |
+//! | `triage_jobs` | gauge | `state` (jobs in the store, every replica's, kept across restarts) |
 //! | `triage_articles`, `triage_resolved_tickets_indexed` | gauge | |
 //! | `triage_incidents_active` | gauge | `status` (`suspected`, `confirmed`) |
 //! | `triage_incident_tickets_dropped_total` | counter | (tickets left out of detection: over `incidents.max_per_second`, or the queue full) |

@@ -20,6 +20,7 @@ mod gaps_tests;
 mod incidents;
 mod migrations;
 mod postgres;
+mod shared;
 mod sqlite;
 mod stats;
 mod times;
@@ -33,6 +34,7 @@ pub use connectors::{
 pub use error::{Result, StoreError};
 pub use incidents::{IncidentMemberRow, IncidentRow};
 pub use postgres::{PgStore, StoreUrl};
+pub use shared::{JobRow, ModelFile};
 pub use sqlite::SqliteStore;
 pub use stats::{CategoryStats, DayStats, HeadAutoStats, Stats, StatsQuery};
 pub use types::{
@@ -183,4 +185,26 @@ pub trait Store: Send + Sync {
     /// The newest `limit` triage records created from `since` on (stored form), replayed oldest
     /// first as (created_at, redacted text): the incident detector's baseline at start-up.
     fn for_each_triage_text(&self, since: &str, limit: usize, f: &mut dyn FnMut(&str, &str)) -> Result<()>;
+
+    /// Model bundles shared by replicas (issue 15): stores a version's bundle files, written
+    /// once and never replaced: `false` (nothing written) when the version already has them.
+    fn save_model_files(&self, version: &str, files: &[ModelFile]) -> Result<bool>;
+    /// A version's stored bundle files, ordered by name; `None` when none were stored.
+    fn model_files(&self, version: &str) -> Result<Option<Vec<ModelFile>>>;
+
+    /// Background jobs leased through the database (issue 15): in one transaction, fails the
+    /// active jobs whose lease ended before `now_ms` (see [`Store::job_expire`]), then inserts
+    /// `job` unless a job of its kind is queued or running on any replica: then `Some` of that
+    /// job's id, and nothing is written.
+    fn job_insert(&self, job: &JobRow, now_ms: i64) -> Result<Option<String>>;
+    /// Writes an active job's state, progress, outcome and lease, only while `job.owner` holds
+    /// it; `false` when the job has ended (its lease expired, or it finished) or is another's.
+    fn job_write(&self, job: &JobRow) -> Result<bool>;
+    /// Fails every queued or running job whose lease ended before `now_ms`, with the reason
+    /// (the replica running it stopped; when its lease expired); how many.
+    fn job_expire(&self, now_ms: i64) -> Result<usize>;
+    /// One job's row.
+    fn job(&self, id: &str) -> Result<Option<JobRow>>;
+    /// Number of jobs in each state, ordered by state.
+    fn job_counts(&self) -> Result<Vec<(String, u64)>>;
 }

@@ -179,6 +179,36 @@ const STEPS: &[&str] = &[
     CREATE INDEX changes_by_time ON changes (at);
     INSERT INTO store_meta (key, value) VALUES ('change_seq', 0);
     CREATE INDEX feedback_by_suggestion ON feedback (suggestion, outcome);",
+    // ---- issue 15 item 3 (branch wp-shared-models): one step after main's change feed ----
+    // 9: model bundles' files shared by replicas (written once per version), and background jobs
+    // leased through the database (one active job per kind, by the partial unique index)
+    "CREATE TABLE model_bundles (
+        version TEXT PRIMARY KEY,
+        stored_at TEXT NOT NULL
+    );
+    CREATE TABLE model_files (
+        version TEXT NOT NULL REFERENCES model_bundles (version),
+        name TEXT NOT NULL,
+        bytes BLOB NOT NULL,
+        PRIMARY KEY (version, name)
+    );
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        done INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        version TEXT,
+        error TEXT,
+        owner TEXT NOT NULL,
+        lease_until_ms INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX jobs_one_active ON jobs (kind) WHERE state IN ('queued', 'running');
+    CREATE INDEX jobs_by_lease ON jobs (state, lease_until_ms);",
+    // ---- end of issue 15 item 3 ----
 ];
 
 /// Schema version this binary writes and understands.

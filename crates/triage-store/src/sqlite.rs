@@ -761,6 +761,34 @@ impl Store for SqliteStore {
         crate::incidents::for_each_triage_text(&self.conn(), since, limit, f)
     }
 
+    fn save_model_files(&self, version: &str, files: &[crate::ModelFile]) -> Result<bool> {
+        crate::shared::save_model_files(&mut self.conn(), version, files, &now())
+    }
+
+    fn model_files(&self, version: &str) -> Result<Option<Vec<crate::ModelFile>>> {
+        crate::shared::model_files(&self.reader(), version)
+    }
+
+    fn job_insert(&self, job: &crate::JobRow, now_ms: i64) -> Result<Option<String>> {
+        crate::shared::job_insert(&mut self.conn(), job, now_ms, &now())
+    }
+
+    fn job_write(&self, job: &crate::JobRow) -> Result<bool> {
+        crate::shared::job_write(&self.conn(), job)
+    }
+
+    fn job_expire(&self, now_ms: i64) -> Result<usize> {
+        crate::shared::job_expire(&mut self.conn(), now_ms, &now())
+    }
+
+    fn job(&self, id: &str) -> Result<Option<crate::JobRow>> {
+        crate::shared::job(&self.conn(), id)
+    }
+
+    fn job_counts(&self) -> Result<Vec<(String, u64)>> {
+        crate::shared::job_counts(&self.conn())
+    }
+
     fn origin(&self) -> &str {
         &self.origin
     }

@@ -42,10 +42,11 @@ pub(crate) async fn post_train(
     responses((status = 200, body = Object), (status = 404, description = "job_not_found", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn get_job(auth: Auth, id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.require(Action::ManageModels)?;
-    let job = state
-        .engine()?
-        .job(&id)
-        .ok_or_else(|| ApiError::new(ErrorCode::JobNotFound, "no job with that id (jobs are forgotten on restart)"))?;
+    // jobs are rows in the store, so any replica answers for a job another one runs
+    let engine = state.engine()?.clone();
+    let job = off_thread(move || engine.job(&id))
+        .await??
+        .ok_or_else(|| ApiError::new(ErrorCode::JobNotFound, "no job with that id; check the id returned when the job was started"))?;
     Ok(HttpResponse::Ok().json(job))
 }
 

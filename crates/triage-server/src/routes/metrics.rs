@@ -12,7 +12,19 @@ pub(crate) async fn get_metrics(state: web::Data<AppState>) -> Result<HttpRespon
     let mut incidents = crate::metrics::IncidentGauges::default();
     let (version, jobs, articles, tickets) = match state.engine() {
         Ok(e) => {
-            let counts = e.job_counts();
+            // every replica's jobs, read from the store off the worker thread
+            let engine = e.clone();
+            let counts = match web::block(move || engine.job_counts()).await {
+                Ok(Ok(counts)) => counts,
+                Ok(Err(err)) => {
+                    tracing::warn!(error = %err, "job counts unavailable for metrics");
+                    Default::default()
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "job counts unavailable for metrics");
+                    Default::default()
+                }
+            };
             let jobs: Vec<(&str, usize)> = [
                 ("queued", triage_engine::JobState::Queued),
                 ("running", triage_engine::JobState::Running),

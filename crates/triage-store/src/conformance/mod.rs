@@ -15,6 +15,7 @@ mod connectors;
 mod gaps;
 mod incidents;
 mod records;
+mod shared;
 mod stats;
 
 fn now() -> String {

@@ -172,6 +172,36 @@ const STEPS: &[&str] = &[
     CREATE INDEX changes_by_time ON changes (at);
     INSERT INTO store_meta (key, value) VALUES ('change_seq', 0);
     CREATE INDEX feedback_by_suggestion ON feedback (suggestion, outcome);",
+    // ---- issue 15 item 3 (branch wp-shared-models): one step after main's change feed ----
+    // 3: model bundles' files shared by replicas (written once per version), and background jobs
+    // leased through the database (one active job per kind, by the partial unique index)
+    "CREATE TABLE model_bundles (
+        version CTEXT PRIMARY KEY,
+        stored_at CTEXT NOT NULL
+    );
+    CREATE TABLE model_files (
+        version CTEXT NOT NULL REFERENCES model_bundles (version),
+        name CTEXT NOT NULL,
+        bytes BYTEA NOT NULL,
+        PRIMARY KEY (version, name)
+    );
+    CREATE TABLE jobs (
+        id CTEXT PRIMARY KEY,
+        kind CTEXT NOT NULL,
+        state CTEXT NOT NULL,
+        phase TEXT NOT NULL,
+        done BIGINT NOT NULL,
+        total BIGINT NOT NULL,
+        started_at CTEXT NOT NULL,
+        finished_at CTEXT,
+        version TEXT,
+        error TEXT,
+        owner TEXT NOT NULL,
+        lease_until_ms BIGINT NOT NULL
+    );
+    CREATE UNIQUE INDEX jobs_one_active ON jobs (kind) WHERE state IN ('queued', 'running');
+    CREATE INDEX jobs_by_lease ON jobs (state, lease_until_ms);",
+    // ---- end of issue 15 item 3 ----
 ];
 
 /// Schema version this binary writes and understands.

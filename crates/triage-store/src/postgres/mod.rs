@@ -15,6 +15,7 @@ mod connectors;
 mod incidents;
 mod migrations;
 mod records;
+mod shared;
 mod stats;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -365,6 +366,42 @@ impl Store for PgStore {
 
     fn for_each_triage_text(&self, since: &str, max: usize, f: &mut dyn FnMut(&str, &str)) -> Result<()> {
         incidents::for_each_triage_text(&mut *self.conn()?, since, max, f)
+    }
+
+    fn save_model_files(&self, version: &str, files: &[crate::ModelFile]) -> Result<bool> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let saved = shared::save_model_files(&mut tx, version, files, &now())?;
+        tx.commit()?;
+        Ok(saved)
+    }
+
+    fn model_files(&self, version: &str) -> Result<Option<Vec<crate::ModelFile>>> {
+        shared::model_files(&mut *self.conn()?, version)
+    }
+
+    fn job_insert(&self, job: &crate::JobRow, now_ms: i64) -> Result<Option<String>> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let blocking = shared::job_insert(&mut tx, job, now_ms, &now())?;
+        tx.commit()?;
+        Ok(blocking)
+    }
+
+    fn job_write(&self, job: &crate::JobRow) -> Result<bool> {
+        shared::job_write(&mut *self.conn()?, job)
+    }
+
+    fn job_expire(&self, now_ms: i64) -> Result<usize> {
+        shared::expire(&mut *self.conn()?, now_ms, &now())
+    }
+
+    fn job(&self, id: &str) -> Result<Option<crate::JobRow>> {
+        shared::job(&mut *self.conn()?, id)
+    }
+
+    fn job_counts(&self) -> Result<Vec<(String, u64)>> {
+        shared::job_counts(&mut *self.conn()?)
     }
 
     fn origin(&self) -> &str {

@@ -97,6 +97,43 @@ fn concurrent_writers_keep_one_change_sequence_and_one_live_model() {
 }
 
 #[test]
+fn replicas_starting_jobs_at_once_start_one_and_each_one_stores_a_bundle_once() {
+    let Some(s) = testing::store("replicas_starting_jobs_at_once_start_one_and_each_one_stores_a_bundle_once") else { return };
+    let s: &TestPg = &s;
+    let job = |w: usize| crate::JobRow {
+        id: format!("job-{w}"),
+        kind: "train".into(),
+        state: "queued".into(),
+        phase: "queued".into(),
+        done: 0,
+        total: 0,
+        started_at: now(),
+        finished_at: None,
+        version: None,
+        error: None,
+        owner: format!("replica-{w}"),
+        lease_until_ms: now_ms() + 30_000,
+    };
+    let (started, stored) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..6)
+            .map(|w| {
+                scope.spawn(move || {
+                    let file = crate::ModelFile { name: "weights.bin".into(), bytes: vec![w as u8; 1024] };
+                    let started = s.job_insert(&job(w), now_ms()).unwrap().is_none();
+                    let stored = s.save_model_files("v1", &[file]).unwrap();
+                    (started, stored)
+                })
+            })
+            .collect();
+        let outcomes: Vec<(bool, bool)> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+        (outcomes.iter().filter(|o| o.0).count(), outcomes.iter().filter(|o| o.1).count())
+    });
+    assert_eq!((started, stored), (1, 1), "one job started and one bundle stored whatever the race");
+    assert_eq!(s.job_counts().unwrap(), vec![("queued".to_owned(), 1)]);
+    assert_eq!(s.model_files("v1").unwrap().unwrap().len(), 1);
+}
+
+#[test]
 fn one_replica_leads_at_a_time_and_another_takes_over_when_it_goes() {
     let Some(db) = crate::postgres::testing::store("leadership") else { return };
     let other = crate::PgStore::open(&db.url).unwrap();
