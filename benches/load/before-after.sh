@@ -5,7 +5,9 @@
 # DIR_x: the folder each binary runs in (its knowledge-base/ and models/starter/ are found there).
 # DATA_x: made by `BIN=BIN_x benches/load/prepare-data.sh DATA_x`. Requests: many distinct real
 # tickets (benches/load/make-tickets.py -> TRIAGE_TICKETS, default /tmp/perf/tickets.jsonl).
-# Env: ROUNDS (3), DURATION (10s), CONNS ("64 1"), PORT (18097).
+# Env: ROUNDS (3), DURATION (10s), CONNS ("64 1"), PORT (18097); ENV_A / ENV_B: extra settings
+# for one side, e.g. ENV_B="TRIAGE__STORE__URL=postgres://..." (one binary on two stores; a
+# PostgreSQL database is not copied per run, so its triage records accumulate across rounds).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 rounds=${ROUNDS:-3}; duration=${DURATION:-10s}; conns=${CONNS:-"64 1"}; port=${PORT:-18097}
@@ -21,8 +23,9 @@ hz=$(getconf CLK_TCK)
 
 run() { # name bin data dir round
   local work; work=$(mktemp -d /tmp/ba-data.XXXXXX); cp -a "$3/." "$work/"
+  local extra; if [ "$1" = A ]; then extra=${ENV_A:-}; else extra=${ENV_B:-}; fi
   (cd "$4" && TRIAGE__LIMITS__REQUESTS_PER_SECOND=1000000 TRIAGE__LIMITS__BURST=1000000 TRIAGE__LOG__LEVEL=warn \
-    exec "$2" serve --port "$port" --data-dir "$work") > "$out/$1-$5.log" 2>&1 & pid=$!
+    exec env $extra "$2" serve --port "$port" --data-dir "$work") > "$out/$1-$5.log" 2>&1 & pid=$!
   until curl -fs "http://127.0.0.1:$port/readyz" 2>/dev/null | grep -q '"similar_tickets":"ready"'; do
     kill -0 $pid 2>/dev/null || { echo "$1 exited: $(tail -3 "$out/$1-$5.log")" >&2; exit 1; }; sleep 0.1
   done

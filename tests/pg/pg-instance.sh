@@ -3,6 +3,7 @@
 #
 #   pg-instance.sh install                 install Debian's postgresql when it is missing
 #   pg-instance.sh start DIR [WATCH_PID]   initdb under DIR, serve on a free 127.0.0.1 port, print the URL
+#                                          (PG_DURABLE=1: fsync and synchronous commit on, for benchmarks)
 #   pg-instance.sh stop DIR                stop the cluster started under DIR and remove DIR
 #
 # `start` writes DIR/url (postgres://triage@127.0.0.1:PORT/postgres; trust authentication, no
@@ -89,9 +90,12 @@ cmd_start() {
     local port attempt
     for attempt in 1 2 3; do
         port="$(free_port)"
-        # fsync off: a throwaway cluster for tests, lost with its folder anyway
+        # fsync off: a throwaway cluster for tests, lost with its folder anyway; PG_DURABLE=1
+        # keeps PostgreSQL's own defaults (fsync, synchronous commit) for benchmarks
+        local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        [[ "${PG_DURABLE:-}" != 1 ]] || durability=""
         if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t "$START_TIMEOUT_SECONDS" \
-            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $durability -c max_connections=200" \
             start >"$dir/pg_ctl.log" 2>&1; then
             break
         fi
