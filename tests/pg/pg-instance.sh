@@ -3,7 +3,8 @@
 #
 #   pg-instance.sh install                 install Debian's postgresql when it is missing
 #   pg-instance.sh start DIR [WATCH_PID]   initdb under DIR, serve on a free 127.0.0.1 port, print the URL
-#                                          (PG_DURABLE=1: fsync and synchronous commit on, for benchmarks)
+#                                          (PG_DURABLE=1: fsync and synchronous commit on, for benchmarks;
+#                                          PG_SSL=1: TLS on, with a throwaway CA in DIR/ca.pem)
 #   pg-instance.sh stop DIR                stop the cluster started under DIR and remove DIR
 #
 # `start` writes DIR/url (postgres://triage@127.0.0.1:PORT/postgres; trust authentication, no
@@ -94,8 +95,21 @@ cmd_start() {
         # keeps PostgreSQL's own defaults (fsync, synchronous commit) for benchmarks
         local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         [[ "${PG_DURABLE:-}" != 1 ]] || durability=""
+        local ssl=""
+        if [[ "${PG_SSL:-}" == 1 && ! -f "$dir/server.pem" ]]; then
+            # a CA of its own and a server certificate for 127.0.0.1, both gone with DIR
+            openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=triage-test-ca" \
+                -keyout "$dir/ca.key" -out "$dir/ca.pem" >/dev/null 2>&1 || die "openssl could not make a CA"
+            openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$dir/server.key" -out "$dir/server.csr" >/dev/null 2>&1
+            printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$dir/server.ext"
+            openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
+                -extfile "$dir/server.ext" -out "$dir/server.pem" >/dev/null 2>&1 || die "openssl could not sign the server certificate"
+            chmod 600 "$dir/server.key"
+            [[ $(id -u) -ne 0 ]] || chown postgres "$dir/server.key" "$dir/server.pem"
+        fi
+        [[ "${PG_SSL:-}" != 1 ]] || ssl="-c ssl=on -c ssl_cert_file=$dir/server.pem -c ssl_key_file=$dir/server.key"
         if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t "$START_TIMEOUT_SECONDS" \
-            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $durability -c max_connections=200" \
+            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $durability $ssl -c max_connections=200" \
             start >"$dir/pg_ctl.log" 2>&1; then
             break
         fi

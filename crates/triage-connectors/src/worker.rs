@@ -356,6 +356,20 @@ impl Runtime {
         }
     }
 
+    /// Whether this replica processes the connector's events and polls its system: with
+    /// several replicas on one database, one at a time does (the `connector:<name>`
+    /// leadership; another takes over when it dies). Webhooks are received by any replica and
+    /// outbox actions delivered by all (each claim is exclusive); a single process always leads.
+    fn leads(&self, engine: &TriageEngine) -> bool {
+        match engine.store().hold_leadership(&format!("connector:{}", self.name())) {
+            Ok(leads) => leads,
+            Err(e) => {
+                tracing::warn!(connector = self.name(), error = %e, "cannot tell whether this replica leads the connector; waiting");
+                false
+            }
+        }
+    }
+
     // ---- the event thread ------------------------------------------------------------------
 
     fn event_loop(&self) {
@@ -364,6 +378,10 @@ impl Runtime {
         let mut pruned_at: Option<std::time::Instant> = None;
         let mut notified = std::collections::HashSet::new();
         while !self.stopping() {
+            if !self.leads(&engine) {
+                self.wake_events.wait(Duration::from_secs(1));
+                continue;
+            }
             if pruned_at.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
                 self.prune(&engine);
                 pruned_at = Some(std::time::Instant::now());
@@ -751,6 +769,10 @@ impl Runtime {
         let Some(engine) = self.wait_engine() else { return };
         let interval = Duration::from_secs(self.connector.spec.poll_interval_secs);
         while !self.stopping() {
+            if !self.leads(&engine) {
+                self.wake_poll.wait(interval.min(Duration::from_secs(1)));
+                continue;
+            }
             match self.poll_once(&engine) {
                 Ok(n) if n > 0 => self.wake_events.notify(),
                 Ok(_) => {}

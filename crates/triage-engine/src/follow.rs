@@ -380,8 +380,10 @@ impl TriageEngine {
         }
     }
 
-    /// Retention of the change feed (any replica may run it; it is idempotent).
-    fn prune_changes(&self) {
+    /// Retention of the change feed: entries older than [`FollowParams::retain`] go (any
+    /// replica may run it; it is idempotent). The follower thread runs it hourly; a process
+    /// that does not follow runs it from its own maintenance.
+    pub fn prune_changes(&self) {
         let before = std::time::SystemTime::now().checked_sub(self.params.follow.retain).unwrap_or(std::time::UNIX_EPOCH);
         match self.store.prune_changes(&triage_core::time::rfc3339_utc(before)) {
             Ok(0) => {}

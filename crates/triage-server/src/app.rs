@@ -238,11 +238,17 @@ fn spawn_index_repair(engine: std::sync::Weak<TriageEngine>) {
     let spawned = std::thread::Builder::new().name("index-repair".into()).spawn(move || {
         let span = tracing::info_span!("index_repair");
         let _enter = span.enter();
+        let mut pruned = std::time::Instant::now();
         loop {
             std::thread::sleep(std::time::Duration::from_secs(2));
             let Some(engine) = engine.upgrade() else { return };
             if let Err(e) = engine.repair_ticket_index() {
                 tracing::warn!(error = %e, "ticket index repair failed; retrying in 2 s");
+            }
+            // the change feed's retention, where no follower thread runs it
+            if !engine.follows_changes() && pruned.elapsed() >= std::time::Duration::from_secs(3_600) {
+                pruned = std::time::Instant::now();
+                engine.prune_changes();
             }
         }
     });

@@ -164,9 +164,10 @@ pub trait Store: Send + Sync {
     /// Up to `max` triage records with a text, created at or after `since` (stored form), oldest
     /// first (the incident leader reads every replica's triages this way).
     fn triage_records_since(&self, since: &str, max: usize) -> Result<Vec<TriageRecord>>;
-    /// Whether this handle holds the named leadership, taking it when free. PostgreSQL: a
-    /// session advisory lock on a connection of its own, so a replica that dies (or loses its
-    /// connection) lets another take over at its next call; the embedded store: always.
+    /// Whether this handle holds the named leadership, taking it when free (each name is its
+    /// own). PostgreSQL: session advisory locks on a connection of their own, so a replica that
+    /// dies (or loses that connection) lets another take over at its next call; the embedded
+    /// store: always.
     fn hold_leadership(&self, name: &str) -> Result<bool>;
     /// Blocks until a change may have been written or `timeout` passes (PostgreSQL wakes on its
     /// `NOTIFY`; the default just sleeps, leaving the follower to poll).

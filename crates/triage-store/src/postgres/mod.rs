@@ -21,14 +21,14 @@ mod stats;
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+mod tls;
 mod url;
 
 pub use url::StoreUrl;
-use url::{describe, parse_url};
+use url::describe;
 
 use std::time::Duration;
 
-use postgres::NoTls;
 use r2d2_postgres::PostgresConnectionManager;
 use triage_core::tenant::TenantId;
 use triage_core::ticket_resolved::ResolvedTicket;
@@ -44,19 +44,20 @@ use crate::{
     OutboxAction, OutboxState, OutboxUpdate, Result, Stats, StatsQuery, Store, StoreError,
 };
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
-type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<PostgresConnectionManager<tls::Tls>>;
+type Conn = r2d2::PooledConnection<PostgresConnectionManager<tls::Tls>>;
 
 /// A PostgreSQL database shared by any number of triage processes.
 pub struct PgStore {
     pool: Pool,
     target: String,
-    /// How to open the change listener (a connection of its own, outside the pool).
+    /// How to open the change listener and the leadership connection (outside the pool).
     config: postgres::Config,
+    tls: tls::Tls,
     /// The connection `LISTEN`ing on the change channel, opened on the first wait.
     listener: std::sync::Mutex<Option<postgres::Client>>,
-    /// The connection holding this replica's leadership lock, while it leads.
-    leader: std::sync::Mutex<Option<postgres::Client>>,
+    /// The connection holding this replica's leadership locks, with the names it holds.
+    leader: std::sync::Mutex<Option<(postgres::Client, std::collections::BTreeSet<String>)>>,
     /// This handle's id in the change feed.
     origin: String,
 }
@@ -80,23 +81,25 @@ impl PgStore {
 
     /// As [`PgStore::open`], with a URL checked before.
     pub fn open_url(url: &StoreUrl) -> Result<Self> {
-        let config = parse_url(url.expose_secret())?;
+        let (config, root_cert) = url::parse_url_tls(url.expose_secret())?;
+        let tls = tls::connector(root_cert.as_deref())?;
         let target = describe(&config);
         let connect_err = |reason: String| StoreError::Connect { target: target.clone(), reason };
-        let mut client = config.connect(NoTls).map_err(|e| connect_err(with_causes(&e)))?;
+        let mut client = config.connect(tls.clone()).map_err(|e| connect_err(with_causes(&e)))?;
         migrations::migrate(&mut client)?;
         drop(client);
         let pool = r2d2::Pool::builder()
             .max_size(Self::POOL_SIZE)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
-            .build(PostgresConnectionManager::new(config.clone(), NoTls))
+            .build(PostgresConnectionManager::new(config.clone(), tls.clone()))
             .map_err(|e| connect_err(e.to_string()))?;
         tracing::info!(target = %target, schema = migrations::SCHEMA_VERSION, "postgresql store open");
         Ok(Self {
             pool,
             target,
             config,
+            tls,
             listener: std::sync::Mutex::new(None),
             leader: std::sync::Mutex::new(None),
             origin: crate::changes::new_origin(),
@@ -454,19 +457,26 @@ impl Store for PgStore {
 
     fn hold_leadership(&self, name: &str) -> Result<bool> {
         let mut slot = self.leader.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(client) = slot.as_mut() {
-            // still connected: the session lock is still ours
-            if client.simple_query("SELECT 1").is_ok() {
-                return Ok(true);
-            }
+        // a lost connection lost every lock it held
+        if slot.as_mut().is_some_and(|(client, _)| client.simple_query("SELECT 1").is_err()) {
+            tracing::warn!("the leadership connection was lost; leaderships are released and asked for again");
             *slot = None;
         }
-        let mut client =
-            self.config.connect(NoTls).map_err(|e| StoreError::Connect { target: self.target.clone(), reason: with_causes(&e) })?;
+        if slot.is_none() {
+            let client = self
+                .config
+                .connect(self.tls.clone())
+                .map_err(|e| StoreError::Connect { target: self.target.clone(), reason: with_causes(&e) })?;
+            *slot = Some((client, std::collections::BTreeSet::new()));
+        }
+        let (client, held) = slot.as_mut().expect("just connected");
+        if held.contains(name) {
+            return Ok(true);
+        }
         let taken: bool = client.query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&name])?.get(0);
         if taken {
             tracing::info!(leadership = name, "this replica leads");
-            *slot = Some(client);
+            held.insert(name.to_owned());
         }
         Ok(taken)
     }
@@ -482,7 +492,7 @@ impl PgStore {
     fn wait_for_notification(&self, timeout: Duration) -> std::result::Result<(), String> {
         let mut slot = self.listener.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
-            let mut client = self.config.connect(NoTls).map_err(|e| with_causes(&e))?;
+            let mut client = self.config.connect(self.tls.clone()).map_err(|e| with_causes(&e))?;
             client.batch_execute(&format!("LISTEN {}", changes::CHANNEL)).map_err(|e| with_causes(&e))?;
             *slot = Some(client);
         }

@@ -139,7 +139,41 @@ fn one_replica_leads_at_a_time_and_another_takes_over_when_it_goes() {
     let other = crate::PgStore::open(&db.url).unwrap();
     assert!(db.hold_leadership("incidents").unwrap());
     assert!(!other.hold_leadership("incidents").unwrap(), "taken by the first handle");
-    assert!(other.hold_leadership("reports").unwrap(), "another name is another lock");
+    assert!(other.hold_leadership("connector:rt").unwrap(), "another name is another lock");
+    assert!(!db.hold_leadership("connector:rt").unwrap(), "held by the other, though the first leads something else");
     drop(db.leader.lock().unwrap().take()); // the leader's connection goes, as when its process dies
     assert!(other.hold_leadership("incidents").unwrap(), "the other takes over");
+    assert!(other.hold_leadership("connector:rt").unwrap(), "and keeps what it held");
+}
+
+/// A cluster of its own with TLS on (`PG_SSL=1`): this test needs a server certificate.
+fn tls_cluster() -> Option<(String, std::path::PathBuf)> {
+    if std::env::var("TRIAGE_REQUIRE_PG").as_deref() != Ok("1") {
+        return None;
+    }
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/pg/pg-instance.sh");
+    let dir = std::env::temp_dir().join(format!("triage-pg-tls-{}", std::process::id()));
+    let out =
+        std::process::Command::new(&script).env("PG_SSL", "1").arg("start").arg(&dir).arg(std::process::id().to_string()).output().unwrap();
+    assert!(out.status.success(), "a TLS cluster did not start: {}", String::from_utf8_lossy(&out.stderr));
+    Some((String::from_utf8_lossy(&out.stdout).trim().to_owned(), dir.join("ca.pem")))
+}
+
+#[test]
+fn tls_is_used_and_the_server_is_verified_when_the_url_asks_for_it() {
+    let Some((url, ca)) = tls_cluster() else { return };
+    let ssl_in_use = |store: &PgStore| -> bool {
+        store.conn().unwrap().query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).unwrap().get(0)
+    };
+    let verified = PgStore::open(&format!("{url}?sslmode=verify-full&sslrootcert={}", ca.display())).unwrap();
+    assert!(ssl_in_use(&verified), "verify-full with the CA: TLS");
+    assert!(verified.hold_leadership("tls").unwrap(), "the connections outside the pool use TLS too");
+    let preferred = PgStore::open(&format!("{url}?sslrootcert={}", ca.display())).unwrap();
+    assert!(ssl_in_use(&preferred), "no sslmode is libpq's prefer: TLS when the server offers it");
+    let refused = PgStore::open(&format!("{url}?sslmode=require")).unwrap_err().to_string();
+    assert!(refused.contains("certificate") || refused.contains("UnknownIssuer"), "an unknown CA is refused: {refused}");
+    let plain = PgStore::open(&format!("{url}?sslmode=disable")).unwrap();
+    assert!(!ssl_in_use(&plain), "disable: no TLS");
+    let missing = PgStore::open(&format!("{url}?sslmode=require&sslrootcert=/nonexistent/ca.pem")).unwrap_err().to_string();
+    assert!(missing.contains("sslrootcert") && missing.contains("/nonexistent/ca.pem"), "{missing}");
 }

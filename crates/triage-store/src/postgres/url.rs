@@ -10,13 +10,39 @@ pub(super) fn is_postgres_url(url: &str) -> bool {
     lower.starts_with("postgres://") || lower.starts_with("postgresql://")
 }
 
+/// Takes libpq's TLS parameters the driver does not know out of the URL's query: `sslrootcert`
+/// (returned), and `sslmode=verify-ca` / `verify-full` (become `require`; see `tls`).
+fn take_tls_params(url: &str) -> (String, Option<std::path::PathBuf>) {
+    let Some((base, query)) = url.split_once('?') else { return (url.to_owned(), None) };
+    let mut root_cert = None;
+    let kept: Vec<String> = query
+        .split('&')
+        .filter_map(|pair| match pair.split_once('=') {
+            Some(("sslrootcert", path)) => {
+                root_cert = Some(std::path::PathBuf::from(path));
+                None
+            }
+            Some(("sslmode", "verify-ca" | "verify-full")) => Some("sslmode=require".to_owned()),
+            _ => Some(pair.to_owned()),
+        })
+        .collect();
+    let url = if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) };
+    (url, root_cert)
+}
+
 /// Parses a `postgres://` URL; the error never contains the password.
 pub(super) fn parse_url(url: &str) -> Result<postgres::Config> {
+    parse_url_tls(url).map(|(config, _)| config)
+}
+
+/// As [`parse_url`], with the URL's `sslrootcert` file, if any.
+pub(super) fn parse_url_tls(url: &str) -> Result<(postgres::Config, Option<std::path::PathBuf>)> {
     if !is_postgres_url(url) {
         return Err(StoreError::InvalidUrl(
             "it must start with postgres:// or postgresql:// (or be empty for the SQLite file in the data directory)".into(),
         ));
     }
+    let (url, root_cert) = take_tls_params(url);
     let mut config: postgres::Config = url
         .parse()
         .map_err(|e: postgres::Error| StoreError::InvalidUrl(format!("{e}; the form is postgres://user:password@host:port/database")))?;
@@ -27,7 +53,7 @@ pub(super) fn parse_url(url: &str) -> Result<postgres::Config> {
         config.connect_timeout(Duration::from_secs(10));
     }
     config.application_name("triage");
-    Ok(config)
+    Ok((config, root_cert))
 }
 
 /// `user@host:port/database` of a configuration: what logs and errors may show.
