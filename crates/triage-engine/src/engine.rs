@@ -28,6 +28,7 @@ use crate::model_load::ModelHealth;
 /// |---|---|---|
 /// | `kb_dir` | `knowledge-base` | folder of Markdown articles |
 /// | `data_dir` | `data` | indexes, `triage.db`, trained models |
+/// | `store_pool_size` | 8 | pooled PostgreSQL connections per process |
 /// | `store_url` | none | `None`: the SQLite file `triage.db` in `data_dir`; a `postgres://` URL: that database (`PgStore`) |
 /// | `max_suggestions` | 5 | suggestions returned per triage, 1..=50 |
 /// | `model_dir` | none | initial model bundle (a live model in the registry wins) |
@@ -46,6 +47,8 @@ pub struct EngineParams {
     /// The store's database: `None` for the SQLite file in `data_dir` ([`EngineParams::store_path`]),
     /// or a PostgreSQL database shared by several replicas.
     pub store_url: Option<triage_store::StoreUrl>,
+    /// Pooled connections to PostgreSQL per process (default [`PgStore::POOL_SIZE`]).
+    pub store_pool_size: u32,
     /// Suggestions returned per triage (1..=50).
     pub max_suggestions: usize,
     /// Initial model bundle; a live model in the registry wins over it. `None`: no model until one is trained.
@@ -88,6 +91,7 @@ impl EngineParams {
             kb_dir: kb_dir.into(),
             data_dir: data_dir.into(),
             store_url: None,
+            store_pool_size: PgStore::POOL_SIZE,
             max_suggestions: 5,
             model_dir: None,
             promote_margin: 0.02,
@@ -221,7 +225,7 @@ impl std::fmt::Debug for TriageEngine {
 fn open_store(params: &EngineParams) -> Result<Arc<dyn Store>> {
     Ok(match &params.store_url {
         Some(url) => {
-            let store = PgStore::open_url(url)?;
+            let store = PgStore::open_with_pool(url, params.store_pool_size)?;
             tracing::info!(store = %url, "store: postgresql");
             Arc::new(store)
         }

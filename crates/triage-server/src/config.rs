@@ -160,6 +160,8 @@ pub struct StoreSettings {
     pub follow_poll_ms: u64,
     /// Days the change feed keeps its entries (1-365); a replica down longer reloads at start.
     pub change_retention_days: u32,
+    /// Pooled PostgreSQL connections per replica (1-64).
+    pub pool_size: u32,
 }
 
 /// Whether to follow the change feed.
@@ -183,6 +185,7 @@ impl std::fmt::Debug for StoreSettings {
             .field("follow", &self.follow)
             .field("follow_poll_ms", &self.follow_poll_ms)
             .field("change_retention_days", &self.change_retention_days)
+            .field("pool_size", &self.pool_size)
             .finish()
     }
 }
@@ -549,6 +552,9 @@ impl Settings {
         if !(10..=10_000).contains(&self.store.follow_poll_ms) {
             return bad(format!("store.follow_poll_ms must be 10-10000, not {}", self.store.follow_poll_ms));
         }
+        if !(1..=64).contains(&self.store.pool_size) {
+            return bad(format!("store.pool_size must be 1-64, not {}", self.store.pool_size));
+        }
         if !(1..=365).contains(&self.store.change_retention_days) {
             return bad(format!("store.change_retention_days must be 1-365, not {}", self.store.change_retention_days));
         }
@@ -584,6 +590,7 @@ impl ValidatedSettings {
             kb_dir: self.knowledge_base.dir.clone(),
             data_dir: self.data_dir.clone(),
             store_url: self.2.clone(),
+            store_pool_size: self.store.pool_size,
             max_suggestions: self.triage.max_suggestions,
             no_good_fix_below: self.triage.no_good_fix_below,
             model_dir: Some(self.model.dir.clone()).filter(|d| !d.as_os_str().is_empty()),
@@ -710,6 +717,35 @@ mod tests {
         assert_eq!(s.engine_params().durability, triage_engine::Durability::Durable);
         let e = env_with_paths(&[("TRIAGE__STORE__DURABILITY", "sometimes")]);
         assert!(load(None, &Overrides::default(), e).unwrap_err().to_string().contains("sometimes"));
+    }
+
+    #[test]
+    fn replica_settings_reach_the_engine_and_out_of_range_values_stop_loading() {
+        let s = load(None, &Overrides::default(), env_with_paths(&[])).unwrap();
+        let p = s.engine_params();
+        assert_eq!((p.follow.enabled, p.follow.poll.as_millis(), p.store_pool_size), (None, 250, 8), "auto, 250 ms, 8");
+        let e = env_with_paths(&[
+            ("TRIAGE__STORE__FOLLOW", "on"),
+            ("TRIAGE__STORE__FOLLOW_POLL_MS", "100"),
+            ("TRIAGE__STORE__POOL_SIZE", "16"),
+            ("TRIAGE__STORE__CHANGE_RETENTION_DAYS", "2"),
+        ]);
+        let p = load(None, &Overrides::default(), e).unwrap().engine_params();
+        assert_eq!((p.follow.enabled, p.follow.poll.as_millis(), p.store_pool_size), (Some(true), 100, 16));
+        assert_eq!(p.follow.retain.as_secs(), 2 * 86_400);
+        let bad = [
+            ("TRIAGE__STORE__FOLLOW", "sometimes", "sometimes"),
+            ("TRIAGE__STORE__FOLLOW_POLL_MS", "5", "follow_poll_ms"),
+            ("TRIAGE__STORE__POOL_SIZE", "0", "pool_size"),
+            ("TRIAGE__STORE__CHANGE_RETENTION_DAYS", "0", "change_retention_days"),
+            ("TRIAGE__LOG__OTLP_ENDPOINT", "collector:4318", "otlp_endpoint"),
+            ("TRIAGE__LOG__OTLP_SERVICE_NAME", " ", "otlp_service_name"),
+        ];
+        for (key, value, named) in bad {
+            let e = env_with_paths(&[(key, value)]);
+            let err = load(None, &Overrides::default(), e).unwrap_err().to_string();
+            assert!(err.contains(named), "{key}={value}: {err}");
+        }
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! take row or table locks here (the change sequence row, `models` while a version goes live;
 //! the outbox is claimed with `SKIP LOCKED`), so concurrent replicas keep the same guarantees.
 //!
-//! Connections come from a small pool ([`PgStore::POOL_SIZE`]); the client is rust-postgres'
+//! Connections come from a small pool ([`PgStore::POOL_SIZE`] by default, `store.pool_size`),
+//! plus one `LISTEN`ing for the change feed and one holding leaderships; the client is rust-postgres'
 //! synchronous one, so callers block exactly as they do on SQLite.
 
 mod changes;
@@ -81,6 +82,11 @@ impl PgStore {
 
     /// As [`PgStore::open`], with a URL checked before.
     pub fn open_url(url: &StoreUrl) -> Result<Self> {
+        Self::open_with_pool(url, Self::POOL_SIZE)
+    }
+
+    /// As [`PgStore::open_url`], with `pool_size` pooled connections (at least 1).
+    pub fn open_with_pool(url: &StoreUrl, pool_size: u32) -> Result<Self> {
         let (config, root_cert) = url::parse_url_tls(url.expose_secret())?;
         let tls = tls::connector(root_cert.as_deref())?;
         let target = describe(&config);
@@ -89,7 +95,7 @@ impl PgStore {
         migrations::migrate(&mut client)?;
         drop(client);
         let pool = r2d2::Pool::builder()
-            .max_size(Self::POOL_SIZE)
+            .max_size(pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(PostgresConnectionManager::new(config.clone(), tls.clone()))
