@@ -230,15 +230,7 @@ pub(super) fn feedback_counts_for(client: &mut Client, suggestions: &[String]) -
         "SELECT suggestion, outcome, COUNT(*) FROM feedback WHERE suggestion = ANY($1) GROUP BY suggestion, outcome ORDER BY suggestion",
         &[&suggestions],
     )?;
-    let mut out: Vec<(String, FeedbackCounts)> = Vec::new();
-    for r in rows {
-        let suggestion: String = r.get(0);
-        if out.last().is_none_or(|(s, _)| *s != suggestion) {
-            out.push((suggestion, FeedbackCounts::default()));
-        }
-        add_count(&mut out.last_mut().expect("just pushed").1, r.get(1), r.get(2))?;
-    }
-    Ok(out)
+    fold_counts(&rows)
 }
 
 pub(super) fn feedback_counts(client: &mut Client) -> Result<Vec<(String, FeedbackCounts)>> {
@@ -246,6 +238,11 @@ pub(super) fn feedback_counts(client: &mut Client) -> Result<Vec<(String, Feedba
         "SELECT suggestion, outcome, COUNT(*) FROM feedback WHERE suggestion IS NOT NULL GROUP BY suggestion, outcome ORDER BY suggestion",
         &[],
     )?;
+    fold_counts(&rows)
+}
+
+/// (suggestion, outcome, count) rows ordered by suggestion -> counts per suggestion.
+fn fold_counts(rows: &[Row]) -> Result<Vec<(String, FeedbackCounts)>> {
     let mut out: Vec<(String, FeedbackCounts)> = Vec::new();
     for r in rows {
         let suggestion: String = r.get(0);
