@@ -386,10 +386,10 @@ fn read_secret(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn spec(toml_kind: Kind) -> ConnectorSpec {
+    pub(crate) fn spec(toml_kind: Kind) -> ConnectorSpec {
         ConnectorSpec {
             name: "desk-rt".into(),
             kind: toml_kind,
@@ -416,7 +416,7 @@ mod tests {
         }
     }
 
-    fn env(name: &str) -> Option<String> {
+    pub(crate) fn env(name: &str) -> Option<String> {
         match name {
             "RT_TOKEN" => Some("1-2-abcdef".into()),
             "HOOK_SECRET" => Some("s3cret".into()),

@@ -220,15 +220,27 @@ impl Runtime {
         self.connector.name()
     }
 
-    /// Pauses or resumes write-back (a maintenance window on the remote system): actions keep
-    /// queueing and wait. In memory: a restart resumes.
-    pub fn set_paused(&self, paused: bool) {
-        self.paused.store(paused, Ordering::SeqCst);
-        self.wake_outbox.notify();
+    /// The store key of the connector's pause (kept beside its poll cursor).
+    fn pause_key(&self) -> String {
+        format!("{}#paused", self.name())
     }
 
-    /// Whether write-back is paused.
-    pub fn is_paused(&self) -> bool {
+    /// Pauses or resumes write-back (a maintenance window on the remote system): actions keep
+    /// queueing and wait. Kept in the store, so it survives a restart and holds on every
+    /// replica (each outbox thread reads it before each delivery).
+    pub fn set_paused(&self, engine: &TriageEngine, paused: bool) -> Result<(), String> {
+        engine.store().set_connector_cursor(&self.pause_key(), if paused { "1" } else { "0" }).map_err(|e| e.to_string())?;
+        self.paused.store(paused, Ordering::SeqCst);
+        self.wake_outbox.notify();
+        Ok(())
+    }
+
+    /// Whether write-back is paused, as the store says (the last value read when the store
+    /// cannot be read).
+    pub fn is_paused(&self, engine: &TriageEngine) -> bool {
+        if let Ok(value) = engine.store().connector_cursor(&self.pause_key()) {
+            self.paused.store(value.as_deref() == Some("1"), Ordering::SeqCst);
+        }
         self.paused.load(Ordering::SeqCst)
     }
 
@@ -300,7 +312,7 @@ impl Runtime {
             last_poll_at: live.last_poll_at,
             last_error: live.last_error,
             write_back: self.connector.spec.write_back.clone(),
-            paused: self.is_paused(),
+            paused: self.is_paused(engine),
         })
     }
 
@@ -685,7 +697,7 @@ impl Runtime {
     fn outbox_loop(&self) {
         let Some(engine) = self.wait_engine() else { return };
         while !self.stopping() {
-            if self.is_paused() {
+            if self.is_paused(&engine) {
                 self.wake_outbox.wait(Duration::from_secs(1));
                 continue;
             }
@@ -848,6 +860,34 @@ fn jitter() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pause_is_kept_in_the_store_so_it_survives_a_restart_and_holds_on_every_replica() {
+        let connector = || {
+            crate::config::validate(
+                &[crate::config::tests::spec(crate::config::Kind::Zammad)],
+                &|t| t == "northmoor",
+                &HEADS,
+                &crate::config::tests::env,
+            )
+            .unwrap()
+            .remove(0)
+        };
+        let engine = Arc::new(TriageEngine::in_memory(Vec::new(), 5).unwrap());
+        let source: EngineSource = {
+            let engine = engine.clone();
+            Arc::new(move || Some(engine.clone()))
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let first = Runtime::new(connector(), source.clone(), stop.clone());
+        assert!(!first.is_paused(&engine));
+        first.set_paused(&engine, true).unwrap();
+        // another runtime on the same store: a restarted process, or another replica
+        let second = Runtime::new(connector(), source, stop);
+        assert!(second.is_paused(&engine), "the pause is read from the store");
+        second.set_paused(&engine, false).unwrap();
+        assert!(!first.is_paused(&engine), "and a resume on one is seen by the other");
+    }
 
     #[test]
     fn backoff_doubles_up_to_its_cap_and_jitter_only_shortens() {

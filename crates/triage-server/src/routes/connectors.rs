@@ -180,11 +180,15 @@ pub(crate) async fn post_resume(auth: Auth, name: web::Path<String>, state: web:
 async fn set_paused(auth: Auth, name: &str, state: &AppState, paused: bool) -> Result<HttpResponse, ApiError> {
     let rt = visible_runtime(&auth, state, name)?.clone();
     let engine = state.engine()?.clone();
-    rt.set_paused(paused);
     let principal = auth.0.clone();
     let target = name.to_owned();
-    off_thread(move || engine.audit(Some(&principal), None, if paused { "connector.pause" } else { "connector.resume" }, &target, "done"))
-        .await?;
+    off_thread(move || {
+        rt.set_paused(&engine, paused)?;
+        engine.audit(Some(&principal), None, if paused { "connector.pause" } else { "connector.resume" }, &target, "done");
+        Ok::<_, String>(())
+    })
+    .await?
+    .map_err(|e| ApiError::internal(&StoreFailure(e)))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "connector": name, "paused": paused })))
 }
 
