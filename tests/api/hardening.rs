@@ -58,6 +58,9 @@ async fn readiness_reports_a_data_directory_it_cannot_write() {
     let app = spawn_app().await;
     let ready: Value = app.get("/readyz").await.json().await.unwrap();
     assert_eq!((ready["status"].as_str(), ready["ticket_index"].as_str()), (Some("ready"), Some("current")), "{ready}");
+    // a replica on PostgreSQL follows the change feed; one process on its SQLite file does not
+    let following = if crate::helpers::on_pg() { Some("following") } else { None };
+    assert_eq!(ready["change_feed"].as_str(), following, "{ready}");
     // the volume goes away under the running service
     let dir = app._data_dir.path().to_path_buf();
     std::fs::remove_dir_all(&dir).unwrap();

@@ -173,6 +173,9 @@ fn two_replicas_share_one_database_and_survive_losing_one() {
     let operator = format!("Bearer {}", std::fs::read_to_string(a.data.join("operator.key")).unwrap().trim());
     let b = Replica::start("b", work.path(), &db);
     let mut report = Vec::new();
+    for r in [&a, &b] {
+        assert_eq!(call("GET", &r.url("/readyz"), "", None).1["change_feed"], "following", "replica {} follows the feed", r.name);
+    }
 
     // a key created on A is accepted by B
     let created = a.ok("POST", "/v1/admin/keys", &operator, Some(&json!({"tenant": "northmoor", "role": "admin", "label": "replicas"})));

@@ -394,6 +394,11 @@ pub(crate) struct StatusView {
     /// Why the model part is degraded, and what is served instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_reason: Option<String>,
+    /// Replicas only: `following` the change feed other replicas write, or `failing` (it cannot
+    /// be read; this replica answers from what it has and catches up when it can). Readiness
+    /// stays 200 either way: every replica would fail alike, and answers still work.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_feed: Option<&'static str>,
     /// Version of the service.
     pub version: &'static str,
 }

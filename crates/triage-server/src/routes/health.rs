@@ -20,6 +20,7 @@ pub(crate) async fn healthz() -> HttpResponse {
         ticket_index: None,
         model: None,
         model_reason: None,
+        change_feed: None,
         version: VERSION,
     })
 }
@@ -53,8 +54,11 @@ pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, A
         ModelHealth::NotConfigured => ("none", None),
         ModelHealth::Degraded(reason) => ("degraded", Some(reason)),
     };
+    let follow = engine.follow_status();
+    let change_feed = follow.following.then_some(if follow.last_error.is_some() { "failing" } else { "following" });
     Ok(HttpResponse::Ok().json(StatusView {
         status: "ready",
+        change_feed,
         articles: Some(engine.article_count()),
         similar_tickets: Some(if engine.ticket_scorer_ready() { "ready" } else { "loading" }),
         ticket_index: Some(if engine.ticket_index_lag().is_some() { "repairing" } else { "current" }),
