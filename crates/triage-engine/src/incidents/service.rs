@@ -268,7 +268,14 @@ impl Incidents {
     /// blocks. At most `max_per_second` a second are taken (a fixed one-second window; the
     /// rest are counted as dropped).
     pub fn offer(&self, make: impl FnOnce() -> Observation) {
-        let Some(tx) = &self.tx else { return };
+        if self.tx.is_none() || !self.take_one() {
+            return;
+        }
+        self.enqueue(make());
+    }
+
+    /// Whether the rate bound takes one more ticket this second (counted as dropped if not).
+    fn take_one(&self) -> bool {
         let second = self.shared.started.elapsed().as_secs();
         let current = self.shared.second.load(Ordering::Relaxed);
         if current != second && self.shared.second.compare_exchange(current, second, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
@@ -282,9 +289,15 @@ impl Incidents {
                     "more triages a second than incidents.max_per_second; the excess is left out of incident detection"
                 );
             }
-            return;
+            return false;
         }
-        match tx.try_send(Msg::Observe(Box::new(make()))) {
+        true
+    }
+
+    /// Queues an observation without waiting (dropped and counted when the queue is full).
+    fn enqueue(&self, observation: Observation) {
+        let Some(tx) = &self.tx else { return };
+        match tx.try_send(Msg::Observe(Box::new(observation))) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 let n = self.shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
@@ -412,9 +425,14 @@ impl Incidents {
     /// On the leading replica, offers detection every triage any replica recorded since the
     /// last call, each once (on taking the lead: those of the last window, so a replica that
     /// takes over from a dead one sees the surge under way); elsewhere forgets its place. How
-    /// many it offered. Blocks while the detector's queue is full (it runs off the request path).
+    /// many it offered. Never waits: new triages go through the same rate bound as a single
+    /// process's (`max_per_second`), the window read on taking the lead only through the
+    /// queue's bound, and what does not fit is counted as dropped, so a flood never holds up
+    /// the thread that also follows the change feed.
     pub(crate) fn feed_from_store(&self, feed: &mut StoreFeed, leading: bool) -> Result<usize> {
-        let Some(tx) = &self.tx else { return Ok(0) };
+        if self.tx.is_none() {
+            return Ok(0);
+        }
         self.shared.leading.store(leading, Ordering::Release);
         if !leading {
             *feed = StoreFeed::default();
@@ -422,6 +440,7 @@ impl Incidents {
         }
         let now = Timestamp::now().unix_seconds();
         let window = i64::from(self.shared.lock().params().window_minutes) * 60;
+        let taking_over = feed.cursor.is_none();
         let from = feed.cursor.map_or(now - window, |c| c - FEED_MARGIN_SECONDS);
         let records = self.shared.store.triage_records_since(&stored(from), FEED_BATCH)?;
         let mut offered = 0;
@@ -440,10 +459,10 @@ impl Incidents {
                 title: text.lines().next().unwrap_or_default().chars().take(100).collect(),
                 hint: r.suggestions.iter().find_map(|s| s.strip_prefix("incident:")).map(str::to_owned),
             };
-            if tx.send(Msg::Observe(Box::new(observation))).is_err() {
-                break;
+            if taking_over || self.take_one() {
+                self.enqueue(observation);
+                offered += 1;
             }
-            offered += 1;
         }
         let cursor = *feed.cursor.get_or_insert(now);
         feed.seen.retain(|_, at| *at >= cursor - 2 * FEED_MARGIN_SECONDS);

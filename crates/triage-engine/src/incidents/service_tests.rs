@@ -200,3 +200,32 @@ fn an_admin_action_while_the_detector_writes_a_link_is_what_the_store_keeps() {
     assert_eq!((back.status, back.message.as_deref()), (Status::Confirmed, Some("Use webmail")), "the store kept a stale row");
     assert_eq!(back.count, SURGE.len() + 1);
 }
+
+#[test]
+fn the_leaders_feed_never_waits_and_keeps_the_rate_bound_after_taking_over() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let record = |i: usize, at: i64| TriageRecord {
+        triage_id: format!("t{i}"),
+        tenant: Some(triage_core::tenant::TenantId::parse("north").unwrap()),
+        external_id: None,
+        created_at: Timestamp::from_unix_seconds(at).to_stored(),
+        model_version: None,
+        labels: serde_json::json!({}),
+        suggestions: vec![],
+        text: Some(format!("printer {i} jammed on floor")),
+        no_good_fix: false,
+    };
+    let now = Timestamp::now().unix_seconds();
+    // the last window, read whole on taking the lead (up to the queue's bound)
+    store.record_triages(&(0..150).map(|i| record(i, now - 600)).collect::<Vec<_>>()).unwrap();
+    let incidents = Incidents::start(IncidentParams { max_per_second: 100, ..params() }, store.clone()).unwrap();
+    let mut feed = StoreFeed::default();
+    assert_eq!(incidents.feed_from_store(&mut feed, true).unwrap(), 150, "the window is replayed whole");
+    // then a flood: at most max_per_second a second go in and the rest is counted as dropped
+    // (a feed that waited for the detector would have delivered all 300)
+    store.record_triages(&(150..450).map(|i| record(i, Timestamp::now().unix_seconds())).collect::<Vec<_>>()).unwrap();
+    let offered = incidents.feed_from_store(&mut feed, true).unwrap();
+    assert!(offered <= 100, "{offered} taken in one second");
+    assert!(incidents.dropped() >= 200, "the rest counted as dropped: {}", incidents.dropped());
+    incidents.flush();
+}
