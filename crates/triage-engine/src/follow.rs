@@ -139,6 +139,18 @@ impl Work {
     }
 }
 
+/// The changed tickets as the store holds them now (one read), and the keys it no longer holds.
+fn stored_and_erased(
+    store: &dyn triage_store::Store,
+    changed: &BTreeMap<(TenantId, String), u64>,
+) -> Result<(Vec<triage_core::ticket_resolved::ResolvedTicket>, Vec<(TenantId, String)>)> {
+    let keys: Vec<(TenantId, String)> = changed.keys().cloned().collect();
+    let stored = store.resolved_tickets(&keys)?;
+    let present: HashSet<(&str, &str)> = stored.iter().map(|t| (t.tenant.as_str(), t.external_id.as_str())).collect();
+    let erased = keys.iter().filter(|(t, id)| !present.contains(&(t.as_str(), id.as_str()))).cloned().collect();
+    Ok((stored, erased))
+}
+
 /// At start, brings a ticket index that applied resolved-ticket sequence `indexed` up to the
 /// store from the change feed: the tickets changed since, as they are in the store now.
 /// `Some(changes applied)` when the index ends level with the store (same sequence and count);
@@ -163,13 +175,11 @@ pub(crate) fn catch_up_index(store: &dyn triage_store::Store, tickets: &triage_k
                 keys.insert((t.clone(), c.subject.clone()), s.unwrap_or(0));
             }
         }
-        let mut docs = Vec::new();
-        for (tenant, external_id) in keys.keys() {
-            match store.resolved_ticket(tenant, external_id)? {
-                Some(t) => docs.push(crate::ingest::ticket_doc(&t)),
-                None => tickets.delete_at(tenant, external_id, seq)?,
-            }
+        let (stored, erased) = stored_and_erased(store, &keys)?;
+        for (tenant, external_id) in erased {
+            tickets.delete_at(&tenant, &external_id, seq)?;
         }
+        let docs: Vec<_> = stored.iter().map(crate::ingest::ticket_doc).collect();
         if !docs.is_empty() {
             tickets.upsert_at(&docs, seq)?;
         }
@@ -298,14 +308,7 @@ impl TriageEngine {
     /// are in the store now (an upsert then an erasure in one batch is an erasure).
     fn apply_resolved(&self, changed: &BTreeMap<(TenantId, String), u64>, seq: Option<u64>) -> Result<()> {
         let _writes = self.index_writes.lock().unwrap_or_else(|p| p.into_inner());
-        let mut upserts = Vec::new();
-        let mut erased = Vec::new();
-        for (tenant, external_id) in changed.keys() {
-            match self.store.resolved_ticket(tenant, external_id)? {
-                Some(t) => upserts.push(t),
-                None => erased.push((tenant, external_id)),
-            }
-        }
+        let (upserts, erased) = stored_and_erased(self.store.as_ref(), changed)?;
         // the index's recorded sequence never goes back (an own write may have moved it on)
         let seq = seq.max(self.tickets.applied_seq());
         if !upserts.is_empty() {
@@ -319,8 +322,8 @@ impl TriageEngine {
             }
         }
         for (tenant, external_id) in erased {
-            self.index_result(self.tickets.delete_at(tenant, external_id, seq));
-            self.learned.remove(tenant, &crate::learned::ticket_key(external_id));
+            self.index_result(self.tickets.delete_at(&tenant, &external_id, seq));
+            self.learned.remove(&tenant, &crate::learned::ticket_key(&external_id));
         }
         tracing::debug!(upserted = upserts.len(), "resolved tickets followed");
         Ok(())

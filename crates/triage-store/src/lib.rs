@@ -56,6 +56,15 @@ pub trait Store: Send + Sync {
     fn resolved_seq(&self) -> Result<u64>;
     /// One resolved ticket, if stored.
     fn resolved_ticket(&self, tenant: &TenantId, external_id: &str) -> Result<Option<ResolvedTicket>>;
+    /// The stored ones among `keys` (tenant, external id), in one read (a follower applying a
+    /// batch of changes); a key not stored is left out.
+    fn resolved_tickets(&self, keys: &[(TenantId, String)]) -> Result<Vec<ResolvedTicket>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for (tenant, id) in keys {
+            out.extend(self.resolved_ticket(tenant, id)?);
+        }
+        Ok(out)
+    }
     /// Number of resolved tickets, of one tenant or all.
     fn resolved_count(&self, tenant: Option<&TenantId>) -> Result<u64>;
     /// Calls `f` for every resolved ticket, ordered by tenant and external id.

@@ -114,6 +114,20 @@ pub(super) fn one_resolved_ticket_and_feedback_counts_of_named_suggestions_are_r
     let t = s.resolved_ticket(&north, "T1").unwrap().expect("stored");
     assert_eq!((t.title.as_str(), t.resolved_at_first_contact), ("vpn drops", Some(true)));
     assert!(s.resolved_ticket(&TenantId::parse("south").unwrap(), "T1").unwrap().is_none(), "another tenant's id is not it");
+    s.upsert_resolved(&[ticket("south", "T2", "mail", None)]).unwrap();
+    let keys = [
+        (north.clone(), "T1".to_owned()),
+        (TenantId::parse("south").unwrap(), "T1".to_owned()),
+        (TenantId::parse("south").unwrap(), "T2".to_owned()),
+    ];
+    let mut many: Vec<(String, String)> =
+        s.resolved_tickets(&keys).unwrap().into_iter().map(|t| (t.tenant.as_str().to_owned(), t.external_id)).collect();
+    many.sort();
+    assert_eq!(
+        many,
+        [("north".to_owned(), "T1".to_owned()), ("south".to_owned(), "T2".to_owned())],
+        "the stored ones, by tenant and id together"
+    );
     s.record_triage(&record("tr1")).unwrap();
     s.record_triage(&TriageRecord { suggestions: vec!["article:vpn".into(), "article:mail".into()], ..record("tr2") }).unwrap();
     for (triage, suggestion, outcome) in

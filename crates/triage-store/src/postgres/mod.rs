@@ -166,6 +166,10 @@ impl Store for PgStore {
         records::resolved_ticket(&mut *self.conn()?, tenant, external_id)
     }
 
+    fn resolved_tickets(&self, keys: &[(TenantId, String)]) -> Result<Vec<ResolvedTicket>> {
+        records::resolved_tickets(&mut *self.conn()?, keys)
+    }
+
     fn resolved_count(&self, tenant: Option<&TenantId>) -> Result<u64> {
         let n: i64 = self
             .conn()?

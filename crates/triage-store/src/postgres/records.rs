@@ -431,6 +431,19 @@ pub(super) fn revoke_key(client: &mut Client, origin: &str, tenant: Option<&Tena
     Ok(n > 0)
 }
 
+pub(super) fn resolved_tickets(client: &mut Client, keys: &[(TenantId, String)]) -> Result<Vec<ResolvedTicket>> {
+    let tenants: Vec<&str> = keys.iter().map(|(t, _)| t.as_str()).collect();
+    let ids: Vec<&str> = keys.iter().map(|(_, id)| id.as_str()).collect();
+    let rows = client.query(
+        &format!(
+            "SELECT {} FROM resolved_tickets WHERE (tenant, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+            crate::sqlite::TICKET_COLUMNS
+        ),
+        &[&tenants, &ids],
+    )?;
+    rows.iter().map(row_to_ticket).collect()
+}
+
 pub(super) fn resolved_ticket(client: &mut Client, tenant: &TenantId, external_id: &str) -> Result<Option<ResolvedTicket>> {
     let row = client.query_opt(
         &format!("SELECT {} FROM resolved_tickets WHERE tenant = $1 AND external_id = $2", crate::sqlite::TICKET_COLUMNS),
