@@ -139,11 +139,11 @@ impl Work {
     }
 }
 
+/// Changed tickets as stored now, and the (tenant, external id) keys no longer stored.
+type StoredAndErased = (Vec<triage_core::ticket_resolved::ResolvedTicket>, Vec<(TenantId, String)>);
+
 /// The changed tickets as the store holds them now (one read), and the keys it no longer holds.
-fn stored_and_erased(
-    store: &dyn triage_store::Store,
-    changed: &BTreeMap<(TenantId, String), u64>,
-) -> Result<(Vec<triage_core::ticket_resolved::ResolvedTicket>, Vec<(TenantId, String)>)> {
+fn stored_and_erased(store: &dyn triage_store::Store, changed: &BTreeMap<(TenantId, String), u64>) -> Result<StoredAndErased> {
     let keys: Vec<(TenantId, String)> = changed.keys().cloned().collect();
     let stored = store.resolved_tickets(&keys)?;
     let present: HashSet<(&str, &str)> = stored.iter().map(|t| (t.tenant.as_str(), t.external_id.as_str())).collect();
