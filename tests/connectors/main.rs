@@ -357,7 +357,9 @@ fn request_tracker_end_to_end() {
         (triage.status()["outbox_pending"].as_u64().unwrap() >= batch.len() as u64).then_some(())
     });
     triage.kill();
-    triage.spawn(); // a restart resumes write-back
+    triage.spawn();
+    assert_eq!(triage.status()["paused"], true, "the pause is in the store: it survives the restart");
+    triage.api("POST", "/v1/admin/connectors/desk-rt/resume");
     for id in &batch {
         wait_for(&format!("a note on {id} after the restart"), Duration::from_secs(60), || (!rt.notes(id).is_empty()).then_some(()));
     }
