@@ -94,7 +94,7 @@ fn resolved_feedback_teaches_the_article_and_not_helpful_takes_it_back() {
     let before = engine.learned.boosts(&north, &triage_kb::KbIndex::query_terms(PARAPHRASE), crate::learned::today());
     engine.add_feedback(Some(&north), &outcome.triage_id.to_string(), feedback(Outcome::NotHelpful)).unwrap();
     let after = engine.learned.boosts(&north, &triage_kb::KbIndex::query_terms(PARAPHRASE), crate::learned::today());
-    let of = |b: &[(String, f32)]| b.iter().find(|(a, _)| a == ARTICLE).map_or(0.0, |x| x.1);
+    let of = |b: &[triage_kb::ArticleBoost]| b.iter().find(|x| x.article == ARTICLE).map_or(0.0, |x| x.upper());
     assert!(of(&after) < of(&before), "`not_helpful` counts against: {} then {}", of(&before), of(&after));
     drop(engine);
     let (engine, _) = TriageEngine::open(&params).unwrap();

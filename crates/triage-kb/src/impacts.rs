@@ -18,6 +18,7 @@ use tantivy::{DocAddress, Searcher};
 use triage_core::tenant::{Audience, TenantId};
 
 use crate::index::KbDocument;
+use crate::search::ArticleBoost;
 use crate::{KbIndex, Result};
 
 /// One article as the impact lists know it.
@@ -92,14 +93,15 @@ impl Impacts {
         self.terms.len()
     }
 
-    /// The best `limit` articles for `terms`, plus `boosts` by article id, that pass the
+    /// The best `limit` articles for `terms`, with `boosts` by article id applied (per term the
+    /// larger of the article's own score and the learned one, then `add`), that pass the
     /// filters, best first, and the share of the query's terms the knowledge base knows at all.
     /// Equal scores keep index order, as tantivy's top-k does. A boost makes an article a
-    /// candidate only when it is positive.
+    /// candidate only when it raises its score.
     pub(crate) fn top(
         &self,
         terms: &[String],
-        boosts: &[(String, f32)],
+        boosts: &[ArticleBoost],
         tenant: Option<&TenantId>,
         include_shared: bool,
         category: Option<&str>,
@@ -114,8 +116,14 @@ impl Impacts {
             touched.clear();
             let mut matchable = 0.0f32;
             let mut known = 0usize;
+            // each query term's impact list (for the boosts' per-term comparison)
+            let mut lists: Vec<Option<&ImpactList>> = Vec::with_capacity(if boosts.is_empty() { 0 } else { terms.len() });
             for term in terms {
-                let Some((best, list)) = self.terms.get(term.as_str()) else { continue };
+                let found = self.terms.get(term.as_str());
+                if !boosts.is_empty() {
+                    lists.push(found.map(|(_, list)| list));
+                }
+                let Some((best, list)) = found else { continue };
                 matchable += best;
                 known += 1;
                 for &(doc, score) in list.iter() {
@@ -127,17 +135,27 @@ impl Impacts {
                     covered[doc as usize] += best;
                 }
             }
-            for (id, boost) in boosts {
-                let Some(&doc) = self.by_id.get(id) else { continue };
+            for boost in boosts {
+                let Some(&doc) = self.by_id.get(&boost.article) else { continue };
+                let mut delta = boost.add;
+                for &(term, learned) in &boost.terms {
+                    let own = lists
+                        .get(term as usize)
+                        .copied()
+                        .flatten()
+                        .and_then(|list| list.binary_search_by_key(&doc, |&(o, _)| o).ok().map(|i| list[i].1))
+                        .unwrap_or(0.0);
+                    delta += (learned - own).max(0.0);
+                }
                 let slot = &mut scores[doc as usize];
                 if *slot == 0.0 {
-                    if *boost <= 0.0 {
+                    if delta <= 0.0 {
                         continue;
                     }
                     touched.push(doc);
                 }
                 // nothing is added after the boosts, so a slot a boost brings to 0 is still drained
-                *slot += boost;
+                *slot += delta;
             }
             let mut hits: Vec<ImpactHit> = Vec::with_capacity(touched.len());
             for &doc in touched.iter() {

@@ -35,6 +35,6 @@ mod tokenizer;
 
 pub use error::{KbError, Result};
 pub use index::{KbDocument, KbIndex, SyncReport};
-pub use search::{FieldWeights, KbHit, KbQuery, escape_html};
+pub use search::{ArticleBoost, FieldWeights, KbHit, KbQuery, escape_html};
 pub use tickets::{Rebuild, SimilarQueryPolicy, TicketDoc, TicketHit, TicketIndex};
 pub use tokenizer::TriageTokenizer;

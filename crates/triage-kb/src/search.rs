@@ -54,6 +54,35 @@ impl Default for FieldWeights {
     }
 }
 
+/// Learned evidence for one article (the engine's learned phrasing), for [`KbQuery::boosts`].
+///
+/// Per query term the article scores the larger of its own score for the term and the learned
+/// one (`terms`): a word the article's text already has is not counted twice, so learned words
+/// decide mostly where the article's own text is silent; `add` is then added as it is (the
+/// engine's `not_helpful` phrasing, negative).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ArticleBoost {
+    /// Article id.
+    pub article: String,
+    /// Added to the article's score.
+    pub add: f32,
+    /// (index into the query's terms, learned score of that term), at most one per term.
+    pub terms: Vec<(u32, f32)>,
+}
+
+impl ArticleBoost {
+    /// A boost that only adds `add` (no per-term evidence).
+    pub fn additive(article: impl Into<String>, add: f32) -> Self {
+        Self { article: article.into(), add, terms: Vec::new() }
+    }
+
+    /// The most the boost can add: `add` plus every term's learned score (what it adds to an
+    /// article that matched none of the terms itself).
+    pub fn upper(&self) -> f32 {
+        self.add + self.terms.iter().map(|&(_, s)| s.max(0.0)).sum::<f32>()
+    }
+}
+
 /// A search request.
 #[derive(Debug, Clone)]
 pub struct KbQuery<'a> {
@@ -72,10 +101,11 @@ pub struct KbQuery<'a> {
     /// Terms already analysed from `text` (see [`KbIndex::query_terms`]), so one request
     /// analyses its text once for both indexes.
     pub terms: Option<&'a [String]>,
-    /// Scores added to articles by id before the best `limit` are kept (the engine's learned
-    /// phrasing). An article with a positive boost is a candidate even when no term matched it;
-    /// the tenant and category filters apply to it as to any other.
-    pub boosts: Option<&'a [(String, f32)]>,
+    /// Learned evidence per article, applied before the best `limit` are kept (see
+    /// [`ArticleBoost`]; term indices refer to `terms`, or to the text's analysed terms). An
+    /// article the boost raises is a candidate even when no term matched it; the tenant and
+    /// category filters apply to it as to any other.
+    pub boosts: Option<&'a [ArticleBoost]>,
 }
 
 impl<'a> KbQuery<'a> {
@@ -88,8 +118,8 @@ impl<'a> KbQuery<'a> {
         self.terms = Some(terms);
         self
     }
-    /// Adds these scores to articles by id (see [`KbQuery::boosts`]).
-    pub fn with_boosts(mut self, boosts: &'a [(String, f32)]) -> Self {
+    /// Applies learned evidence to articles by id (see [`KbQuery::boosts`]).
+    pub fn with_boosts(mut self, boosts: &'a [ArticleBoost]) -> Self {
         self.boosts = Some(boosts);
         self
     }
@@ -206,13 +236,14 @@ impl KbIndex {
         let query = BooleanQuery::new(clauses);
         let boosts = q.boosts.unwrap_or_default();
         // boosts only re-rank what the terms found here (the impact lists also add articles
-        // found by their boost alone): so read deeper, add, and cut again
+        // found by their boost alone): so read deeper, add, and cut again; without per-term
+        // scores here a boost adds its upper bound (this path runs only before the first sync)
         let top = searcher.search(&query, &TopDocs::with_limit(q.limit.max(1) + boosts.len()).order_by_score())?;
         let mut hits: Vec<(f32, String)> =
             top.into_iter().map(|(score, addr)| Ok((score, self.doc_id(searcher, addr)?))).collect::<Result<_>>()?;
         if !boosts.is_empty() {
             for (score, id) in &mut hits {
-                *score += boosts.iter().find(|(b, _)| b == id).map_or(0.0, |(_, s)| *s);
+                *score += boosts.iter().find(|b| &b.article == id).map_or(0.0, ArticleBoost::upper);
             }
             hits.sort_by(|a, b| b.0.total_cmp(&a.0));
         }
@@ -409,15 +440,39 @@ mod tests {
     #[test]
     fn boosts_add_to_scores_bring_in_unmatched_articles_and_respect_the_tenant_filter() {
         let idx = index();
-        let boosts = vec![("printer-offline".to_owned(), 100.0), ("northmoor-remote-desktop".to_owned(), 200.0)];
+        let boosts = vec![ArticleBoost::additive("printer-offline", 100.0), ArticleBoost::additive("northmoor-remote-desktop", 200.0)];
         let hits = idx.search(&KbQuery::new("account locked").with_boosts(&boosts)).unwrap();
         assert_eq!(hits[0].id, "printer-offline", "found by its boost alone: {hits:?}");
         assert!(hits.iter().all(|h| h.id != "northmoor-remote-desktop"), "another tenant's article stays out whatever its boost");
         let plain = idx.search(&KbQuery::new("account locked")).unwrap();
-        let boosted = idx.search(&KbQuery::new("account locked").with_boosts(&[("account-locked".to_owned(), 1.5)])).unwrap();
+        let boosted = idx.search(&KbQuery::new("account locked").with_boosts(&[ArticleBoost::additive("account-locked", 1.5)])).unwrap();
         assert!((boosted[0].score - plain[0].score - 1.5).abs() < 1e-4);
-        let negative = idx.search(&KbQuery::new("account locked").with_boosts(&[("printer-offline".to_owned(), -5.0)])).unwrap();
+        let negative = idx.search(&KbQuery::new("account locked").with_boosts(&[ArticleBoost::additive("printer-offline", -5.0)])).unwrap();
         assert!(negative.iter().all(|h| h.id != "printer-offline"), "a negative boost never brings an article in");
+    }
+
+    #[test]
+    fn a_learned_term_score_counts_only_above_the_articles_own_score_for_that_term() {
+        let idx = index();
+        let terms = KbIndex::query_terms("account locked");
+        let plain = idx.search(&KbQuery::new("account locked").with_terms(&terms)).unwrap();
+        let own = plain.iter().find(|h| h.id == "account-locked").unwrap().score;
+        // per term: the learned score under the article's own adds nothing; above it, the difference
+        let first = idx.search(&KbQuery::new(&terms[0]).with_terms(&terms[..1])).unwrap();
+        let own_first = first.iter().find(|h| h.id == "account-locked").unwrap().score;
+        assert!(own_first > 0.0);
+        let search = |learned: f32| {
+            let b = [ArticleBoost { article: "account-locked".into(), add: 0.0, terms: vec![(0, learned)] }];
+            let hits = idx.search(&KbQuery::new("account locked").with_terms(&terms).with_boosts(&b)).unwrap();
+            hits.iter().find(|h| h.id == "account-locked").unwrap().score
+        };
+        assert!((search(own_first * 0.5) - own).abs() < 1e-4, "below its own score: nothing added");
+        assert!((search(own_first + 2.0) - own - 2.0).abs() < 1e-3, "above: the difference");
+        // a term the article lacks counts in full, and brings an unmatched article in
+        let b = [ArticleBoost { article: "printer-offline".into(), add: -1.0, terms: vec![(1, 50.0)] }];
+        let hits = idx.search(&KbQuery::new("account locked").with_terms(&terms).with_boosts(&b)).unwrap();
+        let printer = hits.iter().find(|h| h.id == "printer-offline").expect("brought in by its learned term");
+        assert!((printer.score - 49.0).abs() < 1e-3, "{hits:?}");
     }
 
     #[test]

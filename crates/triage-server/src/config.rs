@@ -28,7 +28,7 @@
 //! | `cleaning.phrases` | none | a desk's own boilerplate sentences, removed like the shipped UK phrasings | sentences of 3+ words |
 //! | `cleaning.learn_min_share` / `cleaning.learn_min_tickets` | 0.01 / 20 | a sentence in at least this share, and this many, of a tenant's resolved tickets is learned as its boilerplate | 0..=1 / >= 1 |
 //! | `learning.enabled` | true | articles learn callers' phrasing from resolved tickets naming them (`kb_article`) and from `resolved` / `helpful` feedback (`not_helpful` counts against), per tenant | |
-//! | `learning.weight` | 2.0 | article score = its BM25 + weight x learned score | 0..=10 |
+//! | `learning.weight` | 4.0 | per query word an article scores the larger of its BM25 and weight x its learned score | 0..=10 |
 //! | `learning.half_life_days` | 180 | a learned text counts half after this many days | 1..=3650 |
 //! | `learning.max_per_article` | 200 | learned texts kept per tenant and article (the most recent) | 1..=10000 |
 //! | `learning.shared_articles` | true | whether articles shared with every tenant learn too (each tenant's phrasing only for itself) | |

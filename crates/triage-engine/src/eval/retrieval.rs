@@ -274,7 +274,7 @@ fn run_queries(
         // cleaned as the service cleans a ticket (timed with the search: the service pays it too)
         let query = clean_joined(&q.query, boilerplate());
         let (hits, terms) = match learned {
-            // as the engine does for a tenant: redacted, analysed once, learned boosts added
+            // as the engine does for a tenant: redacted, analysed once, learned boosts applied
             Some((learned, tenant)) => {
                 let redacted = redact(&query);
                 let terms = KbIndex::query_terms(&redacted);
