@@ -19,7 +19,7 @@
 //! the two is applied again. A replica that finds entries pruned beyond its position (down for
 //! longer than [`FollowParams::retain`]) reloads all of it from the store instead.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -95,10 +95,9 @@ pub struct FollowStatus {
 /// What one batch asks of the replica, gathered before anything is applied.
 #[derive(Default)]
 struct Work {
-    /// Resolved tickets other replicas changed: (tenant, external id) -> resolved sequence.
-    resolved: BTreeMap<(TenantId, String), u64>,
-    /// Highest resolved-ticket sequence in the batch, this replica's own writes included.
-    resolved_seq: Option<u64>,
+    /// Resolved tickets other replicas changed, and the batch's highest resolved-ticket
+    /// sequence (this replica's own writes included).
+    resolved: ResolvedChanges,
     suggestions: HashSet<String>,
     feedback: Vec<(TenantId, String, String, Outcome)>,
     model: bool,
@@ -106,19 +105,35 @@ struct Work {
     incidents: HashSet<String>,
 }
 
+/// The resolved tickets a batch of changes touched: (tenant, external id) keys, and the highest
+/// resolved-ticket sequence among them.
+#[derive(Default)]
+struct ResolvedChanges {
+    keys: BTreeSet<(TenantId, String)>,
+    seq: Option<u64>,
+}
+
+impl ResolvedChanges {
+    /// Notes one change if it is a resolved-ticket upsert or erasure; its key only when `keep`
+    /// (the sequence always: a replica's own writes moved its index on too).
+    fn note(&mut self, c: &Change, keep: bool) {
+        if !matches!(c.kind, ChangeKind::Resolved | ChangeKind::ResolvedErased) {
+            return;
+        }
+        self.seq = self.seq.max(c.detail.as_deref().and_then(|d| d.parse::<u64>().ok()));
+        if let (true, Some(tenant)) = (keep, &c.tenant) {
+            self.keys.insert((tenant.clone(), c.subject.clone()));
+        }
+    }
+}
+
 impl Work {
     fn gather(changes: &[Change], origin: &str) -> Self {
         let mut work = Work::default();
         for c in changes {
             let own = c.origin == origin;
+            work.resolved.note(c, !own);
             match c.kind {
-                ChangeKind::Resolved | ChangeKind::ResolvedErased => {
-                    let seq = c.detail.as_deref().and_then(|d| d.parse::<u64>().ok());
-                    work.resolved_seq = work.resolved_seq.max(seq);
-                    if let (false, Some(tenant)) = (own, &c.tenant) {
-                        work.resolved.insert((tenant.clone(), c.subject.clone()), seq.unwrap_or(0));
-                    }
-                }
                 ChangeKind::Feedback if !own => {
                     // detail: "<outcome> <suggestion>"
                     let Some((outcome, suggestion)) = c.detail.as_deref().and_then(|d| d.split_once(' ')) else { continue };
@@ -143,8 +158,8 @@ impl Work {
 type StoredAndErased = (Vec<triage_core::ticket_resolved::ResolvedTicket>, Vec<(TenantId, String)>);
 
 /// The changed tickets as the store holds them now (one read), and the keys it no longer holds.
-fn stored_and_erased(store: &dyn triage_store::Store, changed: &BTreeMap<(TenantId, String), u64>) -> Result<StoredAndErased> {
-    let keys: Vec<(TenantId, String)> = changed.keys().cloned().collect();
+fn stored_and_erased(store: &dyn triage_store::Store, changed: &BTreeSet<(TenantId, String)>) -> Result<StoredAndErased> {
+    let keys: Vec<(TenantId, String)> = changed.iter().cloned().collect();
     let stored = store.resolved_tickets(&keys)?;
     let present: HashSet<(&str, &str)> = stored.iter().map(|t| (t.tenant.as_str(), t.external_id.as_str())).collect();
     let erased = keys.iter().filter(|(t, id)| !present.contains(&(t.as_str(), id.as_str()))).cloned().collect();
@@ -166,15 +181,12 @@ pub(crate) fn catch_up_index(store: &dyn triage_store::Store, tickets: &triage_k
     loop {
         let changes = store.changes_since(after, BATCH)?;
         let Some(last) = changes.last().map(|c| c.seq) else { break };
-        let mut keys: BTreeMap<(TenantId, String), u64> = BTreeMap::new();
-        let mut seq = None;
-        for c in changes.iter().filter(|c| matches!(c.kind, ChangeKind::Resolved | ChangeKind::ResolvedErased)) {
-            let s = c.detail.as_deref().and_then(|d| d.parse::<u64>().ok());
-            seq = seq.max(s);
-            if let Some(t) = &c.tenant {
-                keys.insert((t.clone(), c.subject.clone()), s.unwrap_or(0));
-            }
+        // every origin's changes: the index applied none of them
+        let mut resolved = ResolvedChanges::default();
+        for c in &changes {
+            resolved.note(c, true);
         }
+        let (keys, seq) = (resolved.keys, resolved.seq);
         let (stored, erased) = stored_and_erased(store, &keys)?;
         for (tenant, external_id) in erased {
             tickets.delete_at(&tenant, &external_id, seq)?;
@@ -278,8 +290,8 @@ impl TriageEngine {
     }
 
     fn apply(&self, work: &Work) -> Result<()> {
-        if !work.resolved.is_empty() {
-            self.apply_resolved(&work.resolved, work.resolved_seq)?;
+        if !work.resolved.keys.is_empty() {
+            self.apply_resolved(&work.resolved.keys, work.resolved.seq)?;
         }
         if !work.suggestions.is_empty() {
             let suggestions: Vec<String> = work.suggestions.iter().cloned().collect();
@@ -306,7 +318,7 @@ impl TriageEngine {
 
     /// Brings the resolved tickets other replicas changed into this replica's indexes, as they
     /// are in the store now (an upsert then an erasure in one batch is an erasure).
-    fn apply_resolved(&self, changed: &BTreeMap<(TenantId, String), u64>, seq: Option<u64>) -> Result<()> {
+    fn apply_resolved(&self, changed: &BTreeSet<(TenantId, String)>, seq: Option<u64>) -> Result<()> {
         let _writes = self.index_writes.lock().unwrap_or_else(|p| p.into_inner());
         let (upserts, erased) = stored_and_erased(self.store.as_ref(), changed)?;
         // the index's recorded sequence never goes back (an own write may have moved it on)
@@ -337,9 +349,7 @@ impl TriageEngine {
         }
         match crate::model_load::load_record(self.store.as_ref(), &self.params, &live) {
             Ok(bundle) => {
-                self.model.store(Some(Arc::new(bundle)));
-                *self.fix_model.write().unwrap_or_else(|p| p.into_inner()) = crate::fix::desk::from_report(&live.report);
-                self.set_model_health(crate::ModelHealth::Ok);
+                self.serve(bundle, &live);
                 tracing::info!(version = %live.version, "model went live on another replica; serving it");
             }
             Err(reason) => {
@@ -358,6 +368,7 @@ impl TriageEngine {
         *self.feedback.write().unwrap_or_else(|p| p.into_inner()) = self.store.feedback_counts()?.into_iter().collect();
         *self.keys.write().unwrap_or_else(|p| p.into_inner()) = crate::keys::load_keys(self.store.as_ref())?;
         self.follow_live_model()?;
+        // changed since a time no row has: the open incidents only
         let open: HashSet<String> = self.store.incidents("9999")?.into_iter().map(|(r, _)| r.id).collect();
         self.incidents.apply_stored(&open)?;
         Ok(())

@@ -235,6 +235,14 @@ impl TriageEngine {
         Ok(version)
     }
 
+    /// Serves `bundle` (the registered `record`) from the next request on, with the fix model
+    /// its report carries: one swap, so a request never mixes two models.
+    pub(crate) fn serve(&self, bundle: triage_model::bundle::ModelBundle, record: &ModelRecord) {
+        self.model.store(Some(Arc::new(bundle)));
+        *self.fix_model.write().unwrap_or_else(|p| p.into_inner()) = crate::fix::desk::from_report(&record.report);
+        self.set_model_health(crate::ModelHealth::Ok);
+    }
+
     /// Makes `version` live, atomically. Refused when it is worse than the live model by more
     /// than the margin on the held-out slice, or was evaluated against another live model,
     /// unless `force`.
@@ -249,9 +257,7 @@ impl TriageEngine {
             self.check_promotion(&record, live_version.as_deref())?;
         }
         let bundle = crate::model_load::load_record(self.store.as_ref(), &self.params, &record).map_err(EngineError::Unloadable)?;
-        self.model.store(Some(Arc::new(bundle)));
-        *self.fix_model.write().unwrap_or_else(|p| p.into_inner()) = crate::fix::desk::from_report(&record.report);
-        self.set_model_health(crate::ModelHealth::Ok);
+        self.serve(bundle, &record);
         self.store.set_live(version, if force { "promote (forced)" } else { "promote" })?;
         tracing::info!(version, force, "model promoted");
         Ok(())
@@ -397,9 +403,7 @@ impl TriageEngine {
         let record =
             self.store.models()?.into_iter().find(|m| m.version == previous).ok_or(EngineError::NotFound(crate::Resource::ModelVersion))?;
         let bundle = crate::model_load::load_record(self.store.as_ref(), &self.params, &record).map_err(EngineError::Unloadable)?;
-        self.model.store(Some(Arc::new(bundle)));
-        *self.fix_model.write().unwrap_or_else(|p| p.into_inner()) = crate::fix::desk::from_report(&record.report);
-        self.set_model_health(crate::ModelHealth::Ok);
+        self.serve(bundle, &record);
         self.store.set_live(&previous, "rollback")?;
         tracing::info!(version = %previous, "model rolled back");
         Ok(previous)
