@@ -1,5 +1,6 @@
 //! Tests of the `triage` binary itself.
 
+mod fix_model_eval;
 mod import;
 mod import_html;
 mod incidents_eval;

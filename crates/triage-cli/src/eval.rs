@@ -5,6 +5,7 @@ mod incidents;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use triage_engine::LearningParams;
 use triage_engine::eval::noise::{DEFAULT_NOISE_SEED, Noise, NoiseTemplates};
@@ -45,12 +46,18 @@ pub(crate) enum EvalCommand {
         /// Seed of the choice of dropped articles.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// `no_good_fix` when the top suggestion's fix probability is under this.
+        /// `no_good_fix` when no suggestion shown (the first five) has a fix probability of at
+        /// least this.
         #[arg(long, default_value_t = triage_engine::fusion::NO_GOOD_FIX_BELOW)]
         no_good_fix_below: f64,
         /// Fit the fix-probability model on this run's rankings, print it and score with it.
         #[arg(long)]
         fit_fix: bool,
+        /// Score with this fix-probability model instead of the default: a JSON file
+        /// {"bias","weights"}, e.g. the `fitted_fix_model` of another run's --json (to score one
+        /// half with the model fitted on the other).
+        #[arg(long, value_name = "FILE", conflicts_with = "fit_fix")]
+        fix_model: Option<PathBuf>,
     },
     /// Train on --train files, score --test, report per head (writes a Markdown report too).
     Classify {
@@ -172,8 +179,17 @@ pub(crate) fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
             seed,
             no_good_fix_below,
             fit_fix,
+            fix_model,
         } => {
             let noise = noise.load()?;
+            let fix_model = match fix_model {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read --fix-model {}", path.display()))?;
+                    serde_json::from_str(&text)
+                        .with_context(|| format!("--fix-model {}: expected {{\"bias\": number, \"weights\": [numbers]}}", path.display()))?
+                }
+                None => triage_engine::fix::FixModel::DEFAULT,
+            };
             let docs = retrieval::load_articles(&articles)?;
             let qs = retrieval::load_queries(&queries)?;
             if let Some(history) = history {
@@ -183,7 +199,7 @@ pub(crate) fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
                 let history = retrieval::load_queries(&history)?;
                 let params = LearningParams { weight: learning_weight, ..LearningParams::default() };
                 let bar = progress::bar(2 * qs.len() as u64, "queries, without then with history");
-                let options = retrieval::RetrievalOptions { drop_articles, seed, no_good_fix_below, fit_fix, ..Default::default() };
+                let options = retrieval::RetrievalOptions { drop_articles, seed, no_good_fix_below, fit_fix, fix_model };
                 let report =
                     retrieval::evaluate_with_history(&docs, &history, &qs, params, &options, |done| bar.set_position(done as u64))?;
                 bar.finish_and_clear();
@@ -207,7 +223,7 @@ pub(crate) fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let bar = progress::bar(qs.len() as u64, "queries");
-            let options = retrieval::RetrievalOptions { drop_articles, seed, no_good_fix_below, fit_fix, ..Default::default() };
+            let options = retrieval::RetrievalOptions { drop_articles, seed, no_good_fix_below, fit_fix, fix_model };
             let report = retrieval::evaluate_with(&docs, &qs, &options, |done| bar.set_position(done as u64))?;
             bar.finish_and_clear();
             if json {

@@ -509,7 +509,8 @@ impl TriageEngine {
             let feedback = self.feedback.read().unwrap_or_else(|p| p.into_inner());
             let category = labels.iter().find(|p| p.head == "category").map(|p| (p.label.as_str(), p.probability));
             let fix_model = *self.fix_model.read().unwrap_or_else(|p| p.into_inner());
-            let context = fusion::FixContext { query_terms: terms.len(), category, model: &fix_model };
+            let history = tenant.is_some_and(|t| self.learned.has_any(t));
+            let context = fusion::FixContext { query_terms: terms.len(), category, model: &fix_model, boosts: &boosts, history };
             fusion::fuse(&kb_hits, &ticket_hits, &self.articles, &feedback, self.max_suggestions, &context)
         };
         let no_good_fix = fusion::no_good_fix(&suggestions, self.params.no_good_fix_below);

@@ -18,14 +18,20 @@
 //! | 10 | 1 for a ticket, 0 for an article | the two sources' base rates |
 //! | 11 | article: its coverage of the query's matchable weight (`KbHit::coverage`) | a rare, telling word it lacks |
 //! | 12 | share of the query's terms the knowledge base knows at all (`KbHit::query_known`) | words it never uses: a gap |
+//! | 13 | article: its learned evidence `l / (l + 10)`, `l` the learned phrasing's score for the query (`ArticleBoost::upper`) | past tickets it fixed said this |
+//! | 14 | article: `l / l_best`, against the best learned evidence of any article (0 when none) | the desk's past tickets point here rather than elsewhere |
+//! | 15 | 1 when the tenant has learned phrasing at all, else 0 | without history, 13-14 say nothing; with it, no evidence is evidence |
 //!
-//! **Default model** ([`FixModel::DEFAULT`]): features 0-4, 7, 11, 12 fitted by logistic
+//! **Default model** ([`FixModel::DEFAULT`]): features 0-4, 7, 11-15 fitted by logistic
 //! regression (L2 1e-3, Newton steps with step halving) on StackFAQ's public queries
 //! (`../shared/datasets/stackfaq`, the odd lines of `queries.jsonl` (1st, 3rd, ...: 313 queries,
-//! set A of benches/learned-phrasing.sh); the even lines, B, are held out), with 13 of the 125
-//! articles dropped (`--drop-articles 13 --seed 1`, so
-//! that queries without their article teach what a gap looks like): the first [`FIT_DEPTH`]
-//! articles of each query's ranking are rows, labelled by whether each is the query's article
+//! set A of benches/learned-phrasing.sh); the even lines, B, are held out), each ranked four
+//! times: over the knowledge base with 13 of the 125 articles dropped (`--drop-articles 13
+//! --seed 1`, so that queries without their article teach what a gap looks like) and over the
+//! whole of it, each without history and with set B learned as history (`--history`, the
+//! dropped articles' history unlearned), so the model sees a desk with and without learned
+//! phrasing. The first [`FIT_DEPTH`] articles of each ranking are rows, labelled by whether each
+//! is the query's article
 //! (`triage eval retrieval --fit-fix`; benches/README.md has the commands). Public
 //! data has no categories, feedback or resolved tickets, so features 5, 6, 8-10 carry documented
 //! priors until a desk's own data refits them: a ticket that covers all the caller's words and
@@ -35,7 +41,7 @@
 use serde::Serialize;
 
 /// Number of features.
-pub const FEATURES: usize = 13;
+pub const FEATURES: usize = 16;
 
 /// Rows fitted per searched query: its first two hits, the suggestions an agent reads first
 /// (fitting the whole top 10 calibrated the top suggestion worse: held-out ECE 0.060 against
@@ -47,15 +53,20 @@ pub const FIT_DEPTH: usize = 2;
 pub struct FixModel {
     /// Intercept.
     pub bias: f64,
-    /// One weight per feature (see the module table).
+    /// One weight per feature (see the module table). A model saved before a feature existed
+    /// (fewer weights) reads with 0 for the newer ones: it ignores them, as it did.
+    #[serde(deserialize_with = "weights_of_any_age")]
     pub weights: [f64; FEATURES],
 }
 
 impl FixModel {
     /// Fitted on half of StackFAQ's public queries (see the module docs); priors for the rest.
     pub const DEFAULT: FixModel = FixModel {
-        bias: -19.8319,
-        weights: [6.6465, 12.2493, -0.1855, 7.2942, -0.3998, 2.2, 2.6, -0.1286, 0.5, 1.5, -3.9, 2.2825, 0.4623],
+        bias: -21.2012,
+        weights: [
+            7.4061, 12.8460, 0.1523, 6.4692, 0.4920, 2.2000, 2.6000, 0.2715, 0.5000, 1.5000, -3.9000, 2.7992, -0.3265, -0.3028, 0.4173,
+            -0.4170,
+        ],
     };
 
     /// Probability that a suggestion with these features fixes the ticket.
@@ -63,6 +74,38 @@ impl FixModel {
         let z = self.bias + self.weights.iter().zip(features).map(|(w, x)| w * x).sum::<f64>();
         1.0 / (1.0 + (-z).exp())
     }
+}
+
+/// Reads a model's weights, padding a shorter (older) list with zeros; a longer one is refused.
+fn weights_of_any_age<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[f64; FEATURES], D::Error> {
+    let saved: Vec<f64> = serde::Deserialize::deserialize(d)?;
+    if saved.len() > FEATURES {
+        return Err(serde::de::Error::custom(format!("{} weights, this build knows {FEATURES} features", saved.len())));
+    }
+    let mut weights = [0.0; FEATURES];
+    weights[..saved.len()].copy_from_slice(&saved);
+    Ok(weights)
+}
+
+/// Sets the learned-phrasing features (13-15) of an article's features: `evidence` its learned
+/// score for the query, `best` the best of any article's, `history` whether the tenant has
+/// learned phrasing at all.
+pub fn with_learned(mut f: [f64; FEATURES], evidence: f32, best: f32, history: bool) -> [f64; FEATURES] {
+    let l = f64::from(evidence.max(0.0));
+    f[13] = l / (l + 10.0);
+    f[14] = if best > 0.0 { (l / f64::from(best)).min(1.0) } else { 0.0 };
+    f[15] = if history { 1.0 } else { 0.0 };
+    f
+}
+
+/// Learned evidence of `article` among a query's `boosts` (0 when it has none).
+pub fn learned_evidence(boosts: &[triage_kb::ArticleBoost], article: &str) -> f32 {
+    boosts.iter().find(|b| b.article == article).map_or(0.0, |b| b.upper().max(0.0))
+}
+
+/// The best learned evidence of any article among a query's `boosts`.
+pub fn best_learned_evidence(boosts: &[triage_kb::ArticleBoost]) -> f32 {
+    boosts.iter().map(|b| b.upper()).fold(0.0, f32::max)
 }
 
 /// Features of one article among a query's article hits (best first): its index `i`, each hit's
@@ -208,12 +251,24 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     x
 }
 
-/// Expected calibration error over `bins` equal-width bins: the mean |accuracy - confidence|
-/// weighted by the share of predictions in each bin.
-pub fn expected_calibration_error(predictions: &[(f64, bool)], bins: usize) -> f64 {
-    if predictions.is_empty() {
-        return 0.0;
-    }
+/// One bin of a reliability table: the predictions whose probability fell in `[lower, lower +
+/// 1/bins)`, their mean probability and the share that were right.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ReliabilityBin {
+    /// Lower edge of the bin.
+    pub lower: f64,
+    /// Predictions in the bin.
+    pub count: usize,
+    /// Their mean probability.
+    pub mean_probability: f64,
+    /// The share of them that were right.
+    pub accuracy: f64,
+}
+
+/// The reliability table over `bins` equal-width bins (empty bins left out): what a
+/// calibration plot draws, and what [`expected_calibration_error`] sums; tables of two runs
+/// can be pooled by count.
+pub fn reliability(predictions: &[(f64, bool)], bins: usize) -> Vec<ReliabilityBin> {
     let mut sum_p = vec![0.0; bins];
     let mut hits = vec![0.0; bins];
     let mut count = vec![0usize; bins];
@@ -223,11 +278,22 @@ pub fn expected_calibration_error(predictions: &[(f64, bool)], bins: usize) -> f
         hits[b] += if y { 1.0 } else { 0.0 };
         count[b] += 1;
     }
-    let n = predictions.len() as f64;
     (0..bins)
         .filter(|&b| count[b] > 0)
-        .map(|b| (count[b] as f64 / n) * (hits[b] / count[b] as f64 - sum_p[b] / count[b] as f64).abs())
-        .sum()
+        .map(|b| ReliabilityBin {
+            lower: b as f64 / bins as f64,
+            count: count[b],
+            mean_probability: sum_p[b] / count[b] as f64,
+            accuracy: hits[b] / count[b] as f64,
+        })
+        .collect()
+}
+
+/// Expected calibration error over `bins` equal-width bins: the mean |accuracy - confidence|
+/// weighted by the share of predictions in each bin.
+pub fn expected_calibration_error(predictions: &[(f64, bool)], bins: usize) -> f64 {
+    let n = predictions.len() as f64;
+    reliability(predictions, bins).iter().map(|b| (b.count as f64 / n) * (b.accuracy - b.mean_probability).abs()).sum()
 }
 
 #[cfg(test)]
@@ -244,6 +310,31 @@ mod tests {
         assert!((0.0..=1.0).contains(&weak));
         let liked = m.probability(&article_features(&[6.0, 5.8, 5.5], 0.3, 0.6, 0, 8, 0.0, 0.8));
         assert!(liked > weak, "positive feedback raises it");
+    }
+
+    #[test]
+    fn with_history_the_article_the_desks_tickets_point_to_is_more_likely_than_one_they_never_name() {
+        let m = FixModel::DEFAULT;
+        let f = article_features(&[12.0, 11.0, 9.0], 0.6, 1.0, 0, 8, 0.0, 0.0);
+        let pointed = m.probability(&with_learned(f, 20.0, 20.0, true));
+        let unnamed = m.probability(&with_learned(f, 0.0, 20.0, true));
+        assert!(pointed > unnamed, "{pointed} {unnamed}");
+        let g = with_learned(f, 20.0, 40.0, true);
+        assert!((g[13] - 20.0 / 30.0).abs() < 1e-9 && (g[14] - 0.5).abs() < 1e-9 && g[15] == 1.0, "{g:?}");
+        let none = with_learned(f, 0.0, 0.0, false);
+        assert_eq!(&none[13..], &[0.0, 0.0, 0.0], "no history: the features say nothing");
+    }
+
+    #[test]
+    fn a_model_saved_before_the_learned_features_reads_with_zero_weights_for_them() {
+        let old: Vec<f64> = (1..=13).map(f64::from).collect();
+        let m: FixModel = serde_json::from_value(serde_json::json!({"bias": -1.0, "weights": old})).unwrap();
+        assert_eq!(m.weights[..13], old[..], "the saved weights are kept");
+        assert_eq!(m.weights[13..], [0.0; FEATURES - 13], "the newer features are ignored, as they were");
+        let too_many = serde_json::json!({"bias": 0.0, "weights": vec![0.0; FEATURES + 1]});
+        assert!(serde_json::from_value::<FixModel>(too_many).is_err(), "a model from a newer build is refused");
+        let round: FixModel = serde_json::from_value(serde_json::to_value(FixModel::DEFAULT).unwrap()).unwrap();
+        assert_eq!(round, FixModel::DEFAULT);
     }
 
     #[test]
@@ -278,6 +369,11 @@ mod tests {
         assert!((expected_calibration_error(&preds, 10) - 0.4).abs() < 1e-9);
         let perfect = vec![(0.25, true), (0.25, false), (0.25, false), (0.25, false)];
         assert!(expected_calibration_error(&perfect, 10) < 1e-9);
+        let table = reliability(&[(0.25, true), (0.21, false), (0.95, true), (1.0, true)], 10);
+        assert_eq!(table.len(), 2, "empty bins are left out: {table:?}");
+        assert_eq!((table[0].lower, table[0].count, table[0].accuracy), (0.2, 2, 0.5));
+        assert!((table[0].mean_probability - 0.23).abs() < 1e-9);
+        assert_eq!((table[1].lower, table[1].count, table[1].accuracy), (0.9, 2, 1.0), "1.0 falls in the last bin");
     }
 }
 
@@ -351,8 +447,9 @@ pub mod desk {
         let train = rows(false);
         let positives = train.iter().filter(|r| r.1).count();
         let enough = train.len() >= MIN_ROWS && positives >= MIN_POSITIVES;
+        // the default's features; 15 (the tenant has history) is the same for every row here
         let mut mask = [false; FEATURES];
-        for j in [0, 1, 2, 3, 4, 7, 11, 12] {
+        for j in [0, 1, 2, 3, 4, 7, 11, 12, 13, 14] {
             mask[j] = true;
         }
         let model = if enough { super::fit(&train, &FixModel::DEFAULT, &mask, 1e-2, 30) } else { FixModel::DEFAULT };

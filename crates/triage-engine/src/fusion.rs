@@ -86,6 +86,10 @@ pub(crate) struct FixContext<'a> {
     pub category: Option<(&'a str, f32)>,
     /// The model.
     pub model: &'a crate::fix::FixModel,
+    /// The query's learned-phrasing boosts (empty without history).
+    pub boosts: &'a [triage_kb::ArticleBoost],
+    /// Whether the tenant has learned phrasing at all.
+    pub history: bool,
 }
 
 /// Fuses both sources into one ranking (see the module docs); keeps `limit`. Each suggestion
@@ -112,6 +116,7 @@ pub(crate) fn fuse(
         _ => 0.0,
     };
     let scores: Vec<f32> = kb.iter().map(|h| h.score).collect();
+    let best_learned = crate::fix::best_learned_evidence(context.boosts);
     for (rank, hit) in kb.iter().enumerate() {
         if let Some(mut s) = article_suggestion(hit.clone(), articles) {
             s.score = ARTICLE_WEIGHT * factor(&s) / (RRF_K + rank as f32 + 1.0);
@@ -124,6 +129,7 @@ pub(crate) fn fuse(
                 agreement(&s.category),
                 verdict(&s),
             );
+            let f = crate::fix::with_learned(f, crate::fix::learned_evidence(context.boosts, &hit.id), best_learned, context.history);
             s.fix_probability = Some(context.model.probability(&f) as f32);
             all.push(s);
         }
@@ -227,7 +233,8 @@ pub(crate) fn first_contact(labels: &mut Vec<HeadPrediction>, suggestions: &[Sug
 mod tests {
     use super::*;
 
-    const CONTEXT: FixContext<'static> = FixContext { query_terms: 4, category: None, model: &crate::fix::FixModel::DEFAULT };
+    const CONTEXT: FixContext<'static> =
+        FixContext { query_terms: 4, category: None, model: &crate::fix::FixModel::DEFAULT, boosts: &[], history: false };
 
     #[test]
     fn every_suggestion_gets_a_fix_probability_and_no_good_fix_follows_the_threshold() {

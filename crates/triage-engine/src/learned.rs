@@ -216,7 +216,8 @@ impl TenantTable {
     /// where a document's term counts enter weighted by its source and decayed by its age.
     /// Positive and negative (`not_helpful`) documents make two fields: per article, the
     /// positive field's score of each term (term index, score), and the negative field's total.
-    fn scores(&self, terms: &[String], today: f64, half_life_days: f32) -> Vec<ArticleScores> {
+    /// `except`: a document left out (as if it had not been learned).
+    fn scores(&self, terms: &[String], today: f64, half_life_days: f32, except: Option<u32>) -> Vec<ArticleScores> {
         if self.live == 0 || self.learned_articles == 0 {
             return Vec::new();
         }
@@ -230,7 +231,7 @@ impl TenantTable {
             for (ti, term) in terms.iter().enumerate() {
                 let Some(list) = self.postings.get(term.as_str()) else { continue };
                 for &(ord, tf) in list {
-                    if self.lens[ord as usize] == 0 {
+                    if self.lens[ord as usize] == 0 || except == Some(ord) {
                         continue;
                     }
                     let doc = &self.docs[ord as usize];
@@ -384,6 +385,11 @@ impl Learned {
         self.tenants.write().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
+    /// Whether `tenant` has any live learned document (the fix model's feature 15).
+    pub(crate) fn has_any(&self, tenant: &TenantId) -> bool {
+        self.params.enabled && self.tenants.read().unwrap_or_else(|p| p.into_inner()).get(tenant.as_str()).is_some_and(|t| t.live > 0)
+    }
+
     /// Live learned documents of `tenant`.
     #[cfg(test)]
     pub(crate) fn len(&self, tenant: &TenantId) -> usize {
@@ -395,14 +401,21 @@ impl Learned {
     /// `weight x` its positive learned score (the article then scores the larger of that and its
     /// own score for the term), and `-weight x` the negative field's score added.
     pub(crate) fn boosts(&self, tenant: &TenantId, terms: &[String], today: f64) -> Vec<ArticleBoost> {
+        self.boosts_except(tenant, terms, today, None)
+    }
+
+    /// As [`Learned::boosts`], as if the learned document `except` (a key) had not been learned:
+    /// a history ticket searched to fit the fix model must not find its own text.
+    pub(crate) fn boosts_except(&self, tenant: &TenantId, terms: &[String], today: f64, except: Option<&str>) -> Vec<ArticleBoost> {
         if !self.params.enabled || self.params.weight == 0.0 {
             return Vec::new();
         }
         let w = self.params.weight;
         let tenants = self.tenants.read().unwrap_or_else(|p| p.into_inner());
         let Some(table) = tenants.get(tenant.as_str()) else { return Vec::new() };
+        let except = except.and_then(|k| table.by_key.get(k).copied());
         table
-            .scores(terms, today, self.params.half_life_days)
+            .scores(terms, today, self.params.half_life_days, except)
             .into_iter()
             .map(|(a, neg, mut per_term)| {
                 per_term.iter_mut().for_each(|(_, s)| *s *= w);
@@ -446,6 +459,24 @@ mod tests {
         assert!(boost(&l, "northmoor", "red light on the photocopier", "printer-offline", 100.0) > 0.0);
         assert_eq!(boost(&l, "eastbrook", "red light on the photocopier", "printer-offline", 100.0), 0.0);
         assert!(l.boosts(&tenant("eastbrook"), &terms("photocopier"), 100.0).is_empty());
+        assert!(l.has_any(&tenant("northmoor")) && !l.has_any(&tenant("eastbrook")));
+        l.remove(&tenant("northmoor"), "t\u{1f}1");
+        assert!(!l.has_any(&tenant("northmoor")), "its only document removed");
+    }
+
+    #[test]
+    fn a_document_left_out_does_not_count_and_the_others_still_do() {
+        let l = Learned::new(LearningParams::default());
+        let north = tenant("northmoor");
+        l.add(&north, "a", "printer-offline", "photocopier red light", 1.0, 100.0);
+        l.add(&north, "b", "printer-offline", "photocopier jammed tray", 1.0, 100.0);
+        let upper = |except: Option<&str>, text: &str| -> f32 {
+            l.boosts_except(&north, &terms(text), 100.0, except).iter().find(|b| b.article == "printer-offline").map_or(0.0, |b| b.upper())
+        };
+        assert!(upper(None, "red light") > 0.0);
+        assert_eq!(upper(Some("a"), "red light"), 0.0, "only document a said it");
+        assert!(upper(Some("a"), "photocopier") > 0.0, "b still says photocopier");
+        assert_eq!(upper(Some("unknown"), "red light"), upper(None, "red light"));
     }
 
     #[test]

@@ -275,7 +275,8 @@ impl TriageEngine {
         let mut failed = None;
         self.store.for_each_resolved(&mut |t| {
             let Some(article) = t.kb_article.as_deref() else { return };
-            match self.fix_features_for(&format!("{}\n{}", t.title, t.description), &t.tenant) {
+            let own = crate::learned::ticket_key(&t.external_id);
+            match self.fix_features_for(&format!("{}\n{}", t.title, t.description), &t.tenant, &own) {
                 Ok(hits) => {
                     let right = hits.iter().position(|(id, _)| id == article);
                     let key = format!("{}/{}", t.tenant, t.external_id);
@@ -291,7 +292,8 @@ impl TriageEngine {
                 triage_store::Outcome::NotHelpful => false,
                 triage_store::Outcome::Corrected => return,
             };
-            match self.fix_features_for(&f.text, &f.tenant) {
+            let own = crate::learned::feedback_key(&f.triage_id, article, f.outcome.as_str());
+            match self.fix_features_for(&f.text, &f.tenant, &own) {
                 Ok(hits) => {
                     if let Some((_, features)) = hits.into_iter().find(|(id, _)| id == article) {
                         let right = positive.then_some(0);
@@ -308,15 +310,19 @@ impl TriageEngine {
     }
 
     /// The top 10 articles for a (redacted) text of `tenant`, searched as a triage searches,
-    /// with their fix-probability features (no feedback or category agreement).
+    /// with their fix-probability features (no feedback or category agreement), as if the
+    /// learned document `own` (the text's own, when it was learned) had not been learned: a
+    /// ticket that finds its own words in an article's learned phrasing would teach the model to
+    /// trust learned evidence far more than a new ticket earns.
     pub(crate) fn fix_features_for(
         &self,
         text: &str,
         tenant: &triage_core::tenant::TenantId,
+        own: &str,
     ) -> Result<Vec<(String, [f64; crate::fix::FEATURES])>> {
         let policy = self.params.tenants.get(tenant.as_str());
         let terms = triage_kb::KbIndex::query_terms(text);
-        let boosts = self.learned.boosts(tenant, &terms, crate::learned::today());
+        let boosts = self.learned.boosts_except(tenant, &terms, crate::learned::today(), Some(own));
         let query = triage_kb::KbQuery::new(text)
             .with_terms(&terms)
             .with_boosts(&boosts)
@@ -326,10 +332,15 @@ impl TriageEngine {
             .snippets(false);
         let hits = self.kb.search(&query)?;
         let scores: Vec<f32> = hits.iter().map(|h| h.score).collect();
+        let best = crate::fix::best_learned_evidence(&boosts);
+        let history = self.learned.has_any(tenant);
         Ok(hits
             .iter()
             .enumerate()
-            .map(|(i, h)| (h.id.clone(), crate::fix::article_features(&scores, h.coverage, h.query_known, i, terms.len(), 0.0, 0.0)))
+            .map(|(i, h)| {
+                let f = crate::fix::article_features(&scores, h.coverage, h.query_known, i, terms.len(), 0.0, 0.0);
+                (h.id.clone(), crate::fix::with_learned(f, crate::fix::learned_evidence(&boosts, &h.id), best, history))
+            })
             .collect())
     }
 

@@ -58,13 +58,15 @@ pub struct RetrievalReport {
     /// Expected calibration error (10 bins) of the top suggestion's `fix_probability` against
     /// whether it is the query's article.
     pub ece: f64,
+    /// The reliability table behind `ece` (10 bins; empty ones left out).
+    pub calibration: Vec<fix::ReliabilityBin>,
     /// Mean `fix_probability` of the top suggestion.
     pub top_fix_probability_mean: f64,
     /// Share of queries whose top suggestion is their article (the same as `p_at_1`, over every
     /// query, dropped articles included).
     pub top_fix_accuracy: f64,
-    /// How well `no_good_fix` (top `fix_probability` under the threshold) finds the queries
-    /// whose article was dropped.
+    /// How well `no_good_fix` (no suggestion shown, the first five, reaches the threshold, as
+    /// the engine answers) finds the queries whose article was dropped.
     pub no_good_fix: NoGoodFixReport,
     /// The model fitted on this run's rankings (`--fit-fix`), else `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,7 +76,7 @@ pub struct RetrievalReport {
 /// `no_good_fix` against the truth "this query's article was dropped from the knowledge base".
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct NoGoodFixReport {
-    /// `no_good_fix` when the top `fix_probability` is under this.
+    /// `no_good_fix` when no shown suggestion's `fix_probability` reaches this.
     pub threshold: f64,
     /// Articles dropped (`--drop-articles`).
     pub dropped_articles: usize,
@@ -102,7 +104,10 @@ pub struct RetrievalOptions {
     pub no_good_fix_below: f64,
     /// The fix-probability model scored.
     pub fix_model: FixModel,
-    /// Fit a fix-probability model on this run's rankings (reported; the run is scored with it).
+    /// Fit a fix-probability model on this run's rankings (reported; the run is scored with it):
+    /// the first [`fix::FIT_DEPTH`] hits of each query, on the features [`FIT_FEATURES`]; with
+    /// dropped articles, the queries are ranked over the whole knowledge base too and those
+    /// rankings join the fit.
     pub fit_fix: bool,
 }
 
@@ -188,7 +193,7 @@ pub fn evaluate(articles: &[KbDocument], queries: &[FaqQuery], progress: impl Fn
 }
 
 /// As [`evaluate`], with dropped articles, a `no_good_fix` threshold and the fix-probability
-/// model to score (or to fit).
+/// model to score (or to fit: see [`RetrievalOptions::fit_fix`]).
 pub fn evaluate_with(
     articles: &[KbDocument],
     queries: &[FaqQuery],
@@ -196,7 +201,18 @@ pub fn evaluate_with(
     progress: impl FnMut(usize),
 ) -> Result<RetrievalReport> {
     let Indexed { index, kept, dropped, index_millis } = index_without_dropped(articles, options)?;
-    run_queries(&index, None, kept, index_millis, queries, options, &dropped, progress)
+    let ranked = rank_queries(&index, None, queries, progress)?;
+    let fitted = options.fit_fix.then(|| -> Result<FixModel> {
+        let mut runs = vec![ranked.hits.clone()];
+        if !dropped.is_empty() {
+            let whole = index_without_dropped(articles, &RetrievalOptions { drop_articles: 0, ..options.clone() })?;
+            runs.push(rank_queries(&whole.index, None, queries, |_| {})?.hits);
+        }
+        Ok(fit_fix_model(&runs, &options.fix_model))
+    });
+    let fitted = fitted.transpose()?;
+    let model = fitted.unwrap_or(options.fix_model);
+    Ok(summarise(ranked, &model, fitted, kept, index_millis, queries, options, &dropped))
 }
 
 /// The evaluation's index: every article but the dropped ones.
@@ -217,10 +233,33 @@ fn index_without_dropped(articles: &[KbDocument], options: &RetrievalOptions) ->
     Ok(Indexed { index, kept: kept.len(), dropped, index_millis: started.elapsed().as_secs_f64() * 1e3 })
 }
 
-/// Ranks the test `queries` without history, then learns `history` as one tenant's resolved
-/// tickets naming their article (cleaned and redacted as `ResolvedTicket::parse` does, then
-/// learned as the engine learns a ticket's `kb_article`) and ranks them again for that tenant.
-/// `progress` counts both passes.
+/// `history` learned as one tenant's resolved tickets naming their article (cleaned and
+/// redacted as `ResolvedTicket::parse` does, then learned as the engine learns a ticket's
+/// `kb_article`). History naming a `dropped` article is not learned: at a desk whose knowledge
+/// base lacks the article, those tickets were resolved without naming one.
+fn learn_history(history: &[FaqQuery], dropped: &[String], params: LearningParams) -> crate::learned::Learned {
+    let learned = crate::learned::Learned::new(LearningParams { enabled: true, ..params });
+    let tenant = eval_tenant();
+    let today = crate::learned::today();
+    for (i, h) in history.iter().enumerate().filter(|(_, h)| dropped.binary_search(&h.article_id).is_err()) {
+        let text = redact(&clean_joined(&h.query, boilerplate())).into_owned();
+        learned.add(&tenant, &crate::learned::ticket_key(&format!("H{i}")), &h.article_id, &text, 1.0, today);
+    }
+    learned
+}
+
+fn eval_tenant() -> TenantId {
+    TenantId::parse(EVAL_TENANT).expect("a valid tenant id")
+}
+
+/// Ranks the test `queries` without history, then learns `history` (see [`learn_history`]) and
+/// ranks them again for that tenant. `progress` counts both passes.
+///
+/// With [`RetrievalOptions::fit_fix`], one fix-probability model is fitted on every ranking of
+/// the run (without and with history, so it learns what the learned-phrasing features say when
+/// there is history and when there is none; and, when articles were dropped, the same two passes
+/// over the whole knowledge base, so it sees a desk whose knowledge base covers the query as well
+/// as one that does not) and scores both passes.
 pub fn evaluate_with_history(
     articles: &[KbDocument],
     history: &[FaqQuery],
@@ -229,90 +268,131 @@ pub fn evaluate_with_history(
     options: &RetrievalOptions,
     mut progress: impl FnMut(usize),
 ) -> Result<HistoryReport> {
+    let tenant = eval_tenant();
     let Indexed { index, kept, dropped, index_millis } = index_without_dropped(articles, options)?;
-    let without_history = run_queries(&index, None, kept, index_millis, queries, options, &dropped, &mut progress)?;
+    let without = rank_queries(&index, None, queries, &mut progress)?;
     let started = Instant::now();
-    let learned = crate::learned::Learned::new(LearningParams { enabled: true, ..params });
-    let tenant = TenantId::parse(EVAL_TENANT).map_err(|e| EngineError::Invalid(e.to_string()))?;
-    let today = crate::learned::today();
-    for (i, h) in history.iter().enumerate() {
-        let text = redact(&clean_joined(&h.query, boilerplate())).into_owned();
-        learned.add(&tenant, &crate::learned::ticket_key(&format!("H{i}")), &h.article_id, &text, 1.0, today);
-    }
+    let learned = learn_history(history, &dropped, params);
     let history_millis = started.elapsed().as_secs_f64() * 1e3;
-    // history naming a dropped article finds nothing to boost: a desk's deleted article
-    let with_history = run_queries(&index, Some((&learned, &tenant)), kept, index_millis, queries, options, &dropped, |done| {
-        progress(queries.len() + done)
-    })?;
+    let with = rank_queries(&index, Some((&learned, &tenant)), queries, |done| progress(queries.len() + done))?;
+    let fitted = options.fit_fix.then(|| -> Result<FixModel> {
+        let mut runs = vec![without.hits.clone(), with.hits.clone()];
+        if !dropped.is_empty() {
+            let whole = index_without_dropped(articles, &RetrievalOptions { drop_articles: 0, ..options.clone() })?;
+            let learned = learn_history(history, &[], params);
+            runs.push(rank_queries(&whole.index, None, queries, |_| {})?.hits);
+            runs.push(rank_queries(&whole.index, Some((&learned, &tenant)), queries, |_| {})?.hits);
+        }
+        Ok(fit_fix_model(&runs, &options.fix_model))
+    });
+    let fitted = fitted.transpose()?;
+    let model = fitted.unwrap_or(options.fix_model);
+    let summary = |r: Ranked| summarise(r, &model, fitted, kept, index_millis, queries, options, &dropped);
     Ok(HistoryReport {
-        without_history,
-        with_history,
+        without_history: summary(without),
+        with_history: summary(with),
         history_queries: history.len(),
         history_millis,
         learning: LearningSummary { weight: params.weight },
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_queries(
+/// A query's ranking: per hit its fix-probability features and whether it is the query's article.
+type RankedHits = Vec<Vec<([f64; fix::FEATURES], bool)>>;
+
+/// Each query's ranking: per hit its fix-probability features and whether it is the query's
+/// article; the search times; the ranking metrics.
+struct Ranked {
+    hits: RankedHits,
+    latencies: Vec<Duration>,
+    metrics: RankingMetrics,
+}
+
+fn rank_queries(
     index: &KbIndex,
     learned: Option<(&crate::learned::Learned, &TenantId)>,
-    articles: usize,
-    index_millis: f64,
     queries: &[FaqQuery],
-    options: &RetrievalOptions,
-    dropped: &[String],
     mut progress: impl FnMut(usize),
-) -> Result<RetrievalReport> {
+) -> Result<Ranked> {
     let today = crate::learned::today();
     let mut metrics = RankingMetrics::default();
     let mut latencies: Vec<Duration> = Vec::with_capacity(queries.len());
-    // per query: every hit's features and whether it is the query's article
     let mut ranked: Vec<Vec<([f64; fix::FEATURES], bool)>> = Vec::with_capacity(queries.len());
     for (i, q) in queries.iter().enumerate() {
         let t = Instant::now();
         // cleaned as the service cleans a ticket (timed with the search: the service pays it too)
         let query = clean_joined(&q.query, boilerplate());
-        let (hits, terms) = match learned {
+        let (hits, terms, boosts) = match learned {
             // as the engine does for a tenant: redacted, analysed once, learned boosts applied
             Some((learned, tenant)) => {
                 let redacted = redact(&query);
                 let terms = KbIndex::query_terms(&redacted);
                 let boosts = learned.boosts(tenant, &terms, today);
                 let q = KbQuery::new(&redacted).with_terms(&terms).with_boosts(&boosts).tenant(Some(tenant));
-                (index.search(&q.limit(EVAL_DEPTH).snippets(false))?, terms)
+                (index.search(&q.limit(EVAL_DEPTH).snippets(false))?, terms, boosts)
             }
             None => {
                 let terms = KbIndex::query_terms(&query);
-                (index.search(&KbQuery::new(&query).with_terms(&terms).limit(EVAL_DEPTH).snippets(false))?, terms)
+                (index.search(&KbQuery::new(&query).with_terms(&terms).limit(EVAL_DEPTH).snippets(false))?, terms, Vec::new())
             }
         };
         latencies.push(t.elapsed());
         metrics.record(hits.iter().position(|h| h.id == q.article_id).map(|p| p + 1));
         let scores: Vec<f32> = hits.iter().map(|h| h.score).collect();
+        let best = fix::best_learned_evidence(&boosts);
         ranked.push(
             hits.iter()
                 .enumerate()
-                .map(|(j, h)| (fix::article_features(&scores, h.coverage, h.query_known, j, terms.len(), 0.0, 0.0), h.id == q.article_id))
+                .map(|(j, h)| {
+                    let f = fix::article_features(&scores, h.coverage, h.query_known, j, terms.len(), 0.0, 0.0);
+                    let f = fix::with_learned(f, fix::learned_evidence(&boosts, &h.id), best, learned.is_some());
+                    (f, h.id == q.article_id)
+                })
                 .collect(),
         );
         progress(i + 1);
     }
     latencies.sort_unstable();
-    let fitted = options.fit_fix.then(|| {
-        let rows: Vec<([f64; fix::FEATURES], bool)> = ranked.iter().flat_map(|r| r.iter().take(fix::FIT_DEPTH)).cloned().collect();
-        let mut mask = [false; fix::FEATURES];
-        for j in [0, 1, 2, 3, 4, 7, 11, 12] {
-            mask[j] = true;
-        }
-        fix::fit(&rows, &options.fix_model, &mask, 1e-3, 30)
-    });
-    let model = fitted.unwrap_or(options.fix_model);
+    Ok(Ranked { hits: ranked, latencies, metrics })
+}
+
+/// The features the default model is fitted on (the others keep their documented priors).
+pub const FIT_FEATURES: [usize; 11] = [0, 1, 2, 3, 4, 7, 11, 12, 13, 14, 15];
+
+/// Fits the fix-probability model on the first [`fix::FIT_DEPTH`] hits of every ranking of `runs`.
+fn fit_fix_model(runs: &[RankedHits], start: &FixModel) -> FixModel {
+    let rows: Vec<([f64; fix::FEATURES], bool)> =
+        runs.iter().flat_map(|r| r.iter().flat_map(|hits| hits.iter().take(fix::FIT_DEPTH))).cloned().collect();
+    let mut mask = [false; fix::FEATURES];
+    for j in FIT_FEATURES {
+        mask[j] = true;
+    }
+    fix::fit(&rows, start, &mask, 1e-3, 30)
+}
+
+/// Suggestions a triage shows (the engine's default `max_suggestions`): `no_good_fix` when none
+/// of these reaches the threshold.
+const SHOWN: usize = 5;
+
+#[allow(clippy::too_many_arguments)]
+fn summarise(
+    ranked: Ranked,
+    model: &FixModel,
+    fitted: Option<FixModel>,
+    articles: usize,
+    index_millis: f64,
+    queries: &[FaqQuery],
+    options: &RetrievalOptions,
+    dropped: &[String],
+) -> RetrievalReport {
+    let Ranked { hits: ranked, latencies, metrics } = ranked;
     // the top suggestion of each query: its probability, and whether it is the query's article
     let top: Vec<(f64, bool)> =
         ranked.iter().map(|hits| hits.first().map_or((0.0, false), |(f, right)| (model.probability(f), *right))).collect();
     let positives: Vec<bool> = queries.iter().map(|q| dropped.binary_search(&q.article_id).is_ok()).collect();
-    let flagged: Vec<bool> = top.iter().map(|(p, _)| *p < options.no_good_fix_below).collect();
+    // as the engine answers: no suggestion shown reaches the threshold
+    let flagged: Vec<bool> =
+        ranked.iter().map(|hits| hits.iter().take(SHOWN).all(|(f, _)| model.probability(f) < options.no_good_fix_below)).collect();
     let tp = flagged.iter().zip(&positives).filter(|(f, p)| **f && **p).count() as f64;
     let n_flagged = flagged.iter().filter(|f| **f).count();
     let n_positive = positives.iter().filter(|p| **p).count();
@@ -320,7 +400,7 @@ fn run_queries(
     let recall = if n_positive == 0 { 0.0 } else { tp / n_positive as f64 };
     let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
     let n = top.len().max(1) as f64;
-    Ok(RetrievalReport {
+    RetrievalReport {
         p_at_1: metrics.p_at_1(),
         mrr: metrics.mrr(),
         hit_at_3: metrics.hit_at_3(),
@@ -331,6 +411,7 @@ fn run_queries(
         query_p50_micros: percentile_micros(&latencies, 0.50),
         query_p99_micros: percentile_micros(&latencies, 0.99),
         ece: fix::expected_calibration_error(&top, 10),
+        calibration: fix::reliability(&top, 10),
         top_fix_probability_mean: top.iter().map(|(p, _)| p).sum::<f64>() / n,
         top_fix_accuracy: top.iter().filter(|(_, r)| *r).count() as f64 / n,
         no_good_fix: NoGoodFixReport {
@@ -343,7 +424,7 @@ fn run_queries(
             f1,
         },
         fitted_fix_model: fitted,
-    })
+    }
 }
 
 /// The `q` quantile of sorted durations, in microseconds (nearest rank).
@@ -390,6 +471,34 @@ mod tests {
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["p_at_1"], 0.5, "the fields of a run without history stay at the top level");
         assert_eq!(json["with_history"]["p_at_1"], 1.0);
+    }
+
+    #[test]
+    fn one_model_is_fitted_on_both_passes_and_the_whole_knowledge_base_and_scores_both() {
+        let doc = |id: &str, title: &str| KbDocument { id: id.into(), title: title.into(), ..KbDocument::default() };
+        let articles = vec![
+            doc("A", "Delete a Facebook account"),
+            doc("B", "Strikethrough in GitHub markdown"),
+            doc("C", "Archive mail in Gmail"),
+            doc("D", "Change the Twitter password"),
+        ];
+        let q = |query: &str, article_id: &str| FaqQuery { query: query.into(), article_id: article_id.into() };
+        let history = vec![q("remove my facebook profile", "A"), q("cross out words on github", "B"), q("file away gmail messages", "C")];
+        let test = vec![
+            q("how do I remove facebook for good", "A"),
+            q("cross out text in a github readme", "B"),
+            q("gmail archive button", "C"),
+            q("new twitter password", "D"),
+        ];
+        // drop one article: its query is a positive for no_good_fix
+        let options = RetrievalOptions { drop_articles: 1, seed: 3, fit_fix: true, ..RetrievalOptions::default() };
+        let report = evaluate_with_history(&articles, &history, &test, LearningParams::default(), &options, |_| {}).unwrap();
+        let fitted = report.with_history.fitted_fix_model.expect("fitted");
+        assert_eq!(report.without_history.fitted_fix_model, Some(fitted), "one model for both passes");
+        assert_ne!(fitted, FixModel::DEFAULT);
+        assert!(fitted.weights[15] != 0.0, "the history indicator was fitted: {fitted:?}");
+        assert_eq!(report.with_history.no_good_fix.dropped_articles, 1);
+        assert_eq!(report.with_history.no_good_fix.queries_without_article, 1);
     }
 
     #[test]
