@@ -36,7 +36,10 @@
 //! data has no categories, feedback or resolved tickets, so features 5, 6, 8-10 carry documented
 //! priors until a desk's own data refits them: a ticket that covers all the caller's words and
 //! is the best ticket is a coin flip (p 0.5), a weak one far less; agreement with a confident
-//! category adds up to +0.5 logits; feedback up to +-1.5 logits.
+//! category adds up to +0.5 logits; feedback up to +-1.5 logits. A ticket's own intercept is
+//! [`TICKET_INTERCEPT`]: feature 10's weight is `TICKET_INTERCEPT - bias`, and a fit that moves
+//! the bias (it sees article rows only) moves that weight with it, so the ticket priors do not
+//! drift with the article fit.
 
 use serde::Serialize;
 
@@ -47,6 +50,11 @@ pub const FEATURES: usize = 16;
 /// (fitting the whole top 10 calibrated the top suggestion worse: held-out ECE 0.060 against
 /// 0.054, benches/README.md).
 pub const FIT_DEPTH: usize = 2;
+
+/// The log-odds of a similar resolved ticket before its strength, coverage, category agreement
+/// and feedback: `-4.8`, so that the best ticket covering all the caller's words (features 5
+/// and 6 at 1: +2.2 +2.6) is a coin flip.
+pub const TICKET_INTERCEPT: f64 = -4.8;
 
 /// The logistic model: `p = sigmoid(bias + weights . features)`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
@@ -64,7 +72,7 @@ impl FixModel {
     pub const DEFAULT: FixModel = FixModel {
         bias: -21.2012,
         weights: [
-            7.4061, 12.8460, 0.1523, 6.4692, 0.4920, 2.2000, 2.6000, 0.2715, 0.5000, 1.5000, -3.9000, 2.7992, -0.3265, -0.3028, 0.4173,
+            7.4061, 12.8460, 0.1523, 6.4692, 0.4920, 2.2000, 2.6000, 0.2715, 0.5000, 1.5000, 16.4012, 2.7992, -0.3265, -0.3028, 0.4173,
             -0.4170,
         ],
     };
@@ -222,6 +230,10 @@ pub fn fit(rows: &[([f64; FEATURES], bool)], start: &FixModel, use_mask: &[bool;
     for (n, &j) in idx.iter().enumerate() {
         model.weights[j] = beta[n + 1];
     }
+    // a ticket's intercept is bias + weight 10: keep it where `start` had it
+    if !use_mask[10] {
+        model.weights[10] = start.weights[10] + start.bias - model.bias;
+    }
     model
 }
 
@@ -323,6 +335,25 @@ mod tests {
         assert!((g[13] - 20.0 / 30.0).abs() < 1e-9 && (g[14] - 0.5).abs() < 1e-9 && g[15] == 1.0, "{g:?}");
         let none = with_learned(f, 0.0, 0.0, false);
         assert_eq!(&none[13..], &[0.0, 0.0, 0.0], "no history: the features say nothing");
+    }
+
+    #[test]
+    fn the_best_ticket_covering_every_word_is_a_coin_flip_and_a_refit_keeps_it_so() {
+        let best = ticket_features(10.0, 10.0, 6, 6, 0.0, 0.0);
+        let weak = ticket_features(3.0, 10.0, 2, 6, 0.0, 0.0);
+        let m = FixModel::DEFAULT;
+        assert!((m.bias + m.weights[10] - TICKET_INTERCEPT).abs() < 1e-3, "{m:?}");
+        let p = m.probability(&best);
+        assert!((0.45..0.65).contains(&p), "{p}");
+        assert!(m.probability(&weak) < 0.15, "{}", m.probability(&weak));
+        // article rows only: the fit moves the bias, the ticket's intercept stays
+        let rows: Vec<([f64; FEATURES], bool)> =
+            (0..200).map(|i| (article_features(&[10.0 + (i % 7) as f32, 9.0, 5.0], 0.5, 1.0, i % 2, 6, 0.0, 0.0), i % 3 == 0)).collect();
+        let mut mask = [false; FEATURES];
+        mask[0] = true;
+        let refit = fit(&rows, &m, &mask, 1e-3, 30);
+        assert!((refit.bias - m.bias).abs() > 1.0, "the bias moved: {refit:?}");
+        assert!((refit.probability(&best) - p).abs() < 1e-9, "{} {p}", refit.probability(&best));
     }
 
     #[test]

@@ -256,6 +256,19 @@ mod tests {
         assert!(no_good_fix(&[], 0.3), "no suggestion at all is no good fix");
     }
 
+    #[test]
+    fn a_strong_similar_ticket_is_a_fix_worth_trying_on_its_own() {
+        // the best ticket, matching 3 of 4 words, and no article at all
+        let out = fuse(&[], &[ticket_hit("T1")], &HashMap::new(), &HashMap::new(), 5, &CONTEXT);
+        let p = out[0].fix_probability.unwrap();
+        assert!(p > 0.3, "a resolved ticket that says what the caller says is a real suggestion: {p}");
+        assert!(!no_good_fix(&out, NO_GOOD_FIX_BELOW));
+        let weak = TicketHit { matched_terms: 2, score: 3.0, ..ticket_hit("T2") };
+        let out = fuse(&[], &[ticket_hit("T1"), weak], &HashMap::new(), &HashMap::new(), 5, &CONTEXT);
+        let (a, b) = (out[0].fix_probability.unwrap(), out[1].fix_probability.unwrap());
+        assert!(a > b, "the weaker ticket is less likely: {a} {b}");
+    }
+
     fn kb_hit(id: &str, score: f32) -> KbHit {
         KbHit { id: id.into(), title: id.into(), category: "c".into(), score, snippet: String::new(), coverage: 1.0, query_known: 1.0 }
     }
