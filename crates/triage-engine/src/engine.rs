@@ -482,7 +482,8 @@ impl TriageEngine {
         // keeps the cleaned, redacted text
         let redacted = redact(&text);
         let terms = KbIndex::query_terms(&redacted);
-        let boosts = tenant.map(|t| self.learned.boosts(t, &terms, crate::learned::today())).unwrap_or_default();
+        // the tenant's learned phrasing for these terms, and whether it has any (one lock)
+        let (boosts, history) = tenant.map(|t| self.learned.boosts_except(t, &terms, crate::learned::today(), &[])).unwrap_or_default();
         let query = KbQuery::new(&redacted)
             .with_terms(&terms)
             .with_boosts(&boosts)
@@ -509,8 +510,15 @@ impl TriageEngine {
             let feedback = self.feedback.read().unwrap_or_else(|p| p.into_inner());
             let category = labels.iter().find(|p| p.head == "category").map(|p| (p.label.as_str(), p.probability));
             let fix_model = *self.fix_model.read().unwrap_or_else(|p| p.into_inner());
-            let history = tenant.is_some_and(|t| self.learned.has_any(t));
-            let context = fusion::FixContext { query_terms: terms.len(), category, model: &fix_model, boosts: &boosts, history };
+            let context = fusion::FixContext {
+                query_terms: terms.len(),
+                category,
+                model: &fix_model,
+                boosts: &boosts,
+                history,
+                tenant,
+                include_shared: policy.is_none_or(|p| p.shared_kb),
+            };
             fusion::fuse(&kb_hits, &ticket_hits, &self.articles, &feedback, self.max_suggestions, &context)
         };
         let no_good_fix = fusion::no_good_fix(&suggestions, self.params.no_good_fix_below);

@@ -12,7 +12,7 @@
 //! | 4 | article: `1 / rank` within the articles | position |
 //! | 5 | ticket: `s / s_best_ticket` | similar resolved tickets: relative strength |
 //! | 6 | ticket: matched query terms / query terms | coverage of the caller's words |
-//! | 7 | `min(query terms, 20) / 20` | longer tickets give BM25 more to go on |
+//! | 7 | article: `min(query terms, 20) / 20` | longer tickets give BM25 more to go on |
 //! | 8 | the predicted category agrees (+p) or disagrees (-p), `p` its probability; 0 unknown | routing and fix point the same way |
 //! | 9 | agents' feedback on it: `(positive - negative) / (total + 2)` | the desk's own verdict |
 //! | 10 | 1 for a ticket, 0 for an article | the two sources' base rates |
@@ -25,7 +25,8 @@
 //! **Default model** ([`FixModel::DEFAULT`]): features 0-4, 7, 11-15 fitted by logistic
 //! regression (L2 1e-3, Newton steps with step halving) on StackFAQ's public queries
 //! (`../shared/datasets/stackfaq`, the odd lines of `queries.jsonl` (1st, 3rd, ...: 313 queries,
-//! set A of benches/learned-phrasing.sh); the even lines, B, are held out), each ranked four
+//! set A of benches/learned-phrasing.sh); the even lines, B, are held out as rows, though their
+//! text is A's history), each ranked four
 //! times: over the knowledge base with 13 of the 125 articles dropped (`--drop-articles 13
 //! --seed 1`, so that queries without their article teach what a gap looks like) and over the
 //! whole of it, each without history and with set B learned as history (`--history`, the
@@ -37,9 +38,10 @@
 //! priors until a desk's own data refits them: a ticket that covers all the caller's words and
 //! is the best ticket is a coin flip (p 0.5), a weak one far less; agreement with a confident
 //! category adds up to +0.5 logits; feedback up to +-1.5 logits. A ticket's own intercept is
-//! [`TICKET_INTERCEPT`]: feature 10's weight is `TICKET_INTERCEPT - bias`, and a fit that moves
-//! the bias (it sees article rows only) moves that weight with it, so the ticket priors do not
-//! drift with the article fit.
+//! [`TICKET_INTERCEPT`]: feature 10's weight is `TICKET_INTERCEPT - bias`, a fit that moves the
+//! bias (it sees article rows only) moves that weight with it, and a saved model is read the same
+//! way ([`desk::from_report`]); tickets use none of the fitted features (0-4, 7, 11-15), so their
+//! priors do not drift with the article fit.
 
 use serde::Serialize;
 
@@ -48,7 +50,7 @@ pub const FEATURES: usize = 16;
 
 /// Rows fitted per searched query: its first two hits, the suggestions an agent reads first
 /// (fitting the whole top 10 calibrated the top suggestion worse: held-out ECE 0.060 against
-/// 0.054, benches/README.md).
+/// 0.054 when it was measured, features 0-12, 2026-11-30).
 pub const FIT_DEPTH: usize = 2;
 
 /// The log-odds of a similar resolved ticket before its strength, coverage, category agreement
@@ -111,9 +113,11 @@ pub fn learned_evidence(boosts: &[triage_kb::ArticleBoost], article: &str) -> f3
     boosts.iter().find(|b| b.article == article).map_or(0.0, |b| b.upper().max(0.0))
 }
 
-/// The best learned evidence of any article among a query's `boosts`.
-pub fn best_learned_evidence(boosts: &[triage_kb::ArticleBoost]) -> f32 {
-    boosts.iter().map(|b| b.upper()).fold(0.0, f32::max)
+/// The best learned evidence among a query's `boosts` of the articles the request may be shown
+/// (`shown`: the article exists and its audience admits the request), so that an article deleted
+/// since it was learned, or one the tenant does not see, cannot make the shown ones look weak.
+pub fn best_learned_evidence(boosts: &[triage_kb::ArticleBoost], shown: impl Fn(&str) -> bool) -> f32 {
+    boosts.iter().filter(|b| shown(&b.article)).map(|b| b.upper()).fold(0.0, f32::max)
 }
 
 /// Features of one article among a query's article hits (best first): its index `i`, each hit's
@@ -150,7 +154,7 @@ pub fn ticket_features(score: f32, best: f32, matched_terms: usize, query_terms:
     let mut f = [0.0; FEATURES];
     f[5] = f64::from(score) / f64::from(best).max(1e-9);
     f[6] = if query_terms == 0 { 0.0 } else { matched_terms as f64 / query_terms as f64 };
-    f[7] = query_terms.min(20) as f64 / 20.0;
+    // no feature 7 (query length): it is fitted on articles, and a ticket's prior must not move
     f[8] = category;
     f[9] = feedback;
     f[10] = 1.0;
@@ -350,10 +354,21 @@ mod tests {
         let rows: Vec<([f64; FEATURES], bool)> =
             (0..200).map(|i| (article_features(&[10.0 + (i % 7) as f32, 9.0, 5.0], 0.5, 1.0, i % 2, 6, 0.0, 0.0), i % 3 == 0)).collect();
         let mut mask = [false; FEATURES];
-        mask[0] = true;
+        for j in [0, 7] {
+            mask[j] = true;
+        }
         let refit = fit(&rows, &m, &mask, 1e-3, 30);
         assert!((refit.bias - m.bias).abs() > 1.0, "the bias moved: {refit:?}");
         assert!((refit.probability(&best) - p).abs() < 1e-9, "{} {p}", refit.probability(&best));
+        // a desk model saved while the intercept drifted (weight 10 at the old -3.9) reads with it restored
+        let mut old: Vec<f64> = m.weights[..13].to_vec();
+        old[10] = -3.9;
+        let report = serde_json::json!({"fix_model": {"source": "desk", "model": {"bias": -20.0, "weights": old}}});
+        let read = desk::from_report(&report);
+        assert_eq!(read.bias, -20.0);
+        assert!((read.probability(&best) - p).abs() < 1e-9, "{} {p}", read.probability(&best));
+        let unreadable = serde_json::json!({"fix_model": {"source": "desk", "model": {"bias": -20.0, "weights": vec![0.0; FEATURES + 1]}}});
+        assert_eq!(desk::from_report(&unreadable), FixModel::DEFAULT);
     }
 
     #[test]
@@ -432,6 +447,25 @@ pub mod desk {
         pub holdout_ece_fitted: Option<f64>,
         /// The model the engine uses when this version is live.
         pub model: FixModel,
+        /// Why the desk's data was not fitted, when it was not for a reason other than too
+        /// little history.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub note: Option<&'static str>,
+    }
+
+    impl DeskFit {
+        /// The default model, not fitted, for `reason`.
+        pub fn not_ready(reason: &'static str) -> Self {
+            Self {
+                source: "default",
+                rows: 0,
+                positives: 0,
+                holdout_ece_default: None,
+                holdout_ece_fitted: None,
+                model: FixModel::DEFAULT,
+                note: Some(reason),
+            }
+        }
     }
 
     /// One piece of history: a searched ticket's hits (`ranked`: all of them, best first) and
@@ -456,13 +490,24 @@ pub mod desk {
     }
 
     /// The model a live version's report carries (`fix_model`, fitted on the desk's data), else
-    /// the default.
+    /// the default. The ticket intercept is set to [`super::TICKET_INTERCEPT`] whatever was
+    /// saved (no fit ever fits feature 10; models saved before it was kept had it dragged along
+    /// with their bias).
     pub fn from_report(report: &serde_json::Value) -> FixModel {
         let fitted = &report["fix_model"];
         if fitted["source"] != "desk" {
             return FixModel::DEFAULT;
         }
-        serde_json::from_value(fitted["model"].clone()).unwrap_or(FixModel::DEFAULT)
+        match serde_json::from_value::<FixModel>(fitted["model"].clone()) {
+            Ok(mut m) => {
+                m.weights[10] = super::TICKET_INTERCEPT - m.bias;
+                m
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the live version's fix model cannot be read; the default serves (retrain to refit it)");
+                FixModel::DEFAULT
+            }
+        }
     }
 
     /// Fits on the training four fifths when there is enough, else keeps the default; reports
@@ -478,7 +523,8 @@ pub mod desk {
         let train = rows(false);
         let positives = train.iter().filter(|r| r.1).count();
         let enough = train.len() >= MIN_ROWS && positives >= MIN_POSITIVES;
-        // the default's features; 15 (the tenant has history) is the same for every row here
+        // the default's features but 15 (the tenant has history): almost always 1 here, so it is
+        // not fitted and keeps the default's weight
         let mut mask = [false; FEATURES];
         for j in [0, 1, 2, 3, 4, 7, 11, 12, 13, 14] {
             mask[j] = true;
@@ -499,6 +545,7 @@ pub mod desk {
             holdout_ece_default: top(&FixModel::DEFAULT),
             holdout_ece_fitted: if enough { top(&model) } else { None },
             model,
+            note: None,
         }
     }
 }

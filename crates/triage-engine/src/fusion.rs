@@ -90,6 +90,22 @@ pub(crate) struct FixContext<'a> {
     pub boosts: &'a [triage_kb::ArticleBoost],
     /// Whether the tenant has learned phrasing at all.
     pub history: bool,
+    /// The tenant of the request, and whether it sees shared articles (which articles it may be
+    /// shown, for the best learned evidence).
+    pub tenant: Option<&'a triage_core::tenant::TenantId>,
+    /// See `tenant`.
+    pub include_shared: bool,
+}
+
+/// Whether a request of `tenant` may be shown `article`: it exists, its audience admits the
+/// tenant, and it is not a shared article for a tenant that opted out of them.
+pub(crate) fn article_shown(
+    articles: &HashMap<String, Arc<Article>>,
+    article: &str,
+    tenant: Option<&triage_core::tenant::TenantId>,
+    include_shared: bool,
+) -> bool {
+    articles.get(article).is_some_and(|a| a.audience.admits(tenant) && (include_shared || a.audience != triage_core::tenant::Audience::All))
 }
 
 /// Fuses both sources into one ranking (see the module docs); keeps `limit`. Each suggestion
@@ -116,7 +132,8 @@ pub(crate) fn fuse(
         _ => 0.0,
     };
     let scores: Vec<f32> = kb.iter().map(|h| h.score).collect();
-    let best_learned = crate::fix::best_learned_evidence(context.boosts);
+    let best_learned =
+        crate::fix::best_learned_evidence(context.boosts, |a| article_shown(articles, a, context.tenant, context.include_shared));
     for (rank, hit) in kb.iter().enumerate() {
         if let Some(mut s) = article_suggestion(hit.clone(), articles) {
             s.score = ARTICLE_WEIGHT * factor(&s) / (RRF_K + rank as f32 + 1.0);
@@ -233,8 +250,15 @@ pub(crate) fn first_contact(labels: &mut Vec<HeadPrediction>, suggestions: &[Sug
 mod tests {
     use super::*;
 
-    const CONTEXT: FixContext<'static> =
-        FixContext { query_terms: 4, category: None, model: &crate::fix::FixModel::DEFAULT, boosts: &[], history: false };
+    const CONTEXT: FixContext<'static> = FixContext {
+        query_terms: 4,
+        category: None,
+        model: &crate::fix::FixModel::DEFAULT,
+        boosts: &[],
+        history: false,
+        tenant: None,
+        include_shared: true,
+    };
 
     #[test]
     fn every_suggestion_gets_a_fix_probability_and_no_good_fix_follows_the_threshold() {

@@ -216,13 +216,29 @@ impl TenantTable {
     /// where a document's term counts enter weighted by its source and decayed by its age.
     /// Positive and negative (`not_helpful`) documents make two fields: per article, the
     /// positive field's score of each term (term index, score), and the negative field's total.
-    /// `except`: a document left out (as if it had not been learned).
-    fn scores(&self, terms: &[String], today: f64, half_life_days: f32, except: Option<u32>) -> Vec<ArticleScores> {
-        if self.live == 0 || self.learned_articles == 0 {
+    /// `except`: live documents left out, as if they had never been learned (their terms, their
+    /// lengths, and an article they leave without documents).
+    fn scores(&self, terms: &[String], today: f64, half_life_days: f32, except: &[u32]) -> Vec<ArticleScores> {
+        // the statistics without the left-out documents: (article, its tokens left out)
+        let mut left_out: Vec<(u32, u64)> = Vec::new();
+        for &ord in except {
+            let len = u64::from(self.lens[ord as usize]);
+            let a = self.docs[ord as usize].article;
+            match left_out.iter_mut().find(|(x, _)| *x == a) {
+                Some((_, l)) => *l += len,
+                None => left_out.push((a, len)),
+            }
+        }
+        let emptied = left_out.iter().filter(|&&(a, _)| self.per_article[a as usize].iter().all(|d| except.contains(d))).count() as u64;
+        let learned_articles = self.learned_articles - emptied;
+        let tokens = self.tokens - left_out.iter().map(|(_, l)| l).sum::<u64>();
+        if self.live == except.len() as u64 || learned_articles == 0 {
             return Vec::new();
         }
-        let n = self.learned_articles as f32 + PRIOR_DOCS;
-        let avg = self.tokens as f32 / self.learned_articles as f32;
+        let article_tokens =
+            |a: usize| -> u64 { self.article_tokens[a] - left_out.iter().find(|(x, _)| *x as usize == a).map_or(0, |(_, l)| *l) };
+        let n = learned_articles as f32 + PRIOR_DOCS;
+        let avg = tokens as f32 / learned_articles as f32;
         let per_day = 1.0 / half_life_days;
         SCRATCH.with(|cell| {
             let scratch = &mut *cell.borrow_mut();
@@ -231,7 +247,7 @@ impl TenantTable {
             for (ti, term) in terms.iter().enumerate() {
                 let Some(list) = self.postings.get(term.as_str()) else { continue };
                 for &(ord, tf) in list {
-                    if self.lens[ord as usize] == 0 || except == Some(ord) {
+                    if self.lens[ord as usize] == 0 || (!except.is_empty() && except.contains(&ord)) {
                         continue;
                     }
                     let doc = &self.docs[ord as usize];
@@ -248,7 +264,7 @@ impl TenantTable {
                 let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln() * (K1 + 1.0);
                 for a in scratch.term_articles.drain(..) {
                     let [pos, neg] = std::mem::take(&mut scratch.tf[a as usize]);
-                    let norm = K1 * (1.0 - B + B * self.article_tokens[a as usize] as f32 / avg);
+                    let norm = K1 * (1.0 - B + B * article_tokens(a as usize) as f32 / avg);
                     let at = &mut scratch.at[a as usize];
                     if *at == u32::MAX {
                         *at = out.len() as u32;
@@ -385,11 +401,6 @@ impl Learned {
         self.tenants.write().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
-    /// Whether `tenant` has any live learned document (the fix model's feature 15).
-    pub(crate) fn has_any(&self, tenant: &TenantId) -> bool {
-        self.params.enabled && self.tenants.read().unwrap_or_else(|p| p.into_inner()).get(tenant.as_str()).is_some_and(|t| t.live > 0)
-    }
-
     /// Live learned documents of `tenant`.
     #[cfg(test)]
     pub(crate) fn len(&self, tenant: &TenantId) -> usize {
@@ -401,27 +412,31 @@ impl Learned {
     /// `weight x` its positive learned score (the article then scores the larger of that and its
     /// own score for the term), and `-weight x` the negative field's score added.
     pub(crate) fn boosts(&self, tenant: &TenantId, terms: &[String], today: f64) -> Vec<ArticleBoost> {
-        self.boosts_except(tenant, terms, today, None)
+        self.boosts_except(tenant, terms, today, &[]).0
     }
 
-    /// As [`Learned::boosts`], as if the learned document `except` (a key) had not been learned:
-    /// a history ticket searched to fit the fix model must not find its own text.
-    pub(crate) fn boosts_except(&self, tenant: &TenantId, terms: &[String], today: f64, except: Option<&str>) -> Vec<ArticleBoost> {
+    /// As [`Learned::boosts`], as if the learned documents `except` (keys; unknown ones are
+    /// ignored) had never been learned: a history ticket searched to fit the fix model must not
+    /// find its own text. Also says whether the tenant has learned phrasing at all (the fix
+    /// model's feature 15), read under the same lock.
+    pub(crate) fn boosts_except(&self, tenant: &TenantId, terms: &[String], today: f64, except: &[String]) -> (Vec<ArticleBoost>, bool) {
         if !self.params.enabled || self.params.weight == 0.0 {
-            return Vec::new();
+            return (Vec::new(), false);
         }
         let w = self.params.weight;
         let tenants = self.tenants.read().unwrap_or_else(|p| p.into_inner());
-        let Some(table) = tenants.get(tenant.as_str()) else { return Vec::new() };
-        let except = except.and_then(|k| table.by_key.get(k).copied());
-        table
-            .scores(terms, today, self.params.half_life_days, except)
+        let Some(table) = tenants.get(tenant.as_str()) else { return (Vec::new(), false) };
+        let except: Vec<u32> = except.iter().filter_map(|k| table.by_key.get(k.as_str()).copied()).collect();
+        let history = table.live > except.len() as u64;
+        let boosts = table
+            .scores(terms, today, self.params.half_life_days, &except)
             .into_iter()
             .map(|(a, neg, mut per_term)| {
                 per_term.iter_mut().for_each(|(_, s)| *s *= w);
                 ArticleBoost { article: table.articles[a].to_string(), add: -w * neg, terms: per_term }
             })
-            .collect()
+            .collect();
+        (boosts, history)
     }
 }
 
@@ -459,24 +474,41 @@ mod tests {
         assert!(boost(&l, "northmoor", "red light on the photocopier", "printer-offline", 100.0) > 0.0);
         assert_eq!(boost(&l, "eastbrook", "red light on the photocopier", "printer-offline", 100.0), 0.0);
         assert!(l.boosts(&tenant("eastbrook"), &terms("photocopier"), 100.0).is_empty());
-        assert!(l.has_any(&tenant("northmoor")) && !l.has_any(&tenant("eastbrook")));
+        let history = |t: &str| l.boosts_except(&tenant(t), &terms("anything"), 100.0, &[]).1;
+        assert!(history("northmoor") && !history("eastbrook"), "northmoor has history, eastbrook none");
+        let only = ["t\u{1f}1".to_owned()];
+        assert!(!l.boosts_except(&tenant("northmoor"), &terms("anything"), 100.0, &only).1, "none once its only document is left out");
         l.remove(&tenant("northmoor"), "t\u{1f}1");
-        assert!(!l.has_any(&tenant("northmoor")), "its only document removed");
+        assert!(!history("northmoor"), "its only document removed");
     }
 
     #[test]
-    fn a_document_left_out_does_not_count_and_the_others_still_do() {
-        let l = Learned::new(LearningParams::default());
+    fn a_document_left_out_scores_exactly_as_if_it_had_never_been_learned() {
         let north = tenant("northmoor");
-        l.add(&north, "a", "printer-offline", "photocopier red light", 1.0, 100.0);
-        l.add(&north, "b", "printer-offline", "photocopier jammed tray", 1.0, 100.0);
-        let upper = |except: Option<&str>, text: &str| -> f32 {
-            l.boosts_except(&north, &terms(text), 100.0, except).iter().find(|b| b.article == "printer-offline").map_or(0.0, |b| b.upper())
+        let learn = |docs: &[(&str, &str, &str)]| {
+            let l = Learned::new(LearningParams::default());
+            for (key, article, text) in docs {
+                l.add(&north, key, article, text, 1.0, 100.0);
+            }
+            l
         };
-        assert!(upper(None, "red light") > 0.0);
-        assert_eq!(upper(Some("a"), "red light"), 0.0, "only document a said it");
-        assert!(upper(Some("a"), "photocopier") > 0.0, "b still says photocopier");
-        assert_eq!(upper(Some("unknown"), "red light"), upper(None, "red light"));
+        let all = [
+            ("a", "printer-offline", "photocopier red light blinking on the second floor"),
+            ("b", "printer-offline", "photocopier jammed tray"),
+            ("c", "vpn-drops", "tunnel cuts out at home"),
+            ("d", "password-reset", "locked out after the password change"),
+        ];
+        let with_all = learn(&all);
+        let without_a = learn(&all[1..]);
+        let without_ad = learn(&all[1..3]);
+        for text in ["red light", "photocopier jammed", "tunnel photocopier", "locked out"] {
+            let q = terms(text);
+            let out = |keys: &[&str]| with_all.boosts_except(&north, &q, 100.0, &keys.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>());
+            assert_eq!(out(&["a"]).0, without_a.boosts(&north, &q, 100.0), "{text}: lengths and counts as if a was never learned");
+            assert_eq!(out(&["a", "d"]).0, without_ad.boosts(&north, &q, 100.0), "{text}: d's article left with no document");
+            assert_eq!(out(&["unknown"]).0, with_all.boosts(&north, &q, 100.0), "{text}: an unknown key changes nothing");
+        }
+        assert!(with_all.boosts(&north, &terms("red light"), 100.0).iter().any(|b| b.upper() > 0.0), "the query does match a");
     }
 
     #[test]

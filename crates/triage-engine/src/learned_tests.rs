@@ -102,3 +102,33 @@ fn resolved_feedback_teaches_the_article_and_not_helpful_takes_it_back() {
     let reloaded = engine.learned.boosts(&north, &triage_kb::KbIndex::query_terms(PARAPHRASE), crate::learned::today());
     assert!((of(&reloaded) - of(&after)).abs() < 1e-3, "feedback is learned again at start: {} vs {}", of(&reloaded), of(&after));
 }
+
+#[test]
+fn the_fix_refit_searches_a_ticket_without_any_learned_copy_of_its_own_words() {
+    let params = params();
+    let (engine, _) = TriageEngine::open(&params).unwrap();
+    let north = TenantId::parse("northmoor").unwrap();
+    // triaged as INC9, the article marked `resolved` (learned once), then INC9 arrives resolved
+    // naming it (learned again, under its own key): two copies of the same words
+    let text = format!("{PARAPHRASE}; the printer has a paper jam");
+    let ticket = NewTicket::parse(Some(&text), None, Some("northmoor"), Channel::Phone, None, Some("INC9")).unwrap();
+    let outcome = engine.triage(&ticket).unwrap();
+    let key = format!("article:{ARTICLE}");
+    let feedback = FeedbackInput { suggestion: Some(key), outcome: Outcome::Resolved, corrected_labels: Default::default() };
+    engine.add_feedback(Some(&north), &outcome.triage_id.to_string(), feedback).unwrap();
+    let mut inc9 = resolved("northmoor", "INC9", Some(ARTICLE));
+    inc9.title = PARAPHRASE.to_owned();
+    engine.ingest_resolved(&[inc9]).unwrap();
+    engine.load_ticket_scorer().unwrap();
+    let history = engine.fix_history().unwrap();
+    // one ranked query (the ticket) and one verdict (the feedback); neither finds its own words
+    assert_eq!(history.len(), 2, "{history:?}");
+    for q in &history {
+        for f in &q.hits {
+            assert_eq!(f[13], 0.0, "learned evidence from its own copies: {q:?}");
+        }
+    }
+    // while the copies still count for a new ticket in the same words
+    let (boosts, has) = engine.learned.boosts_except(&north, &triage_kb::KbIndex::query_terms(PARAPHRASE), crate::learned::today(), &[]);
+    assert!(has && boosts.iter().any(|b| b.article == ARTICLE && b.upper() > 0.0));
+}

@@ -188,7 +188,15 @@ impl TriageEngine {
             );
         }
         self.jobs.progress(job_id, "fix probability from the desk's history", 0, 1);
-        let fix = crate::fix::desk::fit(&self.fix_history()?);
+        // the refit's learned-phrasing features need the store's history loaded (the service
+        // loads it just after it starts answering): fitting before would teach "no history"
+        let fix = if self.params.learning.enabled && !self.learned.loaded() {
+            crate::fix::desk::DeskFit::not_ready(
+                "learned phrasing is still loading from the store (GET /readyz says similar_tickets ready once it has): the default model stays; train again then",
+            )
+        } else {
+            crate::fix::desk::fit(&self.fix_history()?)
+        };
         self.jobs.progress(job_id, "saving", 0, 1);
         // checked again: the name may have been taken while this job trained
         self.check_version_is_new(&ModelVersion::parse(&version).map_err(EngineError::Invalid)?)?;
@@ -269,14 +277,43 @@ impl TriageEngine {
     /// positive, `not_helpful` negative), with the article's features in today's knowledge base.
     /// Feedback counts and category agreement are left out of the features here, since the
     /// verdict being learned is part of them.
-    fn fix_history(&self) -> Result<Vec<crate::fix::desk::Query>> {
+    ///
+    /// Each is searched as if the learned documents of the same ticket had never been learned:
+    /// its own, and the copies its triages' feedback made (a ticket resolved naming the article
+    /// an agent marked `resolved` is learned twice, once per key).
+    pub(crate) fn fix_history(&self) -> Result<Vec<crate::fix::desk::Query>> {
         use crate::fix::desk::{Query, held_out};
+        use crate::learned::{feedback_key, ticket_key};
+        use std::collections::HashMap;
+        // the article feedback, and which ticket each triage was about
+        let mut feedback = Vec::new();
+        self.store.for_each_article_feedback(&mut |f| feedback.push(f))?;
+        let mut ticket_of: HashMap<(String, String), Option<String>> = HashMap::new();
+        for f in &feedback {
+            let key = (f.tenant.to_string(), f.triage_id.clone());
+            if let std::collections::hash_map::Entry::Vacant(slot) = ticket_of.entry(key) {
+                slot.insert(self.store.triage_record(Some(&f.tenant), &f.triage_id)?.and_then(|r| r.external_id));
+            }
+        }
+        // the learned keys of each ticket's feedback, and of each triage's
+        let mut keys_of_ticket: HashMap<(String, String), Vec<String>> = HashMap::new();
+        let mut keys_of_triage: HashMap<(String, String), Vec<String>> = HashMap::new();
+        for f in &feedback {
+            let Some(article) = f.suggestion.strip_prefix("article:") else { continue };
+            let key = feedback_key(&f.triage_id, article, f.outcome.as_str());
+            let triage = (f.tenant.to_string(), f.triage_id.clone());
+            if let Some(Some(external)) = ticket_of.get(&triage) {
+                keys_of_ticket.entry((f.tenant.to_string(), external.clone())).or_default().push(key.clone());
+            }
+            keys_of_triage.entry(triage).or_default().push(key);
+        }
         let mut out = Vec::new();
         let mut failed = None;
         self.store.for_each_resolved(&mut |t| {
             let Some(article) = t.kb_article.as_deref() else { return };
-            let own = crate::learned::ticket_key(&t.external_id);
-            match self.fix_features_for(&format!("{}\n{}", t.title, t.description), &t.tenant, &own) {
+            let mut except = vec![ticket_key(&t.external_id)];
+            except.extend(keys_of_ticket.get(&(t.tenant.to_string(), t.external_id.clone())).into_iter().flatten().cloned());
+            match self.fix_features_for(&format!("{}\n{}", t.title, t.description), &t.tenant, &except) {
                 Ok(hits) => {
                     let right = hits.iter().position(|(id, _)| id == article);
                     let key = format!("{}/{}", t.tenant, t.external_id);
@@ -285,55 +322,56 @@ impl TriageEngine {
                 Err(e) => failed = Some(e),
             }
         })?;
-        self.store.for_each_article_feedback(&mut |f| {
-            let Some(article) = f.suggestion.strip_prefix("article:") else { return };
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        for f in &feedback {
+            let Some(article) = f.suggestion.strip_prefix("article:") else { continue };
             let positive = match f.outcome {
                 triage_store::Outcome::Resolved | triage_store::Outcome::Helpful => true,
                 triage_store::Outcome::NotHelpful => false,
-                triage_store::Outcome::Corrected => return,
+                triage_store::Outcome::Corrected => continue,
             };
-            let own = crate::learned::feedback_key(&f.triage_id, article, f.outcome.as_str());
-            match self.fix_features_for(&f.text, &f.tenant, &own) {
-                Ok(hits) => {
-                    if let Some((_, features)) = hits.into_iter().find(|(id, _)| id == article) {
-                        let right = positive.then_some(0);
-                        out.push(Query { hits: vec![features], right, holdout: held_out(&f.triage_id), ranked: false });
-                    }
-                }
-                Err(e) => failed = Some(e),
+            let triage = (f.tenant.to_string(), f.triage_id.clone());
+            let mut except: Vec<String> = keys_of_triage.get(&triage).into_iter().flatten().cloned().collect();
+            if let Some(Some(external)) = ticket_of.get(&triage) {
+                except.push(ticket_key(external));
             }
-        })?;
-        match failed {
-            Some(e) => Err(e),
-            None => Ok(out),
+            let hits = self.fix_features_for(&f.text, &f.tenant, &except)?;
+            if let Some((_, features)) = hits.into_iter().find(|(id, _)| id == article) {
+                let right = positive.then_some(0);
+                out.push(Query { hits: vec![features], right, holdout: held_out(&f.triage_id), ranked: false });
+            }
         }
+        Ok(out)
     }
 
     /// The top 10 articles for a (redacted) text of `tenant`, searched as a triage searches,
     /// with their fix-probability features (no feedback or category agreement), as if the
-    /// learned document `own` (the text's own, when it was learned) had not been learned: a
-    /// ticket that finds its own words in an article's learned phrasing would teach the model to
-    /// trust learned evidence far more than a new ticket earns.
+    /// learned documents `except` (the text's own copies) had never been learned: a ticket that
+    /// finds its own words in an article's learned phrasing would teach the model to trust
+    /// learned evidence far more than a new ticket earns.
     pub(crate) fn fix_features_for(
         &self,
         text: &str,
         tenant: &triage_core::tenant::TenantId,
-        own: &str,
+        except: &[String],
     ) -> Result<Vec<(String, [f64; crate::fix::FEATURES])>> {
         let policy = self.params.tenants.get(tenant.as_str());
+        let include_shared = policy.is_none_or(|p| p.shared_kb);
         let terms = triage_kb::KbIndex::query_terms(text);
-        let boosts = self.learned.boosts_except(tenant, &terms, crate::learned::today(), Some(own));
+        let (boosts, history) = self.learned.boosts_except(tenant, &terms, crate::learned::today(), except);
         let query = triage_kb::KbQuery::new(text)
             .with_terms(&terms)
             .with_boosts(&boosts)
             .tenant(Some(tenant))
-            .include_shared(policy.is_none_or(|p| p.shared_kb))
+            .include_shared(include_shared)
             .limit(10)
             .snippets(false);
         let hits = self.kb.search(&query)?;
         let scores: Vec<f32> = hits.iter().map(|h| h.score).collect();
-        let best = crate::fix::best_learned_evidence(&boosts);
-        let history = self.learned.has_any(tenant);
+        let best =
+            crate::fix::best_learned_evidence(&boosts, |a| crate::fusion::article_shown(&self.articles, a, Some(tenant), include_shared));
         Ok(hits
             .iter()
             .enumerate()
@@ -468,12 +506,21 @@ pub(crate) mod tests {
         let params = crate::EngineParams::new(kb(), root.path()).with_model(starter());
         let (engine, _) = TriageEngine::open(&params).unwrap();
         let engine = Arc::new(engine);
-        // too little history: the default model, said so in the report
         engine.ingest_resolved(&crate::synthetic::resolved_tickets("northmoor", 120, 3)).unwrap();
+        // before learned phrasing is loaded from the store (as the service does just after it
+        // starts answering), the refit would see no history: it waits for the next training
+        let id = engine.start_training(TrainRequest { version: Some("early".into()) }).unwrap();
+        assert_eq!(wait_until_finished(&engine, &id).state, crate::JobState::Succeeded);
+        let early = engine.store().models().unwrap().into_iter().find(|m| m.version == "early").unwrap();
+        assert_eq!(early.report["fix_model"]["source"], "default");
+        assert!(early.report["fix_model"]["note"].as_str().unwrap().contains("still loading"), "{}", early.report["fix_model"]);
+        engine.load_ticket_scorer().unwrap();
+        // too little history: the default model, said so in the report
         let id = engine.start_training(TrainRequest { version: Some("few".into()) }).unwrap();
         assert_eq!(wait_until_finished(&engine, &id).state, crate::JobState::Succeeded);
         let few = engine.store().models().unwrap().into_iter().find(|m| m.version == "few").unwrap();
         assert_eq!(few.report["fix_model"]["source"], "default", "{}", few.report["fix_model"]);
+        assert!(few.report["fix_model"].get("note").is_none(), "too little history is no note: {}", few.report["fix_model"]);
 
         // tickets that name the article that fixed them, in callers' own words
         let phrasings = [

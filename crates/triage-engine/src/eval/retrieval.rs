@@ -322,30 +322,31 @@ fn rank_queries(
         let t = Instant::now();
         // cleaned as the service cleans a ticket (timed with the search: the service pays it too)
         let query = clean_joined(&q.query, boilerplate());
-        let (hits, terms, boosts) = match learned {
+        let (hits, terms, boosts, history) = match learned {
             // as the engine does for a tenant: redacted, analysed once, learned boosts applied
             Some((learned, tenant)) => {
                 let redacted = redact(&query);
                 let terms = KbIndex::query_terms(&redacted);
-                let boosts = learned.boosts(tenant, &terms, today);
+                let (boosts, history) = learned.boosts_except(tenant, &terms, today, &[]);
                 let q = KbQuery::new(&redacted).with_terms(&terms).with_boosts(&boosts).tenant(Some(tenant));
-                (index.search(&q.limit(EVAL_DEPTH).snippets(false))?, terms, boosts)
+                (index.search(&q.limit(EVAL_DEPTH).snippets(false))?, terms, boosts, history)
             }
             None => {
                 let terms = KbIndex::query_terms(&query);
-                (index.search(&KbQuery::new(&query).with_terms(&terms).limit(EVAL_DEPTH).snippets(false))?, terms, Vec::new())
+                (index.search(&KbQuery::new(&query).with_terms(&terms).limit(EVAL_DEPTH).snippets(false))?, terms, Vec::new(), false)
             }
         };
         latencies.push(t.elapsed());
         metrics.record(hits.iter().position(|h| h.id == q.article_id).map(|p| p + 1));
         let scores: Vec<f32> = hits.iter().map(|h| h.score).collect();
-        let best = fix::best_learned_evidence(&boosts);
+        // only kept articles learned (see `learn_history`): every boost is of a shown article
+        let best = fix::best_learned_evidence(&boosts, |_| true);
         ranked.push(
             hits.iter()
                 .enumerate()
                 .map(|(j, h)| {
                     let f = fix::article_features(&scores, h.coverage, h.query_known, j, terms.len(), 0.0, 0.0);
-                    let f = fix::with_learned(f, fix::learned_evidence(&boosts, &h.id), best, learned.is_some());
+                    let f = fix::with_learned(f, fix::learned_evidence(&boosts, &h.id), best, history);
                     (f, h.id == q.article_id)
                 })
                 .collect(),
@@ -495,8 +496,9 @@ mod tests {
         let report = evaluate_with_history(&articles, &history, &test, LearningParams::default(), &options, |_| {}).unwrap();
         let fitted = report.with_history.fitted_fix_model.expect("fitted");
         assert_eq!(report.without_history.fitted_fix_model, Some(fitted), "one model for both passes");
-        assert_ne!(fitted, FixModel::DEFAULT);
-        assert!(fitted.weights[15] != 0.0, "the history indicator was fitted: {fitted:?}");
+        for j in FIT_FEATURES {
+            assert_ne!(fitted.weights[j], FixModel::DEFAULT.weights[j], "feature {j} was fitted: {fitted:?}");
+        }
         assert_eq!(report.with_history.no_good_fix.dropped_articles, 1);
         assert_eq!(report.with_history.no_good_fix.queries_without_article, 1);
     }
