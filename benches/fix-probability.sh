@@ -5,14 +5,7 @@
 # default (triage_engine::fix::FixModel::DEFAULT) comes from. Prints a Markdown table; figures
 # in benches/README.md.
 #   benches/fix-probability.sh [path/to/triage]   (default: target/release/triage)
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-triage=${1:-${CARGO_TARGET_DIR:-$here/../target}/release/triage}
-data=${STACKFAQ:-$here/../../shared/datasets/stackfaq}
-out=${TMPDIR:-/tmp}/stackfaq-split
-mkdir -p "$out"
-awk 'NR % 2 == 1' "$data/queries.jsonl" > "$out/a.jsonl"
-awk 'NR % 2 == 0' "$data/queries.jsonl" > "$out/b.jsonl"
+source "$(dirname "$0")/stackfaq-split.sh"
 drop=(--drop-articles 13 --seed 1)
 run() { "$triage" eval retrieval --articles "$data/articles.jsonl" --json "$@"; }
 echo "fitting on A (B as history) and on B (A as history), 13 articles dropped ..." >&2
