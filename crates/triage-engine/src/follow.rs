@@ -135,8 +135,7 @@ impl Work {
             work.resolved.note(c, !own);
             match c.kind {
                 ChangeKind::Feedback if !own => {
-                    // detail: "<outcome> <suggestion>"
-                    let Some((outcome, suggestion)) = c.detail.as_deref().and_then(|d| d.split_once(' ')) else { continue };
+                    let Some((outcome, suggestion)) = c.feedback_parts() else { continue };
                     work.suggestions.insert(suggestion.to_owned());
                     if let (Some(tenant), Some(outcome)) = (&c.tenant, Outcome::parse(outcome)) {
                         work.feedback.push((tenant.clone(), c.subject.clone(), suggestion.to_owned(), outcome));

@@ -80,6 +80,19 @@ pub struct Change {
     pub origin: String,
 }
 
+impl Change {
+    /// A feedback change's (outcome, suggestion), from its detail (see [`feedback_detail`]).
+    pub fn feedback_parts(&self) -> Option<(&str, &str)> {
+        self.detail.as_deref().and_then(|d| d.split_once(' '))
+    }
+}
+
+/// The detail of a feedback change: "<outcome> <suggestion>" (the outcome has no space, a
+/// suggestion id may); read back by [`Change::feedback_parts`].
+pub(crate) fn feedback_detail(outcome: crate::Outcome, suggestion: &str) -> String {
+    format!("{} {suggestion}", outcome.as_str())
+}
+
 /// A change to append, within a writing transaction.
 pub(crate) struct NewChange<'a> {
     pub kind: ChangeKind,

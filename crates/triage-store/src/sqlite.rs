@@ -342,8 +342,7 @@ impl Store for SqliteStore {
             params![f.triage_id, f.tenant.as_ref().map(TenantId::as_str), f.suggestion, f.outcome.as_str(), labels, f.created_at],
         )?;
         if let (FeedbackWrite::New, Some(s)) = (write, &f.suggestion) {
-            // "<outcome> <suggestion>": the outcome has no space, a suggestion id may
-            let detail = format!("{} {s}", f.outcome.as_str());
+            let detail = crate::changes::feedback_detail(f.outcome, s);
             let change = NewChange {
                 kind: ChangeKind::Feedback,
                 tenant: f.tenant.as_ref().map(TenantId::as_str),

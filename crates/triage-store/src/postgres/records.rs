@@ -186,8 +186,7 @@ pub(super) fn add_feedback(client: &mut Client, origin: &str, f: &Feedback) -> R
         &[&f.triage_id, &f.tenant.as_ref().map(TenantId::as_str), &f.suggestion, &f.outcome.as_str(), &labels, &f.created_at],
     )?;
     if let (true, FeedbackWrite::New, Some(s)) = (n > 0, write, &f.suggestion) {
-        // "<outcome> <suggestion>": the outcome has no space, a suggestion id may
-        let detail = format!("{} {s}", f.outcome.as_str());
+        let detail = crate::changes::feedback_detail(f.outcome, s);
         let change = NewChange {
             kind: ChangeKind::Feedback,
             tenant: f.tenant.as_ref().map(TenantId::as_str),
