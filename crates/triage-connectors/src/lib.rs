@@ -16,7 +16,6 @@ pub mod http;
 pub mod kinds;
 pub mod note;
 pub mod signature;
-pub mod text;
 pub mod worker;
 
 pub use config::{ConfigError, Connector, ConnectorSpec, Kind, Policy};

@@ -30,7 +30,7 @@ use triage_engine::{Decision, FeedbackInput, Outcome, TriageEngine};
 
 use crate::config::{Connector, Policy};
 use crate::http::{CallError, Http};
-use crate::kinds::{Action, Headers, InboundEvent, System, WebhookError};
+use crate::kinds::{Action, Headers, InboundEvent, Resolution, System, WebhookError};
 
 /// How the runtime reaches the engine (it may still be loading when the threads start).
 pub type EngineSource = Arc<dyn Fn() -> Option<Arc<TriageEngine>> + Send + Sync>;
@@ -472,8 +472,7 @@ impl Runtime {
         if known.as_ref().is_some_and(|k| k.text_hash == text_hash) {
             return ignore("text unchanged");
         }
-        let description =
-            event.description.as_deref().map(|d| if event.description_is_html { crate::text::html_to_text(d) } else { d.to_owned() });
+        let description = event.description_text();
         let external_id = self.external_id(&event.external_id);
         let ticket =
             match NewTicket::parse(event.title.as_deref(), description.as_deref(), Some(&tenant), Channel::Other, None, Some(&external_id))
@@ -618,14 +617,15 @@ impl Runtime {
         tenant: &str,
         known: Option<ConnectorTicket>,
     ) -> Result<(), CallError> {
-        let resolution = event.resolution.clone().unwrap_or_default();
+        let mut resolution = event.resolution.clone().unwrap_or_default();
+        let ours = known.as_ref().and_then(|k| k.state.get("set")).and_then(|s| s.as_object());
+        resolution.first_contact = first_contact_with_our_routing(&resolution, ours, &event.fields);
         let label = |head: &str| {
             let field = &self.connector.spec.fields.get(head)?.field;
             self.connector.label_for(head, event.fields.get(field)?)
         };
         let (category, priority, group) = (label("category"), label("priority"), label("assignment_group"));
-        let description =
-            event.description.as_deref().map(|d| if event.description_is_html { crate::text::html_to_text(d) } else { d.to_owned() });
+        let description = event.description_text();
         let external_id = self.external_id(&event.external_id);
         let notes = if resolution.notes.trim().is_empty() { "(resolved without a note)".to_owned() } else { resolution.notes.clone() };
         let raw = RawResolved {
@@ -826,6 +826,26 @@ impl Runtime {
     }
 }
 
+/// The system's first-contact verdict with our own routing discounted: where the system counts
+/// moves between assignment groups itself (ServiceNow), one move is allowed only when it was
+/// ours, that is we set the assignment group and the ticket still has the group we set.
+fn first_contact_with_our_routing(
+    resolution: &Resolution,
+    ours: Option<&serde_json::Map<String, serde_json::Value>>,
+    fields_now: &BTreeMap<String, String>,
+) -> Option<bool> {
+    let verdict = resolution.first_contact?;
+    match resolution.group_moves {
+        Some(moves) if verdict && moves > 0 => {
+            let ours_holds = ours.and_then(|set| set.get("assignment_group")).is_some_and(|what| {
+                matches!((what["field"].as_str(), what["value"].as_str()),
+                    (Some(field), Some(value)) if fields_now.get(field).map(String::as_str) == Some(value))
+            });
+            Some(moves == 1 && ours_holds)
+        }
+        _ => Some(verdict),
+    }
+}
 /// Hash of what is triaged: a change to anything else does not re-triage.
 fn text_hash(e: &InboundEvent) -> String {
     let mut h = sha2::Sha256::new();
@@ -860,6 +880,24 @@ fn jitter() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_counted_group_move_breaks_first_contact_unless_it_was_our_routing_and_still_holds() {
+        let resolution = |first_contact, group_moves| Resolution { first_contact, group_moves, ..Resolution::default() };
+        let set = serde_json::json!({"assignment_group": {"field": "assignment_group", "value": "Network"}});
+        let ours = set.as_object();
+        let now = |group: &str| BTreeMap::from([("assignment_group".to_owned(), group.to_owned())]);
+        let verdict = |r: &Resolution, ours, group| first_contact_with_our_routing(r, ours, &now(group));
+
+        assert_eq!(verdict(&resolution(Some(true), Some(0)), ours, "Network"), Some(true), "never moved");
+        assert_eq!(verdict(&resolution(Some(true), Some(1)), ours, "Network"), Some(true), "the one move was our routing");
+        assert_eq!(verdict(&resolution(Some(true), Some(1)), None, "Network"), Some(false), "we set no group: a person moved it");
+        assert_eq!(verdict(&resolution(Some(true), Some(1)), ours, "Desktop"), Some(false), "moved away from the group we set");
+        assert_eq!(verdict(&resolution(Some(true), Some(2)), ours, "Network"), Some(false), "moved away and back");
+        assert_eq!(verdict(&resolution(Some(false), Some(1)), ours, "Network"), Some(false), "reopened stays no");
+        assert_eq!(verdict(&resolution(None, Some(1)), ours, "Network"), None, "unknown stays unknown");
+        assert_eq!(verdict(&resolution(Some(true), None), None, "Desktop"), Some(true), "systems that exempt our routing themselves");
+    }
 
     #[test]
     fn a_pause_is_kept_in_the_store_so_it_survives_a_restart_and_holds_on_every_replica() {

@@ -548,6 +548,18 @@ fn a_resolved_servicenow_incident_carries_its_counters_rule() {
         assert_eq!(r.notes, "Updated the VPN client to 5.2; the tunnel has held for an hour.");
         assert_eq!((r.opened_at.as_deref(), r.resolved_at.as_deref()), (Some("2026-11-30T14:34:35Z"), Some(resolved_at)), "{name}");
     }
+    // the counters count our own routing too: one move is left for the worker to judge
+    let mut record: serde_json::Value = serde_json::from_slice(&fixture(Kind::Servicenow, "outbound-incident-resolved.json")).unwrap();
+    if record.get("result").is_some() {
+        record = record["result"].take();
+    }
+    record["reassignment_count"] = serde_json::json!({"display_value": "1", "value": "1"});
+    let r = parse_one(Kind::Servicenow, &c, &serde_json::to_vec(&record).unwrap()).resolution.unwrap();
+    assert_eq!((r.first_contact, r.group_moves), (Some(true), Some(1)), "one move, perhaps ours");
+    // an outbound message without the counters says nothing about first contact
+    record.as_object_mut().unwrap().remove("reassignment_count");
+    let r = parse_one(Kind::Servicenow, &c, &serde_json::to_vec(&record).unwrap()).resolution.unwrap();
+    assert_eq!(r.first_contact, None, "unknown, not first contact");
 }
 
 #[test]

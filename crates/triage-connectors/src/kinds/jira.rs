@@ -145,6 +145,7 @@ impl System for Jira {
             first_contact: None,
             opened_at: rfc3339(str_at(f, &["created"])),
             resolved_at: rfc3339(str_at(f, &["resolutiondate"])),
+            group_moves: None,
         });
         Ok(vec![InboundEvent {
             event_key,

@@ -48,6 +48,15 @@ pub struct InboundEvent {
     pub complete: bool,
 }
 
+impl InboundEvent {
+    /// The description as plain text: HTML bodies (Zammad and RT articles, Jira's rendered
+    /// fields) through the same conversion as the API's (`triage-html`), so a quoted thread in
+    /// an HTML reply reaches the e-mail cleaner as `> ` lines.
+    pub fn description_text(&self) -> Option<String> {
+        self.description.as_deref().map(|d| if self.description_is_html { triage_html::html_to_text(d) } else { d.to_owned() })
+    }
+}
+
 /// How a source ticket was resolved.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resolution {
@@ -59,6 +68,11 @@ pub struct Resolution {
     pub opened_at: Option<String>,
     /// When it was resolved (RFC 3339).
     pub resolved_at: Option<String>,
+    /// Moves between assignment groups as the system itself counts them, our own routing
+    /// included (ServiceNow's `reassignment_count`). When set and above zero, the worker keeps
+    /// `first_contact` only if the one move was ours: we set the group and it still holds.
+    #[serde(default)]
+    pub group_moves: Option<u64>,
 }
 
 /// A write-back action, as queued in the outbox.
@@ -144,7 +158,7 @@ pub trait System: Send + Sync {
 /// The behaviour of a connector's kind.
 pub fn system(kind: Kind) -> Box<dyn System> {
     match kind {
-        Kind::Rt => Box::new(rt::Rt),
+        Kind::Rt => Box::new(rt::Rt::default()),
         Kind::Zammad => Box::new(zammad::Zammad),
         Kind::Servicenow => Box::new(servicenow::ServiceNow),
         Kind::Jira => Box::new(jira::Jira),
@@ -157,4 +171,34 @@ pub fn segment(id: &str) -> String {
     id.bytes()
         .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use triage_core::clean::{Boilerplate, RemovedKind, clean_body};
+
+    #[test]
+    fn a_quoted_thread_in_an_html_article_reaches_the_cleaner_as_a_quote() {
+        // a Zammad / RT article as an e-mail client writes a reply: the new words, then the
+        // earlier message in a <blockquote> without any "wrote:" header line
+        let event = InboundEvent {
+            description: Some(
+                "<div>The VPN still drops every ten minutes since the update.</div>\
+                 <blockquote type=\"cite\"><div>Please restart the laptop and try again.</div>\
+                 <div>Northmoor ICT Service Desk</div></blockquote>"
+                    .into(),
+            ),
+            description_is_html: true,
+            ..InboundEvent::default()
+        };
+        let text = event.description_text().expect("a description");
+        assert!(text.lines().any(|l| l.starts_with("> Please restart")), "quoted lines are marked: {text:?}");
+        let cleaned = clean_body(&text, &Boilerplate::default_uk());
+        assert_eq!(cleaned.text, "The VPN still drops every ten minutes since the update.");
+        assert!(cleaned.removed.contains(RemovedKind::Quote));
+
+        let plain = InboundEvent { description: Some("<b>not html</b> said as text".into()), ..InboundEvent::default() };
+        assert_eq!(plain.description_text().as_deref(), Some("<b>not html</b> said as text"), "text bodies are taken as written");
+    }
 }

@@ -14,7 +14,9 @@
 //!   was refused, so the messages are checked.
 //! - **First contact** (documented rule): resolved, never reopened (no status change out of
 //!   `resolved`), never moved to another queue by a person (our own routing under `auto` is the
-//!   first assignment, not a transfer), and at most one owner.
+//!   first assignment, not a transfer), and at most one owner. RT's placeholder owner `Nobody`
+//!   (what an unowned ticket has, and what `Untake` gives back) is not an owner: its id is read
+//!   once per connector from `GET /user/Nobody` (history names owners by id only).
 
 use std::collections::BTreeMap;
 
@@ -23,7 +25,36 @@ use crate::config::Connector;
 use crate::http::{CallError, Http};
 
 /// Request Tracker.
-pub struct Rt;
+#[derive(Default)]
+pub struct Rt {
+    /// The id of RT's placeholder user `Nobody`, read once (see [`Rt::nobody`]).
+    nobody: std::sync::OnceLock<Option<String>>,
+}
+
+impl Rt {
+    /// The id of RT's `Nobody` user, which owner changes in the history name by id: asked once,
+    /// then remembered. An RT that refuses (no such user, or the token may not see users) is
+    /// remembered as unknown, and then every owner counts.
+    fn nobody(&self, http: &Http) -> Result<Option<String>, CallError> {
+        if let Some(id) = self.nobody.get() {
+            return Ok(id.clone());
+        }
+        let id = match http.get("/REST/2.0/user/Nobody") {
+            Ok(user) => user_id(&user).map(|id| id.to_string()),
+            Err(CallError::Permanent(why)) => {
+                tracing::warn!(%why, "RT did not name its Nobody user; every owner counts for first contact");
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(self.nobody.get_or_init(|| id).clone())
+    }
+}
+
+/// A user's id from REST2's user record: its `self` link (the id the history uses).
+fn user_id(user: &serde_json::Value) -> Option<u64> {
+    user.get("_hyperlinks")?.as_array()?.iter().find(|l| l.get("ref").and_then(|r| r.as_str()) == Some("self"))?.get("id")?.as_u64()
+}
 
 const PAGE: usize = 100;
 /// Pages read per poll (the rest on the next poll, from the new cursor).
@@ -191,15 +222,17 @@ impl System for Rt {
                 Some(tx) => {
                     let (text, html) = transaction_text(http, tx)?;
                     let text = text.unwrap_or_default();
-                    if html { crate::text::html_to_text(&text) } else { text }
+                    if html { triage_html::html_to_text(&text) } else { text }
                 }
                 None => String::new(),
             };
+            let nobody = self.nobody(http)?;
             event.resolution = Some(Resolution {
                 notes,
-                first_contact: Some(first_contact(&items, own)),
+                first_contact: Some(first_contact(&items, own, nobody.as_deref())),
                 opened_at: created,
                 resolved_at: resolved.filter(|r| !r.starts_with("1970")),
+                group_moves: None,
             });
         }
         event.complete = true;
@@ -272,8 +305,9 @@ fn check_messages(answer: &serde_json::Value, what: &str) -> Result<(), CallErro
     if refused.is_empty() { Ok(()) } else { Err(CallError::Permanent(format!("RT refused {what}: {}", refused.join("; ")))) }
 }
 
-/// The first-contact rule over a ticket's history (see the module documentation).
-pub fn first_contact(history: &[serde_json::Value], own_user: Option<&str>) -> bool {
+/// The first-contact rule over a ticket's history (see the module documentation); `nobody` is
+/// the id of RT's placeholder owner, which does not count as an owner.
+pub fn first_contact(history: &[serde_json::Value], own_user: Option<&str>, nobody: Option<&str>) -> bool {
     let mut owners = std::collections::BTreeSet::new();
     for t in history {
         let kind = str_at(t, &["Type"]).unwrap_or_default();
@@ -283,7 +317,7 @@ pub fn first_contact(history: &[serde_json::Value], own_user: Option<&str>) -> b
             ("Status", _) if str_at(t, &["OldValue"]) == Some("resolved") => return false,
             ("Set", "Queue") if by.as_deref() != own_user => return false,
             ("Set", "Owner") | ("Take", _) | ("Give", _) | ("Steal", _) | ("Untake", _) => {
-                if let Some(new) = str_at(t, &["NewValue"]).filter(|v| !v.is_empty()) {
+                if let Some(new) = str_at(t, &["NewValue"]).filter(|v| !v.is_empty() && Some(*v) != nobody) {
                     owners.insert(new.to_owned());
                 }
             }
@@ -306,11 +340,30 @@ mod tests {
     fn the_recorded_history_of_a_reopened_ticket_is_not_first_contact() {
         let history = fixture("24-history-with-fields.json");
         let items = history["items"].as_array().unwrap();
-        assert!(!first_contact(items, Some("triage-bot")), "it was resolved, reopened and resolved again");
+        let nobody = Some("6"); // the recording's RT (fixtures/rt/README.md)
+        assert!(!first_contact(items, Some("triage-bot"), nobody), "it was resolved, reopened and resolved again");
         // the same history up to its first resolution: our own routing and one owner
         let first_resolution = items.iter().position(|t| t["OldValue"] == "open" && t["NewValue"] == "resolved").unwrap();
-        assert!(first_contact(&items[..=first_resolution], Some("triage-bot")), "routing by the connector is not a transfer");
-        assert!(!first_contact(&items[..=first_resolution], Some("someone-else")), "a person moving the queue is a transfer");
+        let first = &items[..=first_resolution];
+        assert!(first_contact(first, Some("triage-bot"), nobody), "routing by the connector is not a transfer");
+        assert!(!first_contact(first, Some("someone-else"), nobody), "a person moving the queue is a transfer");
+
+        // the agent takes the ticket, gives it back (RT sets Nobody), takes it again: one owner
+        let owner = |kind: &str, old: &str, new: &str| serde_json::json!({"Type": kind, "Field": "Owner", "OldValue": old, "NewValue": new, "Creator": {"Name": "agent"}});
+        let mut untaken = first[..first_resolution].to_vec();
+        untaken.extend([owner("Untake", "46", "6"), owner("Take", "6", "46"), first[first_resolution].clone()]);
+        assert!(first_contact(&untaken, Some("triage-bot"), nobody), "Nobody is not a second owner");
+        assert!(!first_contact(&untaken, Some("triage-bot"), None), "without Nobody's id every owner counts");
+        let mut passed_on = first[..first_resolution].to_vec();
+        passed_on.extend([owner("Give", "46", "51"), first[first_resolution].clone()]);
+        assert!(!first_contact(&passed_on, Some("triage-bot"), nobody), "given to a second agent is not first contact");
+    }
+
+    #[test]
+    fn nobodys_id_is_read_from_the_user_record_as_rest2_answers_it() {
+        // 34-user.json is RT's answer for a user; Nobody's has the same shape
+        assert_eq!(user_id(&fixture("34-user.json")), Some(46), "the self link carries the id the history uses");
+        assert_eq!(user_id(&serde_json::json!({"Name": "Nobody"})), None, "no self link, no id");
     }
 
     #[test]

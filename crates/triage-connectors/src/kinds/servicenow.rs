@@ -18,8 +18,11 @@
 //! - **Write-back**: `PATCH /api/now/table/incident/{sys_id}` with `{"work_notes": text}` (work
 //!   notes are internal), and the fields by the same call with
 //!   `sysparm_input_display_value=true`, so a group or user is given by its name.
-//! - **First contact** (documented rule, from the incident's own counters):
-//!   `reassignment_count == 0 && reopen_count == 0` (an empty counter is 0).
+//! - **First contact** (documented rule, from the incident's own counters): never reopened
+//!   (`reopen_count == 0`) and never reassigned by a person: `reassignment_count == 0`, or 1
+//!   when that one move was our own routing (we set `assignment_group` and it still holds; the
+//!   counter counts every group change, ours included). An empty counter is 0; a record sent
+//!   without the counters leaves first contact unknown.
 
 use std::collections::BTreeMap;
 
@@ -66,6 +69,8 @@ fn is_sys_id(id: &str) -> bool {
 
 /// A counter (`""` is 0); `None` when it is not a number.
 fn count(record: &serde_json::Value, field: &str) -> Option<u64> {
+    // absent: the outbound message does not send it, so it says nothing
+    record.get(field)?;
     match value(record, field) {
         None => Some(0),
         Some(v) => v.parse().ok(),
@@ -90,15 +95,15 @@ impl System for ServiceNow {
         let state = value(record, "state");
         let resolved = matches!(state.as_deref(), Some("6" | "7" | "Resolved" | "Closed"));
         let resolution = if resolved {
-            let first_contact = match (count(record, "reassignment_count"), count(record, "reopen_count")) {
-                (Some(reassigned), Some(reopened)) => Some(reassigned == 0 && reopened == 0),
-                _ => None,
-            };
+            let (reassigned, reopened) = (count(record, "reassignment_count"), count(record, "reopen_count"));
+            // one move may be our own routing: the worker, which knows what we set, decides
+            let first_contact = reassigned.zip(reopened).map(|(moves, reopened)| reopened == 0 && moves <= 1);
             Some(Resolution {
                 notes: display(record, "close_notes").filter(|n| !is_our_note(n)).unwrap_or_default(),
                 first_contact,
                 opened_at: utc(value(record, "opened_at")),
                 resolved_at: utc(value(record, "resolved_at").or_else(|| value(record, "closed_at"))),
+                group_moves: reassigned,
             })
         } else {
             None

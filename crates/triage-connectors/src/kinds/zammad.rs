@@ -81,6 +81,7 @@ impl System for Zammad {
             first_contact: None,
             opened_at: non_empty(str_at(ticket, &["created_at"])),
             resolved_at: non_empty(str_at(ticket, &["close_at"]).or(Some(updated_at))),
+            group_moves: None,
         });
         Ok(vec![InboundEvent {
             event_key,
@@ -116,7 +117,7 @@ impl System for Zammad {
             resolution.notes = last_words
                 .map(|a| {
                     let text = str_at(a, &["body"]).unwrap_or_default();
-                    if str_at(a, &["content_type"]) == Some("text/html") { crate::text::html_to_text(text) } else { text.to_owned() }
+                    if str_at(a, &["content_type"]) == Some("text/html") { triage_html::html_to_text(text) } else { text.to_owned() }
                 })
                 .unwrap_or_default();
             let history = http.get(&format!("/api/v1/ticket_history/{id}"))?;

@@ -28,7 +28,7 @@
 //!   in one incident do write alike, but not this alike: a repeated paraphrase sits closer to
 //!   the incident's centroid than a new caller's wording would, so member linking after the
 //!   first five tickets is easier here than on a real desk. Detection is not helped: at the
-//!   default `min_tickets` (5) an incident opens, if at all, on distinct wordings.
+//!   default `min_tickets` (4) an incident opens, if at all, on distinct wordings.
 //!   StackFAQ is about web applications (Gmail, GitHub, Facebook) while the background is
 //!   internal IT, so a surge's vocabulary is rarer in the background than a real outage's
 //!   ("outlook", "vpn") would be: the surge test's baseline share is close to the prior.
