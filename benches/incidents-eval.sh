@@ -5,6 +5,8 @@
 # benches/README.md.
 #   benches/incidents-eval.sh [path/to/triage] [more flags for `triage eval incidents`]
 #   SWEEP=1 benches/incidents-eval.sh     # also the parameter sweep of benches/README.md
+#   SPLIT=dev benches/incidents-eval.sh    # the held-out check: background from the dev sets
+#                                          # (the parameters were chosen on train)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 triage=${1:-${CARGO_TARGET_DIR:-$here/../target}/release/triage}
@@ -14,10 +16,13 @@ if [ ! -d "$data/stackfaq" ]; then
   echo "skipped: $data (the shared data sets) is absent" >&2
   exit 0
 fi
+split=${SPLIT:-train}
+case "$split" in train|dev) ;; *) echo "SPLIT is train or dev, not $split" >&2; exit 2 ;; esac
+echo "background: Endava topics and ATA, $split sets"
 run() {
   "$triage" eval incidents --seeds 20 \
-    --background "$data/endava-topics/train.csv=text" \
-    --background "$data/ata-assignment-groups/train.csv=short_description,description" \
+    --background "$data/endava-topics/$split.csv=text" \
+    --background "$data/ata-assignment-groups/$split.csv=short_description,description" \
     --surge-queries "$data/stackfaq/queries.jsonl" "$@"
 }
 echo "== defaults (similarity 0.4, min_tickets 4, max_p_value 1e-4, quiet_hours 4: chosen with the sweep below)"

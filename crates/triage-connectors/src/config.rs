@@ -165,6 +165,18 @@ pub enum Policy {
     Never,
 }
 
+impl Policy {
+    /// Whether a label with this decision is written back to the ticket's field.
+    pub fn allows(self, decision: triage_engine::Decision) -> bool {
+        use triage_engine::Decision;
+        match self {
+            Policy::Auto => decision == Decision::Auto,
+            Policy::Suggest => matches!(decision, Decision::Auto | Decision::Suggest),
+            Policy::Never => false,
+        }
+    }
+}
+
 /// A secret read from the environment or a file. Never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -388,6 +400,15 @@ fn read_secret(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn each_policy_writes_back_exactly_the_decisions_it_names() {
+        use triage_engine::Decision::{Abstain, Auto, Suggest};
+        let allowed = |p: Policy| [Auto, Suggest, Abstain].map(|d| p.allows(d));
+        assert_eq!(allowed(Policy::Auto), [true, false, false], "auto only: a suggestion is left to the agent");
+        assert_eq!(allowed(Policy::Suggest), [true, true, false], "suggest too, never a label the model is unsure of");
+        assert_eq!(allowed(Policy::Never), [false, false, false]);
+    }
 
     pub(crate) fn spec(toml_kind: Kind) -> ConnectorSpec {
         ConnectorSpec {

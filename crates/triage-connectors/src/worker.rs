@@ -26,7 +26,7 @@ use triage_engine::connector_store::{
     ConnectorCounts, ConnectorEvent, ConnectorTicket, EventState, NewConnectorEvent, NewOutboxAction, OutboxAction, OutboxState,
     OutboxUpdate,
 };
-use triage_engine::{Decision, FeedbackInput, Outcome, TriageEngine};
+use triage_engine::{FeedbackInput, Outcome, TriageEngine};
 
 use crate::config::{Connector, Policy};
 use crate::http::{CallError, Http};
@@ -498,12 +498,7 @@ impl Runtime {
         let mut fields = BTreeMap::new();
         for p in &outcome.labels {
             let policy = self.connector.spec.write_back.get(&p.head).copied().unwrap_or(Policy::Never);
-            let allowed = match policy {
-                Policy::Auto => p.decision == Decision::Auto,
-                Policy::Suggest => matches!(p.decision, Decision::Auto | Decision::Suggest),
-                Policy::Never => false,
-            };
-            if let (true, Some((field, value))) = (allowed, self.connector.field_value(&p.head, &p.label)) {
+            if let (true, Some((field, value))) = (policy.allows(p.decision), self.connector.field_value(&p.head, &p.label)) {
                 set.insert(p.head.clone(), serde_json::json!({"label": p.label, "field": field, "value": value}));
                 fields.insert(field.to_owned(), value);
             }
@@ -608,7 +603,7 @@ impl Runtime {
     }
 
     /// A resolved source ticket becomes a resolved ticket of ours; fields an agent changed
-    /// after we set them under `auto` become label corrections.
+    /// after we set them (under whichever policy allowed the write) become label corrections.
     fn resolve(
         &self,
         engine: &TriageEngine,
@@ -648,7 +643,7 @@ impl Runtime {
             retry_after: None,
             in_doubt: false,
         })?;
-        // fields we set under auto that an agent changed since: the agent's value is the label
+        // fields we set that an agent changed since: the agent's value is the label
         let mut corrected = BTreeMap::new();
         if let Some(k) = &known
             && let Some(set) = k.state.get("set").and_then(|s| s.as_object())
