@@ -5,7 +5,7 @@ use tantivy::schema::{FAST, Field, IndexRecordOption, STORED, STRING, Schema, Te
 use crate::tokenizer::TOKENIZER_NAME;
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
-pub(crate) const SCHEMA_VERSION: u32 = 2;
+pub(crate) const SCHEMA_VERSION: u32 = 3;
 
 /// Name of the id field (also a fast field, read without touching the doc store).
 pub(crate) const ID_FIELD: &str = "id";

@@ -19,7 +19,8 @@ use crate::tokenizer::{TOKENIZER_NAME, TriageTokenizer};
 use crate::{KbError, KbIndex, Result};
 
 /// 6: titles and descriptions are cleaned of e-mail tails before they are stored and indexed.
-const SCHEMA_VERSION: u32 = 6;
+/// 7: analysis version 6 (more e-mail tails recognised).
+const SCHEMA_VERSION: u32 = 7;
 /// Tokenizer of the tenant-qualified term field: terms are analysed before indexing.
 const TT_TOKENIZER: &str = "triage_ws";
 const VERSION_FILE: &str = "triage-tickets.version";

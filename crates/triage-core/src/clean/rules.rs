@@ -20,6 +20,10 @@ static DISCLAIMER: LazyLock<Regex> = LazyLock::new(|| {
         r"consider the environment",
         r"(?:think )?before (?:you )?print(?:ing)? this",
         r"think before you print",
+        r"do you (?:really )?need to print this",
+        r"join on your computer,? mobile app or room device",
+        r"click here to join the meeting",
+        r"join (?:the )?zoom meeting",
         r"may be monitored (?:and|or|and/or) recorded",
         r"(?:gcsx|gsi|gsx|cjsm|psn) (?:network|e-?mail)s? (?:may|are|is)",
         r"(?:scanned|checked) (?:by|for|with) [a-z0-9\s.-]{0,40}(?:virus|viruses|malware|mimecast|symantec|sophos|forcepoint|messagelabs)",
@@ -47,6 +51,12 @@ static AUTO_REPLY: LazyLock<Regex> = LazyLock::new(|| {
         r"auto-?reply:",
         r"your (?:call|request|e-?mail|ticket) has been (?:logged|received)[^.]{0,80}reference",
     ])
+});
+
+/// A line pointing at answers written into the quoted thread ("Please see my comments below in
+/// blue"): with the thread gone it points at nothing.
+static INLINE_REPLY: LazyLock<Regex> = LazyLock::new(|| {
+    words_regex(&[r"^(?:please )?(?:see|find) (?:my )?(?:comments|answers|replies|responses|notes) (?:below|inline|in (?:blue|red|green))"])
 });
 
 /// One regex from alternative lower-case phrases, a space in a phrase matching any white space
@@ -122,7 +132,8 @@ fn tail_marker<'t>(line: &impl Fn(usize) -> &'t str, n: usize, i: usize) -> Opti
     match first.to_ascii_lowercase() {
         b'-' | b'_' | b'=' => {
             let lower = t.to_ascii_lowercase();
-            (lower.contains("original message") || lower.contains("forwarded message")).then_some((RemovedKind::Quote, 1))
+            (lower.contains("original message") || lower.contains("original appointment") || lower.contains("forwarded message"))
+                .then_some((RemovedKind::Quote, 1))
         }
         b'b' if starts_with_ci(t, "begin forwarded message") => Some((RemovedKind::Quote, 1)),
         b'f' if starts_with_ci(t, "from:") && looks_like_sender(&t[5..]) => {
@@ -233,6 +244,8 @@ pub(super) fn drop_paragraphs(
         };
         let kind = if any_auto && AUTO_REPLY.is_match(&paragraph_lower) {
             Some(RemovedKind::AutoReply)
+        } else if is_inline_reply_pointer(&paragraph, &paragraph_lower) {
+            Some(RemovedKind::Quote)
         } else if any_disclaimer && DISCLAIMER.is_match(&paragraph_lower) {
             Some(RemovedKind::Disclaimer)
         } else if bp.covers(&paragraph) {
@@ -259,6 +272,19 @@ pub(super) fn drop_paragraphs(
     }
 }
 
+/// A paragraph that only points at inline answers in the quoted thread, perhaps signed with a
+/// name or a sign-off: its first line is such a pointer of at most 80 characters, and every
+/// other line a name or a sign-off (so a pointer followed by the caller's own answers stays).
+fn is_inline_reply_pointer(paragraph: &str, lower: &str) -> bool {
+    let mut lines = paragraph.lines().zip(lower.lines());
+    let Some((first, first_lower)) = lines.next() else { return false };
+    let first_lower = first_lower.trim();
+    first.trim().len() <= 80
+        && ["please ", "see ", "find "].iter().any(|p| first_lower.starts_with(p))
+        && INLINE_REPLY.is_match(first_lower)
+        && lines.all(|(l, _)| l.trim().is_empty() || is_bare_name(l.trim()) || is_sign_off(l))
+}
+
 /// Most non-blank lines a signature block may have after its sign-off.
 const MAX_SIGNATURE_LINES: usize = 12;
 
@@ -266,10 +292,22 @@ const MAX_SIGNATURE_LINES: usize = 12;
 /// (a signature block, then the council's straplines, notices and logos).
 const MAX_FOOTER_LINES: usize = 30;
 
-const SIGN_OFFS: [&str; 33] = [
+const SIGN_OFFS: [&str; 45] = [
     "ta",
     "diolch",
     "diolch / thanks",
+    "diolch yn fawr",
+    "cofion",
+    "cofion cynnes",
+    "cofion gorau",
+    "speak soon",
+    "speak then",
+    "thanks all",
+    "thanks everyone",
+    "thanks both",
+    "thank you all",
+    "regards all",
+    "many thanks all",
     "kind regards",
     "kindest regards",
     "best regards",
@@ -303,8 +341,22 @@ const SIGN_OFFS: [&str; 33] = [
 ];
 
 /// A sign-off line: "Kind regards", "Thanks,", or a sign-off followed by a name of up to three
-/// capitalised words ("Many thanks, Jane Smith").
+/// capitalised words ("Many thanks, Jane Smith"); bilingual pairs of two known sign-offs in
+/// either order ("Diolch / Thank you", "Cofion / Regards"; a pair with an unknown half, such as
+/// "Mit freundlichen Grüßen / Best", stays, as it did).
 fn is_sign_off(line: &str) -> bool {
+    let t = line.trim();
+    if let Some((a, b)) = t.split_once(" / ")
+        && t.len() <= 60
+        && is_one_sign_off(a)
+        && is_one_sign_off(b)
+    {
+        return true;
+    }
+    is_one_sign_off(t)
+}
+
+fn is_one_sign_off(line: &str) -> bool {
     let t = line.trim().trim_end_matches([',', '.', '!', ':', ';', '-', ' ']);
     // every sign-off starts with one of these letters
     if t.len() > 60 || !t.bytes().next().is_some_and(|b| b"kbwmrtcaysd".contains(&b.to_ascii_lowercase())) {
@@ -391,9 +443,11 @@ fn looks_like_the_problem(t: &str, lower: &str) -> bool {
 /// on its first line is the start of a signature too (the caller wrote everything in the subject).
 pub(super) fn drop_signature(text: &str, lines: &[(usize, usize)], keep: &mut [bool], removed: &mut RemovedKinds, under_title: bool) {
     let line = |i: usize| &text[lines[i].0..lines[i].1];
-    let kept: Vec<usize> = (0..lines.len()).filter(|&i| keep[i] && has_alnum(line(i))).collect();
+    let kept: Vec<usize> = (0..lines.len()).filter(|&i| keep[i] && (has_alnum(line(i)) || line(i).trim() == "--")).collect();
     for (pos, &i) in kept.iter().enumerate() {
-        if !is_sign_off(line(i)) {
+        // a bare `--` (the RFC 3676 delimiter with its space trimmed by the mail client) counts
+        // only with a signature below it: the rules below never take a path or an error text
+        if !is_sign_off(line(i)) && line(i).trim() != "--" {
             continue;
         }
         let rest = &kept[pos + 1..];
@@ -418,7 +472,7 @@ pub(super) fn drop_signature(text: &str, lines: &[(usize, usize)], keep: &mut [b
     let block: Vec<usize> = kept.iter().copied().filter(|&k| k >= start).collect();
     let has_text_above = kept.iter().any(|&k| k < start);
     if has_text_above
-        && block.first().is_some_and(|&k| is_bare_name(line(k)))
+        && block.first().is_some_and(|&k| is_bare_name(line(k)) || is_name_with_contact(line(k)))
         && block.len() <= MAX_SIGNATURE_LINES
         && block.iter().all(|&k| is_signature_line(line(k)))
     {
@@ -427,14 +481,26 @@ pub(super) fn drop_signature(text: &str, lines: &[(usize, usize)], keep: &mut [b
     }
 }
 
-/// One or two capitalised words of letters only, as a name signs a message ("Jane", "Jo Hughes").
+/// One or two capitalised words of letters only, as a name signs a message ("Jane", "Jo
+/// Hughes", "Aoife O'Brien", "Sian Lloyd-Jones"): a capital only at the start or after `'` or `-`
+/// (not after `Mc`: "McAfee" closing a message is more likely the product than a name).
 fn is_bare_name(line: &str) -> bool {
     let words: Vec<&str> = line.split_whitespace().collect();
     (1..=2).contains(&words.len())
         && words.iter().all(|w| {
-            let mut chars = w.chars();
-            chars.next().is_some_and(char::is_uppercase)
-                && w.chars().count() <= 15
-                && chars.all(|c| c.is_lowercase() || matches!(c, '-' | '\''))
+            let chars: Vec<char> = w.chars().collect();
+            chars.first().is_some_and(|c| c.is_uppercase())
+                && chars.len() <= 15
+                && chars
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .all(|(k, &c)| c.is_lowercase() || matches!(c, '-' | '\'') || (c.is_uppercase() && matches!(chars[k - 1], '-' | '\'')))
         })
+}
+
+/// A name and a phone number on one line, as a short signature gives them ("Jo Hughes - 01632
+/// 960001").
+fn is_name_with_contact(line: &str) -> bool {
+    line.split_once(" - ").is_some_and(|(name, contact)| is_bare_name(name) && contact.bytes().filter(u8::is_ascii_digit).count() >= 5)
 }
