@@ -246,6 +246,15 @@ impl Connector {
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.spec.timeout_secs)
     }
+
+    /// How long a claimed outbox action is held by the worker delivering it, so that another
+    /// replica's outbox thread does not deliver it at the same time: room for the delivery's
+    /// calls (an in-doubt note is looked for, then posted; fields may take a lookup and a write)
+    /// at `timeout_secs` each, plus 10 s. A worker that dies mid-delivery leaves the action to be
+    /// claimed again, in doubt, when this is over (50 s with the default 10 s timeout).
+    pub fn claim_lease_ms(&self) -> i64 {
+        (self.spec.timeout_secs.saturating_mul(4).saturating_add(10)).saturating_mul(1000).min(i64::MAX as u64) as i64
+    }
 }
 
 /// Why a connector's configuration is refused.

@@ -702,7 +702,7 @@ impl Runtime {
                 continue;
             }
             // one at a time: a rate limit or an outage stops the queue before it burns tries
-            let claimed = match engine.store().outbox_claim(self.name(), now_ms(), 1) {
+            let claimed = match engine.store().outbox_claim(self.name(), now_ms(), 1, self.connector.claim_lease_ms()) {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::error!(connector = self.name(), error = %e, "cannot read the outbox");
@@ -716,7 +716,8 @@ impl Runtime {
             };
             let update = self.deliver(&engine, &action);
             if let Err(e) = engine.store().outbox_update(action.id, &update) {
-                // the row stays `sending`: the next claim treats it as in doubt and checks first
+                // the row stays `sending`: once its lease is over the next claim treats it as in
+                // doubt and checks first
                 tracing::error!(connector = self.name(), action = action.id, error = %e, "cannot record a delivery");
                 self.wake_outbox.wait(Duration::from_secs(5));
             }

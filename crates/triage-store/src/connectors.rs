@@ -368,7 +368,13 @@ pub(crate) fn set_cursor(conn: &rusqlite::Connection, connector: &str, cursor: &
     Ok(())
 }
 
-pub(crate) fn claim(tx: &rusqlite::Transaction<'_>, connector: &str, now_ms: i64, limit: usize) -> Result<Vec<OutboxAction>> {
+pub(crate) fn claim(
+    tx: &rusqlite::Transaction<'_>,
+    connector: &str,
+    now_ms: i64,
+    limit: usize,
+    lease_ms: i64,
+) -> Result<Vec<OutboxAction>> {
     let mut out = Vec::new();
     {
         let mut stmt = tx.prepare_cached(&format!(
@@ -377,15 +383,18 @@ pub(crate) fn claim(tx: &rusqlite::Transaction<'_>, connector: &str, now_ms: i64
         ))?;
         for row in stmt.query_map(params![connector, now_ms, limit as i64], row_to_action)? {
             let mut a = with_payload(row?)?;
-            // still `sending` when claimed: an earlier attempt was cut off (a crash) mid-delivery
+            // still `sending` when claimed (its lease is over): an earlier attempt was cut off (a
+            // crash) mid-delivery
             a.in_doubt |= a.state == OutboxState::Sending;
             out.push(a);
         }
     }
-    let mut mark = tx.prepare_cached("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1")?;
+    let until = now_ms.saturating_add(lease_ms.max(0));
+    let mut mark = tx.prepare_cached("UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_ms = ?2 WHERE id = ?1")?;
     for a in &mut out {
-        mark.execute(params![a.id])?;
+        mark.execute(params![a.id, until])?;
         a.state = OutboxState::Sending;
+        a.next_attempt_ms = until;
         a.attempts += 1;
     }
     Ok(out)

@@ -142,8 +142,11 @@ pub trait Store: Send + Sync {
     fn connector_cursor(&self, connector: &str) -> Result<Option<String>>;
     /// Saves a poller's cursor.
     fn set_connector_cursor(&self, connector: &str, cursor: &str) -> Result<()>;
-    /// Claims up to `limit` due actions of a connector (marks them `sending`, counts the attempt).
-    fn outbox_claim(&self, connector: &str, now_ms: i64, limit: usize) -> Result<Vec<OutboxAction>>;
+    /// Claims up to `limit` due actions of a connector: marks them `sending`, counts the attempt,
+    /// and holds them for `lease_ms` (no other claim, from this replica or another, takes them
+    /// before `now_ms + lease_ms`). A row still `sending` when its lease is over was cut off (a
+    /// crash mid-delivery) and is claimed again `in_doubt`.
+    fn outbox_claim(&self, connector: &str, now_ms: i64, limit: usize, lease_ms: i64) -> Result<Vec<OutboxAction>>;
     /// Records the outcome of a delivery attempt.
     fn outbox_update(&self, id: i64, update: &OutboxUpdate) -> Result<()>;
     /// A connector's actions in one state (or all), newest first.

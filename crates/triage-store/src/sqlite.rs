@@ -710,10 +710,10 @@ impl Store for SqliteStore {
         crate::connectors::set_cursor(&self.conn(), connector, cursor, &now())
     }
 
-    fn outbox_claim(&self, connector: &str, now_ms: i64, limit: usize) -> Result<Vec<OutboxAction>> {
+    fn outbox_claim(&self, connector: &str, now_ms: i64, limit: usize, lease_ms: i64) -> Result<Vec<OutboxAction>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let claimed = crate::connectors::claim(&tx, connector, now_ms, limit)?;
+        let claimed = crate::connectors::claim(&tx, connector, now_ms, limit, lease_ms)?;
         tx.commit()?;
         Ok(claimed)
     }

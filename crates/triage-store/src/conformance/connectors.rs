@@ -43,31 +43,38 @@ pub(super) fn a_retried_event_is_stored_once_and_its_text_leaves_when_processed(
     assert_eq!(s.connector_counts("zammad").unwrap().events_received, 1);
 }
 
-pub(super) fn an_action_is_queued_once_claimed_once_and_in_doubt_after_a_crash(s: &dyn Store) {
+pub(super) fn an_action_is_queued_once_held_by_one_claim_and_in_doubt_after_a_crash(s: &dyn Store) {
     assert_eq!(s.connector_apply(&ticket(), &[action("m1"), action("m2")], None).unwrap(), 2);
     assert_eq!(s.connector_apply(&ticket(), &[action("m1")], None).unwrap(), 0, "a marker already queued is skipped");
     let far = i64::MAX / 2;
-    let first = s.outbox_claim("rt", far, 1).unwrap();
+    const LEASE: i64 = 50_000;
+    let first = s.outbox_claim("rt", far, 1, LEASE).unwrap();
     assert_eq!(first.len(), 1);
     assert!(!first[0].in_doubt, "a first attempt is not in doubt");
     assert_eq!(first[0].attempts, 1);
-    // the worker died with the row `sending`: the next claim takes it again, in doubt
-    let again = s.outbox_claim("rt", far, 5).unwrap();
-    assert_eq!(again.len(), 2);
-    let crashed = again.iter().find(|a| a.id == first[0].id).unwrap();
-    assert!(crashed.in_doubt && crashed.attempts == 2);
+    assert_eq!(first[0].next_attempt_ms, far + LEASE, "held for the lease");
+    // while its worker holds it, another replica's outbox thread does not take it
+    let elsewhere = s.outbox_claim("rt", far + LEASE - 1, 5, LEASE).unwrap();
+    assert_eq!(elsewhere.len(), 1, "only the other action: {elsewhere:?}");
+    assert_ne!(elsewhere[0].id, first[0].id, "a held action is not claimed twice");
+    assert!(!elsewhere[0].in_doubt);
+    // the worker died with the row `sending`: once the lease is over the next claim takes it, in doubt
+    let again = s.outbox_claim("rt", far + LEASE, 5, LEASE).unwrap();
+    assert_eq!(again.len(), 1, "the other action is still held: {again:?}");
+    let crashed = &again[0];
+    assert!(crashed.id == first[0].id && crashed.in_doubt && crashed.attempts == 2);
     s.outbox_update(crashed.id, &OutboxUpdate::Delivered).unwrap();
-    let other = again.iter().find(|a| a.id != first[0].id).unwrap();
-    s.outbox_update(other.id, &OutboxUpdate::Retry { next_attempt_ms: far + 10, error: "timeout".into(), in_doubt: true }).unwrap();
-    assert!(s.outbox_claim("rt", far, 5).unwrap().is_empty(), "not due yet; a delivered action never comes back");
-    let later = s.outbox_claim("rt", far + 10, 5).unwrap();
+    let other = &elsewhere[0];
+    s.outbox_update(other.id, &OutboxUpdate::Retry { next_attempt_ms: far + 3 * LEASE, error: "timeout".into(), in_doubt: true }).unwrap();
+    assert!(s.outbox_claim("rt", far + 2 * LEASE, 5, LEASE).unwrap().is_empty(), "not due yet; a delivered action never comes back");
+    let later = s.outbox_claim("rt", far + 3 * LEASE, 5, LEASE).unwrap();
     assert!(later.len() == 1 && later[0].in_doubt, "a timeout leaves the delivery in doubt");
     s.outbox_update(later[0].id, &OutboxUpdate::Dead { error: "HTTP 403".into() }).unwrap();
     let c = s.connector_counts("rt").unwrap();
     assert_eq!((c.outbox_pending, c.outbox_delivered, c.outbox_dead), (0, 1, 1));
     assert!(!s.outbox_retry("other", later[0].id, 0).unwrap(), "another connector's row");
     assert!(s.outbox_retry("rt", later[0].id, 0).unwrap());
-    let retried = s.outbox_claim("rt", 0, 5).unwrap();
+    let retried = s.outbox_claim("rt", 0, 5, LEASE).unwrap();
     assert_eq!((retried.len(), retried[0].attempts), (1, 1), "a retried dead letter starts its tries again");
     assert_eq!(s.outbox_list("rt", Some(OutboxState::Delivered), 10).unwrap().len(), 1);
 
@@ -107,6 +114,6 @@ pub(super) fn a_source_ticket_and_a_poll_cursor_keep_their_latest_state(s: &dyn 
 crate::conformance::cases!(
     a_source_ticket_and_a_poll_cursor_keep_their_latest_state,
     a_retried_event_is_stored_once_and_its_text_leaves_when_processed,
-    an_action_is_queued_once_claimed_once_and_in_doubt_after_a_crash,
+    an_action_is_queued_once_held_by_one_claim_and_in_doubt_after_a_crash,
     pruning_keeps_pending_events_and_removes_processed_ones,
 );

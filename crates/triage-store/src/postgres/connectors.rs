@@ -106,7 +106,8 @@ pub(super) fn apply(tx: &mut Transaction<'_>, t: &ConnectorTicket, actions: &[Ne
 }
 
 /// Claims due actions; rows another replica is claiming right now are skipped, not waited for.
-pub(super) fn claim(tx: &mut Transaction<'_>, connector: &str, now_ms: i64, max: usize) -> Result<Vec<OutboxAction>> {
+pub(super) fn claim(tx: &mut Transaction<'_>, connector: &str, now_ms: i64, max: usize, lease_ms: i64) -> Result<Vec<OutboxAction>> {
+    let until = now_ms.saturating_add(lease_ms.max(0));
     let rows = tx.query(
         &format!(
             "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE connector = $1 AND state IN ('pending', 'sending') AND next_attempt_ms <= $2
@@ -117,10 +118,12 @@ pub(super) fn claim(tx: &mut Transaction<'_>, connector: &str, now_ms: i64, max:
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let mut a = row_to_action(r)?;
-        // still `sending` when claimed: an earlier attempt was cut off (a crash) mid-delivery
+        // still `sending` when claimed (its lease is over): an earlier attempt was cut off (a
+        // crash) mid-delivery
         a.in_doubt |= a.state == OutboxState::Sending;
-        tx.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = $1", &[&a.id])?;
+        tx.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_ms = $2 WHERE id = $1", &[&a.id, &until])?;
         a.state = OutboxState::Sending;
+        a.next_attempt_ms = until;
         a.attempts += 1;
         out.push(a);
     }

@@ -322,10 +322,10 @@ impl Store for PgStore {
         Ok(())
     }
 
-    fn outbox_claim(&self, connector: &str, now_ms: i64, max: usize) -> Result<Vec<OutboxAction>> {
+    fn outbox_claim(&self, connector: &str, now_ms: i64, max: usize, lease_ms: i64) -> Result<Vec<OutboxAction>> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
-        let claimed = connectors::claim(&mut tx, connector, now_ms, max)?;
+        let claimed = connectors::claim(&mut tx, connector, now_ms, max, lease_ms)?;
         tx.commit()?;
         Ok(claimed)
     }
