@@ -2,10 +2,12 @@
 //! constant time (`hmac`'s `verify_slice`).
 //!
 //! - Zammad: `X-Hub-Signature: sha1=<hex>` (HMAC-SHA1), as Zammad's trigger webhooks send it.
-//! - ServiceNow and Jira: `X-Triage-Signature: sha256=<hex>` (HMAC-SHA256), which the outbound
-//!   REST message (ServiceNow) or the webhook's automation rule (Jira) computes with the same
-//!   secret; see the README for the one-line script on each side. Jira Cloud's own webhooks send
-//!   `X-Hub-Signature: sha256=<hex>`, which is accepted too.
+//! - ServiceNow and Jira: `X-Triage-Signature: sha256=<hex or base64>` (HMAC-SHA256), which the
+//!   outbound REST message (ServiceNow) or the webhook's automation rule (Jira) computes with the
+//!   same secret; see the README for the one-line script on each side. ServiceNow's own HMAC
+//!   (`GlideCertificateEncryption.generateMac`) answers in base64, hence both encodings (told
+//!   apart by length: a digest in hex is twice its size in bytes). Jira Cloud's own webhooks
+//!   send `X-Hub-Signature: sha256=<hex>`, which is accepted too.
 
 use hmac::{Hmac, Mac};
 
@@ -20,21 +22,31 @@ pub enum Algorithm {
     Sha256,
 }
 
-/// Checks `header` (`algo=hex`) against the body; 401 material when missing or wrong.
+/// Checks `header` (`algo=hex` or `algo=base64`) against the body; 401 material when missing
+/// or wrong.
 pub fn verify(headers: &Headers, names: &[&str], algorithm: Algorithm, secret: &str, body: &[u8]) -> Result<(), WebhookError> {
     let value = names
         .iter()
         .find_map(|n| headers.get(*n))
         .ok_or_else(|| WebhookError::Unauthorized(format!("the delivery is not signed: expected a {} header", names.join(" or "))))?;
-    let (prefix, hex) = value.trim().split_once('=').unwrap_or(("", value.trim()));
+    // `algo=` is optional; base64 padding (`=` at the end) is not a prefix
+    let (prefix, hex) = match value.trim().split_once('=') {
+        Some((p, rest)) if p.len() <= 10 && p.chars().all(|c| c.is_ascii_alphanumeric()) => (p, rest),
+        _ => ("", value.trim()),
+    };
     let expected_prefix = match algorithm {
         Algorithm::Sha1 => "sha1",
         Algorithm::Sha256 => "sha256",
     };
     if !prefix.is_empty() && !prefix.eq_ignore_ascii_case(expected_prefix) {
-        return Err(WebhookError::Unauthorized(format!("the signature must be {expected_prefix}=<hex>")));
+        return Err(WebhookError::Unauthorized(format!("the signature must be {expected_prefix}=<hex or base64>")));
     }
-    let signature = decode_hex(hex).ok_or_else(|| WebhookError::Unauthorized("the signature is not hexadecimal".into()))?;
+    let digest_len = match algorithm {
+        Algorithm::Sha1 => 20,
+        Algorithm::Sha256 => 32,
+    };
+    let signature = decode_signature(hex, digest_len)
+        .ok_or_else(|| WebhookError::Unauthorized("the signature is neither hexadecimal nor base64 of the digest".into()))?;
     let ok = match algorithm {
         Algorithm::Sha1 => {
             let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
@@ -65,6 +77,18 @@ pub fn sign(algorithm: Algorithm, secret: &str, body: &[u8]) -> String {
         }
     };
     format!("{prefix}={}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// Hex when the text is twice the digest's length, else standard base64 (with or without padding).
+fn decode_signature(s: &str, digest_len: usize) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    if s.len() == 2 * digest_len {
+        return decode_hex(s);
+    }
+    if s.len() > 128 {
+        return None;
+    }
+    base64::engine::general_purpose::STANDARD.decode(s).or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(s)).ok()
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
@@ -102,6 +126,21 @@ mod tests {
                 );
             }
         }
+        // ServiceNow's generateMac answers in base64: the same digest, so the same verdict
+        use base64::Engine as _;
+        let b64 = |s: &str| {
+            let hex = s.split_once('=').unwrap().1;
+            let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        };
+        let good = b64(&sign(Algorithm::Sha256, "s3cret", body));
+        assert_eq!(good.len(), 44);
+        let h = |v: String| headers("x-triage-signature", &v);
+        assert!(verify(&h(format!("sha256={good}")), &["x-triage-signature"], Algorithm::Sha256, "s3cret", body).is_ok());
+        assert!(verify(&h(good.clone()), &["x-triage-signature"], Algorithm::Sha256, "s3cret", body).is_ok(), "prefix optional");
+        let wrong = b64(&sign(Algorithm::Sha256, "other", body));
+        assert!(verify(&h(format!("sha256={wrong}")), &["x-triage-signature"], Algorithm::Sha256, "s3cret", body).is_err());
+        assert!(verify(&h("sha256=!!!!".into()), &["x-triage-signature"], Algorithm::Sha256, "s3cret", body).is_err(), "not base64");
         // a known vector: HMAC-SHA1("key", "The quick brown fox jumps over the lazy dog")
         assert_eq!(
             sign(Algorithm::Sha1, "key", b"The quick brown fox jumps over the lazy dog"),

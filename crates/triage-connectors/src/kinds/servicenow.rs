@@ -6,7 +6,7 @@
 //!   business rule on `incident` (after insert/update) sends the record as the Table API
 //!   returns it with `sysparm_display_value=all` (each field `{"display_value", "value"}`;
 //!   plain strings are accepted too), bare or wrapped in `{"result": ...}`, signed with
-//!   `X-Triage-Signature: sha256=<hex>` (HMAC-SHA256 of the body with the shared secret, e.g.
+//!   `X-Triage-Signature: sha256=<hex or base64>` (HMAC-SHA256 of the body with the shared secret, e.g.
 //!   `GlideCertificateEncryption.generateMac`). ServiceNow sends no delivery id: the event key is
 //!   `sys_id @ sys_updated_on`, so a resent message of one record version is the same event.
 //! - **Parsed**: external id = `sys_id`; source = `company` (display value; the `tenants` keys
