@@ -111,16 +111,27 @@ pub struct HeadInfo {
 }
 
 impl Manifest {
-    /// Refuses a bundle trained with another text analysis or built-in redaction than this
-    /// build's (its features would silently differ); warns when the desk's extra redaction
-    /// patterns changed since training.
+    /// Refuses a bundle trained with another tokenising or built-in redaction than this build's
+    /// (its features would silently differ); warns when only cleaning changed since training
+    /// (an analysis version from [`triage_core::analysis::TOKENS_COMPATIBLE_SINCE`] on), or the
+    /// desk's extra redaction patterns did.
     pub fn check_text_processing(&self) -> std::result::Result<(), String> {
+        use triage_core::analysis::TOKENS_COMPATIBLE_SINCE;
         let (analysis, redaction) = (triage_core::analysis::ANALYSIS_VERSION, triage_core::redact::BUILTIN_VERSION);
-        if self.analysis_version != analysis || self.redaction_version != redaction {
+        let tokens_match = (TOKENS_COMPATIBLE_SINCE..=analysis).contains(&self.analysis_version);
+        if !tokens_match || self.redaction_version != redaction {
             return Err(format!(
                 "model `{}` was trained with text analysis version {} and redaction version {}, this build uses {analysis} and {redaction} (0 means a bundle from before versions were recorded); retrain it with `triage train`, or `triage train-starter` for the starter model",
                 self.version, self.analysis_version, self.redaction_version
             ));
+        }
+        if self.analysis_version != analysis {
+            tracing::warn!(
+                version = %self.version,
+                trained_with = self.analysis_version,
+                this_build = analysis,
+                "model was trained before the latest cleaning rules; it is served (its tokens match), but retraining is recommended"
+            );
         }
         if self.redaction_extra != triage_core::redact::extra_fingerprint() {
             tracing::warn!(
@@ -389,6 +400,17 @@ mod tests {
             std::fs::write(&manifest_path, serde_json::to_vec(&m).unwrap()).unwrap();
             let err = ModelBundle::load(&path).unwrap_err().to_string();
             assert!(err.contains("text analysis version") && err.contains("train-starter"), "{why}: {err}");
+        }
+        // only cleaning changed since the bundle's analysis version: its tokens match, it is served
+        let mut m = saved.clone();
+        m["analysis_version"] = triage_core::analysis::TOKENS_COMPATIBLE_SINCE.into();
+        std::fs::write(&manifest_path, serde_json::to_vec(&m).unwrap()).unwrap();
+        assert!(ModelBundle::load(&path).is_ok(), "a bundle from before a cleaning change is served");
+        if triage_core::analysis::TOKENS_COMPATIBLE_SINCE > 0 {
+            m["analysis_version"] = (triage_core::analysis::TOKENS_COMPATIBLE_SINCE - 1).into();
+            std::fs::write(&manifest_path, serde_json::to_vec(&m).unwrap()).unwrap();
+            let err = ModelBundle::load(&path).unwrap_err().to_string();
+            assert!(err.contains("text analysis version"), "tokens from before the compatible range: {err}");
         }
         let mut m = saved.clone();
         m["redaction_extra"] = "a-desk-pattern-added-later".into();
