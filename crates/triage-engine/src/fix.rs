@@ -35,7 +35,10 @@
 //! is the query's article
 //! (`triage eval retrieval --fit-fix`; benches/README.md has the commands). Public
 //! data has no categories, feedback or resolved tickets, so features 5, 6, 8-10 carry documented
-//! priors until a desk's own data refits them: a ticket that covers all the caller's words and
+//! priors, and a desk's own refit ([`desk::fit`]) keeps them: it refits the article features 0-4,
+//! 7, 11-14 only, as training ranks each resolved ticket's articles without a category
+//! prediction or feedback counts (features 8 and 9 at 0; refitting them is future work). The
+//! priors: a ticket that covers all the caller's words and
 //! is the best ticket is a coin flip (p 0.5), a weak one far less; agreement with a confident
 //! category adds up to +0.5 logits; feedback up to +-1.5 logits. A ticket's own intercept is
 //! [`TICKET_INTERCEPT`]: feature 10's weight is `TICKET_INTERCEPT - bias`, a fit that moves the

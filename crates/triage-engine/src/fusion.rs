@@ -179,15 +179,11 @@ pub struct FirstContact {
     pub probability: f32,
     /// Whether the estimate is confident enough to act on (`auto`), a hint (`suggest`), or no estimate (`abstain`).
     pub decision: Decision,
-    /// `model` (a head trained on `resolved_at_first_contact`) or `heuristic`.
+    /// `model` (a head trained on `resolved_at_first_contact`), `fix_probability` (the best
+    /// suggestion's) or `incident` (a confirmed incident with an agent message).
     pub source: &'static str,
 }
 
-/// From the model's `first_contact` head when it has one (removing it from `labels`), else
-/// from the fixes: `p` is the best suggestion's `fix_probability` (a ticket is resolved at first
-/// contact when the agent has a fix that works); `auto` when `p >= 0.8` and the routing
-/// (`assignment_group`) is itself `auto`, so the desk can act on the answer either way;
-/// `suggest` when `p >= 0.5`; else `abstain`. `source` says which: `model` or `fix_probability`.
 /// The suggestion naming the incident a ticket belongs to (first in the answer).
 pub(crate) fn incident_suggestion(m: &crate::incidents::IncidentMatch) -> Suggestion {
     use crate::incidents::Status;
@@ -228,6 +224,12 @@ pub(crate) fn first_contact_with_incident(fc: FirstContact, m: Option<&crate::in
 /// First-contact probability of a ticket of a confirmed incident with an agent message.
 pub const INCIDENT_FIRST_CONTACT: f32 = 0.9;
 
+/// From the model's `first_contact` head when it has one (removing it from `labels`), else
+/// from the fixes: `p` is the best suggestion's `fix_probability` (a ticket is resolved at first
+/// contact when the agent has a fix that works); `auto` when `p >= 0.8` and the routing
+/// (`assignment_group`) is itself `auto`, so the desk can act on the answer either way;
+/// `suggest` when `p >= 0.5`; else `abstain`. `source` says which: `model` or `fix_probability`
+/// ([`first_contact_with_incident`] may then make it `incident`).
 pub(crate) fn first_contact(labels: &mut Vec<HeadPrediction>, suggestions: &[Suggestion]) -> FirstContact {
     if let Some(i) = labels.iter().position(|p| p.head == FIRST_CONTACT_HEAD) {
         let p = labels.remove(i);

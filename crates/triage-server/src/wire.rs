@@ -161,7 +161,8 @@ pub(crate) struct FirstContactView {
     pub probability: f32,
     /// `auto`: confident enough to act on; `suggest`: a hint for the agent; `abstain`: no useful estimate.
     pub decision: DecisionWire,
-    /// `model` or `fix_probability`.
+    /// `model`, `fix_probability`, or `incident` (the ticket belongs to a confirmed incident whose
+    /// agent message tells the caller what to do).
     pub source: &'static str,
 }
 

@@ -48,8 +48,8 @@ pub const TOP_TERMS: usize = 6;
 const KEEP_CLOSED_SECS: i64 = 30 * 86_400;
 
 /// How incidents are detected. Every field is a `[incidents]` setting of the same name. The
-/// defaults were chosen with `triage eval incidents` over 20 seeds (benches/README.md, "Major
-/// incidents"): `similarity` 0.4 keeps one surge from absorbing the next about the same product,
+/// defaults were chosen with `triage eval incidents` over 20 seeds (benches/README.md, "Major-incident
+/// detection offline (issue 14)"): `similarity` 0.4 keeps one surge from absorbing the next about the same product,
 /// `min_tickets` 4 brings detection to about the fourth ticket, `max_p_value` 1e-4 removes the
 /// false alarms 1e-3 let through, `quiet_hours` 4 closes a suspected incident that has gone
 /// quiet before it absorbs a later, different fault.

@@ -5,6 +5,15 @@
 //! document frequency (`ln((1 + n) / (1 + df)) + 1`, over the tickets the detector holds:
 //! window and baseline history), normalised to length 1. Document frequencies move as tickets
 //! arrive and leave the history; a vector keeps the weights of the moment it was made.
+//!
+//! Why not the similar-ticket scorer (`triage_kb`'s in-memory BM25 over resolved tickets), as
+//! the issue suggested: that scorer holds *resolved* tickets, one tenant's postings at a time
+//! (`tenant:term`), with each tenant's own statistics, and answers "which stored tickets rank
+//! highest for this query". Detection needs the opposite on every axis: *new* tickets of the last
+//! hour, all tenants together, a similarity with a fixed scale that one threshold can cut
+//! (cosine in 0..1; BM25 grows with query length and collection statistics), and centroids that
+//! tickets join and leave as the window slides. It shares the analysis instead (the same query
+//! terms), so both read a ticket the same way.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
