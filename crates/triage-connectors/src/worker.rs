@@ -702,7 +702,10 @@ impl Runtime {
                 continue;
             }
             // one at a time: a rate limit or an outage stops the queue before it burns tries
-            let claimed = match engine.store().outbox_claim(self.name(), now_ms(), 1, self.connector.claim_lease_ms()) {
+            // a lease only where other replicas could claim too: on SQLite (one process) a row
+            // still `sending` is always a dead worker's, taken back at once, in doubt
+            let lease = if engine.store().shared() { self.connector.claim_lease_ms() } else { 0 };
+            let claimed = match engine.store().outbox_claim(self.name(), now_ms(), 1, lease) {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::error!(connector = self.name(), error = %e, "cannot read the outbox");
@@ -715,11 +718,19 @@ impl Runtime {
                 continue;
             };
             let update = self.deliver(&engine, &action);
-            if let Err(e) = engine.store().outbox_update(action.id, &update) {
-                // the row stays `sending`: once its lease is over the next claim treats it as in
-                // doubt and checks first
-                tracing::error!(connector = self.name(), action = action.id, error = %e, "cannot record a delivery");
-                self.wake_outbox.wait(Duration::from_secs(5));
+            match engine.store().outbox_update(action.id, action.attempts, &update) {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(
+                    connector = self.name(),
+                    action = action.id,
+                    "the action's lease ended before its delivery was recorded; another claim holds it, so this result is dropped"
+                ),
+                Err(e) => {
+                    // the row stays `sending`: once its lease is over the next claim treats it as
+                    // in doubt and checks first
+                    tracing::error!(connector = self.name(), action = action.id, error = %e, "cannot record a delivery");
+                    self.wake_outbox.wait(Duration::from_secs(5));
+                }
             }
         }
     }

@@ -18,10 +18,11 @@ use rust_stemmers::{Algorithm, Stemmer};
 /// Tokens longer than this (in bytes, after normalising) are dropped.
 pub const MAX_TOKEN_BYTES: usize = 40;
 
-/// Version of this text analysis. Bump it when tokenising, stemming or stop words change:
-/// model bundles record it and a bundle built with another version is refused (its features
-/// would no longer match); then retrain, and rebuild the starter model with
-/// `triage train-starter`.
+/// Version of this text analysis: bump it when tokenising, stemming, stop words or cleaning
+/// ([`crate::clean`]) change, and rebuild the starter model with `triage train-starter`. Model
+/// bundles record it; a bundle from a version before [`TOKENS_COMPATIBLE_SINCE`] (or newer than
+/// this build) is refused, as its features would no longer match; one from a version since is
+/// served with a warning to retrain.
 /// 2: ticket text is cleaned of e-mail tails before analysis ([`crate::clean`]).
 /// 3: a signature followed by footer paragraphs goes with them; under a title, a description
 /// that is all e-mail tail may be removed whole.
@@ -41,8 +42,10 @@ pub const ANALYSIS_VERSION: u32 = 6;
 /// them still reads this build's features, only with less e-mail furniture in them. Such a model
 /// is served, with a warning to retrain, rather than refused: a release that improves cleaning
 /// must not send every desk back to the starter model until it retrains. Raise this to
-/// [`ANALYSIS_VERSION`] whenever splitting, normalising, stop words or stemming change.
+/// [`ANALYSIS_VERSION`] whenever splitting, normalising, stop words, stemming or
+/// [`MAX_TOKEN_BYTES`] change, or the model's own feature extraction from tokens does.
 pub const TOKENS_COMPATIBLE_SINCE: u32 = 1;
+const _: () = assert!(TOKENS_COMPATIBLE_SINCE <= ANALYSIS_VERSION, "no bundle, not even a new one, would load");
 
 /// One analysed token: its term, where it came from in the input, and its position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

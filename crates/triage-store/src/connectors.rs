@@ -164,7 +164,7 @@ pub struct OutboxAction {
     pub state: OutboxState,
     /// Attempts made so far.
     pub attempts: u32,
-    /// Next attempt, Unix milliseconds.
+    /// Next attempt, Unix milliseconds; for a `sending` row, when its claim's lease ends.
     pub next_attempt_ms: i64,
     /// The last failure, if any.
     pub last_error: Option<String>,
@@ -400,23 +400,27 @@ pub(crate) fn claim(
     Ok(out)
 }
 
-pub(crate) fn update(conn: &rusqlite::Connection, id: i64, update: &OutboxUpdate, now: &str) -> Result<()> {
-    match update {
-        OutboxUpdate::Delivered => {
-            conn.execute("UPDATE outbox SET state = 'delivered', delivered_at = ?2, last_error = NULL WHERE id = ?1", params![id, now])?
-        }
+/// Rows the claim that made its `attempts`-th try still holds (see `Store::outbox_update`).
+const HELD: &str = "id = ?1 AND state = 'sending' AND attempts = ?2";
+
+pub(crate) fn update(conn: &rusqlite::Connection, id: i64, attempts: u32, update: &OutboxUpdate, now: &str) -> Result<bool> {
+    let n = match update {
+        OutboxUpdate::Delivered => conn.execute(
+            &format!("UPDATE outbox SET state = 'delivered', delivered_at = ?3, last_error = NULL WHERE {HELD}"),
+            params![id, attempts, now],
+        )?,
         OutboxUpdate::Retry { next_attempt_ms, error, in_doubt } => {
             let error = if *in_doubt { format!("{IN_DOUBT}{error}") } else { error.clone() };
             conn.execute(
-                "UPDATE outbox SET state = 'pending', next_attempt_ms = ?2, last_error = ?3 WHERE id = ?1",
-                params![id, next_attempt_ms, error],
+                &format!("UPDATE outbox SET state = 'pending', next_attempt_ms = ?3, last_error = ?4 WHERE {HELD}"),
+                params![id, attempts, next_attempt_ms, error],
             )?
         }
         OutboxUpdate::Dead { error } => {
-            conn.execute("UPDATE outbox SET state = 'dead', last_error = ?2 WHERE id = ?1", params![id, error])?
+            conn.execute(&format!("UPDATE outbox SET state = 'dead', last_error = ?3 WHERE {HELD}"), params![id, attempts, error])?
         }
     };
-    Ok(())
+    Ok(n == 1)
 }
 
 pub(crate) fn list(conn: &rusqlite::Connection, connector: &str, state: Option<OutboxState>, limit: usize) -> Result<Vec<OutboxAction>> {

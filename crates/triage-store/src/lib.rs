@@ -147,8 +147,16 @@ pub trait Store: Send + Sync {
     /// before `now_ms + lease_ms`). A row still `sending` when its lease is over was cut off (a
     /// crash mid-delivery) and is claimed again `in_doubt`.
     fn outbox_claim(&self, connector: &str, now_ms: i64, limit: usize, lease_ms: i64) -> Result<Vec<OutboxAction>>;
-    /// Records the outcome of a delivery attempt.
-    fn outbox_update(&self, id: i64, update: &OutboxUpdate) -> Result<()>;
+    /// Records the outcome of the delivery attempt that claimed action `id` as its `attempts`-th
+    /// try; `false` (nothing written) when that claim no longer holds it (its lease ended and
+    /// another claim took it, or an admin retried it), so a stalled worker cannot overwrite a
+    /// newer attempt's result.
+    fn outbox_update(&self, id: i64, attempts: u32, update: &OutboxUpdate) -> Result<bool>;
+    /// Whether other processes may share this store (PostgreSQL replicas): outbox claims then
+    /// need a lease. SQLite is one process's, so a `sending` row there is always a dead worker's.
+    fn shared(&self) -> bool {
+        false
+    }
     /// A connector's actions in one state (or all), newest first.
     fn outbox_list(&self, connector: &str, state: Option<OutboxState>, limit: usize) -> Result<Vec<OutboxAction>>;
     /// Puts a dead letter back in the queue, due now; whether it was a dead letter of that connector.

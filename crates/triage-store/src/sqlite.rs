@@ -718,8 +718,8 @@ impl Store for SqliteStore {
         Ok(claimed)
     }
 
-    fn outbox_update(&self, id: i64, update: &OutboxUpdate) -> Result<()> {
-        crate::connectors::update(&self.conn(), id, update, &now())
+    fn outbox_update(&self, id: i64, attempts: u32, update: &OutboxUpdate) -> Result<bool> {
+        crate::connectors::update(&self.conn(), id, attempts, update, &now())
     }
 
     fn outbox_list(&self, connector: &str, state: Option<OutboxState>, limit: usize) -> Result<Vec<OutboxAction>> {

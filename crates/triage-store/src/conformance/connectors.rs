@@ -63,13 +63,18 @@ pub(super) fn an_action_is_queued_once_held_by_one_claim_and_in_doubt_after_a_cr
     assert_eq!(again.len(), 1, "the other action is still held: {again:?}");
     let crashed = &again[0];
     assert!(crashed.id == first[0].id && crashed.in_doubt && crashed.attempts == 2);
-    s.outbox_update(crashed.id, &OutboxUpdate::Delivered).unwrap();
+    // the first worker was only stalled: its late result must not overwrite the new claim's
+    let late = OutboxUpdate::Retry { next_attempt_ms: 0, error: "late".into(), in_doubt: false };
+    assert!(!s.outbox_update(first[0].id, first[0].attempts, &late).unwrap(), "a claim whose lease ended writes nothing");
+    assert!(s.outbox_update(crashed.id, crashed.attempts, &OutboxUpdate::Delivered).unwrap());
+    assert!(!s.outbox_update(crashed.id, crashed.attempts, &OutboxUpdate::Delivered).unwrap(), "recorded once");
     let other = &elsewhere[0];
-    s.outbox_update(other.id, &OutboxUpdate::Retry { next_attempt_ms: far + 3 * LEASE, error: "timeout".into(), in_doubt: true }).unwrap();
+    let retry = OutboxUpdate::Retry { next_attempt_ms: far + 3 * LEASE, error: "timeout".into(), in_doubt: true };
+    assert!(s.outbox_update(other.id, other.attempts, &retry).unwrap());
     assert!(s.outbox_claim("rt", far + 2 * LEASE, 5, LEASE).unwrap().is_empty(), "not due yet; a delivered action never comes back");
     let later = s.outbox_claim("rt", far + 3 * LEASE, 5, LEASE).unwrap();
     assert!(later.len() == 1 && later[0].in_doubt, "a timeout leaves the delivery in doubt");
-    s.outbox_update(later[0].id, &OutboxUpdate::Dead { error: "HTTP 403".into() }).unwrap();
+    assert!(s.outbox_update(later[0].id, later[0].attempts, &OutboxUpdate::Dead { error: "HTTP 403".into() }).unwrap());
     let c = s.connector_counts("rt").unwrap();
     assert_eq!((c.outbox_pending, c.outbox_delivered, c.outbox_dead), (0, 1, 1));
     assert!(!s.outbox_retry("other", later[0].id, 0).unwrap(), "another connector's row");

@@ -130,21 +130,28 @@ pub(super) fn claim(tx: &mut Transaction<'_>, connector: &str, now_ms: i64, max:
     Ok(out)
 }
 
-pub(super) fn update(c: &mut impl GenericClient, id: i64, update: &OutboxUpdate, now: &str) -> Result<()> {
-    match update {
-        OutboxUpdate::Delivered => {
-            c.execute("UPDATE outbox SET state = 'delivered', delivered_at = $2, last_error = NULL WHERE id = $1", &[&id, &now])?
-        }
+/// Rows the claim that made its `attempts`-th try still holds (see `Store::outbox_update`).
+const HELD: &str = "id = $1 AND state = 'sending' AND attempts = $2";
+
+pub(super) fn update(c: &mut impl GenericClient, id: i64, attempts: u32, update: &OutboxUpdate, now: &str) -> Result<bool> {
+    let attempts = i64::from(attempts);
+    let n = match update {
+        OutboxUpdate::Delivered => c.execute(
+            &format!("UPDATE outbox SET state = 'delivered', delivered_at = $3, last_error = NULL WHERE {HELD}"),
+            &[&id, &attempts, &now],
+        )?,
         OutboxUpdate::Retry { next_attempt_ms, error, in_doubt } => {
             let error = if *in_doubt { format!("{IN_DOUBT}{error}") } else { error.clone() };
             c.execute(
-                "UPDATE outbox SET state = 'pending', next_attempt_ms = $2, last_error = $3 WHERE id = $1",
-                &[&id, next_attempt_ms, &error],
+                &format!("UPDATE outbox SET state = 'pending', next_attempt_ms = $3, last_error = $4 WHERE {HELD}"),
+                &[&id, &attempts, next_attempt_ms, &error],
             )?
         }
-        OutboxUpdate::Dead { error } => c.execute("UPDATE outbox SET state = 'dead', last_error = $2 WHERE id = $1", &[&id, error])?,
+        OutboxUpdate::Dead { error } => {
+            c.execute(&format!("UPDATE outbox SET state = 'dead', last_error = $3 WHERE {HELD}"), &[&id, &attempts, error])?
+        }
     };
-    Ok(())
+    Ok(n == 1)
 }
 
 pub(super) fn list(c: &mut impl GenericClient, connector: &str, state: Option<OutboxState>, max: usize) -> Result<Vec<OutboxAction>> {

@@ -330,8 +330,12 @@ impl Store for PgStore {
         Ok(claimed)
     }
 
-    fn outbox_update(&self, id: i64, update: &OutboxUpdate) -> Result<()> {
-        connectors::update(&mut *self.conn()?, id, update, &now())
+    fn outbox_update(&self, id: i64, attempts: u32, update: &OutboxUpdate) -> Result<bool> {
+        connectors::update(&mut *self.conn()?, id, attempts, update, &now())
+    }
+
+    fn shared(&self) -> bool {
+        true
     }
 
     fn outbox_list(&self, connector: &str, state: Option<OutboxState>, max: usize) -> Result<Vec<OutboxAction>> {
