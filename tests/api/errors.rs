@@ -42,6 +42,9 @@ async fn each_bad_triage_request_gets_its_own_status_and_code_and_the_service_ke
     }
     let still: Value = app.post_triage(&json!({"title": "printer offline"})).await.json().await.unwrap();
     assert!(!still["suggestions"].as_array().unwrap().is_empty(), "the service still triages after bad input");
+    // control characters other than NUL (mis-decoded e-mail, form feeds) do not refuse a ticket
+    let resp = app.post_triage(&json!({"title": "printer\u{81} offline", "description": "page 1\u{c}page 2"})).await;
+    assert_eq!(resp.status(), 200, "a C1 code or a form feed is a space, not an error");
 }
 
 #[tokio::test]

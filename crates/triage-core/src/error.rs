@@ -22,8 +22,9 @@ pub enum CoreError {
         /// The field's limit, in characters.
         max: usize,
     },
-    /// A text held a NUL or another control character that is never part of a ticket.
-    #[error("{field} contains a control character (such as NUL); remove it")]
+    /// A text held a NUL, which is never part of a ticket (other control characters become
+    /// spaces).
+    #[error("{field} contains a NUL character (binary data, not text); remove it")]
     ControlCharacter {
         /// Name of the field that held the character.
         field: &'static str,

@@ -28,7 +28,7 @@ pub enum ErrorCode {
     EmptyTicket,
     /// Ticket text is over the limit (`text_too_long`, 422).
     TextTooLong,
-    /// Text contains a control character (`control_character`, 422).
+    /// Text contains a NUL character (`control_character`, 422; other control characters become spaces).
     ControlCharacter,
     /// Tenant id is not valid (`invalid_tenant`, 422).
     InvalidTenant,
@@ -151,7 +151,7 @@ impl ErrorCode {
             PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body is too large"),
             EmptyTicket => (StatusCode::UNPROCESSABLE_ENTITY, "empty_ticket", "Ticket has no text"),
             TextTooLong => (StatusCode::UNPROCESSABLE_ENTITY, "text_too_long", "Ticket text is over the limit"),
-            ControlCharacter => (StatusCode::UNPROCESSABLE_ENTITY, "control_character", "Text contains a control character"),
+            ControlCharacter => (StatusCode::UNPROCESSABLE_ENTITY, "control_character", "Text contains a NUL character"),
             InvalidTenant => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_tenant", "Tenant id is not valid"),
             InvalidEmail => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_email", "The e-mail cannot be made into a ticket"),
             InvalidQuery => (StatusCode::BAD_REQUEST, "invalid_query", "Query parameters are not valid"),
