@@ -375,6 +375,14 @@ impl TriageEngine {
         *self.model_health.write().unwrap_or_else(|p| p.into_inner()) = health;
     }
 
+    /// When the live model was trained with an older text analysis whose tokens still match
+    /// this build's (only cleaning changed since, so it is served): that version and this
+    /// build's. Retraining picks up the newer cleaning.
+    pub fn model_retrain_recommended(&self) -> Option<(u32, u32)> {
+        let current = triage_core::analysis::ANALYSIS_VERSION;
+        self.model.load().as_ref().map(|m| m.manifest.analysis_version).filter(|&v| v != current).map(|v| (v, current))
+    }
+
     /// Version of the live model, if one is loaded.
     pub fn model_version(&self) -> Option<String> {
         self.model.load().as_ref().map(|m| m.manifest.version.clone())
@@ -679,6 +687,26 @@ mod tests {
     fn bundled() -> EngineParams {
         let dir = tempfile::tempdir().unwrap().keep();
         EngineParams::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../knowledge-base"), dir)
+    }
+
+    #[test]
+    fn a_model_trained_before_the_latest_cleaning_is_served_with_retraining_recommended() {
+        let params = bundled();
+        let (engine, _) = TriageEngine::open(&params).unwrap();
+        let starter = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/starter");
+        let current = triage_model::bundle::ModelBundle::load(std::path::Path::new(starter)).unwrap();
+        let engine = engine.with_model(current);
+        assert_eq!(engine.model_retrain_recommended(), None, "the shipped starter matches this build");
+        let mut older = triage_model::bundle::ModelBundle::load(std::path::Path::new(starter)).unwrap();
+        older.manifest.analysis_version = triage_core::analysis::TOKENS_COMPATIBLE_SINCE;
+        let engine = engine.with_model(older);
+        if triage_core::analysis::TOKENS_COMPATIBLE_SINCE != triage_core::analysis::ANALYSIS_VERSION {
+            assert_eq!(
+                engine.model_retrain_recommended(),
+                Some((triage_core::analysis::TOKENS_COMPATIBLE_SINCE, triage_core::analysis::ANALYSIS_VERSION))
+            );
+        }
+        std::fs::remove_dir_all(&params.data_dir).unwrap();
     }
 
     #[test]

@@ -395,6 +395,10 @@ pub(crate) struct StatusView {
     /// Why the model part is degraded, and what is served instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_reason: Option<String>,
+    /// Advice about a model that is served (`model: ok`): trained before this build's cleaning
+    /// rules, so retraining is recommended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_note: Option<String>,
     /// Replicas only: `following` the change feed other replicas write, or `failing` (it cannot
     /// be read; this replica answers from what it has and catches up when it can). Readiness
     /// stays 200 either way: every replica would fail alike, and answers still work.

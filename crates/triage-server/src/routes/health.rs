@@ -20,6 +20,7 @@ pub(crate) async fn healthz() -> HttpResponse {
         ticket_index: None,
         model: None,
         model_reason: None,
+        model_note: None,
         change_feed: None,
         version: VERSION,
     })
@@ -64,6 +65,11 @@ pub(crate) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, A
         ticket_index: Some(if engine.ticket_index_lag().is_some() { "repairing" } else { "current" }),
         model: Some(model),
         model_reason,
+        model_note: engine.model_retrain_recommended().map(|(trained, current)| {
+            format!(
+                "the live model was trained with text analysis version {trained}; this build cleans text with version {current}: it is served, and retraining (`triage train`, then promote) picks up the newer cleaning"
+            )
+        }),
         version: VERSION,
     }))
 }
