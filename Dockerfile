@@ -17,7 +17,7 @@ COPY tests tests
 COPY benches benches
 COPY LICENSE ./
 COPY .ci/check-licenses .ci/licenses.toml .ci/
-# Stripped: no symbols or line tables (about 14 MB instead of 86 MB); panics still print their message.
+# Stripped: no symbols or line tables (about 24 MB instead of 135 MB with line tables, measured 2026-12-01); panics still print their message.
 RUN CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols \
     cargo build --release --locked -p triage-cli \
  && cp target/release/triage /usr/local/bin/triage \
