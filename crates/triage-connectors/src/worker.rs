@@ -558,12 +558,22 @@ impl Runtime {
             };
             for m in incident.members.as_deref().unwrap_or_default() {
                 let marker = format!("{}:{}:{status}:{}", self.name(), incident.id, m.triage_id);
-                if !done.insert(marker.clone()) || m.at.as_str() > since.as_str() {
+                if done.contains(&marker) {
                     continue;
                 }
-                let Some(tenant) = m.tenant.as_deref().and_then(|t| TenantId::parse(t).ok()) else { continue };
+                let Some(tenant) = m.tenant.as_deref().and_then(|t| TenantId::parse(t).ok()) else {
+                    done.insert(marker);
+                    continue;
+                };
                 let store = engine.store();
+                // the member's triage record may not be written yet (records are written in
+                // batches, and under load a batch can trail the detector): look again next pass
+                // rather than decide now; every decision below is final and remembered
                 let Ok(Some(record)) = store.triage_record(Some(&tenant), &m.triage_id) else { continue };
+                done.insert(marker.clone());
+                if m.at.as_str() > since.as_str() {
+                    continue;
+                }
                 let Some(source_id) = record.external_id.as_deref().and_then(|e| e.strip_prefix(&prefix)) else { continue };
                 let Ok(Some(ticket)) = store.connector_ticket(self.name(), source_id) else { continue };
                 // another tenant may name its own tickets like ours: the note goes only to a
@@ -574,6 +584,7 @@ impl Runtime {
                 // the note shows the incident as the member's tenant sees it (its own terms and
                 // terms shared by two tenants, never another tenant's own words)
                 let Ok(seen) = incidents.get(&incident.id, Some(&tenant)) else { continue };
+                let marker_key = marker.clone();
                 let action = NewOutboxAction {
                     connector: self.name().to_owned(),
                     external_id: source_id.to_owned(),
@@ -585,6 +596,8 @@ impl Runtime {
                 match store.connector_apply(&ticket, &[action], None) {
                     Ok(n) => queued += n,
                     Err(e) => {
+                        // not remembered: the next pass tries again (the marker keeps it once)
+                        done.remove(&marker_key);
                         tracing::error!(connector = self.name(), incident = %incident.id, error = %e, "cannot queue an incident note")
                     }
                 }
