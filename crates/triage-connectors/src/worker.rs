@@ -584,20 +584,19 @@ impl Runtime {
                 // the note shows the incident as the member's tenant sees it (its own terms and
                 // terms shared by two tenants, never another tenant's own words)
                 let Ok(seen) = incidents.get(&incident.id, Some(&tenant)) else { continue };
-                let marker_key = marker.clone();
                 let action = NewOutboxAction {
                     connector: self.name().to_owned(),
                     external_id: source_id.to_owned(),
                     action: "note".into(),
                     payload: serde_json::to_value(Action::Note { text: crate::note::incident_note(&seen, &marker) })
                         .expect("an action serialises"),
-                    marker,
+                    marker: marker.clone(),
                 };
                 match store.connector_apply(&ticket, &[action], None) {
                     Ok(n) => queued += n,
                     Err(e) => {
                         // not remembered: the next pass tries again (the marker keeps it once)
-                        done.remove(&marker_key);
+                        done.remove(&marker);
                         tracing::error!(connector = self.name(), incident = %incident.id, error = %e, "cannot queue an incident note")
                     }
                 }

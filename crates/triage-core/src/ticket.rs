@@ -28,9 +28,10 @@ impl TicketText {
         if raw.contains('\0') {
             return Err(CoreError::ControlCharacter { field });
         }
+        let stray = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
         let spaced;
-        let raw = if raw.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-            spaced = raw.chars().map(|c| if c.is_control() && !matches!(c, '\n' | '\r' | '\t') { ' ' } else { c }).collect::<String>();
+        let raw = if raw.chars().any(stray) {
+            spaced = raw.replace(stray, " ");
             spaced.as_str()
         } else {
             raw
